@@ -1,0 +1,145 @@
+package systems
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// System is one step of the tick.
+type System interface {
+	Initialize(w *ecs.World)
+	Update(w *ecs.World)
+}
+
+// Stage is a named system, so measurements can say which one took the time.
+type Stage struct {
+	Name   string
+	System System
+}
+
+// Config is what the tick needs to know about the game's rules.
+type Config struct {
+	// Rate is ticks per second; each tick advances the world by 1/Rate seconds.
+	Rate int
+	// Speed is how fast actors walk, in units per second.
+	Speed float64
+	// Bounds is where actors may walk.
+	Bounds ecs.Bounds
+	// FlushEvery is how many ticks pass between position batches to the store.
+	FlushEvery int
+	// CommandsPerTick caps the commands applied in one tick.
+	CommandsPerTick int
+	// FullPerTick caps the new actors one observer is shown per tick.
+	FullPerTick int
+}
+
+// DefaultConfig is the original game: 20 ticks a second, 70 units a second,
+// positions handed to the store every 5 seconds.
+func DefaultConfig() Config {
+	return Config{
+		Rate:            20,
+		Speed:           70,
+		Bounds:          ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
+		FlushEvery:      100,
+		CommandsPerTick: 4096,
+		FullPerTick:     32,
+	}
+}
+
+// Observer hears how long each stage and each whole tick took. Its methods
+// run on the tick goroutine and must be quick.
+type Observer interface {
+	StageDone(name string, d time.Duration)
+	TickDone(d time.Duration, overrun bool)
+}
+
+// Tick runs the systems in their fixed order over one world. Its goroutine,
+// started by Run, is the only one that touches the world.
+type Tick struct {
+	World    *ecs.World
+	Stages   []Stage
+	Observer Observer
+
+	cfg     Config
+	queue   *ecs.Queue
+	input   *Input
+	persist *Persist
+}
+
+// New builds the production pipeline: input, movement, interest, delta,
+// broadcast, persist.
+func New(cfg Config, w *ecs.World, q *ecs.Queue, enc ecs.Encoder, store ecs.Mover) (*Tick, error) {
+	if cfg.Rate <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.FullPerTick <= 0 {
+		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
+	}
+	t := &Tick{
+		World:   w,
+		cfg:     cfg,
+		queue:   q,
+		input:   &Input{Queue: q, Enc: enc, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick},
+		persist: &Persist{Store: store, Every: cfg.FlushEvery},
+	}
+	t.Stages = []Stage{
+		{"input", t.input},
+		{"movement", &Movement{Speed: cfg.Speed, DT: 1 / float64(cfg.Rate)}},
+		{"interest", &Interest{Enc: enc, FullPerTick: cfg.FullPerTick}},
+		{"delta", &Delta{Enc: enc}},
+		{"broadcast", &Broadcast{}},
+		{"persist", t.persist},
+	}
+	for _, s := range t.Stages {
+		s.System.Initialize(w)
+	}
+	return t, nil
+}
+
+// Step runs every stage once, reporting durations to the Observer if set.
+func (t *Tick) Step() {
+	if t.Observer == nil {
+		for _, s := range t.Stages {
+			s.System.Update(t.World)
+		}
+		return
+	}
+	start := time.Now()
+	prev := start
+	for _, s := range t.Stages {
+		s.System.Update(t.World)
+		now := time.Now()
+		t.Observer.StageDone(s.Name, now.Sub(prev))
+		prev = now
+	}
+	d := prev.Sub(start)
+	t.Observer.TickDone(d, d > t.Period())
+}
+
+// Period is the wall time of one tick.
+func (t *Tick) Period() time.Duration { return time.Second / time.Duration(t.cfg.Rate) }
+
+// Run ticks at the configured rate until ctx ends. Then it stops the command
+// queue, applies what was still queued (logouts above all) and hands every
+// unsaved position to the store, so nothing walked is lost on shutdown.
+func (t *Tick) Run(ctx context.Context) error {
+	ticker := time.NewTicker(t.Period())
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			t.stop()
+			return nil
+		case <-ticker.C:
+			t.Step()
+		}
+	}
+}
+
+func (t *Tick) stop() {
+	t.queue.Stop()
+	for t.queue.Len() > 0 {
+		t.input.Update(t.World)
+	}
+	t.persist.Flush(t.World)
+}

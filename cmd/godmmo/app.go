@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	stdnet "net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/persist"
+	"github.com/godmmo/godmmo/systems"
+)
+
+// App is the whole server: store, tick and WebSocket endpoint, wired together.
+// main runs one; tests start the very same thing on a loopback port.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	store *persist.Store
+	tick  *systems.Tick
+	game  *net.Server
+	ln    stdnet.Listener
+	http  *http.Server
+}
+
+// NewApp opens the database and starts listening, so Addr is known before Run.
+func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	store, err := persist.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: store}
+	if err := a.wire(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.ln, err = stdnet.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return a, nil
+}
+
+func (a *App) wire() error {
+	tc := systems.DefaultConfig()
+	tc.Rate = a.cfg.TickRate
+	tc.Bounds = a.cfg.Bounds
+	tc.FlushEvery = max(1, int(a.cfg.FlushEvery*time.Duration(a.cfg.TickRate)/time.Second))
+	q := ecs.NewQueue(tc.CommandsPerTick)
+	var err error
+	a.tick, err = systems.New(tc, ecs.NewWorld(), q, net.V1{}, a.store)
+	if err != nil {
+		return err
+	}
+	opts := net.DefaultOptions()
+	opts.BcryptCost = a.cfg.BcryptCost
+	opts.SpawnX, opts.SpawnY = a.cfg.SpawnX, a.cfg.SpawnY
+	opts.OriginPatterns = a.cfg.Origins
+	a.game, err = net.NewServer(q, a.store, a.log, opts)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", a.game)
+	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	return nil
+}
+
+// Addr is the address the game is served on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Run serves until ctx ends, then shuts down in order: stop accepting, close
+// every connection (1001), let the tick apply the logouts and stop, write
+// every position, close the database.
+func (a *App) Run(ctx context.Context) error {
+	scheme := "ws"
+	if a.cfg.TLSCert != "" {
+		scheme = "wss"
+	}
+	a.log.Info("godmmo listening", "url", scheme+"://"+a.Addr()+"/", "db", a.cfg.DB, "tick_rate", a.cfg.TickRate)
+
+	var wg sync.WaitGroup
+	storeCtx, stopStore := context.WithCancel(context.Background())
+	tickCtx, stopTick := context.WithCancel(context.Background())
+	wg.Go(func() { a.store.Run(storeCtx) }) //nolint:errcheck // Run only returns nil
+	tickDone := make(chan struct{})
+	go func() { defer close(tickDone); a.tick.Run(tickCtx) }() //nolint:errcheck // Run only returns nil
+
+	serveErr := make(chan error, 1)
+	go func() {
+		var err error
+		if a.cfg.TLSCert != "" {
+			err = a.http.ServeTLS(a.ln, a.cfg.TLSCert, a.cfg.TLSKey)
+		} else {
+			err = a.http.Serve(a.ln)
+		}
+		serveErr <- err
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = fmt.Errorf("serve: %w", err)
+	}
+	a.log.Info("shutting down")
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := a.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Warn("http shutdown", "err", err)
+	}
+	if err := a.game.Shutdown(shutdownCtx); err != nil {
+		a.log.Warn("closing connections", "err", err)
+	}
+	stopTick()
+	<-tickDone
+	stopStore()
+	wg.Wait()
+	if err := a.store.Flush(context.Background()); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("final flush: %w", err))
+	}
+	if err := a.store.Close(); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	a.log.Info("stopped")
+	return runErr
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// Config is everything the server process can be told.
+type Config struct {
+	Addr       string
+	DB         string
+	TickRate   int
+	FlushEvery time.Duration
+	BcryptCost int
+	TLSCert    string
+	TLSKey     string
+	LogLevel   slog.Level
+	Bounds     ecs.Bounds
+	SpawnX     float64
+	SpawnY     float64
+	Origins    []string
+}
+
+// parseConfig reads flags, each of which can also be set by a GODMMO_*
+// environment variable; a flag on the command line wins.
+func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("godmmo", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8081", "address to serve the game on (host:port)")
+	fs.StringVar(&c.DB, "db", "godmmo.db", "SQLite database file (created if missing)")
+	fs.IntVar(&c.TickRate, "tick-rate", 20, "ticks per second")
+	fs.DurationVar(&c.FlushEvery, "flush-every", 5*time.Second, "how often walked positions are written to the database")
+	fs.IntVar(&c.BcryptCost, "bcrypt-cost", 10, "bcrypt cost for new passwords (4–31)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate file: serve wss instead of ws (needs -tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "private key file for -tls-cert")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	bounds := fs.String("bounds", "-1000,-1000,1000,1000", "the world's rectangle: minX,minY,maxX,maxY")
+	spawn := fs.String("spawn", "0,0", "where new accounts start: x,y (inside -bounds)")
+	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
+
+	// Environment first, so the command line overrides it.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "GODMMO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+		f.Usage += fmt.Sprintf(" [$%s]", name)
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, fmt.Errorf("-log-level: %w", err)
+	}
+	b, err := floats(*bounds, 4)
+	if err != nil {
+		return c, fmt.Errorf("-bounds: %w", err)
+	}
+	c.Bounds = ecs.Bounds{MinX: b[0], MinY: b[1], MaxX: b[2], MaxY: b[3]}
+	if c.Bounds.MinX >= c.Bounds.MaxX || c.Bounds.MinY >= c.Bounds.MaxY {
+		return c, fmt.Errorf("-bounds: minimum must be below maximum")
+	}
+	sp, err := floats(*spawn, 2)
+	if err != nil {
+		return c, fmt.Errorf("-spawn: %w", err)
+	}
+	c.SpawnX, c.SpawnY = sp[0], sp[1]
+	if !c.Bounds.Contains(c.SpawnX, c.SpawnY) {
+		return c, fmt.Errorf("-spawn %s is outside -bounds %s", *spawn, *bounds)
+	}
+	if *origins != "" {
+		c.Origins = strings.Split(*origins, ",")
+	}
+	switch {
+	case c.TickRate < 1 || c.TickRate > 1000:
+		return c, fmt.Errorf("-tick-rate must be 1–1000, not %d", c.TickRate)
+	case c.FlushEvery < time.Second/time.Duration(c.TickRate):
+		return c, fmt.Errorf("-flush-every must be at least one tick")
+	case c.BcryptCost < 4 || c.BcryptCost > 31:
+		return c, fmt.Errorf("-bcrypt-cost must be 4–31, not %d", c.BcryptCost)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return c, fmt.Errorf("-tls-cert and -tls-key go together")
+	}
+	return c, nil
+}
+
+// floats parses n comma-separated numbers.
+func floats(s string, n int) ([]float64, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != n {
+		return nil, fmt.Errorf("want %d comma-separated numbers, got %q", n, s)
+	}
+	out := make([]float64, n)
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}

@@ -1,0 +1,21 @@
+package net
+
+// Metrics hears what happens at the edge. Its methods are called from many
+// goroutines and must be safe for that and quick.
+type Metrics interface {
+	PacketIn(bytes int)
+	PacketOut(bytes int)
+	BadPacket()
+	Login(ok bool)
+	Online(delta int)
+	SlowClient()
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) PacketIn(int)  {}
+func (nopMetrics) PacketOut(int) {}
+func (nopMetrics) BadPacket()    {}
+func (nopMetrics) Login(bool)    {}
+func (nopMetrics) Online(int)    {}
+func (nopMetrics) SlowClient()   {}

@@ -1,0 +1,130 @@
+package net
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// The original server's Deny texts; clients show them as they are.
+const (
+	DenyCredentials = "Username or password incorrect"
+	DenyLoggedIn    = "You are already logged in"
+	DenyEmpty       = "Username or password must not be empty"
+	DenyTaken       = "This username is already taken"
+)
+
+// Deny texts for what the original server did not check.
+const (
+	DenyUsername       = "Username must be at most 32 letters, digits, _ or -"
+	DenyPassword       = "Password must be at most 72 bytes"
+	DenyAvatar         = "Avatar must be a whole number from 0 to 5"
+	DenyChatLong       = "Message must be at most 256 characters"
+	DenyChatControl    = "Message must not contain control characters"
+	DenyTargetRange    = "Target must be two numbers within the world"
+	DenyNotLoggedIn    = "Log in first"
+	DenyNotPacket      = "Packets must be JSON objects with a string \"a\""
+	DenyBusy           = "The server is busy, please try again"
+	DenyUnavailable    = "The server cannot reach its database, please try again"
+	MaxUsername        = 32
+	MaxPassword        = 72
+	MaxChatRunes       = 256
+	maxTargetMagnitude = 1e9
+)
+
+// Request is a validated client packet.
+type Request struct {
+	Action   string
+	Username string
+	Password string
+	Avatar   int
+	Text     string
+	X, Y     float64
+}
+
+// payloadCount is how many payloads each client action needs.
+var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActChat: 2, ActTarget: 2}
+
+// ParseRequest checks a packet's action and payloads. When they are not
+// acceptable it returns a Deny reason a person can read.
+func ParseRequest(p Packet) (r Request, deny string) {
+	r.Action = p.Action
+	n, known := payloadCount[p.Action]
+	if !known {
+		return r, fmt.Sprintf("Unknown action %q", truncate(p.Action, 32))
+	}
+	if len(p.Payloads) < n {
+		return r, fmt.Sprintf("%s needs %d payloads (p0 to p%d)", p.Action, n, n-1)
+	}
+	switch p.Action {
+	case ActRegister, ActLogin:
+		var ok1, ok2 bool
+		r.Username, ok1 = p.String(0)
+		r.Password, ok2 = p.String(1)
+		if !ok1 || !ok2 {
+			return r, fmt.Sprintf("%s needs a text username and password", p.Action)
+		}
+		if r.Username == "" || r.Password == "" {
+			return r, DenyEmpty
+		}
+		if p.Action == ActLogin {
+			return r, ""
+		}
+		if !validUsername(r.Username) {
+			return r, DenyUsername
+		}
+		if len(r.Password) > MaxPassword {
+			return r, DenyPassword
+		}
+		a, ok := p.Number(2)
+		if !ok || a != math.Trunc(a) || a < 0 || a > ecs.MaxAvatar {
+			return r, DenyAvatar
+		}
+		r.Avatar = int(a)
+	case ActChat:
+		var ok bool
+		if r.Text, ok = p.String(1); !ok {
+			return r, "Chat needs a text message in p1"
+		}
+		if utf8.RuneCountInString(r.Text) > MaxChatRunes {
+			return r, DenyChatLong
+		}
+		if strings.IndexFunc(r.Text, unicode.IsControl) >= 0 || !utf8.ValidString(r.Text) {
+			return r, DenyChatControl
+		}
+	case ActTarget:
+		var ok1, ok2 bool
+		r.X, ok1 = p.Number(0)
+		r.Y, ok2 = p.Number(1)
+		if !ok1 || !ok2 || math.Abs(r.X) > maxTargetMagnitude || math.Abs(r.Y) > maxTargetMagnitude {
+			return r, DenyTargetRange
+		}
+	}
+	return r, ""
+}
+
+// validUsername allows 1–32 ASCII letters, digits, '_' and '-'.
+func validUsername(s string) bool {
+	if len(s) == 0 || len(s) > MaxUsername {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// truncate shortens s to at most n bytes for messages and logs.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

@@ -1,0 +1,228 @@
+package net
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/persist"
+	"golang.org/x/time/rate"
+)
+
+// Options configures a Server. Zero fields take the defaults in
+// DefaultOptions.
+type Options struct {
+	// BcryptCost is the bcrypt work factor for new passwords.
+	BcryptCost int
+	// HashWorkers is how many password hashes run at once (default: cores).
+	HashWorkers int
+	// HashQueue is how many logins may wait for a hashing slot before new
+	// ones are told the server is busy.
+	HashQueue int
+	// SpawnX, SpawnY is where new accounts' actors start.
+	SpawnX, SpawnY float64
+	// Outbox is how many messages may wait for one client before it is
+	// dropped as too slow.
+	Outbox int
+	// ReadLimit is the largest message accepted, in bytes; larger ones close
+	// the connection with 1009.
+	ReadLimit int64
+	// PacketsPerSecond and PacketBurst bound one client's packets; above
+	// them it is closed for flooding.
+	PacketsPerSecond float64
+	PacketBurst      int
+	// BadPerSecond and BadBurst bound one client's refused packets.
+	BadPerSecond float64
+	BadBurst     int
+	// PingInterval and PingTimeout detect dead peers: a ping unanswered for
+	// PingTimeout closes the connection.
+	PingInterval, PingTimeout time.Duration
+	// WriteTimeout bounds one message write.
+	WriteTimeout time.Duration
+	// OriginPatterns are the browser origins (host patterns) allowed besides
+	// the server's own host. Requests without an Origin header, or with a
+	// non-web one, are native clients and always allowed.
+	OriginPatterns []string
+	// Metrics hears what happens at the edge; nil counts nothing.
+	Metrics Metrics
+}
+
+// DefaultOptions are the settings the server runs with unless told otherwise.
+func DefaultOptions() Options {
+	return Options{
+		BcryptCost:       10,
+		HashWorkers:      runtime.GOMAXPROCS(0),
+		HashQueue:        1024,
+		Outbox:           4096,
+		ReadLimit:        4096,
+		PacketsPerSecond: 60,
+		PacketBurst:      120,
+		BadPerSecond:     2,
+		BadBurst:         20,
+		PingInterval:     15 * time.Second,
+		PingTimeout:      15 * time.Second,
+		WriteTimeout:     10 * time.Second,
+	}
+}
+
+// Server accepts WebSocket connections and runs one session for each. It is
+// an http.Handler for the game endpoint.
+type Server struct {
+	opts    Options
+	queue   *ecs.Queue
+	store   *persist.Store
+	log     *slog.Logger
+	enc     V1
+	hash    *hasher
+	metrics Metrics
+	badLog  *rate.Limiter
+
+	ctx    context.Context // the server's lifetime; sessions derive from it
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	live   map[*session]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewServer makes a server that sends commands to q and keeps accounts in store.
+func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Options) (*Server, error) {
+	def := DefaultOptions()
+	fill := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	fill(&opts.BcryptCost, def.BcryptCost)
+	fill(&opts.HashWorkers, def.HashWorkers)
+	fill(&opts.HashQueue, def.HashQueue)
+	fill(&opts.Outbox, def.Outbox)
+	fill(&opts.PacketBurst, def.PacketBurst)
+	fill(&opts.BadBurst, def.BadBurst)
+	if opts.ReadLimit <= 0 {
+		opts.ReadLimit = def.ReadLimit
+	}
+	if opts.PacketsPerSecond <= 0 {
+		opts.PacketsPerSecond = def.PacketsPerSecond
+	}
+	if opts.BadPerSecond <= 0 {
+		opts.BadPerSecond = def.BadPerSecond
+	}
+	for _, d := range []struct{ v, def *time.Duration }{
+		{&opts.PingInterval, &def.PingInterval}, {&opts.PingTimeout, &def.PingTimeout}, {&opts.WriteTimeout, &def.WriteTimeout},
+	} {
+		if *d.v <= 0 {
+			*d.v = *d.def
+		}
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
+	h, err := newHasher(opts.BcryptCost, opts.HashWorkers, opts.HashQueue)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		opts: opts, queue: q, store: store, log: log, hash: h, metrics: opts.Metrics,
+		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
+	}, nil
+}
+
+// HashWaiting is how many logins wait for a password-hashing slot.
+func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
+
+// ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns}
+	if nativeOrigin(r.Header.Get("Origin")) {
+		opts.InsecureSkipVerify = true
+	}
+	conn, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	conn.SetReadLimit(s.opts.ReadLimit)
+	sess := s.newSession(conn, r.RemoteAddr)
+	if sess == nil {
+		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
+		return
+	}
+	defer s.forget(sess)
+	sess.serve()
+}
+
+// nativeOrigin reports whether an Origin header comes from something other
+// than a web page (none at all, "null", file://, app schemes). Origin checks
+// protect browser users from other sites; they mean nothing for native clients.
+func nativeOrigin(origin string) bool {
+	if origin == "" || origin == "null" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Scheme != "http" && u.Scheme != "https"
+}
+
+func (s *Server) newSession(conn *websocket.Conn, remote string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	sess := &session{
+		srv: s, conn: conn, log: s.log.With("remote", remote), out: make(chan []byte, s.opts.Outbox),
+		ctx: ctx, cancel: cancel,
+		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
+		bad:     rate.NewLimiter(rate.Limit(s.opts.BadPerSecond), s.opts.BadBurst),
+	}
+	s.live[sess] = struct{}{}
+	s.wg.Add(1)
+	return sess
+}
+
+func (s *Server) forget(sess *session) {
+	s.mu.Lock()
+	delete(s.live, sess)
+	s.mu.Unlock()
+	sess.cancel()
+	s.wg.Done()
+}
+
+// Shutdown closes every connection with 1001 (going away) and waits until
+// each has ended and queued its logout, or until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for sess := range s.live {
+		sess.kick(websocket.StatusGoingAway, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		return fmt.Errorf("net: shutdown: %w", ctx.Err())
+	}
+}
+
+// logBad logs a refused packet, at most a few lines a second server-wide so
+// a flood cannot fill the disk.
+func (s *Server) logBad(log *slog.Logger, reason string) {
+	s.metrics.BadPacket()
+	if s.badLog.Allow() {
+		log.Warn("refused packet", "reason", reason)
+	}
+}

@@ -1,0 +1,310 @@
+package net
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/persist"
+	"golang.org/x/time/rate"
+)
+
+// Close codes of our own (4000–4999 are the application's).
+const (
+	// StatusSlowClient closes a client whose outbox overflowed.
+	StatusSlowClient websocket.StatusCode = 4001
+	// StatusUnresponsive closes a client that stopped answering pings.
+	StatusUnresponsive websocket.StatusCode = 4002
+)
+
+// session is one connection. Its read loop turns packets into commands; its
+// write loop drains the outbox the tick fills; the owner goroutine (serve)
+// closes the socket once, with the reason kick recorded.
+type session struct {
+	srv  *Server
+	conn *websocket.Conn
+	log  *slog.Logger
+	out  chan []byte
+
+	ctx    context.Context // ends when the session must close
+	cancel context.CancelFunc
+	once   sync.Once
+	code   websocket.StatusCode
+	reason string
+
+	// Read-loop state.
+	actor   ecs.Actor // set once playing
+	playing bool
+	packets *rate.Limiter // all packets
+	bad     *rate.Limiter // packets that earned a Deny
+}
+
+var _ ecs.Client = (*session)(nil)
+
+// Send queues msg for the write loop without blocking. A full outbox means
+// the client cannot keep up: it is kicked, never waited for.
+func (s *session) Send(msg []byte) bool {
+	select {
+	case s.out <- msg:
+		return true
+	default:
+		if s.ctx.Err() == nil {
+			s.srv.metrics.SlowClient()
+			s.kick(StatusSlowClient, "too slow: outbox full")
+		}
+		return false
+	}
+}
+
+// kick asks the owner to close the connection with code and reason. Only the
+// first call counts; it is safe from any goroutine.
+func (s *session) kick(code websocket.StatusCode, reason string) {
+	s.once.Do(func() {
+		s.code, s.reason = code, reason
+		s.cancel()
+	})
+}
+
+// serve runs the connection until it ends, then takes the actor out of the world.
+func (s *session) serve() {
+	var wg sync.WaitGroup
+	wg.Go(s.writeLoop)
+	wg.Go(s.pingLoop)
+	wg.Go(s.readLoop)
+	<-s.ctx.Done()
+	if s.code == StatusUnresponsive {
+		s.conn.CloseNow() //nolint:errcheck // the peer is gone; nothing to report
+	} else {
+		s.conn.Close(s.code, s.reason) //nolint:errcheck // the peer may already be gone
+	}
+	wg.Wait()
+	if s.code != websocket.StatusNormalClosure && s.code != websocket.StatusGoingAway && s.code != websocket.StatusNoStatusRcvd {
+		s.log.Info("connection closed", "code", s.code, "reason", s.reason)
+	} else {
+		s.log.Debug("connection closed", "code", s.code, "reason", s.reason)
+	}
+	if s.playing {
+		// The tick must hear of the logout even while the server stops; it
+		// applies queued commands before it exits.
+		if err := s.srv.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Client: s, Actor: s.actor}); err != nil {
+			s.log.Error("logout not applied", "actor", s.actor.ID, "err", err)
+		}
+		s.srv.metrics.Online(-1)
+	}
+}
+
+// writeLoop writes queued messages in order until the session ends.
+func (s *session) writeLoop() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case msg := <-s.out:
+			// Not s.ctx: cancelling a write's context drops the connection
+			// without its close frame.
+			ctx, cancel := context.WithTimeout(context.Background(), s.srv.opts.WriteTimeout)
+			err := s.conn.Write(ctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				s.kick(StatusUnresponsive, "write failed")
+				return
+			}
+			s.srv.metrics.PacketOut(len(msg))
+		}
+	}
+}
+
+// pingLoop drops a connection whose peer stopped answering pings. Silence
+// alone is fine: the original client sends nothing while it stands still.
+func (s *session) pingLoop() {
+	t := time.NewTicker(s.srv.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(s.ctx, s.srv.opts.PingTimeout)
+			err := s.conn.Ping(ctx)
+			cancel()
+			if err != nil && s.ctx.Err() == nil {
+				s.kick(StatusUnresponsive, "no answer to ping")
+				return
+			}
+		}
+	}
+}
+
+// readLoop reads and handles packets until the connection fails or closes.
+func (s *session) readLoop() {
+	for {
+		// Not s.ctx: a cancelled read drops the connection without its
+		// close frame. Close (from serve) ends a pending read.
+		_, msg, err := s.conn.Read(context.Background())
+		if err != nil {
+			code := websocket.CloseStatus(err)
+			switch {
+			case code == websocket.StatusMessageTooBig:
+				s.kick(code, "message too big")
+			case code != -1:
+				s.kick(code, "closed by client")
+			default:
+				s.kick(websocket.StatusNoStatusRcvd, "connection lost")
+			}
+			return
+		}
+		s.srv.metrics.PacketIn(len(msg))
+		if !s.packets.Allow() {
+			s.kick(websocket.StatusPolicyViolation, "too many packets")
+			return
+		}
+		if deny := s.handle(msg); deny != "" {
+			s.deny(deny)
+			if !s.bad.Allow() {
+				s.kick(websocket.StatusPolicyViolation, "too many bad packets")
+				return
+			}
+		}
+	}
+}
+
+// deny answers a bad or refused request. It never closes the connection:
+// the original client quits when its socket closes.
+func (s *session) deny(reason string) {
+	s.srv.logBad(s.log, reason)
+	s.Send(s.srv.enc.Deny(reason))
+}
+
+// handle acts on one packet and returns a Deny reason, or "".
+func (s *session) handle(msg []byte) string {
+	p, err := Decode(msg)
+	if err != nil {
+		return DenyNotPacket
+	}
+	r, deny := ParseRequest(p)
+	if deny != "" {
+		return deny
+	}
+	switch r.Action {
+	case ActRegister:
+		if s.playing {
+			return DenyLoggedIn
+		}
+		return s.register(r)
+	case ActLogin:
+		if s.playing {
+			return DenyLoggedIn
+		}
+		return s.login(r)
+	}
+	if !s.playing {
+		return DenyNotLoggedIn
+	}
+	c := ecs.Command{Client: s, Actor: s.actor}
+	switch r.Action {
+	case ActChat:
+		if strings.TrimSpace(r.Text) == "" {
+			return "" // dropped, as the issue and the original client expect
+		}
+		c.Kind, c.Text = ecs.Say, r.Text
+	case ActTarget:
+		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
+	}
+	s.push(c)
+	return ""
+}
+
+// push queues a command for the tick, waiting while the queue is full.
+func (s *session) push(c ecs.Command) bool {
+	if err := s.srv.queue.Push(s.ctx, c); err != nil {
+		s.kick(websocket.StatusGoingAway, "server stopping")
+		return false
+	}
+	return true
+}
+
+func (s *session) register(r Request) string {
+	ctx := s.ctx
+	taken, err := s.srv.store.Exists(ctx, r.Username)
+	if err != nil {
+		s.log.Error("register", "err", err)
+		return DenyUnavailable
+	}
+	if taken {
+		return DenyTaken
+	}
+	hash, err := s.srv.hash.hash(ctx, r.Password)
+	if err != nil {
+		return s.hashFailed(err)
+	}
+	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, s.srv.opts.SpawnX, s.srv.opts.SpawnY)
+	switch {
+	case errors.Is(err, persist.ErrTaken):
+		return DenyTaken
+	case err != nil:
+		s.log.Error("register", "err", err)
+		return DenyUnavailable
+	}
+	s.log.Info("account created", "username", r.Username)
+	s.Send(s.srv.enc.Ok())
+	return ""
+}
+
+func (s *session) login(r Request) string {
+	ctx := s.ctx
+	acc, err := s.srv.store.Account(ctx, r.Username)
+	known := err == nil
+	if err != nil && !errors.Is(err, persist.ErrNotFound) {
+		s.log.Error("login", "err", err)
+		return DenyUnavailable
+	}
+	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
+	if err != nil {
+		return s.hashFailed(err)
+	}
+	if !known || !ok {
+		s.srv.metrics.Login(false)
+		return DenyCredentials
+	}
+	reply := make(chan bool, 1)
+	if !s.push(ecs.Command{Kind: ecs.Spawn, Client: s, Actor: acc.Actor, Reply: reply}) {
+		return ""
+	}
+	select {
+	case admitted := <-reply:
+		if !admitted {
+			s.srv.metrics.Login(false)
+			return DenyLoggedIn
+		}
+	case <-s.ctx.Done():
+		// The tick may still admit us; it will then hear our Despawn, as
+		// serve sends one whenever playing is set. Wait for its answer.
+		if <-reply {
+			s.actor, s.playing = acc.Actor, true
+			s.srv.metrics.Online(1)
+		}
+		return ""
+	}
+	s.actor, s.playing = acc.Actor, true
+	s.srv.metrics.Login(true)
+	s.srv.metrics.Online(1)
+	s.log = s.log.With("actor", acc.Actor.ID, "username", acc.Actor.Name)
+	s.log.Info("logged in")
+	return ""
+}
+
+func (s *session) hashFailed(err error) string {
+	if errors.Is(err, errBusy) {
+		return DenyBusy
+	}
+	if s.ctx.Err() != nil {
+		return ""
+	}
+	s.log.Error("password hashing", "err", err)
+	return DenyUnavailable
+}

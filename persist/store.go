@@ -1,0 +1,243 @@
+// Package persist keeps accounts and actor positions in SQLite. Accounts are
+// written at once, in a transaction; positions are collected from the tick
+// and written in batches by one writer goroutine, so the tick never waits on
+// the disk and a crash loses at most one flush interval of walking.
+package persist
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Errors callers tell apart.
+var (
+	// ErrTaken means the username belongs to another account (case ignored).
+	ErrTaken = errors.New("persist: username taken")
+	// ErrNotFound means no account has that username.
+	ErrNotFound = errors.New("persist: account not found")
+)
+
+// Account is a stored account with its actor.
+type Account struct {
+	Actor ecs.Actor
+	// Hash is the bcrypt hash of the password.
+	Hash []byte
+}
+
+// Store is the database. Open it, run its writer with Run, and Close it last.
+type Store struct {
+	write *sql.DB // one connection: SQLite has one writer
+	read  *sql.DB
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	pending  map[int64]ecs.SavedPosition // newest unsaved position per actor
+	inflight map[int64]ecs.SavedPosition // the batch being written now
+	wake     chan struct{}
+	onFlush  func(rows int, d time.Duration, err error)
+}
+
+// Open opens (creating if needed) the database file at path and migrates it.
+func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	dsn := func(extra string) string {
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+			"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" + extra
+	}
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("persist: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("persist: open %s: %w", path, err)
+	}
+	s := &Store{write: write, read: read, log: log, pending: make(map[int64]ecs.SavedPosition),
+		wake: make(chan struct{}, 1)}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OnFlush sets a hook told of every batch written (for metrics). Set it before Run.
+func (s *Store) OnFlush(fn func(rows int, d time.Duration, err error)) { s.onFlush = fn }
+
+// Close closes the database. Call Flush first: Close does not write pending positions.
+func (s *Store) Close() error {
+	return errors.Join(s.write.Close(), s.read.Close())
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read.PingContext(ctx)
+}
+
+// CreateAccount stores a new account whose actor starts at spawn, and returns it.
+func (s *Store) CreateAccount(ctx context.Context, name string, hash []byte, avatar int, spawnX, spawnY float64) (ecs.Actor, error) {
+	a := ecs.Actor{Name: name, Avatar: avatar, X: spawnX, Y: spawnY}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return a, fmt.Errorf("persist: create account: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	err = tx.QueryRowContext(ctx,
+		`INSERT INTO accounts (username, password_hash, avatar, x, y) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		name, hash, avatar, spawnX, spawnY).Scan(&a.ID)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return a, ErrTaken
+		}
+		return a, fmt.Errorf("persist: create account: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return a, fmt.Errorf("persist: create account: %w", err)
+	}
+	return a, nil
+}
+
+// Account loads an account by username (case ignored). Its position is the
+// newest known, including one still waiting to be written.
+func (s *Store) Account(ctx context.Context, name string) (Account, error) {
+	var acc Account
+	a := &acc.Actor
+	err := s.read.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = ?`, name).Scan(&a.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return acc, ErrNotFound
+	}
+	if err != nil {
+		return acc, fmt.Errorf("persist: load account %q: %w", name, err)
+	}
+	// Look at the unwritten positions before the table: if none is waiting
+	// now, the table already holds the newest position.
+	p, unsaved := s.unsaved(a.ID)
+	err = s.read.QueryRowContext(ctx, `SELECT username, password_hash, avatar, x, y FROM accounts WHERE id = ?`, a.ID).
+		Scan(&a.Name, &acc.Hash, &a.Avatar, &a.X, &a.Y)
+	if err != nil {
+		return acc, fmt.Errorf("persist: load account %q: %w", name, err)
+	}
+	if unsaved {
+		a.X, a.Y = p.X, p.Y
+	}
+	return acc, nil
+}
+
+// Exists reports whether an account has that username (case ignored).
+func (s *Store) Exists(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE username = ?`, name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("persist: look up %q: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+// SavePositions queues positions for the writer and returns at once; the
+// newest position of an actor replaces an older one still waiting. It is
+// safe to call from the tick.
+func (s *Store) SavePositions(batch []ecs.SavedPosition) {
+	s.mu.Lock()
+	for _, p := range batch {
+		s.pending[p.ID] = p
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run is the writer: it writes queued positions whenever some arrive, until
+// ctx ends. A failed batch is logged, kept and retried.
+func (s *Store) Run(ctx context.Context) error {
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-retry.C:
+		}
+		if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("writing positions failed; will retry", "err", err)
+			retry.Reset(time.Second)
+		}
+	}
+}
+
+// Flush writes every queued position now, in one transaction.
+func (s *Store) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	if len(s.pending) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	batch := s.pending
+	s.pending = make(map[int64]ecs.SavedPosition, len(batch))
+	s.inflight = batch
+	s.mu.Unlock()
+
+	start := time.Now()
+	err := s.writePositions(ctx, batch)
+	if s.onFlush != nil {
+		s.onFlush(len(batch), time.Since(start), err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight = nil
+	if err != nil {
+		for id, p := range batch {
+			if _, newer := s.pending[id]; !newer {
+				s.pending[id] = p
+			}
+		}
+	}
+	return err
+}
+
+// unsaved returns the newest position of actor id not yet in the table.
+func (s *Store) unsaved(id int64) (ecs.SavedPosition, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.pending[id]; ok {
+		return p, true
+	}
+	p, ok := s.inflight[id]
+	return p, ok
+}
+
+func (s *Store) writePositions(ctx context.Context, batch map[int64]ecs.SavedPosition) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("persist: write positions: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, `UPDATE accounts SET x = ?, y = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("persist: write positions: %w", err)
+	}
+	defer stmt.Close()
+	for _, p := range batch {
+		if _, err := stmt.ExecContext(ctx, p.X, p.Y, p.ID); err != nil {
+			return fmt.Errorf("persist: write position of %d: %w", p.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("persist: write positions: %w", err)
+	}
+	return nil
+}

@@ -40,7 +40,7 @@ type Store struct {
 	read  *sql.DB
 	log   *slog.Logger
 
-	mu      sync.Mutex
+	mu       sync.Mutex
 	pending  map[int64]ecs.SavedPosition // newest unsaved position per actor
 	inflight map[int64]ecs.SavedPosition // the batch being written now
 	wake     chan struct{}

@@ -23,7 +23,24 @@ type Input struct {
 	names    generic.Map[ecs.Name]
 	players  *generic.Filter1[ecs.Session]
 	one      [1]ecs.SavedPosition
+
+	// left remembers where recently departed actors stopped. A login loads
+	// the actor before the tick admits it; if its previous session left in
+	// between, the load predates the logout's position, and this is newer.
+	left   map[int64]departure
+	leftAt []int64 // ids in the order they left, for expiry
+	tick   uint64
 }
+
+// departure is where and when (in ticks) an actor left.
+type departure struct {
+	pos  ecs.Position
+	tick uint64
+}
+
+// rememberTicks is how long a departed actor's position is kept for a login
+// already in flight: far longer than a login takes to reach the tick.
+const rememberTicks = 60 * 20
 
 // Initialize builds the mappers and filters once.
 func (s *Input) Initialize(w *ecs.World) {
@@ -31,10 +48,22 @@ func (s *Input) Initialize(w *ecs.World) {
 	s.targets = generic.NewMap[ecs.Target](w.ECS)
 	s.names = generic.NewMap[ecs.Name](w.ECS)
 	s.players = generic.NewFilter1[ecs.Session]()
+	s.left = make(map[int64]departure)
 }
 
 // Update drains up to Max commands.
 func (s *Input) Update(w *ecs.World) {
+	s.tick++
+	for len(s.leftAt) > 0 {
+		id := s.leftAt[0]
+		if d, ok := s.left[id]; ok {
+			if s.tick-d.tick <= rememberTicks {
+				break
+			}
+			delete(s.left, id)
+		}
+		s.leftAt = s.leftAt[1:]
+	}
 	for range s.Max {
 		c, ok := s.Queue.Pop()
 		if !ok {
@@ -58,6 +87,8 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		p := w.Position(e)
 		s.one[0] = ecs.SavedPosition{ID: c.Actor.ID, X: p.X, Y: p.Y}
 		s.Store.SavePositions(s.one[:])
+		s.left[c.Actor.ID] = departure{p, s.tick}
+		s.leftAt = append(s.leftAt, c.Actor.ID)
 		w.Remove(e)
 	case ecs.SetTarget:
 		x, y := s.Bounds.Clamp(c.X, c.Y)
@@ -81,6 +112,9 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 		return
 	}
 	a := c.Actor
+	if d, ok := s.left[a.ID]; ok {
+		a.X, a.Y = d.pos.X, d.pos.Y
+	}
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
 	w.SpawnPlayer(a, c.Client)
 	c.Client.Send(s.Enc.Ok())

@@ -5,6 +5,7 @@
 package net
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,7 +64,7 @@ func Decode(msg []byte) (Packet, error) {
 // String reads payload i as a JSON string.
 func (p Packet) String(i int) (string, bool) {
 	var s string
-	if i >= len(p.Payloads) || json.Unmarshal(p.Payloads[i], &s) != nil {
+	if i >= len(p.Payloads) || isNull(p.Payloads[i]) || json.Unmarshal(p.Payloads[i], &s) != nil {
 		return "", false
 	}
 	return s, true
@@ -72,11 +73,15 @@ func (p Packet) String(i int) (string, bool) {
 // Number reads payload i as a finite JSON number.
 func (p Packet) Number(i int) (float64, bool) {
 	var f float64
-	if i >= len(p.Payloads) || json.Unmarshal(p.Payloads[i], &f) != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+	if i >= len(p.Payloads) || isNull(p.Payloads[i]) || json.Unmarshal(p.Payloads[i], &f) != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false
 	}
 	return f, true
 }
+
+// isNull reports whether a payload is JSON null, which Unmarshal would
+// silently accept as a zero value.
+func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
 
 // V1 encodes server packets in the original tutorial's format. Keys are
 // written in the order the original client needs (a, then p0, p1, …), ids
@@ -146,9 +151,18 @@ func appendInstanced(b []byte, id int64, x, y float64) []byte {
 	b = append(b, `,"instanced_entity":{"id":`...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"model_type":"InstancedEntity","x":`...)
-	b = strconv.AppendFloat(b, x, 'f', 2, 64)
+	b = appendCoord(b, x)
 	b = append(b, `,"y":`...)
-	return strconv.AppendFloat(b, y, 'f', 2, 64)
+	return appendCoord(b, y)
+}
+
+// appendCoord writes a coordinate with two decimals, never as "-0.00".
+func appendCoord(b []byte, v float64) []byte {
+	v = math.Round(v*100) / 100
+	if v == 0 {
+		v = 0 // drops the sign of -0
+	}
+	return strconv.AppendFloat(b, v, 'f', 2, 64)
 }
 
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD.

@@ -1,0 +1,159 @@
+package net
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden packets in testdata/golden")
+
+// TestV1Golden compares every server packet with its golden file, and checks
+// that each is JSON with "a" first and then p0, p1, … in order.
+func TestV1Golden(t *testing.T) {
+	t.Parallel()
+	enc := V1{}
+	tests := []struct {
+		name string
+		msg  []byte
+	}{
+		{"ok", enc.Ok()},
+		{"deny", enc.Deny(DenyCredentials)},
+		{"full", enc.Full(ecs.Actor{ID: 12, Name: "tristan", Avatar: 3, X: 198.21, Y: 78.42})},
+		{"full_origin", enc.Full(ecs.Actor{ID: 1, Name: "a", Avatar: 0})},
+		{"move", enc.Move(12, 200.5, 78.42)},
+		{"move_negative", enc.Move(7, -0.004, -12.345)},
+		{"chat", enc.Chat("tristan", "hello \"you\" \\ [b]x[/b] é 🙂")},
+		{"chat_invalid_utf8", enc.Chat("a", "bad \xff byte\x01")},
+		{"disconnect", enc.Disconnect(12)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join("testdata", "golden", tc.name+".json")
+			if *update {
+				if err := os.WriteFile(path, append(tc.msg, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := append(bytes.Clone(tc.msg), '\n'); !bytes.Equal(got, want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+			checkOrder(t, tc.msg)
+		})
+	}
+}
+
+// checkOrder fails unless msg is a JSON object whose keys are a, p0, p1, …
+func checkOrder(t *testing.T, msg []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("%s is not a JSON object", msg)
+	}
+	for i := 0; dec.More(); i++ {
+		key, err := dec.Token()
+		if err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		want := "a"
+		if i > 0 {
+			want = "p" + string(rune('0'+i-1))
+		}
+		if key != want {
+			t.Errorf("%s: key %d is %v, want %s", msg, i, key, want)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+	}
+}
+
+func TestDecodeAndParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		msg  string
+		want Request
+		deny string
+	}{
+		{"register", `{"a":"Register","p0":"tristan","p1":"pw","p2":3}`, Request{Action: ActRegister, Username: "tristan", Password: "pw", Avatar: 3}, ""},
+		{"register avatar as float", `{"a":"Register","p0":"t","p1":"pw","p2":3.0}`, Request{Action: ActRegister, Username: "t", Password: "pw", Avatar: 3}, ""},
+		{"payloads out of order", `{"p1":"pw","a":"Login","p0":"t"}`, Request{Action: ActLogin, Username: "t", Password: "pw"}, ""},
+		{"login keeps odd names for lookup", `{"a":"Login","p0":"t t","p1":"pw"}`, Request{Action: ActLogin, Username: "t t", Password: "pw"}, ""},
+		{"chat ignores sender", `{"a":"Chat","p0":123,"p1":"hi"}`, Request{Action: ActChat, Text: "hi"}, ""},
+		{"target", `{"a":"Target","p0":12.5,"p1":-3}`, Request{Action: ActTarget, X: 12.5, Y: -3}, ""},
+		{"extra keys ignored", `{"a":"Target","p0":1,"p1":2,"x":"y"}`, Request{Action: ActTarget, X: 1, Y: 2}, ""},
+		{"not an object", `"Login"`, Request{}, DenyNotPacket},
+		{"null", `null`, Request{}, DenyNotPacket},
+		{"no action", `{"p0":1}`, Request{}, DenyNotPacket},
+		{"empty action", `{"a":""}`, Request{}, DenyNotPacket},
+		{"unknown", `{"a":"Jump"}`, Request{Action: "Jump"}, `Unknown action "Jump"`},
+		{"missing p1", `{"a":"Target","p0":1}`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
+		{"gap in payloads", `{"a":"Target","p0":1,"p2":2}`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
+		{"target string", `{"a":"Target","p0":"1","p1":2}`, Request{Action: ActTarget}, DenyTargetRange},
+		{"target null", `{"a":"Target","p0":null,"p1":2}`, Request{Action: ActTarget}, DenyTargetRange},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Decode([]byte(tc.msg))
+			var got Request
+			deny := DenyNotPacket
+			if err == nil {
+				got, deny = ParseRequest(p)
+			}
+			if deny != tc.deny {
+				t.Fatalf("deny %q, want %q", deny, tc.deny)
+			}
+			if tc.deny == "" && got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzDecode feeds arbitrary messages to the decoder and request parser:
+// they must never panic, and what they accept must be a known action with
+// values inside the limits.
+func FuzzDecode(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "packets", "*.json"))
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		p, err := Decode(msg)
+		if err != nil {
+			return
+		}
+		r, deny := ParseRequest(p)
+		if deny != "" {
+			return
+		}
+		switch r.Action {
+		case ActRegister:
+			if !validUsername(r.Username) || r.Password == "" || len(r.Password) > MaxPassword || r.Avatar < 0 || r.Avatar > ecs.MaxAvatar {
+				t.Errorf("accepted bad registration %+v", r)
+			}
+		case ActLogin:
+			if r.Username == "" || r.Password == "" {
+				t.Errorf("accepted empty login %+v", r)
+			}
+		case ActChat, ActTarget:
+		default:
+			t.Errorf("accepted unknown action %q", r.Action)
+		}
+	})
+}

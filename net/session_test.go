@@ -1,0 +1,181 @@
+package net
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/persist"
+	"github.com/godmmo/godmmo/systems"
+)
+
+// startServer runs a game server with opts over a real store and tick, on a
+// loopback port, until the test ends. It returns the ws:// URL.
+func startServer(t *testing.T, opts Options) string {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, err := persist.Open(t.Context(), filepath.Join(t.TempDir(), "game.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ecs.NewQueue(1024)
+	tick, err := systems.New(systems.DefaultConfig(), ecs.NewWorld(), q, V1{}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.BcryptCost = 4
+	srv, err := NewServer(q, store, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); tick.Run(ctx) }() //nolint:errcheck // returns nil
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Shutdown(context.Background()) //nolint:errcheck // test cleanup
+		cancel()
+		<-done
+		store.Close()
+	})
+	return "ws" + strings.TrimPrefix(hs.URL, "http")
+}
+
+// wsDial connects and fails the test on error.
+func wsDial(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() }) //nolint:errcheck // test cleanup
+	return c
+}
+
+// roundTrip sends msg and returns the next message.
+func roundTrip(t *testing.T, c *websocket.Conn, msg string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageBinary, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(got)
+}
+
+// TestPingDetectsDeadPeers checks that a client that stops answering pings is
+// dropped, so its owner can log in again, while a silent client that still
+// answers pings stays.
+func TestPingDetectsDeadPeers(t *testing.T) {
+	t.Parallel()
+	url := startServer(t, Options{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+
+	silent := wsDial(t, url)
+	roundTrip(t, silent, `{"a":"Register","p0":"quiet","p1":"pw","p2":1}`)
+	if got := roundTrip(t, silent, `{"a":"Login","p0":"quiet","p1":"pw"}`); got != `{"a":"Ok"}` {
+		t.Fatalf("login: %s", got)
+	}
+	// Reading (which answers pings) but sending nothing for many ping intervals.
+	readCtx, stopReading := context.WithCancel(t.Context())
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := silent.Read(readCtx); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+
+	dead := wsDial(t, url)
+	roundTrip(t, dead, `{"a":"Register","p0":"ghost","p1":"pw","p2":2}`)
+	if got := roundTrip(t, dead, `{"a":"Login","p0":"ghost","p1":"pw"}`); got != `{"a":"Ok"}` {
+		t.Fatalf("login: %s", got)
+	}
+	// dead now reads nothing, so its pings go unanswered.
+
+	again := wsDial(t, url)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := roundTrip(t, again, `{"a":"Login","p0":"ghost","p1":"pw"}`)
+		if got == `{"a":"Ok"}` {
+			break
+		}
+		if got != `{"a":"Deny","p0":"You are already logged in"}` || time.Now().After(deadline) {
+			t.Fatalf("login after the peer died: %s", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	select {
+	case err := <-readErr:
+		t.Fatalf("a silent client answering pings was dropped: %v", err)
+	default:
+	}
+	stopReading()
+}
+
+// TestSendNeverBlocks checks back-pressure: a full outbox drops the client
+// with a close reason instead of making the caller (the tick) wait.
+func TestSendNeverBlocks(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s := &session{srv: &Server{metrics: nopMetrics{}}, out: make(chan []byte, 2), ctx: ctx, cancel: cancel}
+	for i, want := range []bool{true, true, false, false} {
+		if got := s.Send([]byte("x")); got != want {
+			t.Errorf("Send #%d = %v, want %v", i, got, want)
+		}
+	}
+	if ctx.Err() == nil {
+		t.Fatal("slow client not kicked")
+	}
+	if s.code != StatusSlowClient || s.reason == "" {
+		t.Errorf("kicked with %v %q, want %v and a reason", s.code, s.reason, StatusSlowClient)
+	}
+}
+
+// TestShutdownClosesWithGoingAway checks that stopping the server closes
+// every connection with 1001 and a reason.
+func TestShutdownClosesWithGoingAway(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, err := persist.Open(t.Context(), filepath.Join(t.TempDir(), "game.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	srv, err := NewServer(ecs.NewQueue(8), store, log, Options{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	c := wsDial(t, "ws"+strings.TrimPrefix(hs.URL, "http"))
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.Read(context.Background())
+		readErr <- err
+	}()
+	if err := srv.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err = <-readErr
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway || ce.Reason == "" {
+		t.Errorf("closed with %v, want 1001 with a reason", err)
+	}
+}

@@ -26,6 +26,9 @@ type App struct {
 	game  *net.Server
 	ln    stdnet.Listener
 	http  *http.Server
+	// metrics hears the edge, the tick and the store; admin serves them (nil when -admin is empty).
+	metrics *Metrics
+	admin   *admin
 }
 
 // NewApp opens the database and starts listening, so Addr is known before Run.
@@ -44,6 +47,15 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	if cfg.Admin != "" {
+		ready := readiness{ping: store.Ping, lastTick: a.metrics.LastTick, now: time.Now,
+			maxAge: max(2*time.Second, 10*a.tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc}
+		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, log); err != nil {
+			a.ln.Close()
+			store.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -58,14 +70,20 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.metrics = newMetrics()
+	a.metrics.watchStages(a.tick.Stages)
+	a.tick.Observer = a.metrics
+	a.store.OnFlush(a.metrics.flushed)
 	opts := net.DefaultOptions()
 	opts.BcryptCost = a.cfg.BcryptCost
 	opts.SpawnX, opts.SpawnY = a.cfg.SpawnX, a.cfg.SpawnY
 	opts.OriginPatterns = a.cfg.Origins
+	opts.Metrics = a.metrics
 	a.game, err = net.NewServer(q, a.store, a.log, opts)
 	if err != nil {
 		return err
 	}
+	a.metrics.watchQueues(a.game.HashWaiting, q.Len)
 	mux := http.NewServeMux()
 	mux.Handle("/", a.game)
 	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
@@ -74,6 +92,14 @@ func (a *App) wire() error {
 
 // Addr is the address the game is served on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// AdminAddr is the address of the admin endpoints, or "" when disabled.
+func (a *App) AdminAddr() string {
+	if a.admin == nil {
+		return ""
+	}
+	return a.admin.Addr()
+}
 
 // Run serves until ctx ends, then shuts down in order: stop accepting, close
 // every connection (1001), let the tick apply the logouts and stop, write
@@ -86,6 +112,14 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("godmmo listening", "url", scheme+"://"+a.Addr()+"/", "db", a.cfg.DB, "tick_rate", a.cfg.TickRate)
 
 	var wg sync.WaitGroup
+	if a.admin != nil {
+		a.log.Info("admin listening", "url", "http://"+a.admin.Addr()+"/metrics")
+		wg.Go(func() {
+			if err := a.admin.serve(); err != nil {
+				a.log.Error("admin stopped", "err", err)
+			}
+		})
+	}
 	storeCtx, stopStore := context.WithCancel(context.Background())
 	tickCtx, stopTick := context.WithCancel(context.Background())
 	wg.Go(func() { a.store.Run(storeCtx) }) //nolint:errcheck // Run only returns nil
@@ -122,6 +156,11 @@ func (a *App) Run(ctx context.Context) error {
 	stopTick()
 	<-tickDone
 	stopStore()
+	if a.admin != nil {
+		if err := a.admin.shutdown(shutdownCtx); err != nil {
+			a.log.Warn("admin shutdown", "err", err)
+		}
+	}
 	wg.Wait()
 	if err := a.store.Flush(context.Background()); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("final flush: %w", err))

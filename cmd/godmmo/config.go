@@ -25,6 +25,9 @@ type Config struct {
 	SpawnX     float64
 	SpawnY     float64
 	Origins    []string
+	// Admin is where metrics, health checks and pprof are served; empty
+	// disables them. Loopback by default: it is for operators, not players.
+	Admin string
 }
 
 // parseConfig reads flags, each of which can also be set by a GODMMO_*
@@ -42,6 +45,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	bounds := fs.String("bounds", "-1000,-1000,1000,1000", "the world's rectangle: minX,minY,maxX,maxY")
 	spawn := fs.String("spawn", "0,0", "where new accounts start: x,y (inside -bounds)")
+	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address for /metrics, /healthz, /readyz and pprof (empty disables)")
 	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
 
 	// Environment first, so the command line overrides it.

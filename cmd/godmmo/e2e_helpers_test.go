@@ -18,7 +18,7 @@ import (
 // testConfig is a server on a free loopback port with a fresh database in dir.
 func testConfig(tb testing.TB, dir string, extra ...string) Config {
 	tb.Helper()
-	args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "game.db"), "-bcrypt-cost", "4", "-flush-every", "200ms"}, extra...)
+	args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "game.db"), "-bcrypt-cost", "4", "-flush-every", "200ms", "-admin", ""}, extra...)
 	cfg, err := parseConfig(args, func(string) string { return "" })
 	if err != nil {
 		tb.Fatal(err)

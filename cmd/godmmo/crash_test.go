@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// TestCrashLosesAtMostOneFlush runs the real binary, lets players walk, kills
+// it with SIGKILL and checks the database: every account is there, every
+// position is at most one flush interval old, and the file is intact.
+func TestCrashLosesAtMostOneFlush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the server binary")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "godmmo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "crash.db")
+	const flush = 500 * time.Millisecond
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-admin", "", "-db", db, "-bcrypt-cost", "4",
+		"-flush-every", flush.String(), "-bounds", "-100000,-100000,100000,100000")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // may be dead already
+	addr := listenAddr(t, stderr)
+
+	// Accounts that never log in, and walkers heading east in a straight line.
+	for i := range 3 {
+		dial(t, addr).register(fmt.Sprintf("idle%d", i), "pw", i)
+	}
+	type sample struct {
+		at time.Time
+		x  float64
+	}
+	const walkers = 4
+	var mu sync.Mutex
+	seen := make([][]sample, walkers)
+	ids := make([]int64, walkers)
+	ctx, stopReading := context.WithCancel(context.Background())
+	defer stopReading()
+	var wg sync.WaitGroup
+	for i := range walkers {
+		c, id := join(t, addr, fmt.Sprintf("walker%d", i), i)
+		ids[i] = id
+		c.send("Target", 50000, 0)
+		wg.Go(func() {
+			for {
+				select {
+				case p := <-c.in:
+					if x, _, ok := p.pos(); ok && p.A == "ModelDelta" && p.actorID() == id {
+						mu.Lock()
+						seen[i] = append(seen[i], sample{time.Now(), x})
+						mu.Unlock()
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(4 * flush)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	cmd.Wait() //nolint:errcheck // killed on purpose
+	stopReading()
+	wg.Wait()
+
+	store, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var check string
+	if err := store.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q, %v", check, err)
+	}
+	var accounts int
+	if err := store.QueryRow(`SELECT count(*) FROM accounts`).Scan(&accounts); err != nil || accounts != 3+walkers {
+		t.Fatalf("%d accounts after the crash (%v), want %d", accounts, err, 3+walkers)
+	}
+	// The saved x must be one the walker had no earlier than one flush
+	// interval (plus a tick and some delivery slack) before the kill.
+	oldest := killed.Add(-flush - 250*time.Millisecond)
+	for i, id := range ids {
+		var x float64
+		if err := store.QueryRow(`SELECT x FROM accounts WHERE id = ?`, id).Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		var floor float64
+		for _, s := range seen[i] {
+			if s.at.Before(oldest) {
+				floor = s.x
+			}
+		}
+		last := seen[i][len(seen[i])-1].x
+		if x < floor || x > last+10 {
+			t.Errorf("walker %d saved at x=%.2f; it was at %.2f one flush before the kill and %.2f at the end", i, x, floor, last)
+		}
+	}
+}
+
+// listenAddr reads the server's log until it says where it listens.
+func listenAddr(t *testing.T, log interface{ Read([]byte) (int, error) }) string {
+	t.Helper()
+	re := regexp.MustCompile(`godmmo listening"? url=ws://([^/ ]+)/`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(log)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-found:
+		return a
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not say where it listens")
+		return ""
+	}
+}

@@ -21,10 +21,11 @@ type Client interface {
 type Encoder interface {
 	// Ok acknowledges a request.
 	Ok() []byte
-	// Full is an actor's whole model, sent the first time a client learns of it.
-	Full(a Actor) []byte
-	// Move is a delta that carries only the actor's new position.
-	Move(id int64, x, y float64) []byte
+	// AppendFull appends an actor's whole model, sent the first time a client
+	// learns of it, to dst.
+	AppendFull(dst []byte, a Actor) []byte
+	// AppendMove appends a delta that carries only the actor's new position.
+	AppendMove(dst []byte, id int64, x, y float64) []byte
 	// Chat relays a line said by the named player.
 	Chat(from, text string) []byte
 	// Disconnect tells a client that an actor it knew is gone.

@@ -103,9 +103,8 @@ func (V1) Deny(reason string) []byte {
 	return append(b, '}')
 }
 
-// Full is an actor's whole model.
-func (V1) Full(a ecs.Actor) []byte {
-	b := make([]byte, 0, 192+len(a.Name))
+// AppendFull appends an actor's whole model.
+func (V1) AppendFull(b []byte, a ecs.Actor) []byte {
 	b = append(b, `{"a":"ModelDelta","p0":{"id":`...)
 	b = strconv.AppendInt(b, a.ID, 10)
 	b = append(b, `,"model_type":"Actor","avatar_id":`...)
@@ -118,9 +117,9 @@ func (V1) Full(a ecs.Actor) []byte {
 	return append(b, `}}}}`...)
 }
 
-// Move is a delta holding only an actor's position, always as both x and y.
-func (V1) Move(id int64, x, y float64) []byte {
-	b := make([]byte, 0, 128)
+// AppendMove appends a delta holding only an actor's position, always as
+// both x and y.
+func (V1) AppendMove(b []byte, id int64, x, y float64) []byte {
 	b = append(b, `{"a":"ModelDelta","p0":{"id":`...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"model_type":"Actor"`...)

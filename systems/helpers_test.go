@@ -11,11 +11,11 @@ import (
 type textEnc struct{}
 
 func (textEnc) Ok() []byte { return []byte("ok") }
-func (textEnc) Full(a ecs.Actor) []byte {
-	return fmt.Appendf(nil, "full %d %s %d %g,%g", a.ID, a.Name, a.Avatar, a.X, a.Y)
+func (textEnc) AppendFull(b []byte, a ecs.Actor) []byte {
+	return fmt.Appendf(b, "full %d %s %d %g,%g", a.ID, a.Name, a.Avatar, a.X, a.Y)
 }
-func (textEnc) Move(id int64, x, y float64) []byte {
-	return fmt.Appendf(nil, "move %d %g,%g", id, x, y)
+func (textEnc) AppendMove(b []byte, id int64, x, y float64) []byte {
+	return fmt.Appendf(b, "move %d %g,%g", id, x, y)
 }
 func (textEnc) Chat(from, text string) []byte { return fmt.Appendf(nil, "chat %s: %s", from, text) }
 func (textEnc) Disconnect(id int64) []byte    { return fmt.Appendf(nil, "bye %d", id) }

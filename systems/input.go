@@ -118,6 +118,6 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
 	w.SpawnPlayer(a, c.Client)
 	c.Client.Send(s.Enc.Ok())
-	c.Client.Send(s.Enc.Full(a))
+	c.Client.Send(s.Enc.AppendFull(nil, a))
 	c.Reply <- true
 }

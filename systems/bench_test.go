@@ -1,0 +1,83 @@
+package systems
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/godmmo/godmmo/ecs"
+	gnet "github.com/godmmo/godmmo/net"
+)
+
+// counter is an observer's client that only counts what it is sent.
+type counter struct{ msgs, bytes int }
+
+func (c *counter) Send(msg []byte) bool { c.msgs++; c.bytes += len(msg); return true }
+
+// benchWorld builds the production pipeline with actors walking to far
+// targets and observers that know everyone.
+func benchWorld(b *testing.B, actors, observers int) *Tick {
+	b.Helper()
+	cfg := DefaultConfig()
+	cfg.Bounds = ecs.Bounds{MinX: -1e7, MinY: -1e7, MaxX: 1e7, MaxY: 1e7}
+	cfg.CommandsPerTick = actors + observers
+	q := ecs.NewQueue(actors + observers)
+	tk, err := New(cfg, ecs.NewWorld(), q, gnet.V1{}, &memStore{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range actors {
+		id := int64(i + 1)
+		e := tk.World.SpawnActor(ecs.Actor{ID: id, Name: fmt.Sprint(id), X: rng.Float64() * 1000, Y: rng.Float64() * 1000})
+		setTarget(tk.World, e, ecs.Target{X: rng.Float64()*1e6 - 5e5, Y: rng.Float64()*1e6 - 5e5, Moving: true})
+	}
+	for i := range observers {
+		tk.World.SpawnPlayer(ecs.Actor{ID: int64(actors + i + 1), Name: "o"}, &counter{})
+	}
+	for range actors/cfg.FullPerTick + 2 {
+		tk.Step() // until every observer knows every actor
+	}
+	return tk
+}
+
+// BenchmarkSystems times each system alone within the running pipeline, at
+// 1k and 10k walking actors and 10 observers; ns/actor is per tick.
+func BenchmarkSystems(b *testing.B) {
+	for _, actors := range []int{1000, 10000} {
+		tk := benchWorld(b, actors, 10)
+		for _, st := range tk.Stages {
+			b.Run(fmt.Sprintf("%s/actors=%d", st.Name, actors), func(b *testing.B) {
+				b.ReportAllocs()
+				b.StopTimer()
+				for range b.N {
+					for _, s := range tk.Stages {
+						if s.Name == st.Name {
+							b.StartTimer()
+							s.System.Update(tk.World)
+							b.StopTimer()
+						} else {
+							s.System.Update(tk.World)
+						}
+					}
+				}
+				b.StartTimer()
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(actors), "ns/actor")
+			})
+		}
+	}
+}
+
+// BenchmarkTick times the whole tick.
+func BenchmarkTick(b *testing.B) {
+	for _, actors := range []int{1000, 10000} {
+		tk := benchWorld(b, actors, 10)
+		b.Run(fmt.Sprintf("actors=%d", actors), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				tk.Step()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(actors), "ns/actor")
+		})
+	}
+}

@@ -91,11 +91,22 @@ func (c *countingEncoder) count(b []byte) []byte {
 	return b
 }
 
-func (c *countingEncoder) Ok() []byte                         { return c.count(c.enc.Ok()) }
-func (c *countingEncoder) Full(a ecs.Actor) []byte            { return c.count(c.enc.Full(a)) }
-func (c *countingEncoder) Move(id int64, x, y float64) []byte { return c.count(c.enc.Move(id, x, y)) }
-func (c *countingEncoder) Chat(from, text string) []byte      { return c.count(c.enc.Chat(from, text)) }
-func (c *countingEncoder) Disconnect(id int64) []byte         { return c.count(c.enc.Disconnect(id)) }
+// counted tallies what an Append method added to dst.
+func (c *countingEncoder) counted(before int, b []byte) []byte {
+	c.msgs++
+	c.bytes += int64(len(b) - before)
+	return b
+}
+
+func (c *countingEncoder) Ok() []byte { return c.count(c.enc.Ok()) }
+func (c *countingEncoder) AppendFull(dst []byte, a ecs.Actor) []byte {
+	return c.counted(len(dst), c.enc.AppendFull(dst, a))
+}
+func (c *countingEncoder) AppendMove(dst []byte, id int64, x, y float64) []byte {
+	return c.counted(len(dst), c.enc.AppendMove(dst, id, x, y))
+}
+func (c *countingEncoder) Chat(from, text string) []byte { return c.count(c.enc.Chat(from, text)) }
+func (c *countingEncoder) Disconnect(id int64) []byte    { return c.count(c.enc.Disconnect(id)) }
 
 // take returns the tally since the last take and starts a new one.
 func (c *countingEncoder) take() (msgs, bytes int64) {

@@ -99,10 +99,6 @@ func TestRunSharesEncoding(t *testing.T) {
 		if r.Tick.Max < r.Tick.P99 || r.Tick.P99 < r.Tick.P50 || r.Tick.P50 <= 0 {
 			t.Errorf("tick stats out of order: %+v", r.Tick)
 		}
-		// The v1 encoder allocates each packet; the run must see that.
-		if r.Stages[3].AllocsPerTick < 100 {
-			t.Errorf("delta allocated %v times per tick, want at least one per walker", r.Stages[3].AllocsPerTick)
-		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	_ "modernc.org/sqlite"
 )
 
@@ -24,24 +25,8 @@ func TestCrashLosesAtMostOneFlush(t *testing.T) {
 		t.Skip("builds and kills the server binary")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "godmmo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	db := filepath.Join(dir, "crash.db")
 	const flush = 500 * time.Millisecond
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-admin", "", "-db", db, "-bcrypt-cost", "4",
-		"-flush-every", flush.String(), "-bounds", "-100000,-100000,100000,100000")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // may be dead already
-	addr := listenAddr(t, stderr)
+	cmd, addr, db := startBinary(t, "-flush-every", flush.String())
 
 	// Accounts that never log in, and walkers heading east in a straight line.
 	for i := range 3 {
@@ -117,6 +102,67 @@ func TestCrashLosesAtMostOneFlush(t *testing.T) {
 		if x < floor || x > last+10 {
 			t.Errorf("walker %d saved at x=%.2f; it was at %.2f one flush before the kill and %.2f at the end", i, x, floor, last)
 		}
+	}
+}
+
+// startBinary builds and starts the server as a child process on a free
+// loopback port with a fresh database, and returns it with its address and
+// database file. The process is killed when the test ends.
+func startBinary(t *testing.T, args ...string) (cmd *exec.Cmd, addr, db string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "godmmo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db = filepath.Join(dir, "game.db")
+	args = append([]string{"-addr", "127.0.0.1:0", "-admin", "", "-db", db, "-bcrypt-cost", "4",
+		"-bounds", "-100000,-100000,100000,100000"}, args...)
+	cmd = exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // may have exited already
+	return cmd, listenAddr(t, stderr), db
+}
+
+// TestSIGTERMStopsCleanly checks the orderly stop: connections are closed
+// with 1001, every position is written, and the process exits 0.
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and signals the server binary")
+	}
+	t.Parallel()
+	cmd, addr, db := startBinary(t, "-flush-every", "1h")
+	c, id := join(t, addr, "stopper", 2)
+	c.send("Target", 14, 0)
+	for {
+		if x, _, _ := c.await("own walk", isModelOf(id)).pos(); x == 14 {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	<-c.done
+	if got := websocket.CloseStatus(c.err); got != websocket.StatusGoingAway {
+		t.Errorf("client closed with %v, want 1001", c.err)
+	}
+	store, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var x float64
+	if err := store.QueryRow(`SELECT x FROM accounts WHERE id = ?`, id).Scan(&x); err != nil || x != 14 {
+		t.Errorf("saved x = %v (%v), want 14 although the flush interval never passed", x, err)
 	}
 }
 

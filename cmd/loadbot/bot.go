@@ -161,10 +161,13 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 // random phase so the bots do not click in lockstep.
 func (b *bot) play(ctx context.Context, conn *websocket.Conn, readDone <-chan struct{}) {
 	cfg := b.sw.cfg
-	moveT := time.NewTimer(time.Duration(b.rng.Int64N(int64(cfg.moveEvery))))
-	defer moveT.Stop()
-	var chatT *time.Timer
-	var chatC <-chan time.Time // nil, never ready, when the bots do not chat
+	var moveT, chatT *time.Timer
+	var moveC, chatC <-chan time.Time // nil, never ready, when the bots do not click or chat
+	if cfg.moveEvery > 0 {
+		moveT = time.NewTimer(time.Duration(b.rng.Int64N(int64(cfg.moveEvery))))
+		defer moveT.Stop()
+		moveC = moveT.C
+	}
 	if cfg.chatEvery > 0 {
 		chatT = time.NewTimer(time.Duration(b.rng.Int64N(int64(cfg.chatEvery))))
 		defer chatT.Stop()
@@ -176,7 +179,7 @@ func (b *bot) play(ctx context.Context, conn *websocket.Conn, readDone <-chan st
 			return
 		case <-readDone:
 			return
-		case <-moveT.C:
+		case <-moveC:
 			moveT.Reset(cfg.moveEvery)
 			if !b.click(ctx, conn) {
 				return

@@ -73,7 +73,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.n, "n", 10, fmt.Sprintf("bot players (at most %d)", maxBots))
 	fs.DurationVar(&c.ramp, "ramp", 5*time.Second, "spread the bots' arrivals over this long")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long to play after the ramp")
-	fs.DurationVar(&c.moveEvery, "move-every", time.Second, "each bot clicks a new target this often")
+	fs.DurationVar(&c.moveEvery, "move-every", time.Second, "each bot clicks a new target this often (0: never, idle players)")
 	fs.DurationVar(&c.chatEvery, "chat-every", 5*time.Second, "each bot chats this often (0: never)")
 	fs.Float64Var(&c.area, "area", 300, "targets stay within ±area of the origin (one room: everyone sees everyone)")
 	fs.Float64Var(&c.speed, "speed", 70, "the server's walking speed, units/s: a click is never farther than a bot walks before the next")
@@ -97,8 +97,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-n must be 1 to %d", maxBots)
 	case c.ramp < 0 || c.duration <= 0 || c.ramp+c.duration > maxDuration:
 		return c, fmt.Errorf("-ramp plus -duration must be positive and at most %v", maxDuration)
-	case c.moveEvery < 10*time.Millisecond:
-		return c, fmt.Errorf("-move-every must be at least 10ms")
+	case c.moveEvery != 0 && c.moveEvery < 10*time.Millisecond:
+		return c, fmt.Errorf("-move-every must be 0 or at least 10ms")
 	case c.chatEvery != 0 && c.chatEvery < 10*time.Millisecond:
 		return c, fmt.Errorf("-chat-every must be 0 or at least 10ms")
 	case c.area < 20 || c.speed <= 0:

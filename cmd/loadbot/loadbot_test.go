@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -235,11 +236,14 @@ func TestParseStatCPU(t *testing.T) {
 	t.Parallel()
 	// pid (comm with spaces) state ppid … utime=250 stime=50 (fields 14, 15)
 	stat := "42 (go run (x)) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 5 0 100 0 0"
-	if got := parseStatCPU(stat); got != 3*time.Second {
-		t.Errorf("parseStatCPU = %v, want 3s", got)
+	if got, ok := parseStatCPU(stat); got != 3*time.Second || !ok {
+		t.Errorf("parseStatCPU = %v, %v, want 3s", got, ok)
 	}
-	if parseStatCPU("garbage") != 0 {
+	if _, ok := parseStatCPU("garbage"); ok {
 		t.Error("garbage parsed")
+	}
+	if _, ok := cpuTime(0); !ok && runtime.GOOS == "linux" {
+		t.Error("cannot read this process's CPU time")
 	}
 }
 

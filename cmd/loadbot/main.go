@@ -176,8 +176,12 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		chatTag: fmt.Sprintf("lb-%x:", rand.New(rand.NewPCG(cfg.seed, uint64(time.Now().UnixNano()))).Uint32())}
 	ctx, cancel := context.WithDeadline(ctx, sw.start.Add(cfg.ramp+cfg.duration))
 	defer cancel()
-	cpu0 := cpuTime(0)
-	srv0 := cpuTime(cfg.serverPID)
+	cpu0, cpuOK := cpuTime(0)
+	var srv0 time.Duration
+	srvOK := false
+	if cfg.serverPID > 0 {
+		srv0, srvOK = cpuTime(cfg.serverPID)
+	}
 
 	bots := make([]*bot, cfg.n)
 	done := make(chan struct{})
@@ -233,14 +237,12 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		stats[i] = b.finish()
 	}
 	r := summarize(cfg.url, stats, wall)
-	if c1 := cpuTime(0); c1 > 0 {
+	if c1, ok := cpuTime(0); ok && cpuOK {
 		r.LoadbotCPU = (c1 - cpu0).Seconds() / wall.Seconds()
 	}
-	if cfg.serverPID > 0 {
-		if s1 := cpuTime(cfg.serverPID); s1 > 0 && srv0 > 0 {
-			v := (s1 - srv0).Seconds() / wall.Seconds()
-			r.ServerCPU = &v
-		}
+	if s1, ok := cpuTime(cfg.serverPID); ok && srvOK {
+		v := (s1 - srv0).Seconds() / wall.Seconds()
+		r.ServerCPU = &v
 	}
 	return r
 }

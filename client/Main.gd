@@ -1,0 +1,90 @@
+# Main runs the client: it connects, shows the login screen until the server
+# lets the player in, then the world, and the login screen again (with the
+# reason) when the connection ends. Packets go through Codec, both ways.
+extends Node
+
+const Codec = preload("res://net/Codec.gd")
+const ServerAddress = preload("res://net/ServerAddress.gd")
+const WorldScene = preload("res://world/World.tscn")
+
+enum Pending { NONE, REGISTER, LOGIN }
+
+onready var connection = $Connection
+onready var login = $Login
+
+var url = ""
+var world = null # the World while playing
+var _pending = Pending.NONE
+
+
+func _ready() -> void:
+	url = ServerAddress.resolve(OS.get_cmdline_args())
+	connection.connect("connected", self, "_on_connected")
+	connection.connect("disconnected", self, "_on_disconnected")
+	connection.connect("packet_received", self, "_on_packet")
+	login.connect("register_requested", self, "_on_register_requested")
+	login.connect("login_requested", self, "_on_login_requested")
+	login.connect("retry_requested", self, "_connect_to_server")
+	_connect_to_server()
+
+
+func _connect_to_server() -> void:
+	login.show_connecting(url)
+	connection.open(url)
+
+
+func _on_connected() -> void:
+	login.show_connected()
+
+
+func _on_disconnected(reason: String) -> void:
+	_pending = Pending.NONE
+	if world != null:
+		world.queue_free()
+		world = null
+	login.visible = true
+	login.show_offline(reason)
+
+
+func _on_register_requested(username: String, password: String, avatar_id: int) -> void:
+	_pending = Pending.REGISTER
+	connection.send(Codec.register(username, password, avatar_id))
+
+
+func _on_login_requested(username: String, password: String) -> void:
+	_pending = Pending.LOGIN
+	connection.send(Codec.login(username, password))
+
+
+func _on_packet(text: String) -> void:
+	var msg = Codec.decode(text)
+	var kind = msg["kind"]
+	if kind == Codec.MSG_IGNORED:
+		print("godmmo: ignored a packet: ", msg["why"])
+	elif world != null:
+		world.apply(msg) # in play, Ok and Deny mean nothing
+	elif kind == Codec.MSG_OK:
+		if _pending == Pending.REGISTER:
+			login.show_answer("Registered, now log in.", false)
+		elif _pending == Pending.LOGIN:
+			_enter_world()
+		_pending = Pending.NONE
+	elif kind == Codec.MSG_DENY:
+		_pending = Pending.NONE
+		login.show_answer(msg["reason"], true)
+
+
+func _enter_world() -> void:
+	world = WorldScene.instance()
+	world.connect("target_chosen", self, "_on_target_chosen")
+	world.connect("chat_submitted", self, "_on_chat_submitted")
+	add_child(world)
+	login.visible = false
+
+
+func _on_target_chosen(pos: Vector2) -> void:
+	connection.send(Codec.target(pos))
+
+
+func _on_chat_submitted(text: String) -> void:
+	connection.send(Codec.chat(world.own_name(), text))

@@ -1,0 +1,127 @@
+# Connection is the network client: one WebSocket to the game server that
+# carries text packets. It knows nothing of their content (see Codec.gd).
+extends Node
+
+signal connected
+signal disconnected(reason) # a sentence for a person
+signal packet_received(text)
+
+enum State { IDLE, CONNECTING, OPEN }
+
+# What we hear from a WebSocketClient: [signal, method].
+const HANDLERS = [
+	["connection_established", "_on_established"],
+	["connection_error", "_on_error"],
+	["connection_closed", "_on_closed"],
+	["server_close_request", "_on_close_request"],
+	["data_received", "_on_data"],
+]
+
+var state = State.IDLE
+var url = ""
+
+var _ws: WebSocketClient = null
+var _retired: WebSocketClient = null # kept until the next frame: it may be emitting
+var _closing: WebSocketClient = null # polled a little longer to send its close frame
+var _closing_until = 0
+var _close_reason = ""
+
+
+# open starts connecting to url ("ws://host:port/" or "wss://…"); connected
+# or disconnected follows.
+func open(to_url: String) -> void:
+	close()
+	url = to_url
+	_close_reason = ""
+	_ws = WebSocketClient.new()
+	# Our own client can take bigger bursts than the original's 64 KiB.
+	_ws.set_buffers(1024, 8192, 256, 1024)
+	for h in HANDLERS:
+		_ws.connect(h[0], self, h[1])
+	state = State.CONNECTING
+	var err = _ws.connect_to_url(url)
+	if err != OK:
+		_drop("Cannot connect to %s (error %d)" % [url, err])
+
+
+# close ends the connection without a disconnected signal.
+func close() -> void:
+	if _ws != null:
+		for h in HANDLERS:
+			_ws.disconnect(h[0], self, h[1])
+		_ws.disconnect_from_host(1000, "bye")
+		_closing = _ws
+		_closing_until = OS.get_ticks_msec() + 1000
+		_ws = null
+	state = State.IDLE
+
+
+# send writes one packet as a text frame; false when not connected.
+func send(text: String) -> bool:
+	if state != State.OPEN:
+		return false
+	var peer = _ws.get_peer(1)
+	return peer.put_packet(text.to_utf8()) == OK
+
+
+func is_open() -> bool:
+	return state == State.OPEN
+
+
+func _process(_delta: float) -> void:
+	_retired = null
+	if _closing != null:
+		_closing.poll()
+		if OS.get_ticks_msec() > _closing_until or _closing.get_connection_status() == NetworkedMultiplayerPeer.CONNECTION_DISCONNECTED:
+			_closing = null
+	if _ws != null:
+		_ws.poll()
+
+
+func _exit_tree() -> void:
+	close()
+
+
+func _on_established(_protocol: String) -> void:
+	state = State.OPEN
+	_ws.get_peer(1).set_write_mode(WebSocketPeer.WRITE_MODE_TEXT)
+	emit_signal("connected")
+
+
+func _on_data() -> void:
+	var peer = _ws.get_peer(1)
+	while _ws != null and peer.get_available_packet_count() > 0:
+		var data = peer.get_packet()
+		emit_signal("packet_received", data.get_string_from_utf8())
+
+
+func _on_close_request(code: int, reason: String) -> void:
+	if reason == "":
+		_close_reason = "The server closed the connection (code %d)" % code
+	else:
+		_close_reason = "The server closed the connection: %s" % reason
+
+
+func _on_error() -> void:
+	if state == State.CONNECTING:
+		_drop("Cannot reach the server at %s" % url)
+	else:
+		_drop("Connection lost")
+
+
+func _on_closed(_was_clean: bool) -> void:
+	if _close_reason != "":
+		_drop(_close_reason)
+	elif state == State.CONNECTING:
+		_drop("Cannot reach the server at %s" % url)
+	else:
+		_drop("Connection lost")
+
+
+func _drop(reason: String) -> void:
+	if _ws == null:
+		return
+	_retired = _ws
+	_ws = null
+	state = State.IDLE
+	emit_signal("disconnected", reason)

@@ -1,0 +1,169 @@
+# E2E drives the real client against a real server, as a player would.
+# Roles (--role=…), run by cmd/godmmo/godot_test.go:
+#   walker  registers --user, waits for --peer, walks by a click, chats, leaves
+#   stayer  registers --user, waits for --peer, watches it walk, chats, sees it leave
+#   return  logs --user in again and finds it at --expect=x,y, then sees the
+#           server go away (the Go test stops it after "E2E ready for shutdown")
+extends "res://tests/Driver.gd"
+
+const Codec = preload("res://net/Codec.gd")
+
+const WALK = Vector2(120, -60) # where the walker clicks, from where it stands
+
+var _watch = null # the peer's Actor, watched every frame
+var _watch_last = Vector2.ZERO
+var _watch_path = 0.0 # how far it was drawn walking
+var _watch_jumps = 0 # frames it moved faster than walking speed
+var _watch_final = Vector2.ZERO # where it was drawn last
+var _watch_server = Vector2.ZERO # the server's last position for it
+var _last_delta = 0.0
+
+
+func run():
+	var role = arg("role")
+	if role == "walker":
+		yield(walker(), "completed")
+	elif role == "stayer":
+		yield(stayer(), "completed")
+	elif role == "return":
+		yield(returner(), "completed")
+	else:
+		yield(get_tree(), "idle_frame")
+		check(false, "a known --role (walker, stayer, return), not %s" % role)
+	finish()
+
+
+func walker():
+	var user = arg("user")
+	var peer = arg("peer")
+	var avatar = int(arg("avatar", "0"))
+	yield(register_and_login(user, "pw-" + user, avatar), "completed")
+	if not in_world():
+		return
+	var world = main.world
+	var own = world.own
+	check(own.actor_name == user and own.name_label.text == user, "own actor is named %s" % user)
+	check(own.avatar_id == avatar, "own actor has avatar %d" % avatar)
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+
+	# Walk by clicking on the ground.
+	var start = own.position
+	var target = start + WALK
+	click(screen_of(world, target))
+	check(own.goal.distance_to(target) < 1.0, "the click walks to the point under the cursor")
+	yield(sleep(0.4), "completed")
+	var walked = start.distance_to(target) - own.position.distance_to(target)
+	check(walked > 10, "the player walks toward the click at once (%.1f units in 0.4 s)" % walked)
+	ok = yield(wait_until("walking", self, "near", [own, target, 0.5], 6), "completed")
+	check(ok, "the player reaches the click")
+	ok = yield(wait_until("server position", self, "own_server_near", [target, 5.0], 5), "completed")
+	check(ok, "the server's position ends at the click (%s)" % own.server_pos)
+	check(own.position.distance_to(own.server_pos) <= Codec.RUBBER_BAND, "client and server agree within the rubber band")
+
+	# Clicks on the chat never walk.
+	var before = own.position
+	click_control(world.chat.history)
+	click_control(world.chat.input)
+	yield(sleep(0.4), "completed")
+	check(own.goal == before and own.position == before, "clicks on the chat do not move the player")
+
+	yield(send_lines(user), "completed")
+	yield(hear_lines(peer), "completed")
+	print("E2E position %.3f %.3f" % [own.server_pos.x, own.server_pos.y])
+
+
+func stayer():
+	var user = arg("user")
+	var peer = arg("peer")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+	if not ok:
+		return
+	_watch = main.world.actor_named(peer)
+	_watch_last = _watch.position
+	check(_watch.name_label.text == peer, "%s's name is shown" % peer)
+	yield(hear_lines(peer), "completed")
+	yield(send_lines(user), "completed")
+	ok = yield(wait_until("waiting for %s to leave" % peer, self, "gone", [peer], 20), "completed")
+	check(ok, "%s's actor is removed when it disconnects" % peer)
+	check(chat_has("* %s left" % peer), "the chat says %s left" % peer)
+	check(_watch_path > 50, "saw %s walk (%.1f units)" % [peer, _watch_path])
+	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [peer, _watch_jumps])
+	check(_watch_final.distance_to(_watch_server) < 6, "%s was drawn where the server put it (%s, %s)" % [peer, _watch_final, _watch_server])
+
+
+func returner():
+	var user = arg("user")
+	var expect = arg("expect", "0,0").split_floats(",")
+	var ok = yield(wait_until("connecting", self, "online"), "completed")
+	check(ok, "login screen connects")
+	var login = main.login
+	type(login.username, user)
+	type(login.password, "wrong")
+	click_control(login.login_button)
+	ok = yield(wait_until("a wrong password", self, "status_has", ["Username or password incorrect"]), "completed")
+	check(ok, "a wrong password shows the server's Deny reason")
+	login.password.text = ""
+	type(login.password, "pw-" + user)
+	click_control(login.login_button)
+	ok = yield(wait_until("logging in again", self, "in_world"), "completed")
+	check(ok, "Login button logs in")
+	if not ok:
+		return
+	var own = main.world.own
+	var at = Vector2(expect[0], expect[1])
+	check(own.position.distance_to(at) < 5, "back where it stopped: %s, expected %s" % [own.position, at])
+	print("E2E ready for shutdown")
+	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
+	check(ok, "losing the connection goes back to the login screen")
+	check(login.status.text != "", "with the reason: " + login.status.text)
+
+
+# send_lines says a plain line with the Send button and a BBCode one with
+# Enter; both show at once, as typed.
+func send_lines(user: String):
+	var chat = main.world.chat
+	type(chat.input, "hello from " + user)
+	click_control(chat.send_button)
+	check(chat_has("%s: hello from %s" % [user, user]), "own line shown at once (Send button)")
+	type(chat.input, bbcode(user))
+	press_enter()
+	check(chat_has("%s: %s" % [user, bbcode(user)]), "own BBCode line shown at once (Enter)")
+	check(chat.input.text == "", "the input line is emptied")
+	yield(get_tree(), "idle_frame")
+
+
+# hear_lines waits for peer's two lines and checks markup stays literal.
+func hear_lines(peer: String):
+	var ok = yield(wait_until("chat from " + peer, self, "chat_has", ["%s: hello from %s" % [peer, peer]], 20), "completed")
+	check(ok, "hears " + peer)
+	ok = yield(wait_until("BBCode chat from " + peer, self, "chat_has", ["%s: %s" % [peer, bbcode(peer)]], 10), "completed")
+	check(ok, "hears %s's BBCode line" % peer)
+	var history = main.world.chat.history
+	check(not history.bbcode_enabled and history.text.find(bbcode(peer)) != -1, "BBCode is shown literally: " + history.text.replace("\n", " | "))
+
+
+func bbcode(user: String) -> String:
+	return "[b]bold[/b] [color=red]%s[/color] [url=http://example.com]link[/url]" % user
+
+
+func observe(delta: float) -> void:
+	if _watch == null or not is_instance_valid(_watch):
+		return
+	# The actor may run before or after the driver in a frame: allow the
+	# longer of this frame and the last.
+	var dt = max(delta, _last_delta)
+	_last_delta = delta
+	var p = _watch.position
+	var step = p.distance_to(_watch_last)
+	if step > Codec.SPEED * dt * 1.05 + 0.05:
+		_watch_jumps += 1
+		print("driver: %s moved %.1f units in %.3f s" % [_watch.actor_name, step, delta])
+	_watch_path += step
+	_watch_last = p
+	_watch_final = p
+	_watch_server = _watch.server_pos

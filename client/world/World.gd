@@ -1,0 +1,97 @@
+# World is the game once logged in: the ground, every actor, a camera on the
+# player, the chat, and clicks or taps on the ground that walk the player.
+# It hears decoded messages from Main and tells Main what the player does.
+extends Node2D
+
+const Codec = preload("res://net/Codec.gd")
+const ActorScene = preload("res://world/Actor.tscn")
+
+signal target_chosen(pos) # the player clicked somewhere to walk to
+signal chat_submitted(text) # the player said something
+
+onready var actors_node = $Actors
+onready var camera: Camera2D = $Camera
+onready var marker = $Marker
+onready var chat = $UI/Hud/Chat
+
+var actors = {} # actor id → Actor
+var own = null # the player's own Actor, the first actor heard of
+
+
+func _ready() -> void:
+	chat.connect("submitted", self, "_on_chat_submitted")
+
+
+# apply takes one decoded message (see Codec.gd) meant for the world.
+func apply(msg: Dictionary) -> void:
+	var kind = msg["kind"]
+	if kind == Codec.MSG_ACTOR:
+		_apply_actor(msg)
+	elif kind == Codec.MSG_CHAT:
+		chat.add_line(msg["sender"], msg["text"])
+	elif kind == Codec.MSG_GONE:
+		_remove(msg["id"])
+
+
+# own_name is the name the server knows the player by.
+func own_name() -> String:
+	if own == null or own.actor_name == "":
+		return "me"
+	return own.actor_name
+
+
+# actor_named finds an actor by name, or null.
+func actor_named(actor_name: String):
+	for a in actors.values():
+		if a.actor_name == actor_name:
+			return a
+	return null
+
+
+func _apply_actor(msg: Dictionary) -> void:
+	var a = actors.get(msg["id"])
+	if a == null:
+		a = ActorScene.instance()
+		a.id = msg["id"]
+		a.is_self = own == null
+		a.name = "Actor%d" % a.id
+		actors[a.id] = a
+		actors_node.add_child(a)
+		if a.is_self:
+			own = a
+	a.apply(msg)
+
+
+func _remove(id: int) -> void:
+	var a = actors.get(id)
+	if a == null:
+		return # never seen: nothing to remove
+	actors.erase(id)
+	chat.add_note("%s left" % a.actor_name)
+	if a == own:
+		own = null
+	a.queue_free()
+
+
+func _process(_delta: float) -> void:
+	if own != null:
+		camera.position = own.position
+
+
+func _unhandled_input(event: InputEvent) -> void:
+	if event is InputEventMouseButton and event.pressed and event.button_index == BUTTON_LEFT:
+		chat.release_input_focus()
+		if own != null:
+			var p = get_canvas_transform().affine_inverse().xform(event.position)
+			own.walk_to(p)
+			marker.show_at(p)
+			emit_signal("target_chosen", p)
+		get_tree().set_input_as_handled()
+	elif event is InputEventKey and event.pressed and (event.scancode == KEY_ENTER or event.scancode == KEY_KP_ENTER):
+		chat.focus_input()
+		get_tree().set_input_as_handled()
+
+
+func _on_chat_submitted(text: String) -> void:
+	chat.add_line(own_name(), text) # the server does not echo our own lines
+	emit_signal("chat_submitted", text)

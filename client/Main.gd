@@ -5,7 +5,6 @@ extends Node
 
 const Codec = preload("res://net/Codec.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
-const WorldScene = preload("res://world/World.tscn")
 
 enum Pending { NONE, REGISTER, LOGIN }
 
@@ -75,7 +74,7 @@ func _on_packet(text: String) -> void:
 
 
 func _enter_world() -> void:
-	world = WorldScene.instance()
+	world = load("res://world/World.tscn").instance()
 	world.connect("target_chosen", self, "_on_target_chosen")
 	world.connect("chat_submitted", self, "_on_chat_submitted")
 	add_child(world)

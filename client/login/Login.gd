@@ -41,7 +41,7 @@ func show_connecting(url: String) -> void:
 	server_label.text = "Server: " + url
 	_online = false
 	_busy = false
-	_say("Connecting to the server…", false)
+	_say("Connecting to the server...", false)
 	retry_button.visible = false
 	_refresh()
 
@@ -102,7 +102,7 @@ func _on_register() -> void:
 	if _can_submit():
 		_busy = true
 		_refresh()
-		_say("Registering…", false)
+		_say("Registering...", false)
 		emit_signal("register_requested", username.text.strip_edges(), password.text, avatars.selected)
 
 
@@ -110,7 +110,7 @@ func _on_login() -> void:
 	if _can_submit():
 		_busy = true
 		_refresh()
-		_say("Logging in…", false)
+		_say("Logging in...", false)
 		emit_signal("login_requested", username.text.strip_edges(), password.text)
 
 

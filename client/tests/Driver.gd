@@ -4,8 +4,6 @@
 # so the exit code is 1 until finish() sees every check pass.
 extends Node
 
-const MainScene = preload("res://Main.tscn")
-
 var main = null # the game under test
 var passed = 0
 var failed = 0
@@ -23,7 +21,7 @@ func _ready() -> void:
 			var i = a.find("=")
 			_args[a.substr(2, i - 2)] = a.substr(i + 1, a.length())
 	_deadline = OS.get_ticks_msec() + int(arg("timeout", "60")) * 1000
-	main = MainScene.instance()
+	main = load("res://Main.tscn").instance()
 	get_tree().root.call_deferred("add_child", main)
 	call_deferred("_begin")
 
@@ -167,6 +165,11 @@ func chat_has(line: String) -> bool:
 
 func near(node: Node2D, p: Vector2, within: float) -> bool:
 	return is_instance_valid(node) and node.position.distance_to(p) <= within
+
+
+# settled: the actor is drawn where the server last put it.
+func settled(node: Node2D) -> bool:
+	return is_instance_valid(node) and node.position.distance_to(node.server_pos) < 0.5
 
 
 func own_server_near(p: Vector2, within: float) -> bool:

@@ -37,8 +37,8 @@ func _draw() -> void:
 func _draw_tile(tx: int, ty: int) -> void:
 	var h = _hash(tx, ty)
 	var origin = Vector2(tx, ty) * TILE
-	var shade = ((h & 0xff) / 255.0 - 0.5) * 0.06
-	draw_rect(Rect2(origin, Vector2(TILE, TILE)), Color(GRASS.r + shade, GRASS.g + shade * 1.5, GRASS.b + shade))
+	var shade = ((h & 0xff) / 255.0 - 0.5) * 0.025
+	draw_rect(Rect2(origin, Vector2(TILE, TILE)), Color(GRASS.r + shade, GRASS.g + shade * 1.4, GRASS.b + shade * 0.8))
 	var spot = origin + Vector2(8 + (h >> 8) % 32, 8 + (h >> 13) % 32)
 	match (h >> 18) % 13:
 		0, 1, 2:
@@ -46,11 +46,13 @@ func _draw_tile(tx: int, ty: int) -> void:
 				var base = spot + Vector2(i * 4 - 4, 0)
 				draw_line(base, base + Vector2(i - 1, -6), GRASS.darkened(0.3), 1.5)
 		3:
-			draw_circle(spot, 3.0, Color(0.62, 0.6, 0.55))
+			draw_circle(spot + Vector2(0, 1), 4.0, Color(0.2, 0.3, 0.18, 0.5))
+			draw_circle(spot, 4.0, Color(0.62, 0.6, 0.55))
 		4:
 			var petal = [Color(1, 1, 1), Color(0.95, 0.85, 0.3), Color(0.9, 0.5, 0.75)][(h >> 22) % 3]
-			draw_circle(spot, 2.5, petal)
-			draw_circle(spot, 1.0, Color(0.95, 0.75, 0.2))
+			for k in range(5):
+				draw_circle(spot + Vector2(3, 0).rotated(TAU * k / 5), 2.2, petal)
+			draw_circle(spot, 1.6, Color(0.95, 0.75, 0.2))
 
 
 # _hash mixes tile coordinates into a positive pseudo-random int.

@@ -4,7 +4,6 @@
 extends Node2D
 
 const Codec = preload("res://net/Codec.gd")
-const ActorScene = preload("res://world/Actor.tscn")
 
 signal target_chosen(pos) # the player clicked somewhere to walk to
 signal chat_submitted(text) # the player said something
@@ -16,6 +15,7 @@ onready var chat = $UI/Hud/Chat
 
 var actors = {} # actor id → Actor
 var own = null # the player's own Actor, the first actor heard of
+var _actor_scene: PackedScene = load("res://world/Actor.tscn")
 
 
 func _ready() -> void:
@@ -51,7 +51,7 @@ func actor_named(actor_name: String):
 func _apply_actor(msg: Dictionary) -> void:
 	var a = actors.get(msg["id"])
 	if a == null:
-		a = ActorScene.instance()
+		a = _actor_scene.instance()
 		a.id = msg["id"]
 		a.is_self = own == null
 		a.name = "Actor%d" % a.id

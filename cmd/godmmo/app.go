@@ -85,7 +85,11 @@ func (a *App) wire() error {
 	}
 	a.metrics.watchQueues(a.game.HashWaiting, q.Len)
 	mux := http.NewServeMux()
-	mux.Handle("/", a.game)
+	root, err := newWebHandler(a.game, a.cfg.Web)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", root)
 	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	return nil
 }

@@ -28,6 +28,9 @@ type Config struct {
 	// Admin is where metrics, health checks and pprof are served; empty
 	// disables them. Loopback by default: it is for operators, not players.
 	Admin string
+	// Web is the HTML5 export served to plain GET requests at the game's
+	// address; empty serves a page saying how to build one.
+	Web string
 }
 
 // parseConfig reads flags, each of which can also be set by a GODMMO_*
@@ -46,6 +49,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	bounds := fs.String("bounds", "-1000,-1000,1000,1000", "the world's rectangle: minX,minY,maxX,maxY")
 	spawn := fs.String("spawn", "0,0", "where new accounts start: x,y (inside -bounds)")
 	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address for /metrics, /healthz, /readyz and pprof (empty disables)")
+	fs.StringVar(&c.Web, "web", "", "directory of the client's HTML5 export, served over HTTP at the game's address")
 	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
 
 	// Environment first, so the command line overrides it.

@@ -4,6 +4,7 @@
 #   stayer  registers --user, waits for --peer, watches it walk, chats, sees it leave
 #   return  logs --user in again and finds it at --expect=x,y, then sees the
 #           server go away (the Go test stops it after "E2E ready for shutdown")
+#           and Retry fail
 extends "res://tests/Driver.gd"
 
 const Codec = preload("res://net/Codec.gd")
@@ -121,6 +122,10 @@ func returner():
 	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
 	check(ok, "losing the connection goes back to the login screen")
 	check(login.status.text != "", "with the reason: " + login.status.text)
+	click_control(login.retry_button)
+	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
+	check(ok, "Retry tries again and says the server is unreachable")
+	check(login.retry_button.visible and login.login_button.disabled, "Retry stays offered, Login stays off")
 
 
 # send_lines says a plain line with the Send button and a BBCode one with

@@ -20,7 +20,8 @@ func TestGodot(t *testing.T) {
 	bin := needGodot(t)
 	t.Run("Harness", func(t *testing.T) { testGodotHarness(t, bin) })
 	proj := importGodotProject(t, bin)
-	t.Run("Check", func(t *testing.T) { testGodotCheck(t, proj) })
+	t.Run("Check", func(t *testing.T) { testGodotScene(t, proj, "res://tests/Check.tscn") })
+	t.Run("Unit", func(t *testing.T) { testGodotScene(t, proj, "res://tests/Unit.tscn") })
 	t.Run("Play", func(t *testing.T) {
 		t.Parallel()
 		testGodotPlay(t, proj)
@@ -31,11 +32,12 @@ func TestGodot(t *testing.T) {
 	})
 }
 
-// testGodotCheck loads every script and scene of the client.
-func testGodotCheck(t *testing.T, proj *godotProject) {
+// testGodotScene runs a test scene that needs no server: Check loads every
+// script and scene of the client, Unit tests the codec and the address.
+func testGodotScene(t *testing.T, proj *godotProject, scene string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	startGodot(ctx, t, "check", proj.godotArgs("res://tests/Check.tscn"), nil).mustWait(t)
+	startGodot(ctx, t, scene, proj.godotArgs(scene), nil).mustWait(t)
 }
 
 var positionLine = regexp.MustCompile(`(?m)^E2E position (\S+) (\S+)$`)

@@ -24,7 +24,7 @@ func newWebHandler(game http.Handler, dir string) (http.Handler, error) {
 		if !st.IsDir() {
 			return nil, fmt.Errorf("-web: %s is not a directory", dir)
 		}
-		files = http.FileServer(noListing{http.Dir(dir)})
+		files = crossOriginIsolated(http.FileServer(noListing{http.Dir(dir)}))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebSocketUpgrade(r) {
@@ -55,6 +55,17 @@ func headerHasToken(h http.Header, key, token string) bool {
 		}
 	}
 	return false
+}
+
+// crossOriginIsolated adds the headers a browser wants before it lets a page
+// use SharedArrayBuffer, which HTML5 exports with threads need (Godot 3.5+
+// "Threads" export type). Everything here is same-origin, so they cost nothing.
+func crossOriginIsolated(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // noListing hides directories that have no index.html: the export's files

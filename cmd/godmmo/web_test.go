@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coder/websocket"
 )
 
 // TestWebServesFilesAndGame checks that with -web the game's address serves
@@ -57,6 +60,9 @@ func TestWebServesFilesAndGame(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tc.ctype) {
 				t.Errorf("Content-Type %q, want %q", ct, tc.ctype)
 			}
+			if tc.code == 200 && resp.Header.Get("Cross-Origin-Embedder-Policy") != "require-corp" {
+				t.Errorf("no cross-origin isolation headers: %v", resp.Header)
+			}
 		})
 	}
 
@@ -64,6 +70,16 @@ func TestWebServesFilesAndGame(t *testing.T) {
 	if _, id := join(t, app.Addr(), "webby", 2); id <= 0 {
 		t.Errorf("actor id %d", id)
 	}
+	// And so does the page it served: a browser sends its own origin.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws://"+app.Addr()+"/", &websocket.DialOptions{
+		HTTPHeader: http.Header{"Origin": {"http://" + app.Addr()}},
+	})
+	if err != nil {
+		t.Fatalf("a page from the server's own address cannot connect: %v", err)
+	}
+	conn.CloseNow() //nolint:errcheck // only the upgrade matters
 }
 
 // TestWebWithoutExport checks the page that says how to build the web

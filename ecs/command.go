@@ -27,6 +27,8 @@ type Command struct {
 	Client Client
 	// Actor is the loaded actor for Spawn; the other kinds use only Actor.ID.
 	Actor Actor
+	// Proto is the protocol the client speaks, for Spawn.
+	Proto Protocol
 	X, Y  float64
 	Text  string
 	// Reply, for Spawn, hears whether the actor was admitted. It must have
@@ -52,6 +54,11 @@ func NewQueue(size int) *Queue {
 
 // Push queues c, waiting while the queue is full until ctx ends or the tick stops.
 func (q *Queue) Push(ctx context.Context, c Command) error {
+	select {
+	case <-q.stopped:
+		return ErrStopped
+	default:
+	}
 	select {
 	case q.ch <- c:
 		return nil

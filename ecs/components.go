@@ -24,10 +24,13 @@ type Position struct {
 }
 
 // Target is where an actor walks to. Moving is false once it has arrived, so
-// the movement system skips idle actors without removing the component.
+// the movement system skips idle actors without removing the component. Seq
+// counts target changes, so the delta system sees a new click even to the
+// same point.
 type Target struct {
 	X, Y   float64
 	Moving bool
+	Seq    uint32
 }
 
 // Name is the actor's display name (the account's username).
@@ -43,11 +46,12 @@ type Avatar struct {
 // MaxAvatar is the highest avatar id: the original client ships six sprites.
 const MaxAvatar = 5
 
-// LastSent is the actor's state as observers were last told it. The delta
-// system diffs against it once per tick, so every observer that knows the
-// actor shares one delta.
+// LastSent is the actor's movement as observers were last told it: a lead
+// point on its path (v1) and the target it was heading for (v2). Every
+// observer that knows the actor was sent the same, so one update serves all.
 type LastSent struct {
-	X, Y float64
+	LeadX, LeadY float64
+	Seq          uint32
 }
 
 // Saved is the position last handed to the store. The persist system writes
@@ -56,28 +60,54 @@ type Saved struct {
 	X, Y float64
 }
 
-// Wire holds the actor's packets encoded this tick. Its byte slices are handed
-// to many sessions' outboxes and must never be written to after encoding.
+// Wire holds the actor's encoded packets, one per protocol. The byte slices
+// are shared by many sessions' outboxes and never written to after encoding.
 type Wire struct {
-	// Delta is this tick's change for observers that already know the actor,
-	// or nil when nothing changed.
-	Delta []byte
-	// Full is the actor's whole model, encoded when WantFull is set.
-	Full []byte
-	// WantFull asks the delta system for Full: someone sees the actor for the
-	// first time this tick.
-	WantFull bool
+	// Move is the actor's current movement packet: a v1 delta to its lead
+	// point, a v2 intent. It is kept until the movement changes, so an
+	// observer who starts seeing the actor can be sent it at once.
+	Move [Protocols][]byte
+	// Enter is the actor's whole model, encoded this tick for the protocols
+	// whose bit is set in Want.
+	Enter [Protocols][]byte
+	// Want asks the delta system for Enter: bit 1<<p for protocol p.
+	Want uint8
 }
+
+// Protocol is a wire protocol version a client speaks.
+type Protocol uint8
+
+// The protocols, indexes into Wire's arrays.
+const (
+	// V1 is the original tutorial's protocol: one JSON object per message,
+	// positions as steps toward a lead point.
+	V1 Protocol = iota
+	// V2 batches a tick's packets into one message and sends movement as intent.
+	V2
+	// Protocols is how many protocols there are.
+	Protocols
+)
 
 // Session links a player's actor to its connection.
 type Session struct {
 	Client Client
+	Proto  Protocol
 }
 
 // Known is an observer's view: the actors its client has been shown, with
-// their actor ids (kept so a Disconnect can name an actor that is gone).
+// their actor ids (kept so the client can be told when one leaves), and the
+// packets queued for it this tick.
 type Known struct {
 	Set map[Entity]int64
-	// Fresh lists actors first shown this tick: they get Full, not Delta.
+	// Fresh lists actors first shown this tick: they get Enter, not Move.
 	Fresh []Entity
+	// Out holds this tick's packets for the client, in order, until
+	// broadcast sends them (one message each in v1, one batch in v2).
+	Out [][]byte
+	// OwnX, OwnY is the own position last sent (v1 clients get their own
+	// true position whenever it changes).
+	OwnX, OwnY float64
+	// Recheck asks the interest system to recompute this view next tick
+	// instead of waiting for its turn.
+	Recheck bool
 }

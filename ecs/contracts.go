@@ -16,21 +16,34 @@ type Client interface {
 	Send(msg []byte) bool
 }
 
-// Encoder turns world facts into wire messages. The tick encodes each fact
-// once and shares the bytes among every client that should hear it.
+// Encoder turns world facts into one protocol's wire bytes. The tick encodes
+// each fact once per protocol and shares the bytes among every client of
+// that protocol that should hear it.
 type Encoder interface {
 	// Ok acknowledges a request.
 	Ok() []byte
-	// AppendFull appends an actor's whole model, sent the first time a client
-	// learns of it, to dst.
-	AppendFull(dst []byte, a Actor) []byte
-	// AppendMove appends a delta that carries only the actor's new position.
-	AppendMove(dst []byte, id int64, x, y float64) []byte
+	// AppendEnter appends an actor's whole model, sent the first time a
+	// client sees it: v1 places it at a.X, a.Y; v2 also says it is walking
+	// toward tx, ty.
+	AppendEnter(dst []byte, a Actor, tx, ty float64) []byte
+	// AppendMove appends a movement update: v1, a position delta to x, y
+	// (the lead point); v2, an intent to walk from x, y toward tx, ty.
+	AppendMove(dst []byte, id int64, x, y, tx, ty float64) []byte
 	// Chat relays a line said by the named player.
 	Chat(from, text string) []byte
-	// Disconnect tells a client that an actor it knew is gone.
-	Disconnect(id int64) []byte
+	// Leave tells a client that an actor went out of its view.
+	Leave(id int64) []byte
+	// Quit tells a client that an actor it knew left the game.
+	Quit(id int64) []byte
+	// Batched reports whether a tick's packets for a client travel as one
+	// message (built by AppendBatch) rather than one message each.
+	Batched() bool
+	// AppendBatch appends one message carrying pieces, in order.
+	AppendBatch(dst []byte, pieces [][]byte) []byte
 }
+
+// Codecs holds one Encoder per protocol, indexed by Protocol.
+type Codecs [Protocols]Encoder
 
 // Mover is told the positions the store should keep. It must not block.
 type Mover interface {

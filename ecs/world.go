@@ -5,11 +5,12 @@ import (
 	"github.com/mlange-42/arche/generic"
 )
 
-// Departure records an actor that left the world this tick, so observers that
-// knew it can be told.
+// Departure records an actor that left the world this tick, and where, so
+// observers that knew it can be told.
 type Departure struct {
 	Entity Entity
 	ID     int64
+	X, Y   float64
 }
 
 // World is the arche world plus the indexes and per-tick notes the systems
@@ -19,60 +20,71 @@ type World struct {
 	ECS *arche.World
 	// Actors finds the entity of a playing actor by its stable id.
 	Actors map[int64]Entity
+	// Grid files every actor by position.
+	Grid *Grid
 	// Departed lists actors removed this tick; the interest system reports
 	// them to their observers and clears the list.
 	Departed []Departure
-	// Changed lists actors whose Wire.Delta is set this tick, for broadcast.
+	// Changed lists actors whose Wire.Move changed this tick, for broadcast.
 	Changed []Entity
 
-	actors  generic.Map8[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire]
+	actors  generic.Map9[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire, Cell]
 	players generic.Map2[Session, Known]
 	pos     generic.Map[Position]
 	ids     generic.Map[ActorID]
+	cells   generic.Map[Cell]
 }
 
-// NewWorld makes an empty world.
-func NewWorld() *World {
+// NewWorld makes an empty world whose grid has cells of cellSize (0 for
+// DefaultCellSize).
+func NewWorld(cellSize float64) *World {
 	a := arche.NewWorld()
-	w := &World{ECS: &a, Actors: make(map[int64]Entity)}
-	w.actors = generic.NewMap8[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire](w.ECS)
+	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize)}
+	w.actors = generic.NewMap9[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire, Cell](w.ECS)
 	w.players = generic.NewMap2[Session, Known](w.ECS)
 	w.pos = generic.NewMap[Position](w.ECS)
 	w.ids = generic.NewMap[ActorID](w.ECS)
+	w.cells = generic.NewMap[Cell](w.ECS)
 	return w
 }
 
 // SpawnActor adds an actor that nobody controls over a connection (tests,
 // benchmarks, future NPCs). Its position counts as saved and as last sent.
 func (w *World) SpawnActor(a Actor) Entity {
+	k := w.Grid.Key(a.X, a.Y)
 	e := w.actors.NewWith(
 		&ActorID{ID: a.ID},
 		&Position{X: a.X, Y: a.Y},
 		&Target{X: a.X, Y: a.Y},
 		&Name{Name: a.Name},
 		&Avatar{ID: a.Avatar},
-		&LastSent{X: a.X, Y: a.Y},
+		&LastSent{LeadX: a.X, LeadY: a.Y},
 		&Saved{X: a.X, Y: a.Y},
 		&Wire{},
+		&Cell{Key: k},
 	)
+	w.Grid.Add(e, k)
 	w.Actors[a.ID] = e
 	return e
 }
 
-// SpawnPlayer adds an actor played over a connection; it observes the world
-// and starts out knowing only itself.
-func (w *World) SpawnPlayer(a Actor, c Client) Entity {
+// SpawnPlayer adds an actor played over a connection speaking proto; it
+// observes the world, starts out knowing only itself, and has its view
+// computed on the next tick.
+func (w *World) SpawnPlayer(a Actor, c Client, proto Protocol) Entity {
 	e := w.SpawnActor(a)
-	w.players.Assign(e, &Session{Client: c}, &Known{Set: map[Entity]int64{e: a.ID}})
+	w.players.Assign(e, &Session{Client: c, Proto: proto},
+		&Known{Set: map[Entity]int64{e: a.ID}, OwnX: a.X, OwnY: a.Y, Recheck: true})
 	return e
 }
 
 // Remove takes an actor out of the world and notes its departure. It must
 // not be called while a query is open.
 func (w *World) Remove(e Entity) {
-	id := w.ids.Get(e)
-	w.Departed = append(w.Departed, Departure{Entity: e, ID: id.ID})
-	delete(w.Actors, id.ID)
+	id, p := w.ids.Get(e).ID, w.pos.Get(e)
+	w.Departed = append(w.Departed, Departure{Entity: e, ID: id, X: p.X, Y: p.Y})
+	w.Grid.Remove(e, w.cells.Get(e).Key)
+	delete(w.Actors, id)
 	w.ECS.RemoveEntity(e)
 }
 

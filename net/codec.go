@@ -83,12 +83,39 @@ func (p Packet) Number(i int) (float64, bool) {
 // silently accept as a zero value.
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
 
+// Codec is one protocol's encoder and decoder.
+type Codec interface {
+	ecs.Encoder
+	// Deny refuses a request with a reason a person can read.
+	Deny(reason string) []byte
+	// Decode parses a client message.
+	Decode(msg []byte) (Packet, error)
+}
+
+// Codecs returns the codecs of every protocol, indexed by ecs.Protocol, for
+// a world where actors walk at speed units per second.
+func Codecs(speed float64) [ecs.Protocols]Codec {
+	return [ecs.Protocols]Codec{ecs.V1: V1{}, ecs.V2: V2{Speed: speed}}
+}
+
+// Encoders returns the encoders of codecs, for the tick.
+func Encoders(codecs [ecs.Protocols]Codec) ecs.Codecs {
+	var e ecs.Codecs
+	for i, c := range codecs {
+		e[i] = c
+	}
+	return e
+}
+
 // V1 encodes server packets in the original tutorial's format. Keys are
 // written in the order the original client needs (a, then p0, p1, …), ids
 // as integers and positions as numbers with two decimals.
 type V1 struct{}
 
-var _ ecs.Encoder = V1{}
+var _ Codec = V1{}
+
+// Decode parses a client message; see Decode.
+func (V1) Decode(msg []byte) (Packet, error) { return Decode(msg) }
 
 var okPacket = []byte(`{"a":"Ok"}`)
 
@@ -103,8 +130,9 @@ func (V1) Deny(reason string) []byte {
 	return append(b, '}')
 }
 
-// AppendFull appends an actor's whole model.
-func (V1) AppendFull(b []byte, a ecs.Actor) []byte {
+// AppendEnter appends an actor's whole model at its position; v1 has no
+// target in it.
+func (V1) AppendEnter(b []byte, a ecs.Actor, _, _ float64) []byte {
 	b = append(b, `{"a":"ModelDelta","p0":{"id":`...)
 	b = strconv.AppendInt(b, a.ID, 10)
 	b = append(b, `,"model_type":"Actor","avatar_id":`...)
@@ -117,9 +145,9 @@ func (V1) AppendFull(b []byte, a ecs.Actor) []byte {
 	return append(b, `}}}}`...)
 }
 
-// AppendMove appends a delta holding only an actor's position, always as
-// both x and y.
-func (V1) AppendMove(b []byte, id int64, x, y float64) []byte {
+// AppendMove appends a delta holding only an actor's position x, y, always
+// as both; v1 has no target in it.
+func (V1) AppendMove(b []byte, id int64, x, y, _, _ float64) []byte {
 	b = append(b, `{"a":"ModelDelta","p0":{"id":`...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"model_type":"Actor"`...)
@@ -137,8 +165,18 @@ func (V1) Chat(from, text string) []byte {
 	return append(b, '}')
 }
 
-// Disconnect says an actor left.
-func (V1) Disconnect(id int64) []byte {
+// Leave says an actor went out of view. v1 clients know only Disconnect,
+// which removes the actor; they get its full model again if it comes back.
+func (e V1) Leave(id int64) []byte { return e.Quit(id) }
+
+// Batched is false: v1 sends one message per packet.
+func (V1) Batched() bool { return false }
+
+// AppendBatch appends nothing: v1 has no batches.
+func (V1) AppendBatch(b []byte, _ [][]byte) []byte { return b }
+
+// Quit says an actor left the game, as a Disconnect.
+func (V1) Quit(id int64) []byte {
 	b := make([]byte, 0, 40)
 	b = append(b, `{"a":"Disconnect","p0":`...)
 	b = strconv.AppendInt(b, id, 10)

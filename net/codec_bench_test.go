@@ -1,6 +1,7 @@
 package net
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -13,30 +14,31 @@ var sinkBytes []byte
 // that matters: the delta system encodes one per walking actor per tick.
 // Their ns/op is the whole cost: they append to a buffer the tick reuses.
 func BenchmarkEncode(b *testing.B) {
-	enc := V1{}
 	buf := make([]byte, 0, 512)
 	actor := ecs.Actor{ID: 123456, Name: "tristan_the_walker", Avatar: 3, X: -812.3456, Y: 77.125}
-	cases := []struct {
-		name string
-		fn   func() []byte
-	}{
-		// The tick appends Move and Full to one arena per tick; buf stands for it.
-		{"AppendMove", func() []byte { return enc.AppendMove(buf[:0], actor.ID, actor.X, actor.Y) }},
-		{"AppendFull", func() []byte { return enc.AppendFull(buf[:0], actor) }},
-		{"Chat", func() []byte { return enc.Chat(actor.Name, "hello there, is anyone selling \"wool\"?") }},
-		{"Disconnect", func() []byte { return enc.Disconnect(actor.ID) }},
-		{"Deny", func() []byte { return enc.Deny(DenyCredentials) }},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			var n int
-			for b.Loop() {
-				sinkBytes = c.fn()
-				n = len(sinkBytes)
-			}
-			b.SetBytes(int64(n))
-		})
+	for proto, enc := range Codecs(70) {
+		cases := []struct {
+			name string
+			fn   func() []byte
+		}{
+			// The tick appends Move and Enter to a buffer; buf stands for it.
+			{"AppendMove", func() []byte { return enc.AppendMove(buf[:0], actor.ID, actor.X, actor.Y, 500, 500) }},
+			{"AppendEnter", func() []byte { return enc.AppendEnter(buf[:0], actor, 500, 500) }},
+			{"Chat", func() []byte { return enc.Chat(actor.Name, "hello there, is anyone selling \"wool\"?") }},
+			{"Quit", func() []byte { return enc.Quit(actor.ID) }},
+			{"Deny", func() []byte { return enc.Deny(DenyCredentials) }},
+		}
+		for _, c := range cases {
+			b.Run(fmt.Sprintf("v%d/%s", proto+1, c.name), func(b *testing.B) {
+				b.ReportAllocs()
+				var n int
+				for b.Loop() {
+					sinkBytes = c.fn()
+					n = len(sinkBytes)
+				}
+				b.SetBytes(int64(n))
+			})
+		}
 	}
 }
 

@@ -24,13 +24,14 @@ func TestV1Golden(t *testing.T) {
 	}{
 		{"ok", enc.Ok()},
 		{"deny", enc.Deny(DenyCredentials)},
-		{"full", enc.AppendFull(nil, ecs.Actor{ID: 12, Name: "tristan", Avatar: 3, X: 198.21, Y: 78.42})},
-		{"full_origin", enc.AppendFull(nil, ecs.Actor{ID: 1, Name: "a", Avatar: 0})},
-		{"move", enc.AppendMove(nil, 12, 200.5, 78.42)},
-		{"move_negative", enc.AppendMove(nil, 7, -0.004, -12.345)},
+		{"full", enc.AppendEnter(nil, ecs.Actor{ID: 12, Name: "tristan", Avatar: 3, X: 198.21, Y: 78.42}, 300, 300)},
+		{"full_origin", enc.AppendEnter(nil, ecs.Actor{ID: 1, Name: "a", Avatar: 0}, 0, 0)},
+		{"move", enc.AppendMove(nil, 12, 200.5, 78.42, 500, 78.42)},
+		{"move_negative", enc.AppendMove(nil, 7, -0.004, -12.345, 0, 0)},
 		{"chat", enc.Chat("tristan", "hello \"you\" \\ [b]x[/b] é 🙂")},
 		{"chat_invalid_utf8", enc.Chat("a", "bad \xff byte\x01")},
-		{"disconnect", enc.Disconnect(12)},
+		{"disconnect", enc.Quit(12)},
+		{"leave", enc.Leave(12)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,22 +139,27 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r, deny := ParseRequest(p)
-		if deny != "" {
-			return
-		}
-		switch r.Action {
-		case ActRegister:
-			if !validUsername(r.Username) || r.Password == "" || len(r.Password) > MaxPassword || r.Avatar < 0 || r.Avatar > ecs.MaxAvatar {
-				t.Errorf("accepted bad registration %+v", r)
-			}
-		case ActLogin:
-			if r.Username == "" || r.Password == "" {
-				t.Errorf("accepted empty login %+v", r)
-			}
-		case ActChat, ActTarget:
-		default:
-			t.Errorf("accepted unknown action %q", r.Action)
+		if r, deny := ParseRequest(p); deny == "" {
+			checkAccepted(t, r)
 		}
 	})
+}
+
+// checkAccepted fails unless an accepted request is a known action with
+// values inside the limits.
+func checkAccepted(t *testing.T, r Request) {
+	t.Helper()
+	switch r.Action {
+	case ActRegister:
+		if !validUsername(r.Username) || r.Password == "" || len(r.Password) > MaxPassword || r.Avatar < 0 || r.Avatar > ecs.MaxAvatar {
+			t.Errorf("accepted bad registration %+v", r)
+		}
+	case ActLogin:
+		if r.Username == "" || r.Password == "" {
+			t.Errorf("accepted empty login %+v", r)
+		}
+	case ActChat, ActTarget:
+	default:
+		t.Errorf("accepted unknown action %q", r.Action)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -26,8 +28,9 @@ type Options struct {
 	// HashQueue is how many logins may wait for a hashing slot before new
 	// ones are told the server is busy.
 	HashQueue int
-	// SpawnX, SpawnY is where new accounts' actors start.
-	SpawnX, SpawnY float64
+	// SpawnX, SpawnY is where new accounts' actors start, at random within
+	// SpawnSpread of it so that they don't stack.
+	SpawnX, SpawnY, SpawnSpread float64
 	// Outbox is how many messages may wait for one client before it is
 	// dropped as too slow.
 	Outbox int
@@ -50,6 +53,8 @@ type Options struct {
 	// the server's own host. Requests without an Origin header, or with a
 	// non-web one, are native clients and always allowed.
 	OriginPatterns []string
+	// Speed is how fast actors walk, for v2 intents (default 70).
+	Speed float64
 	// Metrics hears what happens at the edge; nil counts nothing.
 	Metrics Metrics
 }
@@ -69,6 +74,7 @@ func DefaultOptions() Options {
 		PingInterval:     15 * time.Second,
 		PingTimeout:      15 * time.Second,
 		WriteTimeout:     10 * time.Second,
+		Speed:            70,
 	}
 }
 
@@ -79,7 +85,7 @@ type Server struct {
 	queue   *ecs.Queue
 	store   *persist.Store
 	log     *slog.Logger
-	enc     V1
+	codecs  [ecs.Protocols]Codec
 	hash    *hasher
 	metrics Metrics
 	badLog  *rate.Limiter
@@ -112,6 +118,9 @@ func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Option
 	if opts.PacketsPerSecond <= 0 {
 		opts.PacketsPerSecond = def.PacketsPerSecond
 	}
+	if opts.Speed <= 0 {
+		opts.Speed = def.Speed
+	}
 	if opts.BadPerSecond <= 0 {
 		opts.BadPerSecond = def.BadPerSecond
 	}
@@ -131,7 +140,7 @@ func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Option
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
-		opts: opts, queue: q, store: store, log: log, hash: h, metrics: opts.Metrics,
+		opts: opts, queue: q, store: store, log: log, hash: h, metrics: opts.Metrics, codecs: Codecs(opts.Speed),
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
 	}, nil
 }
@@ -141,7 +150,7 @@ func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns}
+	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: []string{SubprotocolV2}}
 	if nativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
@@ -151,7 +160,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetReadLimit(s.opts.ReadLimit)
-	sess := s.newSession(conn, r.RemoteAddr)
+	proto := ecs.V1
+	if conn.Subprotocol() == SubprotocolV2 {
+		proto = ecs.V2
+	}
+	sess := s.newSession(conn, r.RemoteAddr, proto)
 	if sess == nil {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
@@ -171,7 +184,7 @@ func nativeOrigin(origin string) bool {
 	return err == nil && u.Scheme != "http" && u.Scheme != "https"
 }
 
-func (s *Server) newSession(conn *websocket.Conn, remote string) *session {
+func (s *Server) newSession(conn *websocket.Conn, remote string, proto ecs.Protocol) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -179,7 +192,8 @@ func (s *Server) newSession(conn *websocket.Conn, remote string) *session {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	sess := &session{
-		srv: s, conn: conn, log: s.log.With("remote", remote), out: make(chan []byte, s.opts.Outbox),
+		srv: s, conn: conn, log: s.log.With("remote", remote, "proto", proto+1), out: make(chan []byte, s.opts.Outbox),
+		proto: proto, codec: s.codecs[proto],
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
 		bad:     rate.NewLimiter(rate.Limit(s.opts.BadPerSecond), s.opts.BadBurst),
@@ -216,6 +230,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 		return fmt.Errorf("net: shutdown: %w", ctx.Err())
 	}
+}
+
+// spawnPoint picks where a new account starts: uniformly at random in the
+// disc of SpawnSpread around the spawn point.
+func (s *Server) spawnPoint() (float64, float64) {
+	r := s.opts.SpawnSpread * math.Sqrt(rand.Float64())
+	a := 2 * math.Pi * rand.Float64()
+	return s.opts.SpawnX + r*math.Cos(a), s.opts.SpawnY + r*math.Sin(a)
 }
 
 // logBad logs a refused packet, at most a few lines a second server-wide so

@@ -37,6 +37,9 @@ type session struct {
 	code   websocket.StatusCode
 	reason string
 
+	proto ecs.Protocol
+	codec Codec
+
 	// Read-loop state.
 	actor   ecs.Actor // set once playing
 	playing bool
@@ -177,12 +180,21 @@ func (s *session) readLoop() {
 // the original client quits when its socket closes.
 func (s *session) deny(reason string) {
 	s.srv.logBad(s.log, reason)
-	s.Send(s.srv.enc.Deny(reason))
+	s.sendPacket(s.codec.Deny(reason))
+}
+
+// sendPacket sends one packet from the read loop, as a message of its own
+// (a batch of one in v2).
+func (s *session) sendPacket(p []byte) {
+	if s.codec.Batched() {
+		p = s.codec.AppendBatch(nil, [][]byte{p})
+	}
+	s.Send(p)
 }
 
 // handle acts on one packet and returns a Deny reason, or "".
 func (s *session) handle(msg []byte) string {
-	p, err := Decode(msg)
+	p, err := s.codec.Decode(msg)
 	if err != nil {
 		return DenyNotPacket
 	}
@@ -242,7 +254,8 @@ func (s *session) register(r Request) string {
 	if err != nil {
 		return s.hashFailed(err)
 	}
-	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, s.srv.opts.SpawnX, s.srv.opts.SpawnY)
+	x, y := s.srv.spawnPoint()
+	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, x, y)
 	switch {
 	case errors.Is(err, persist.ErrTaken):
 		return DenyTaken
@@ -251,7 +264,7 @@ func (s *session) register(r Request) string {
 		return DenyUnavailable
 	}
 	s.log.Info("account created", "username", r.Username)
-	s.Send(s.srv.enc.Ok())
+	s.sendPacket(s.codec.Ok())
 	return ""
 }
 
@@ -272,7 +285,7 @@ func (s *session) login(r Request) string {
 		return DenyCredentials
 	}
 	reply := make(chan bool, 1)
-	if !s.push(ecs.Command{Kind: ecs.Spawn, Client: s, Actor: acc.Actor, Reply: reply}) {
+	if !s.push(ecs.Command{Kind: ecs.Spawn, Client: s, Actor: acc.Actor, Proto: s.proto, Reply: reply}) {
 		return ""
 	}
 	select {

@@ -27,7 +27,7 @@ func startServer(t *testing.T, opts Options) string {
 		t.Fatal(err)
 	}
 	q := ecs.NewQueue(1024)
-	tick, err := systems.New(systems.DefaultConfig(), ecs.NewWorld(), q, V1{}, store)
+	tick, err := systems.New(systems.DefaultConfig(), q, Encoders(Codecs(70)), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,48 @@ func wsDial(t *testing.T, url string) *websocket.Conn {
 	return c
 }
 
+// peer is a test client that reads all the time (and so answers pings).
+type peer struct {
+	conn *websocket.Conn
+	in   chan string
+	err  chan error
+}
+
+func newPeer(t *testing.T, url string) *peer {
+	p := &peer{conn: wsDial(t, url), in: make(chan string, 64), err: make(chan error, 1)}
+	go func() {
+		for {
+			_, msg, err := p.conn.Read(context.Background())
+			if err != nil {
+				p.err <- err
+				return
+			}
+			p.in <- string(msg)
+		}
+	}()
+	return p
+}
+
 // roundTrip sends msg and returns the next message.
+func (p *peer) roundTrip(t *testing.T, msg string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := p.conn.Write(ctx, websocket.MessageBinary, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-p.in:
+		return got
+	case err := <-p.err:
+		t.Fatalf("connection ended: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no answer")
+	}
+	return ""
+}
+
+// roundTrip sends msg on a client that reads only here, and returns the next message.
 func roundTrip(t *testing.T, c *websocket.Conn, msg string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
@@ -83,22 +124,12 @@ func TestPingDetectsDeadPeers(t *testing.T) {
 	t.Parallel()
 	url := startServer(t, Options{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
 
-	silent := wsDial(t, url)
-	roundTrip(t, silent, `{"a":"Register","p0":"quiet","p1":"pw","p2":1}`)
-	if got := roundTrip(t, silent, `{"a":"Login","p0":"quiet","p1":"pw"}`); got != `{"a":"Ok"}` {
+	// Reading (which answers pings) but sending nothing for many ping intervals.
+	silent := newPeer(t, url)
+	silent.roundTrip(t, `{"a":"Register","p0":"quiet","p1":"pw","p2":1}`)
+	if got := silent.roundTrip(t, `{"a":"Login","p0":"quiet","p1":"pw"}`); got != `{"a":"Ok"}` {
 		t.Fatalf("login: %s", got)
 	}
-	// Reading (which answers pings) but sending nothing for many ping intervals.
-	readCtx, stopReading := context.WithCancel(t.Context())
-	readErr := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := silent.Read(readCtx); err != nil {
-				readErr <- err
-				return
-			}
-		}
-	}()
 
 	dead := wsDial(t, url)
 	roundTrip(t, dead, `{"a":"Register","p0":"ghost","p1":"pw","p2":2}`)
@@ -107,10 +138,10 @@ func TestPingDetectsDeadPeers(t *testing.T) {
 	}
 	// dead now reads nothing, so its pings go unanswered.
 
-	again := wsDial(t, url)
+	again := newPeer(t, url)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got := roundTrip(t, again, `{"a":"Login","p0":"ghost","p1":"pw"}`)
+		got := again.roundTrip(t, `{"a":"Login","p0":"ghost","p1":"pw"}`)
 		if got == `{"a":"Ok"}` {
 			break
 		}
@@ -121,11 +152,10 @@ func TestPingDetectsDeadPeers(t *testing.T) {
 	}
 
 	select {
-	case err := <-readErr:
+	case err := <-silent.err:
 		t.Fatalf("a silent client answering pings was dropped: %v", err)
 	default:
 	}
-	stopReading()
 }
 
 // TestSendNeverBlocks checks back-pressure: a full outbox drops the client

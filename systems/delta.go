@@ -1,49 +1,96 @@
 package systems
 
 import (
+	"math"
+
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/mlange-42/arche/generic"
 )
 
-// Delta diffs each actor against what observers were last sent and encodes
-// the change once per tick; broadcast shares those bytes among observers. It
-// also encodes the full model of actors someone sees for the first time.
+// Delta decides, once per actor per tick, whether observers must hear of its
+// movement, and encodes that update once per protocol for all of them to
+// share. It also encodes the whole model of actors someone sees for the
+// first time.
+//
+// Observers are sent intent, not steps. v2 clients get the actor's position
+// and target and walk it themselves. v1 clients walk another actor toward
+// the last position they were sent and jump only when it is more than 200
+// units off, so they are sent a lead point: where the actor will be up to
+// LeadAhead units further along its path, never past its target. A new lead
+// point goes out when the target changes or the actor comes within LeadNear
+// of the last one, so a walk costs a packet every second or so instead of
+// one per tick, and the lead point is never further than LeadAhead from the
+// actor's true position.
 type Delta struct {
-	Enc ecs.Encoder
+	Codecs    ecs.Codecs
+	LeadAhead float64
+	LeadNear  float64
 
-	// arena holds this tick's packets back to back: one allocation per tick
-	// instead of one per packet. A new one is made each tick, because
-	// sessions may still hold the last one's bytes.
-	arena  []byte
-	filter *generic.Filter6[ecs.ActorID, ecs.Position, ecs.LastSent, ecs.Wire, ecs.Name, ecs.Avatar]
+	arena  arena // this tick's Enter packets
+	filter *generic.Filter7[ecs.ActorID, ecs.Position, ecs.Target, ecs.LastSent, ecs.Wire, ecs.Name, ecs.Avatar]
 }
 
 // Initialize builds the filter once.
 func (s *Delta) Initialize(*ecs.World) {
-	s.filter = generic.NewFilter6[ecs.ActorID, ecs.Position, ecs.LastSent, ecs.Wire, ecs.Name, ecs.Avatar]()
+	s.filter = generic.NewFilter7[ecs.ActorID, ecs.Position, ecs.Target, ecs.LastSent, ecs.Wire, ecs.Name, ecs.Avatar]()
 }
 
-// Update encodes this tick's deltas and requested full models, and lists the
-// changed actors in w.Changed.
+// Update encodes this tick's movement updates and requested models, and
+// lists the actors whose movement update changed in w.Changed.
 func (s *Delta) Update(w *ecs.World) {
 	w.Changed = w.Changed[:0]
-	s.arena = make([]byte, 0, max(4096, len(s.arena)+len(s.arena)/8))
+	s.arena.reset()
 	q := s.filter.Query(w.ECS)
 	for q.Next() {
-		id, p, last, wire, name, avatar := q.Get()
-		wire.Delta, wire.Full = nil, nil
-		if p.X != last.X || p.Y != last.Y {
-			start := len(s.arena)
-			s.arena = s.Enc.AppendMove(s.arena, id.ID, p.X, p.Y)
-			wire.Delta = s.arena[start:len(s.arena):len(s.arena)] // capped: later appends cannot reach it
-			last.X, last.Y = p.X, p.Y
+		id, p, t, last, wire, name, avatar := q.Get()
+		tx, ty := p.X, p.Y
+		if t.Moving {
+			tx, ty = t.X, t.Y
+		}
+		changed := t.Seq != last.Seq || s.leadSpent(p, t, last)
+		if changed || wire.Move[ecs.V1] == nil { // nil: a newcomer, whose first update is in its model
+			last.Seq = t.Seq
+			last.LeadX, last.LeadY = s.lead(p, tx, ty)
+			// Not in the arena: these bytes live until the movement changes,
+			// and would keep a whole old arena alive. One allocation for both.
+			b := s.Codecs[ecs.V1].AppendMove(make([]byte, 0, 256), id.ID, last.LeadX, last.LeadY, tx, ty)
+			wire.Move[ecs.V1] = b[:len(b):len(b)]
+			b = s.Codecs[ecs.V2].AppendMove(b[len(b):], id.ID, p.X, p.Y, tx, ty)
+			wire.Move[ecs.V2] = b[:len(b):len(b)]
+		}
+		if changed {
 			w.Changed = append(w.Changed, q.Entity())
 		}
-		if wire.WantFull {
-			start := len(s.arena)
-			s.arena = s.Enc.AppendFull(s.arena, ecs.Actor{ID: id.ID, Name: name.Name, Avatar: avatar.ID, X: p.X, Y: p.Y})
-			wire.Full = s.arena[start:len(s.arena):len(s.arena)]
-			wire.WantFull = false
+		wire.Enter = [ecs.Protocols][]byte{}
+		for proto := range ecs.Protocols {
+			if wire.Want&(1<<proto) != 0 {
+				a := ecs.Actor{ID: id.ID, Name: name.Name, Avatar: avatar.ID, X: p.X, Y: p.Y}
+				wire.Enter[proto] = s.arena.keep(s.Codecs[proto].AppendEnter(s.arena.buf, a, tx, ty))
+			}
 		}
+		wire.Want = 0
 	}
+}
+
+// leadSpent reports whether a walking actor has come close enough to its
+// last lead point that observers need the next one.
+func (s *Delta) leadSpent(p *ecs.Position, t *ecs.Target, last *ecs.LastSent) bool {
+	if !t.Moving {
+		return last.LeadX != p.X || last.LeadY != p.Y
+	}
+	if last.LeadX == t.X && last.LeadY == t.Y {
+		return false // the lead point is the target: nothing further to say
+	}
+	return math.Hypot(last.LeadX-p.X, last.LeadY-p.Y) <= s.LeadNear
+}
+
+// lead is the point LeadAhead further along the path from p to tx, ty, or
+// the target itself when that is nearer.
+func (s *Delta) lead(p *ecs.Position, tx, ty float64) (float64, float64) {
+	dx, dy := tx-p.X, ty-p.Y
+	d := math.Hypot(dx, dy)
+	if d <= s.LeadAhead {
+		return tx, ty
+	}
+	return p.X + dx/d*s.LeadAhead, p.Y + dy/d*s.LeadAhead
 }

@@ -12,16 +12,17 @@ import (
 // join and leave, pick targets and chat. It drains at most Max commands per
 // tick so a burst spreads over ticks instead of stretching one.
 type Input struct {
-	Queue  *ecs.Queue
-	Enc    ecs.Encoder
-	Store  ecs.Mover
-	Bounds ecs.Bounds
-	Max    int
+	Queue    *ecs.Queue
+	Codecs   ecs.Codecs
+	Store    ecs.Mover
+	Bounds   ecs.Bounds
+	Max      int
+	audience *audience
 
 	sessions generic.Map[ecs.Session]
 	targets  generic.Map[ecs.Target]
 	names    generic.Map[ecs.Name]
-	players  *generic.Filter1[ecs.Session]
+	known    generic.Map[ecs.Known]
 	one      [1]ecs.SavedPosition
 
 	// left remembers where recently departed actors stopped. A login loads
@@ -42,12 +43,12 @@ type departure struct {
 // already in flight: far longer than a login takes to reach the tick.
 const rememberTicks = 60 * 20
 
-// Initialize builds the mappers and filters once.
+// Initialize builds the mappers once.
 func (s *Input) Initialize(w *ecs.World) {
 	s.sessions = generic.NewMap[ecs.Session](w.ECS)
 	s.targets = generic.NewMap[ecs.Target](w.ECS)
 	s.names = generic.NewMap[ecs.Name](w.ECS)
-	s.players = generic.NewFilter1[ecs.Session]()
+	s.known = generic.NewMap[ecs.Known](w.ECS)
 	s.left = make(map[int64]departure)
 }
 
@@ -92,16 +93,28 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		w.Remove(e)
 	case ecs.SetTarget:
 		x, y := s.Bounds.Clamp(c.X, c.Y)
-		*s.targets.Get(e) = ecs.Target{X: x, Y: y, Moving: true}
+		t := s.targets.Get(e)
+		*t = ecs.Target{X: x, Y: y, Moving: true, Seq: t.Seq + 1}
 	case ecs.Say:
-		msg := s.Enc.Chat(s.names.Get(e).Name, c.Text)
-		q := s.players.Query(w.ECS)
-		for q.Next() {
-			if q.Entity() != e {
-				q.Get().Client.Send(msg)
-			}
-		}
+		s.say(w, e, c.Text)
 	}
+}
+
+// say relays a chat line to every other player who can see the speaker,
+// under the speaker's own name.
+func (s *Input) say(w *ecs.World, from ecs.Entity, text string) {
+	var msg [ecs.Protocols][]byte
+	name := s.names.Get(from).Name
+	p := w.Position(from)
+	s.audience.each(w, p.X, p.Y, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
+		if _, sees := k.Set[from]; !sees || o == from {
+			return
+		}
+		if msg[sess.Proto] == nil {
+			msg[sess.Proto] = s.Codecs[sess.Proto].Chat(name, text)
+		}
+		k.Out = append(k.Out, msg[sess.Proto])
+	})
 }
 
 // spawn admits a logged-in actor unless it is already playing. The player
@@ -116,8 +129,9 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 		a.X, a.Y = d.pos.X, d.pos.Y
 	}
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
-	w.SpawnPlayer(a, c.Client)
-	c.Client.Send(s.Enc.Ok())
-	c.Client.Send(s.Enc.AppendFull(nil, a))
+	e := w.SpawnPlayer(a, c.Client, c.Proto)
+	enc := s.Codecs[c.Proto]
+	k := s.known.Get(e)
+	k.Out = append(k.Out, enc.Ok(), enc.AppendEnter(nil, a, a.X, a.Y))
 	c.Reply <- true
 }

@@ -8,18 +8,19 @@ import (
 )
 
 // Movement walks every moving actor toward its target at Speed units per
-// second, for a fixed step of DT seconds. An actor within one step arrives
+// second, for a fixed step of DT seconds, and refiles it in the world's grid
+// when it crosses into another cell. An actor within one step arrives
 // exactly, so positions settle on the clicked point.
 type Movement struct {
 	Speed float64
 	DT    float64
 
-	filter *generic.Filter2[ecs.Position, ecs.Target]
+	filter *generic.Filter3[ecs.Position, ecs.Target, ecs.Cell]
 }
 
 // Initialize builds the filter once.
 func (s *Movement) Initialize(*ecs.World) {
-	s.filter = generic.NewFilter2[ecs.Position, ecs.Target]()
+	s.filter = generic.NewFilter3[ecs.Position, ecs.Target, ecs.Cell]()
 }
 
 // Update advances every moving actor by one step.
@@ -27,9 +28,14 @@ func (s *Movement) Update(w *ecs.World) {
 	step := s.Speed * s.DT
 	q := s.filter.Query(w.ECS)
 	for q.Next() {
-		p, t := q.Get()
-		if t.Moving {
-			t.Moving = Walk(p, t.X, t.Y, step)
+		p, t, c := q.Get()
+		if !t.Moving {
+			continue
+		}
+		t.Moving = Walk(p, t.X, t.Y, step)
+		if k := w.Grid.Key(p.X, p.Y); k != c.Key {
+			w.Grid.Move(q.Entity(), c.Key, k)
+			c.Key = k
 		}
 	}
 }

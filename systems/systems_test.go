@@ -3,6 +3,7 @@ package systems
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -36,7 +37,7 @@ func TestWalk(t *testing.T) {
 
 func TestMovementReachesTargetAtSpeed(t *testing.T) {
 	t.Parallel()
-	w := ecs.NewWorld()
+	w := ecs.NewWorld(0)
 	e := w.SpawnActor(ecs.Actor{ID: 1})
 	idle := w.SpawnActor(ecs.Actor{ID: 2, X: 9, Y: 9})
 	m := &Movement{Speed: 70, DT: 0.05}
@@ -66,39 +67,80 @@ func get[T any](w *ecs.World, e ecs.Entity) *T {
 	return m.Get(e)
 }
 
-func TestDeltaEncodesOncePerChange(t *testing.T) {
+// TestLeadPoints walks an actor a long way and checks what observers are
+// sent: never more than LeadAhead from its true position (so a v1 client
+// never snaps), the target itself once it arrives, and about one update per
+// LeadAhead-LeadNear units instead of one per tick.
+func TestLeadPoints(t *testing.T) {
 	t.Parallel()
-	w := ecs.NewWorld()
-	moved := w.SpawnActor(ecs.Actor{ID: 1, Name: "a"})
-	still := w.SpawnActor(ecs.Actor{ID: 2, Name: "b", Avatar: 3, X: 4, Y: 5})
-	d := &Delta{Enc: textEnc{}}
+	w := ecs.NewWorld(0)
+	e := w.SpawnActor(ecs.Actor{ID: 1})
+	m := &Movement{Speed: 70, DT: 0.05}
+	d := &Delta{Codecs: textCodecs, LeadAhead: 120, LeadNear: 35}
+	m.Initialize(w)
 	d.Initialize(w)
-	get[ecs.Position](w, moved).X = 1.5
-	get[ecs.Wire](w, still).WantFull = true
+	d.Update(w) // first encoding
+	setTarget(w, e, ecs.Target{X: 1000, Y: 0, Moving: true, Seq: 1})
+	updates := 0
+	for tick := 0; tick < 400; tick++ {
+		m.Update(w)
+		d.Update(w)
+		last := get[ecs.LastSent](w, e)
+		p := w.Position(e)
+		if dist := math.Hypot(last.LeadX-p.X, last.LeadY-p.Y); dist > 120+1e-9 {
+			t.Fatalf("tick %d: lead point %v,%v is %.1f from the actor at %v", tick, last.LeadX, last.LeadY, dist, p)
+		}
+		if len(w.Changed) > 0 {
+			updates++
+		}
+	}
+	if p := w.Position(e); p != (ecs.Position{X: 1000}) {
+		t.Fatalf("actor at %v, want the target", p)
+	}
+	last := get[ecs.LastSent](w, e)
+	if last.LeadX != 1000 || last.LeadY != 0 {
+		t.Errorf("last lead point %v,%v, want the target", last.LeadX, last.LeadY)
+	}
+	// 1000 units at one update per 85 units: about 12, against 286 steps.
+	if updates < 10 || updates > 14 {
+		t.Errorf("%d updates for a 1000-unit walk, want about 12", updates)
+	}
+	wire := get[ecs.Wire](w, e)
+	equal(t, "last packets", []string{string(wire.Move[ecs.V1]), string(wire.Move[ecs.V2])},
+		[]string{"move 1 1000,0>1000,0", "move 1 966,0>1000,0"}) // v2 walks the rest itself
+}
 
+func TestLeadPointFollowsANewTarget(t *testing.T) {
+	t.Parallel()
+	w := ecs.NewWorld(0)
+	e := w.SpawnActor(ecs.Actor{ID: 1})
+	d := &Delta{Codecs: textCodecs, LeadAhead: 120, LeadNear: 35}
+	d.Initialize(w)
 	d.Update(w)
-	if got := string(get[ecs.Wire](w, moved).Delta); got != "move 1 1.5,0" {
-		t.Errorf("delta of moved actor = %q", got)
+	setTarget(w, e, ecs.Target{X: 0, Y: -500, Moving: true, Seq: 1})
+	d.Update(w)
+	wire := get[ecs.Wire](w, e)
+	equal(t, "after a click", []string{string(wire.Move[ecs.V1]), string(wire.Move[ecs.V2])},
+		[]string{"move 1 0,-120>0,-500", "move 1 0,0>0,-500"})
+	if len(w.Changed) != 1 {
+		t.Errorf("Changed = %v, want the actor", w.Changed)
 	}
-	if get[ecs.Wire](w, still).Delta != nil {
-		t.Errorf("still actor has a delta %q", get[ecs.Wire](w, still).Delta)
+	get[ecs.Wire](w, e).Want = 1 << ecs.V2
+	d.Update(w)
+	if len(w.Changed) != 0 {
+		t.Errorf("Changed = %v without a change", w.Changed)
 	}
-	if got := string(get[ecs.Wire](w, still).Full); got != "full 2 b 3 4,5" {
-		t.Errorf("full model = %q", got)
+	if got := string(get[ecs.Wire](w, e).Enter[ecs.V2]); got != "enter 1  0 0,0>0,-500" {
+		t.Errorf("v2 enter = %q", got)
 	}
-	if len(w.Changed) != 1 || w.Changed[0] != moved {
-		t.Errorf("Changed = %v, want just the moved actor", w.Changed)
-	}
-
-	d.Update(w) // nothing changed since
-	if get[ecs.Wire](w, moved).Delta != nil || get[ecs.Wire](w, still).Full != nil || len(w.Changed) != 0 {
-		t.Errorf("second tick without changes encoded something")
+	if get[ecs.Wire](w, e).Enter[ecs.V1] != nil {
+		t.Error("v1 enter encoded though nobody asked")
 	}
 }
 
 func TestPersistBatchesChangedPositions(t *testing.T) {
 	t.Parallel()
-	w := ecs.NewWorld()
+	w := ecs.NewWorld(0)
 	a := w.SpawnActor(ecs.Actor{ID: 1})
 	w.SpawnActor(ecs.Actor{ID: 2})
 	st := &memStore{}
@@ -122,17 +164,90 @@ func TestPersistBatchesChangedPositions(t *testing.T) {
 	}
 }
 
-func TestInterestShowsEveryoneInBudget(t *testing.T) {
-	t.Parallel()
-	w := ecs.NewWorld()
-	in := &Interest{Enc: textEnc{}, FullPerTick: 2}
+// interestWorld is a bare world with an interest system of radius 100,
+// margin 20, rechecking every tick.
+func interestWorld(t *testing.T, radius float64) (*ecs.World, *Interest) {
+	t.Helper()
+	w := ecs.NewWorld(50)
+	cfg := DefaultConfig()
+	cfg.ViewRadius, cfg.ViewMargin, cfg.InterestEvery = radius, 20, 1
+	in := &Interest{Codecs: textCodecs, ViewRadius: radius, ViewMargin: 20, Every: 1, FullPerTick: 2, audience: newAudience(w, cfg)}
 	in.Initialize(w)
-	for id := range int64(5) {
-		w.SpawnActor(ecs.Actor{ID: id + 10})
-	}
-	r := &recorder{}
-	me := w.SpawnPlayer(ecs.Actor{ID: 1}, r)
+	return w, in
+}
 
+// moveTo puts an actor somewhere else at once, refiling it in the grid.
+func moveTo(w *ecs.World, e ecs.Entity, x, y float64) {
+	c := get[ecs.Cell](w, e)
+	k := w.Grid.Key(x, y)
+	w.Grid.Move(e, c.Key, k)
+	c.Key = k
+	*get[ecs.Position](w, e) = ecs.Position{X: x, Y: y}
+}
+
+func knownIDs(w *ecs.World, e ecs.Entity) []int64 {
+	var ids []int64
+	for _, id := range get[ecs.Known](w, e).Set {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestInterestAreaOfView(t *testing.T) {
+	t.Parallel()
+	w, in := interestWorld(t, 100)
+	me := w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V2)
+	near := w.SpawnActor(ecs.Actor{ID: 2, X: 60, Y: 60})  // 85 away
+	edge := w.SpawnActor(ecs.Actor{ID: 3, X: 100, Y: 0})  // exactly at the radius
+	far := w.SpawnActor(ecs.Actor{ID: 4, X: 5000, Y: 0}) // across the world
+	in.Update(w)
+	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2 3]" {
+		t.Fatalf("knows %s, want itself and the two within 100", got)
+	}
+	wants := []uint8{get[ecs.Wire](w, near).Want, get[ecs.Wire](w, edge).Want, get[ecs.Wire](w, far).Want}
+	if fmt.Sprint(wants) != fmt.Sprint([]uint8{1 << ecs.V2, 1 << ecs.V2, 0}) {
+		t.Errorf("enter requested per actor %v", wants)
+	}
+
+	// Hysteresis: 110 is inside radius+margin, so it stays; 121 is out.
+	moveTo(w, edge, 110, 0)
+	in.Update(w)
+	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2 3]" {
+		t.Errorf("an actor inside the margin left: knows %s", got)
+	}
+	moveTo(w, edge, 121, 0)
+	in.Update(w)
+	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2]" {
+		t.Errorf("after leaving the margin: knows %s", got)
+	}
+	equal(t, "queued for the observer", toStrings(get[ecs.Known](w, me).Out), []string{"leave 3"})
+
+	// A teleport across the world: the view follows, and self stays known.
+	get[ecs.Known](w, me).Out = nil
+	moveTo(w, me, 5000, 10)
+	in.Update(w)
+	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 4]" {
+		t.Errorf("after a teleport: knows %s, want itself and actor 4", got)
+	}
+	equal(t, "queued for the observer", toStrings(get[ecs.Known](w, me).Out), []string{"leave 2"})
+}
+
+func toStrings(b [][]byte) []string {
+	var s []string
+	for _, x := range b {
+		s = append(s, string(x))
+	}
+	return s
+}
+
+func TestInterestShowsACrowdInBudget(t *testing.T) {
+	t.Parallel()
+	w, in := interestWorld(t, 0) // unlimited: everyone sees everyone
+	for id := range int64(5) {
+		w.SpawnActor(ecs.Actor{ID: id + 10, X: float64(id) * 1000})
+	}
+	me := w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V1)
 	var fresh []int
 	for range 4 {
 		in.Update(w)
@@ -144,26 +259,21 @@ func TestInterestShowsEveryoneInBudget(t *testing.T) {
 	if want := []int{2, 2, 1, 0}; fmt.Sprint(fresh) != fmt.Sprint(want) {
 		t.Errorf("new sightings per tick = %v, want %v", fresh, want)
 	}
-	if _, ok := get[ecs.Known](w, me).Set[me]; !ok {
-		t.Error("a player does not know itself")
-	}
 }
 
 func TestInterestReportsDeparturesToThoseWhoKnew(t *testing.T) {
 	t.Parallel()
-	w := ecs.NewWorld()
-	in := &Interest{Enc: textEnc{}, FullPerTick: 10}
-	in.Initialize(w)
-	r1, r2 := &recorder{}, &recorder{}
-	w.SpawnPlayer(ecs.Actor{ID: 1}, r1)
-	in.Update(w)
-	leaver := w.SpawnActor(ecs.Actor{ID: 7})
+	w, in := interestWorld(t, 100)
+	w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V1)
+	p1 := w.Actors[1]
+	leaver := w.SpawnActor(ecs.Actor{ID: 7, X: 10})
 	in.Update(w) // player 1 learns of 7
+	w.SpawnPlayer(ecs.Actor{ID: 2, X: 15}, &recorder{}, ecs.V2) // never saw 7
+	p2 := w.Actors[2]
 	w.Remove(leaver)
-	w.SpawnPlayer(ecs.Actor{ID: 2}, r2) // never saw 7
 	in.Update(w)
-	equal(t, "player who knew", r1.take(), []string{"bye 7"})
-	equal(t, "player who never knew", r2.take(), nil)
+	equal(t, "player who knew", toStrings(get[ecs.Known](w, p1).Out), []string{"quit 7"})
+	equal(t, "player who never knew", toStrings(get[ecs.Known](w, p2).Out), nil)
 	if len(w.Departed) != 0 {
 		t.Errorf("departures not cleared: %v", w.Departed)
 	}

@@ -34,19 +34,49 @@ type Config struct {
 	CommandsPerTick int
 	// FullPerTick caps the new actors one observer is shown per tick.
 	FullPerTick int
+	// ViewRadius is how far a player sees; 0 means everyone sees everyone.
+	ViewRadius float64
+	// ViewMargin is how much further an actor must go before it leaves a
+	// view, so one on the edge does not flicker in and out.
+	ViewMargin float64
+	// InterestEvery is how many ticks pass between two rechecks of a view.
+	InterestEvery int
+	// CellSize is the side of a cell of the world's grid.
+	CellSize float64
+	// LeadAhead is how far ahead on an actor's path the position sent to
+	// v1 observers may be; it must stay below the client's 200-unit snap.
+	LeadAhead float64
+	// LeadNear is how close an actor gets to its lead point before the next
+	// one is sent.
+	LeadNear float64
 }
 
-// DefaultConfig is the original game: 20 ticks a second, 70 units a second,
-// positions handed to the store every 5 seconds.
+// DefaultConfig is a large world: 20,000 units square, players seeing 600
+// units around them, 20 ticks a second, walking at 70 units a second as in
+// the original game, positions handed to the store every 5 seconds.
 func DefaultConfig() Config {
 	return Config{
 		Rate:            20,
 		Speed:           70,
-		Bounds:          ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
+		Bounds:          ecs.Bounds{MinX: -10000, MinY: -10000, MaxX: 10000, MaxY: 10000},
 		FlushEvery:      100,
 		CommandsPerTick: 4096,
 		FullPerTick:     32,
+		ViewRadius:      600,
+		ViewMargin:      100,
+		InterestEvery:   4,
+		CellSize:        ecs.DefaultCellSize,
+		LeadAhead:       120,
+		LeadNear:        35,
 	}
+}
+
+// RoomConfig is the tutorial's world: one room where everyone sees everyone.
+func RoomConfig() Config {
+	c := DefaultConfig()
+	c.Bounds = ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000}
+	c.ViewRadius = 0
+	return c
 }
 
 // Observer hears how long each stage and each whole tick took. Its methods
@@ -69,25 +99,30 @@ type Tick struct {
 	persist *Persist
 }
 
-// New builds the production pipeline: input, movement, interest, delta,
-// broadcast, persist.
-func New(cfg Config, w *ecs.World, q *ecs.Queue, enc ecs.Encoder, store ecs.Mover) (*Tick, error) {
-	if cfg.Rate <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.FullPerTick <= 0 {
+// New builds the production pipeline over an empty world: input, movement,
+// interest, delta, broadcast, persist.
+func New(cfg Config, q *ecs.Queue, codecs ecs.Codecs, store ecs.Mover) (*Tick, error) {
+	if cfg.Rate <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.FullPerTick <= 0 ||
+		cfg.InterestEvery <= 0 || cfg.ViewRadius < 0 || cfg.ViewMargin < 0 || cfg.CellSize <= 0 ||
+		cfg.LeadAhead <= cfg.LeadNear || cfg.LeadNear <= 0 {
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
 	}
+	w := ecs.NewWorld(cfg.CellSize)
+	aud := newAudience(w, cfg)
 	t := &Tick{
 		World:   w,
 		cfg:     cfg,
 		queue:   q,
-		input:   &Input{Queue: q, Enc: enc, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick},
+		input:   &Input{Queue: q, Codecs: codecs, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, audience: aud},
 		persist: &Persist{Store: store, Every: cfg.FlushEvery},
 	}
 	t.Stages = []Stage{
 		{"input", t.input},
 		{"movement", &Movement{Speed: cfg.Speed, DT: 1 / float64(cfg.Rate)}},
-		{"interest", &Interest{Enc: enc, FullPerTick: cfg.FullPerTick}},
-		{"delta", &Delta{Enc: enc}},
-		{"broadcast", &Broadcast{}},
+		{"interest", &Interest{Codecs: codecs, ViewRadius: cfg.ViewRadius, ViewMargin: cfg.ViewMargin,
+			Every: cfg.InterestEvery, FullPerTick: cfg.FullPerTick, audience: aud}},
+		{"delta", &Delta{Codecs: codecs, LeadAhead: cfg.LeadAhead, LeadNear: cfg.LeadNear}},
+		{"broadcast", &Broadcast{Codecs: codecs, audience: aud}},
 		{"persist", t.persist},
 	}
 	for _, s := range t.Stages {

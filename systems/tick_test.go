@@ -2,40 +2,33 @@ package systems
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
 )
 
-// TestTickOrdering runs the whole pipeline on a bare world and checks the
-// ordering rules the original client relies on.
+// TestTickOrdering runs the whole pipeline on a bare world in the one-room
+// configuration and checks the ordering rules the original client relies on.
 func TestTickOrdering(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
+	cfg := RoomConfig()
 	cfg.Bounds = ecs.Bounds{MinX: -100, MinY: -100, MaxX: 100, MaxY: 100}
+	cfg.InterestEvery = 1
 	tk, q, st := newTick(t, cfg)
-	alice, bob := &recorder{}, &recorder{}
 
-	c, reply := spawnCmd(alice, 1, 10, 0)
-	push(t, q, c)
-	tk.Step()
-	if !<-reply {
-		t.Fatal("alice not admitted")
-	}
+	alice := join(t, tk, q, ecs.V1, 1, 10, 0)
 	// Rule 1: Ok, then her own actor in full, first.
-	equal(t, "alice after login", alice.take(), []string{"ok", "full 1 p1 1 10,0"})
+	equal(t, "alice after login", alice.take(), []string{"ok", "enter 1 p1 1 10,0>10,0"})
 
-	c, reply = spawnCmd(bob, 2, -5, 5)
-	push(t, q, c)
-	tk.Step()
-	<-reply
+	bob := join(t, tk, q, ecs.V1, 2, -5, 5)
 	// Rule 3: each is shown the other without anyone moving.
-	equal(t, "bob after login", bob.take(), []string{"ok", "full 2 p2 2 -5,5", "full 1 p1 1 10,0"})
-	equal(t, "alice sees bob", alice.take(), []string{"full 2 p2 2 -5,5"})
+	equal(t, "bob after login", bob.take(), []string{"ok", "enter 2 p2 2 -5,5>-5,5", "enter 1 p1 1 10,0>10,0"})
+	equal(t, "alice sees bob", alice.take(), []string{"enter 2 p2 2 -5,5>-5,5"})
 
 	// The same account again is refused and nobody hears of it.
 	intruder := &recorder{}
-	c, reply = spawnCmd(intruder, 1, 0, 0)
+	c, reply := spawnCmd(intruder, ecs.V1, 1, 0, 0)
 	push(t, q, c)
 	tk.Step()
 	if <-reply {
@@ -43,37 +36,105 @@ func TestTickOrdering(t *testing.T) {
 	}
 	equal(t, "intruder", intruder.take(), nil)
 
-	// Targets are clamped to the world; both see the step.
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Client: alice, Actor: ecs.Actor{ID: 1}, X: 1e6, Y: 0})
+	// A click (clamped to the world): alice gets her true position, bob
+	// the lead point, here the target itself as it is under 120 away.
+	walk(t, q, alice, 1, 1e6, 0)
 	tk.Step()
-	equal(t, "alice walking", alice.take(), []string{"move 1 13.5,0"})
-	equal(t, "bob watching", bob.take(), []string{"move 1 13.5,0"})
+	equal(t, "alice walking", alice.take(), []string{"move 1 13.5,0>13.5,0"})
+	equal(t, "bob watching", bob.take(), []string{"move 1 100,0>100,0"})
 
-	// A command naming alice but from another connection does nothing.
+	// A command naming alice from another connection does nothing. Chat
+	// reaches the others, not the sender, with the sender's real name.
 	push(t, q, ecs.Command{Kind: ecs.Say, Client: intruder, Actor: ecs.Actor{ID: 1}, Text: "spoof"})
-	// Chat reaches the others, not the sender, with the sender's real name.
 	push(t, q, ecs.Command{Kind: ecs.Say, Client: bob, Actor: ecs.Actor{ID: 2}, Text: "hi"})
 	tk.Step()
-	equal(t, "alice hears", alice.take(), []string{"chat p2: hi", "move 1 17,0"})
-	equal(t, "bob hears", bob.take(), []string{"move 1 17,0"})
+	equal(t, "alice hears", alice.take(), []string{"chat p2: hi", "move 1 17,0>17,0"})
+	equal(t, "bob hears", bob.take(), nil)
 
 	// Rule 4: leaving tells those who knew; the position is saved at once.
 	push(t, q, ecs.Command{Kind: ecs.Despawn, Client: alice, Actor: ecs.Actor{ID: 1}})
 	tk.Step()
-	equal(t, "bob hears alice leave", bob.take(), []string{"bye 1"})
+	equal(t, "bob hears alice leave", bob.take(), []string{"quit 1"})
 	if n := len(st.saved); n == 0 || st.saved[n-1] != (ecs.SavedPosition{ID: 1, X: 17, Y: 0}) {
 		t.Errorf("saved %v, want alice at 17,0 last", st.saved)
 	}
 
-	// Walking on after she left, bob is still served; she can come back
-	// where she stopped even if her login was loaded before she left.
-	again := &recorder{}
-	c, reply = spawnCmd(again, 1, 10, 0)
-	push(t, q, c)
-	tk.Step()
-	<-reply
-	equal(t, "alice back", again.take(), []string{"ok", "full 1 p1 1 17,0", "full 2 p2 2 -5,5"})
+	// She comes back where she stopped, even though her login was loaded
+	// (at 10,0) before she left.
+	again := join(t, tk, q, ecs.V1, 1, 10, 0)
+	equal(t, "alice back", again.take(), []string{"ok", "enter 1 p1 1 17,0>17,0", "enter 2 p2 2 -5,5>-5,5"})
+	equal(t, "bob sees her", bob.take(), []string{"enter 1 p1 1 17,0>17,0"})
 }
+
+// TestV2Batches checks that a v2 client gets one message per tick with
+// everything in it, movement as intent, and no message when nothing happened.
+func TestV2Batches(t *testing.T) {
+	t.Parallel()
+	cfg := RoomConfig()
+	cfg.InterestEvery = 1
+	tk, q, _ := newTick(t, cfg)
+	v1 := join(t, tk, q, ecs.V1, 1, 0, 0)
+	walk(t, q, v1, 1, 500, 0)
+	tk.Step()
+	v2 := join(t, tk, q, ecs.V2, 2, 0, 100)
+	equal(t, "v2 login", v2.take(), []string{"ok | enter 2 p2 2 0,100>0,100 | enter 1 p1 1 7,0>500,0"})
+	tk.Step()
+	equal(t, "v2, nothing new", v2.take(), nil)
+
+	walk(t, q, v2, 2, 0, 50)
+	push(t, q, ecs.Command{Kind: ecs.Say, Client: v1, Actor: ecs.Actor{ID: 1}, Text: "hello"})
+	tk.Step()
+	equal(t, "v2 after a click and a chat", v2.take(), []string{"chat p1: hello | move 2 0,96.5>0,50"})
+	v1.take()
+	push(t, q, ecs.Command{Kind: ecs.Despawn, Client: v1, Actor: ecs.Actor{ID: 1}})
+	tk.Step()
+	equal(t, "v2 when v1 quits", v2.take(), []string{"quit 1"})
+}
+
+// TestAreaOfInterestEndToEnd walks two players together and apart through
+// the whole pipeline: they meet at the view's edge and leave beyond its margin.
+func TestAreaOfInterestEndToEnd(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.ViewRadius, cfg.ViewMargin, cfg.InterestEvery = 100, 20, 1
+	tk, q, _ := newTick(t, cfg)
+	a := join(t, tk, q, ecs.V2, 1, 0, 0)
+	b := join(t, tk, q, ecs.V1, 2, 300, 0)
+	tk.Step()
+	equal(t, "a far from b", a.take(), []string{"ok | enter 1 p1 1 0,0>0,0"})
+	equal(t, "b far from a", b.take(), []string{"ok", "enter 2 p2 2 300,0>300,0"})
+
+	walk(t, q, b, 2, 0, 0) // b walks to a
+	var metAt float64
+	for range 100 {
+		tk.Step()
+		if got := a.take(); len(got) > 0 {
+			metAt = tk.World.Position(tk.World.Actors[2]).X
+			equal(t, "a sees b come", got, []string{"enter 2 p2 2 " + ftoa(metAt) + ",0>0,0"})
+			break
+		}
+	}
+	if metAt > 100 || metAt < 96.5 {
+		t.Errorf("a saw b at x=%v, want at the 100-unit edge", metAt)
+	}
+	b.take()
+	walk(t, q, b, 2, 500, 0) // and away again
+	for range 200 {
+		tk.Step()
+		for _, m := range a.take() {
+			if m == "leave 2" {
+				x := tk.World.Position(tk.World.Actors[2]).X
+				if x <= 120 || x > 124 {
+					t.Errorf("b left a's view at x=%v, want just past 120", x)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("b never left a's view")
+}
+
+func ftoa(f float64) string { return fmt.Sprint(f) }
 
 func TestInputDrainsAtMostMaxPerTick(t *testing.T) {
 	t.Parallel()
@@ -81,7 +142,7 @@ func TestInputDrainsAtMostMaxPerTick(t *testing.T) {
 	cfg.CommandsPerTick = 2
 	tk, q, _ := newTick(t, cfg)
 	for id := range int64(5) {
-		c, _ := spawnCmd(&recorder{}, id+1, 0, 0)
+		c, _ := spawnCmd(&recorder{}, ecs.V1, id+1, 0, 0)
 		push(t, q, c)
 	}
 	tk.Step()
@@ -93,11 +154,8 @@ func TestInputDrainsAtMostMaxPerTick(t *testing.T) {
 func TestStopAppliesQueuedLogouts(t *testing.T) {
 	t.Parallel()
 	tk, q, st := newTick(t, DefaultConfig())
-	r := &recorder{}
-	c, _ := spawnCmd(r, 3, 1, 2)
-	push(t, q, c)
-	tk.Step()
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Client: r, Actor: ecs.Actor{ID: 3}, X: 50, Y: 2})
+	r := join(t, tk, q, ecs.V1, 3, 1, 2)
+	walk(t, q, r, 3, 50, 2)
 	tk.Step()
 	push(t, q, ecs.Command{Kind: ecs.Despawn, Client: r, Actor: ecs.Actor{ID: 3}})
 

@@ -60,13 +60,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 }
 
 func (a *App) wire() error {
-	tc := systems.DefaultConfig()
-	tc.Rate = a.cfg.TickRate
-	tc.Bounds = a.cfg.Bounds
-	tc.FlushEvery = max(1, int(a.cfg.FlushEvery*time.Duration(a.cfg.TickRate)/time.Second))
+	tc := a.cfg.World
 	q := ecs.NewQueue(tc.CommandsPerTick)
 	var err error
-	a.tick, err = systems.New(tc, ecs.NewWorld(), q, net.V1{}, a.store)
+	a.tick, err = systems.New(tc, q, net.Encoders(net.Codecs(tc.Speed)), a.store)
 	if err != nil {
 		return err
 	}
@@ -76,7 +73,8 @@ func (a *App) wire() error {
 	a.store.OnFlush(a.metrics.flushed)
 	opts := net.DefaultOptions()
 	opts.BcryptCost = a.cfg.BcryptCost
-	opts.SpawnX, opts.SpawnY = a.cfg.SpawnX, a.cfg.SpawnY
+	opts.SpawnX, opts.SpawnY, opts.SpawnSpread = a.cfg.SpawnX, a.cfg.SpawnY, a.cfg.SpawnSpread
+	opts.Speed = tc.Speed
 	opts.OriginPatterns = a.cfg.Origins
 	opts.Metrics = a.metrics
 	a.game, err = net.NewServer(q, a.store, a.log, opts)

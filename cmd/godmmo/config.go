@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/systems"
 )
 
 // Config is everything the server process can be told.
@@ -21,9 +22,11 @@ type Config struct {
 	TLSCert    string
 	TLSKey     string
 	LogLevel   slog.Level
-	Bounds     ecs.Bounds
-	SpawnX     float64
-	SpawnY     float64
+	// World is the tick's configuration: bounds, views, rates.
+	World       systems.Config
+	SpawnX      float64
+	SpawnY      float64
+	SpawnSpread float64
 	Origins    []string
 	// Admin is where metrics, health checks and pprof are served; empty
 	// disables them. Loopback by default: it is for operators, not players.
@@ -46,8 +49,12 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate file: serve wss instead of ws (needs -tls-key)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "private key file for -tls-cert")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
-	bounds := fs.String("bounds", "-1000,-1000,1000,1000", "the world's rectangle: minX,minY,maxX,maxY")
+	world := fs.String("world", "large", "large: 20,000 units square, players see around them; room: the tutorial's 2,000-unit room where all see all")
+	bounds := fs.String("bounds", "", "the world's rectangle minX,minY,maxX,maxY (default: the -world's)")
+	view := fs.Float64("view-radius", -1, "how far players see; 0: everyone sees everyone (default: the -world's)")
+	margin := fs.Float64("view-margin", 100, "how much further than -view-radius an actor goes before it leaves a view")
 	spawn := fs.String("spawn", "0,0", "where new accounts start: x,y (inside -bounds)")
+	fs.Float64Var(&c.SpawnSpread, "spawn-spread", 150, "new accounts start at random within this distance of -spawn, so they don't stack")
 	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address for /metrics, /healthz, /readyz and pprof (empty disables)")
 	fs.StringVar(&c.Web, "web", "", "directory of the client's HTML5 export, served over HTTP at the game's address")
 	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
@@ -75,21 +82,41 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("-log-level: %w", err)
 	}
-	b, err := floats(*bounds, 4)
-	if err != nil {
-		return c, fmt.Errorf("-bounds: %w", err)
+	switch *world {
+	case "large":
+		c.World = systems.DefaultConfig()
+	case "room":
+		c.World = systems.RoomConfig()
+	default:
+		return c, fmt.Errorf("-world must be large or room, not %q", *world)
 	}
-	c.Bounds = ecs.Bounds{MinX: b[0], MinY: b[1], MaxX: b[2], MaxY: b[3]}
-	if c.Bounds.MinX >= c.Bounds.MaxX || c.Bounds.MinY >= c.Bounds.MaxY {
-		return c, fmt.Errorf("-bounds: minimum must be below maximum")
+	w := &c.World
+	if *bounds != "" {
+		b, err := floats(*bounds, 4)
+		if err != nil {
+			return c, fmt.Errorf("-bounds: %w", err)
+		}
+		w.Bounds = ecs.Bounds{MinX: b[0], MinY: b[1], MaxX: b[2], MaxY: b[3]}
+		if w.Bounds.MinX >= w.Bounds.MaxX || w.Bounds.MinY >= w.Bounds.MaxY {
+			return c, fmt.Errorf("-bounds: minimum must be below maximum")
+		}
 	}
+	if *view >= 0 {
+		w.ViewRadius = *view
+	}
+	if *margin < 0 || c.SpawnSpread < 0 {
+		return c, fmt.Errorf("-view-margin and -spawn-spread must not be negative")
+	}
+	w.ViewMargin = *margin
+	w.Rate = c.TickRate
+	w.FlushEvery = max(1, int(c.FlushEvery*time.Duration(c.TickRate)/time.Second))
 	sp, err := floats(*spawn, 2)
 	if err != nil {
 		return c, fmt.Errorf("-spawn: %w", err)
 	}
 	c.SpawnX, c.SpawnY = sp[0], sp[1]
-	if !c.Bounds.Contains(c.SpawnX, c.SpawnY) {
-		return c, fmt.Errorf("-spawn %s is outside -bounds %s", *spawn, *bounds)
+	if !w.Bounds.Contains(c.SpawnX, c.SpawnY) {
+		return c, fmt.Errorf("-spawn %s is outside the world's bounds %+v", *spawn, w.Bounds)
 	}
 	if *origins != "" {
 		c.Origins = strings.Split(*origins, ",")

@@ -1,0 +1,93 @@
+package ecs
+
+import "math"
+
+// CellKey names one square cell of a Grid.
+type CellKey struct{ X, Y int32 }
+
+// Cell is the grid cell an actor is filed under.
+type Cell struct{ Key CellKey }
+
+// Grid is a uniform spatial hash of actors, so that "who is near this point"
+// costs the actors nearby rather than every actor in the world. The
+// movement system refiles actors as they cross cell edges.
+type Grid struct {
+	size  float64
+	cells map[CellKey][]Entity
+}
+
+// DefaultCellSize suits views a few hundred units wide.
+const DefaultCellSize = 256
+
+// NewGrid makes an empty grid of size×size cells.
+func NewGrid(size float64) *Grid {
+	if !(size > 0) {
+		size = DefaultCellSize
+	}
+	return &Grid{size: size, cells: make(map[CellKey][]Entity)}
+}
+
+// Size is the side of one cell.
+func (g *Grid) Size() float64 { return g.size }
+
+// Key returns the cell holding x, y.
+func (g *Grid) Key(x, y float64) CellKey {
+	return CellKey{clampCell(x / g.size), clampCell(y / g.size)}
+}
+
+func clampCell(v float64) int32 {
+	return int32(max(min(math.Floor(v), math.MaxInt32-1), math.MinInt32+1))
+}
+
+// Add files e under k.
+func (g *Grid) Add(e Entity, k CellKey) { g.cells[k] = append(g.cells[k], e) }
+
+// Remove takes e out of k.
+func (g *Grid) Remove(e Entity, k CellKey) {
+	c := g.cells[k]
+	for i, x := range c {
+		if x == e {
+			c[i] = c[len(c)-1]
+			c = c[:len(c)-1]
+			break
+		}
+	}
+	if len(c) == 0 {
+		delete(g.cells, k)
+	} else {
+		g.cells[k] = c
+	}
+}
+
+// Move refiles e from one cell to another.
+func (g *Grid) Move(e Entity, from, to CellKey) {
+	if from != to {
+		g.Remove(e, from)
+		g.Add(e, to)
+	}
+}
+
+// AppendNear appends to dst every entity filed in a cell that touches the
+// square of half-side r around x, y: a superset of those within r, for the
+// caller to check exactly.
+func (g *Grid) AppendNear(dst []Entity, x, y, r float64) []Entity {
+	lo, hi := g.Key(x-r, y-r), g.Key(x+r, y+r)
+	if (float64(hi.X)-float64(lo.X)+1)*(float64(hi.Y)-float64(lo.Y)+1) > float64(len(g.cells)) {
+		// The square spans more cells than are filled: walk the filled ones.
+		for k, c := range g.cells {
+			if k.X >= lo.X && k.X <= hi.X && k.Y >= lo.Y && k.Y <= hi.Y {
+				dst = append(dst, c...)
+			}
+		}
+		return dst
+	}
+	for cy := lo.Y; cy <= hi.Y; cy++ {
+		for cx := lo.X; cx <= hi.X; cx++ {
+			dst = append(dst, g.cells[CellKey{cx, cy}]...)
+		}
+	}
+	return dst
+}
+
+// Len is the number of filled cells.
+func (g *Grid) Len() int { return len(g.cells) }

@@ -1,0 +1,111 @@
+package net
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// TestV2Golden compares v2 packets and a whole tick's message with their
+// golden files, and checks that each message is a JSON array of arrays.
+func TestV2Golden(t *testing.T) {
+	t.Parallel()
+	enc := V2{Speed: 70}
+	enter := enc.AppendEnter(nil, ecs.Actor{ID: 12, Name: "tristan", Avatar: 3, X: 198.21, Y: 78.42}, 300, -0.04)
+	move := enc.AppendMove(nil, 12, 200.55, 78.42, 300, 78.42)
+	tests := []struct {
+		name string
+		msg  []byte
+	}{
+		{"v2_login", enc.AppendBatch(nil, [][]byte{enc.Ok(), enter})},
+		{"v2_tick", enc.AppendBatch(nil, [][]byte{move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9)})},
+		{"v2_deny", enc.AppendBatch(nil, [][]byte{enc.Deny(DenyTaken)})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join("testdata", "golden", tc.name+".json")
+			if *update {
+				if err := os.WriteFile(path, append(tc.msg, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := append(bytes.Clone(tc.msg), '\n'); !bytes.Equal(got, want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+			var packets [][]any
+			if err := json.Unmarshal(tc.msg, &packets); err != nil {
+				t.Fatalf("%s is not an array of arrays: %v", tc.msg, err)
+			}
+			for _, p := range packets {
+				if _, ok := p[0].(string); !ok {
+					t.Errorf("packet %v does not start with its type", p)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeV2(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		msg  string
+		want Request
+		deny string
+	}{
+		{"login", `["Login","tristan","pw"]`, Request{Action: ActLogin, Username: "tristan", Password: "pw"}, ""},
+		{"register", `["Register","tristan","pw",2]`, Request{Action: ActRegister, Username: "tristan", Password: "pw", Avatar: 2}, ""},
+		{"target", `["Target",1.5,-2]`, Request{Action: ActTarget, X: 1.5, Y: -2}, ""},
+		{"chat has no sender", `["Chat","hello"]`, Request{Action: ActChat, Text: "hello"}, ""},
+		{"v1 object refused", `{"a":"Login","p0":"t","p1":"p"}`, Request{}, DenyNotPacket},
+		{"empty array", `[]`, Request{}, DenyNotPacket},
+		{"action not a string", `[1,2]`, Request{}, DenyNotPacket},
+		{"null action", `[null]`, Request{}, DenyNotPacket},
+		{"missing payload", `["Target",1]`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
+		{"chat without text", `["Chat"]`, Request{Action: ActChat}, "Chat needs 2 payloads (p0 to p1)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := DecodeV2([]byte(tc.msg))
+			var got Request
+			deny := DenyNotPacket
+			if err == nil {
+				got, deny = ParseRequest(p)
+			}
+			if deny != tc.deny {
+				t.Fatalf("deny %q, want %q", deny, tc.deny)
+			}
+			if tc.deny == "" && got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeV2 feeds arbitrary messages to the v2 decoder and the request
+// parser: they must never panic, and what they accept must be in bounds.
+func FuzzDecodeV2(f *testing.F) {
+	for _, s := range []string{`["Login","a","b"]`, `["Register","a","b",5]`, `["Target",1e308,-1]`, `["Chat","x"]`, `[]`, `[[]]`, `"x"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		p, err := DecodeV2(msg)
+		if err != nil {
+			return
+		}
+		if len(p.Payloads) > maxPayloads+1 {
+			t.Errorf("%d payloads kept", len(p.Payloads))
+		}
+		if r, deny := ParseRequest(p); deny == "" {
+			checkAccepted(t, r)
+		}
+	})
+}

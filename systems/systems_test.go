@@ -198,8 +198,8 @@ func TestInterestAreaOfView(t *testing.T) {
 	t.Parallel()
 	w, in := interestWorld(t, 100)
 	me := w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V2)
-	near := w.SpawnActor(ecs.Actor{ID: 2, X: 60, Y: 60})  // 85 away
-	edge := w.SpawnActor(ecs.Actor{ID: 3, X: 100, Y: 0})  // exactly at the radius
+	near := w.SpawnActor(ecs.Actor{ID: 2, X: 60, Y: 60}) // 85 away
+	edge := w.SpawnActor(ecs.Actor{ID: 3, X: 100, Y: 0}) // exactly at the radius
 	far := w.SpawnActor(ecs.Actor{ID: 4, X: 5000, Y: 0}) // across the world
 	in.Update(w)
 	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2 3]" {
@@ -267,7 +267,7 @@ func TestInterestReportsDeparturesToThoseWhoKnew(t *testing.T) {
 	w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V1)
 	p1 := w.Actors[1]
 	leaver := w.SpawnActor(ecs.Actor{ID: 7, X: 10})
-	in.Update(w) // player 1 learns of 7
+	in.Update(w)                                                // player 1 learns of 7
 	w.SpawnPlayer(ecs.Actor{ID: 2, X: 15}, &recorder{}, ecs.V2) // never saw 7
 	p2 := w.Actors[2]
 	w.Remove(leaver)

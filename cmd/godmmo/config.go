@@ -27,7 +27,7 @@ type Config struct {
 	SpawnX      float64
 	SpawnY      float64
 	SpawnSpread float64
-	Origins    []string
+	Origins     []string
 	// Admin is where metrics, health checks and pprof are served; empty
 	// disables them. Loopback by default: it is for operators, not players.
 	Admin string

@@ -103,7 +103,7 @@ type Known struct {
 	Fresh []Entity
 	// Out holds this tick's packets for the client, in order, until
 	// broadcast sends them (one message each in v1, one batch in v2).
-	Out [][]byte
+	Out []Packet
 	// OwnX, OwnY is the own position last sent (v1 clients get their own
 	// true position whenever it changes).
 	OwnX, OwnY float64

@@ -8,12 +8,21 @@ type Actor struct {
 	X, Y   float64
 }
 
+// Packet is one encoded message for a client.
+type Packet struct {
+	Bytes []byte
+	// Move, when not 0, is the id of the actor whose movement alone this
+	// packet updates: a newer one may replace it while it waits to be
+	// written, so a client that falls behind gets fewer, newer positions.
+	Move int64
+}
+
 // Client is the tick's only way to talk to a connection. Send never blocks:
 // a client that cannot take more is dropped by its own session, not waited for.
 type Client interface {
-	// Send queues one encoded message. It reports false when the message was
-	// not queued because the client is being disconnected.
-	Send(msg []byte) bool
+	// Send queues one message. It reports false when the message was not
+	// queued because the client is being disconnected.
+	Send(p Packet) bool
 }
 
 // Encoder turns world facts into one protocol's wire bytes. The tick encodes
@@ -38,8 +47,8 @@ type Encoder interface {
 	// Batched reports whether a tick's packets for a client travel as one
 	// message (built by AppendBatch) rather than one message each.
 	Batched() bool
-	// AppendBatch appends one message carrying pieces, in order.
-	AppendBatch(dst []byte, pieces [][]byte) []byte
+	// AppendBatch appends one message carrying the packets, in order.
+	AppendBatch(dst []byte, packets []Packet) []byte
 }
 
 // Codecs holds one Encoder per protocol, indexed by Protocol.

@@ -173,7 +173,7 @@ func (e V1) Leave(id int64) []byte { return e.Quit(id) }
 func (V1) Batched() bool { return false }
 
 // AppendBatch appends nothing: v1 has no batches.
-func (V1) AppendBatch(b []byte, _ [][]byte) []byte { return b }
+func (V1) AppendBatch(b []byte, _ []ecs.Packet) []byte { return b }
 
 // Quit says an actor left the game, as a Disconnect.
 func (V1) Quit(id int64) []byte {

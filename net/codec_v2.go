@@ -96,13 +96,13 @@ func appendIDPacket(head string, id int64) []byte {
 func (V2) Batched() bool { return true }
 
 // AppendBatch appends the message [p1,p2,…].
-func (V2) AppendBatch(b []byte, pieces [][]byte) []byte {
+func (V2) AppendBatch(b []byte, packets []ecs.Packet) []byte {
 	b = append(b, '[')
-	for i, p := range pieces {
+	for i, p := range packets {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, p...)
+		b = append(b, p.Bytes...)
 	}
 	return append(b, ']')
 }

@@ -21,9 +21,9 @@ func TestV2Golden(t *testing.T) {
 		name string
 		msg  []byte
 	}{
-		{"v2_login", enc.AppendBatch(nil, [][]byte{enc.Ok(), enter})},
-		{"v2_tick", enc.AppendBatch(nil, [][]byte{move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9)})},
-		{"v2_deny", enc.AppendBatch(nil, [][]byte{enc.Deny(DenyTaken)})},
+		{"v2_login", enc.AppendBatch(nil, packets(enc.Ok(), enter))},
+		{"v2_tick", enc.AppendBatch(nil, packets(move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9)))},
+		{"v2_deny", enc.AppendBatch(nil, packets(enc.Deny(DenyTaken)))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +51,14 @@ func TestV2Golden(t *testing.T) {
 			}
 		})
 	}
+}
+
+func packets(msgs ...[]byte) []ecs.Packet {
+	p := make([]ecs.Packet, len(msgs))
+	for i, m := range msgs {
+		p[i].Bytes = m
+	}
+	return p
 }
 
 func TestDecodeV2(t *testing.T) {

@@ -31,9 +31,10 @@ type Options struct {
 	// SpawnX, SpawnY is where new accounts' actors start, at random within
 	// SpawnSpread of it so that they don't stack.
 	SpawnX, SpawnY, SpawnSpread float64
-	// Outbox is how many messages may wait for one client before it is
-	// dropped as too slow.
-	Outbox int
+	// Outbox and OutboxBytes bound the messages, and their bytes, that may
+	// wait for one client before it is dropped as too slow.
+	Outbox      int
+	OutboxBytes int
 	// ReadLimit is the largest message accepted, in bytes; larger ones close
 	// the connection with 1009.
 	ReadLimit int64
@@ -66,6 +67,7 @@ func DefaultOptions() Options {
 		HashWorkers:      runtime.GOMAXPROCS(0),
 		HashQueue:        1024,
 		Outbox:           4096,
+		OutboxBytes:      1 << 20,
 		ReadLimit:        4096,
 		PacketsPerSecond: 60,
 		PacketBurst:      120,
@@ -110,6 +112,7 @@ func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Option
 	fill(&opts.HashWorkers, def.HashWorkers)
 	fill(&opts.HashQueue, def.HashQueue)
 	fill(&opts.Outbox, def.Outbox)
+	fill(&opts.OutboxBytes, def.OutboxBytes)
 	fill(&opts.PacketBurst, def.PacketBurst)
 	fill(&opts.BadBurst, def.BadBurst)
 	if opts.ReadLimit <= 0 {
@@ -192,7 +195,7 @@ func (s *Server) newSession(conn *websocket.Conn, remote string, proto ecs.Proto
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	sess := &session{
-		srv: s, conn: conn, log: s.log.With("remote", remote, "proto", proto+1), out: make(chan []byte, s.opts.Outbox),
+		srv: s, conn: conn, log: s.log.With("remote", remote, "proto", proto+1), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
 		proto: proto, codec: s.codecs[proto],
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),

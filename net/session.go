@@ -29,7 +29,7 @@ type session struct {
 	srv  *Server
 	conn *websocket.Conn
 	log  *slog.Logger
-	out  chan []byte
+	out  *outbox
 
 	ctx    context.Context // ends when the session must close
 	cancel context.CancelFunc
@@ -49,19 +49,17 @@ type session struct {
 
 var _ ecs.Client = (*session)(nil)
 
-// Send queues msg for the write loop without blocking. A full outbox means
+// Send queues p for the write loop without blocking. A full outbox means
 // the client cannot keep up: it is kicked, never waited for.
-func (s *session) Send(msg []byte) bool {
-	select {
-	case s.out <- msg:
+func (s *session) Send(p ecs.Packet) bool {
+	if s.out.push(p) {
 		return true
-	default:
-		if s.ctx.Err() == nil {
-			s.srv.metrics.SlowClient()
-			s.kick(StatusSlowClient, "too slow: outbox full")
-		}
-		return false
 	}
+	if s.ctx.Err() == nil {
+		s.srv.metrics.SlowClient()
+		s.kick(StatusSlowClient, "too slow: outbox full")
+	}
+	return false
 }
 
 // kick asks the owner to close the connection with code and reason. Only the
@@ -101,13 +99,18 @@ func (s *session) serve() {
 	}
 }
 
-// writeLoop writes queued messages in order until the session ends.
+// writeLoop writes queued messages in order until the session ends. It
+// takes everything queued at once, so the outbox frees up while it writes.
 func (s *session) writeLoop() {
+	var batch [][]byte
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case msg := <-s.out:
+		case <-s.out.ready:
+		}
+		batch = s.out.take(batch[:0])
+		for i, msg := range batch {
 			// Not s.ctx: cancelling a write's context drops the connection
 			// without its close frame.
 			ctx, cancel := context.WithTimeout(context.Background(), s.srv.opts.WriteTimeout)
@@ -118,6 +121,7 @@ func (s *session) writeLoop() {
 				return
 			}
 			s.srv.metrics.PacketOut(len(msg))
+			batch[i] = nil
 		}
 	}
 }
@@ -187,9 +191,9 @@ func (s *session) deny(reason string) {
 // (a batch of one in v2).
 func (s *session) sendPacket(p []byte) {
 	if s.codec.Batched() {
-		p = s.codec.AppendBatch(nil, [][]byte{p})
+		p = s.codec.AppendBatch(nil, []ecs.Packet{{Bytes: p}})
 	}
-	s.Send(p)
+	s.Send(ecs.Packet{Bytes: p})
 }
 
 // handle acts on one packet and returns a Deny reason, or "".

@@ -164,9 +164,9 @@ func TestSendNeverBlocks(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	s := &session{srv: &Server{metrics: nopMetrics{}}, out: make(chan []byte, 2), ctx: ctx, cancel: cancel}
+	s := &session{srv: &Server{metrics: nopMetrics{}}, out: newOutbox(2, 100), ctx: ctx, cancel: cancel}
 	for i, want := range []bool{true, true, false, false} {
-		if got := s.Send([]byte("x")); got != want {
+		if got := s.Send(ecs.Packet{Bytes: []byte("x")}); got != want {
 			t.Errorf("Send #%d = %v, want %v", i, got, want)
 		}
 	}

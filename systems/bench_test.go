@@ -12,7 +12,7 @@ import (
 // counter is an observer's client that only counts what it is sent.
 type counter struct{ msgs, bytes int }
 
-func (c *counter) Send(msg []byte) bool { c.msgs++; c.bytes += len(msg); return true }
+func (c *counter) Send(p ecs.Packet) bool { c.msgs++; c.bytes += len(p.Bytes); return true }
 
 // benchWorld builds the production pipeline over a 20,000-unit world with
 // actors walking to random targets and observers among them.

@@ -20,6 +20,7 @@ type Broadcast struct {
 	wires     generic.Map[ecs.Wire]
 	pos       generic.Map[ecs.Position]
 	last      generic.Map[ecs.LastSent]
+	ids       generic.Map[ecs.ActorID]
 	arena     arena
 }
 
@@ -29,6 +30,7 @@ func (s *Broadcast) Initialize(w *ecs.World) {
 	s.wires = generic.NewMap[ecs.Wire](w.ECS)
 	s.pos = generic.NewMap[ecs.Position](w.ECS)
 	s.last = generic.NewMap[ecs.LastSent](w.ECS)
+	s.ids = generic.NewMap[ecs.ActorID](w.ECS)
 }
 
 // Update queues this tick's packets to every observer.
@@ -42,10 +44,10 @@ func (s *Broadcast) Update(w *ecs.World) {
 		sess, k, _, _ := q.Get()
 		for _, e := range k.Fresh {
 			wire := s.wires.Get(e)
-			k.Out = append(k.Out, wire.Enter[sess.Proto])
+			k.Out = append(k.Out, ecs.Packet{Bytes: wire.Enter[sess.Proto]})
 			if sess.Proto == ecs.V1 {
 				if p, last := s.pos.Get(e), s.last.Get(e); p.X != last.LeadX || p.Y != last.LeadY {
-					k.Out = append(k.Out, wire.Move[ecs.V1])
+					k.Out = append(k.Out, ecs.Packet{Bytes: wire.Move[ecs.V1], Move: s.ids.Get(e).ID})
 				}
 			}
 		}
@@ -54,13 +56,13 @@ func (s *Broadcast) Update(w *ecs.World) {
 	// Movement updates, to the observers that know the actor.
 	for _, e := range w.Changed {
 		p := s.pos.Get(e)
-		move := &s.wires.Get(e).Move
+		move, id := &s.wires.Get(e).Move, s.ids.Get(e).ID
 		s.audience.each(w, p.X, p.Y, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
 			if o == e && sess.Proto == ecs.V1 {
 				return // v1 players get their true position instead, below
 			}
 			if _, ok := k.Set[e]; ok && !slices.Contains(k.Fresh, e) {
-				k.Out = append(k.Out, move[sess.Proto])
+				k.Out = append(k.Out, ecs.Packet{Bytes: move[sess.Proto], Move: id})
 			}
 		})
 	}
@@ -71,16 +73,16 @@ func (s *Broadcast) Update(w *ecs.World) {
 		enc := s.Codecs[sess.Proto]
 		if sess.Proto == ecs.V1 && (p.X != k.OwnX || p.Y != k.OwnY) {
 			k.OwnX, k.OwnY = p.X, p.Y
-			k.Out = append(k.Out, s.arena.keep(enc.AppendMove(s.arena.buf, id.ID, p.X, p.Y, p.X, p.Y)))
+			k.Out = append(k.Out, ecs.Packet{Bytes: s.arena.keep(enc.AppendMove(s.arena.buf, id.ID, p.X, p.Y, p.X, p.Y)), Move: id.ID})
 		}
 		if len(k.Out) == 0 {
 			continue
 		}
 		if enc.Batched() {
-			sess.Client.Send(s.arena.keep(enc.AppendBatch(s.arena.buf, k.Out)))
+			sess.Client.Send(ecs.Packet{Bytes: s.arena.keep(enc.AppendBatch(s.arena.buf, k.Out))})
 		} else {
-			for _, msg := range k.Out {
-				sess.Client.Send(msg)
+			for _, p := range k.Out {
+				sess.Client.Send(p)
 			}
 		}
 		clear(k.Out) // drop references so sent bytes can be freed

@@ -24,10 +24,10 @@ func (textEnc) Chat(from, text string) []byte { return fmt.Appendf(nil, "chat %s
 func (textEnc) Leave(id int64) []byte         { return fmt.Appendf(nil, "leave %d", id) }
 func (textEnc) Quit(id int64) []byte          { return fmt.Appendf(nil, "quit %d", id) }
 func (e textEnc) Batched() bool               { return e.batched }
-func (textEnc) AppendBatch(b []byte, pieces [][]byte) []byte {
+func (textEnc) AppendBatch(b []byte, pieces []ecs.Packet) []byte {
 	parts := make([]string, len(pieces))
 	for i, p := range pieces {
-		parts[i] = string(p)
+		parts[i] = string(p.Bytes)
 	}
 	return append(b, strings.Join(parts, " | ")...)
 }
@@ -37,7 +37,7 @@ var textCodecs = ecs.Codecs{ecs.V1: textEnc{}, ecs.V2: textEnc{batched: true}}
 // recorder is a client that keeps what it is sent.
 type recorder struct{ got []string }
 
-func (r *recorder) Send(msg []byte) bool { r.got = append(r.got, string(msg)); return true }
+func (r *recorder) Send(p ecs.Packet) bool { r.got = append(r.got, string(p.Bytes)); return true }
 
 // take returns and clears what the client got.
 func (r *recorder) take() []string {

@@ -113,7 +113,7 @@ func (s *Input) say(w *ecs.World, from ecs.Entity, text string) {
 		if msg[sess.Proto] == nil {
 			msg[sess.Proto] = s.Codecs[sess.Proto].Chat(name, text)
 		}
-		k.Out = append(k.Out, msg[sess.Proto])
+		k.Out = append(k.Out, ecs.Packet{Bytes: msg[sess.Proto]})
 	})
 }
 
@@ -132,6 +132,6 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 	e := w.SpawnPlayer(a, c.Client, c.Proto)
 	enc := s.Codecs[c.Proto]
 	k := s.known.Get(e)
-	k.Out = append(k.Out, enc.Ok(), enc.AppendEnter(nil, a, a.X, a.Y))
+	k.Out = append(k.Out, ecs.Packet{Bytes: enc.Ok()}, ecs.Packet{Bytes: enc.AppendEnter(nil, a, a.X, a.Y)})
 	c.Reply <- true
 }

@@ -66,7 +66,7 @@ func (s *Interest) Update(w *ecs.World) {
 			for e, aid := range k.Set {
 				if e != self && s.dist2(e, p) > leave*leave {
 					delete(k.Set, e)
-					k.Out = append(k.Out, s.Codecs[sess.Proto].Leave(aid))
+					k.Out = append(k.Out, ecs.Packet{Bytes: s.Codecs[sess.Proto].Leave(aid)})
 				}
 			}
 		} else if len(k.Set) >= len(w.Actors) {
@@ -113,7 +113,7 @@ func (s *Interest) forgetDeparted(w *ecs.World) {
 			if bye[sess.Proto] == nil {
 				bye[sess.Proto] = s.Codecs[sess.Proto].Quit(d.ID)
 			}
-			k.Out = append(k.Out, bye[sess.Proto])
+			k.Out = append(k.Out, ecs.Packet{Bytes: bye[sess.Proto]})
 		})
 	}
 	w.Departed = w.Departed[:0]

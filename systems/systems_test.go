@@ -233,10 +233,10 @@ func TestInterestAreaOfView(t *testing.T) {
 	equal(t, "queued for the observer", toStrings(get[ecs.Known](w, me).Out), []string{"leave 2"})
 }
 
-func toStrings(b [][]byte) []string {
+func toStrings(b []ecs.Packet) []string {
 	var s []string
 	for _, x := range b {
-		s = append(s, string(x))
+		s = append(s, string(x.Bytes))
 	}
 	return s
 }

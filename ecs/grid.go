@@ -13,6 +13,7 @@ type Cell struct{ Key CellKey }
 // movement system refiles actors as they cross cell edges.
 type Grid struct {
 	size  float64
+	inv   float64 // 1/size: a multiply is cheaper than a divide per step
 	cells map[CellKey][]Entity
 }
 
@@ -24,19 +25,22 @@ func NewGrid(size float64) *Grid {
 	if !(size > 0) {
 		size = DefaultCellSize
 	}
-	return &Grid{size: size, cells: make(map[CellKey][]Entity)}
+	return &Grid{size: size, inv: 1 / size, cells: make(map[CellKey][]Entity)}
 }
 
 // Size is the side of one cell.
 func (g *Grid) Size() float64 { return g.size }
 
-// Key returns the cell holding x, y.
+// Key returns the cell holding x, y, which must lie within a few billion
+// cells of the origin (positions are clamped to the world's bounds).
 func (g *Grid) Key(x, y float64) CellKey {
-	return CellKey{clampCell(x / g.size), clampCell(y / g.size)}
+	return CellKey{int32(math.Floor(x * g.inv)), int32(math.Floor(y * g.inv))}
 }
 
-func clampCell(v float64) int32 {
-	return int32(max(min(math.Floor(v), math.MaxInt32-1), math.MinInt32+1))
+// clampedKey is Key for any point, infinities included.
+func (g *Grid) clampedKey(x, y float64) CellKey {
+	c := func(v float64) int32 { return int32(max(min(math.Floor(v*g.inv), math.MaxInt32-1), math.MinInt32+1)) }
+	return CellKey{c(x), c(y)}
 }
 
 // Add files e under k.
@@ -71,7 +75,7 @@ func (g *Grid) Move(e Entity, from, to CellKey) {
 // square of half-side r around x, y: a superset of those within r, for the
 // caller to check exactly.
 func (g *Grid) AppendNear(dst []Entity, x, y, r float64) []Entity {
-	lo, hi := g.Key(x-r, y-r), g.Key(x+r, y+r)
+	lo, hi := g.clampedKey(x-r, y-r), g.clampedKey(x+r, y+r)
 	if (float64(hi.X)-float64(lo.X)+1)*(float64(hi.Y)-float64(lo.Y)+1) > float64(len(g.cells)) {
 		// The square spans more cells than are filled: walk the filled ones.
 		for k, c := range g.cells {

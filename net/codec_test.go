@@ -81,12 +81,7 @@ func checkOrder(t *testing.T, msg []byte) {
 
 func TestDecodeAndParse(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		msg  string
-		want Request
-		deny string
-	}{
+	tests := []parseCase{
 		{"register", `{"a":"Register","p0":"tristan","p1":"pw","p2":3}`, Request{Action: ActRegister, Username: "tristan", Password: "pw", Avatar: 3}, ""},
 		{"register avatar as float", `{"a":"Register","p0":"t","p1":"pw","p2":3.0}`, Request{Action: ActRegister, Username: "t", Password: "pw", Avatar: 3}, ""},
 		{"payloads out of order", `{"p1":"pw","a":"Login","p0":"t"}`, Request{Action: ActLogin, Username: "t", Password: "pw"}, ""},
@@ -104,9 +99,24 @@ func TestDecodeAndParse(t *testing.T) {
 		{"target string", `{"a":"Target","p0":"1","p1":2}`, Request{Action: ActTarget}, DenyTargetRange},
 		{"target null", `{"a":"Target","p0":null,"p1":2}`, Request{Action: ActTarget}, DenyTargetRange},
 	}
+	runParseCases(t, Decode, tests)
+}
+
+// parseCase is a client message and what decoding and parsing it must give.
+type parseCase struct {
+	name string
+	msg  string
+	want Request
+	deny string
+}
+
+// runParseCases decodes each message with decode, parses it, and checks the
+// request or the Deny reason.
+func runParseCases(t *testing.T, decode func([]byte) (Packet, error), tests []parseCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := Decode([]byte(tc.msg))
+			p, err := decode([]byte(tc.msg))
 			var got Request
 			deny := DenyNotPacket
 			if err == nil {

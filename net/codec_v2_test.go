@@ -63,12 +63,7 @@ func packets(msgs ...[]byte) []ecs.Packet {
 
 func TestDecodeV2(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		msg  string
-		want Request
-		deny string
-	}{
+	tests := []parseCase{
 		{"login", `["Login","tristan","pw"]`, Request{Action: ActLogin, Username: "tristan", Password: "pw"}, ""},
 		{"register", `["Register","tristan","pw",2]`, Request{Action: ActRegister, Username: "tristan", Password: "pw", Avatar: 2}, ""},
 		{"target", `["Target",1.5,-2]`, Request{Action: ActTarget, X: 1.5, Y: -2}, ""},
@@ -80,22 +75,7 @@ func TestDecodeV2(t *testing.T) {
 		{"missing payload", `["Target",1]`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
 		{"chat without text", `["Chat"]`, Request{Action: ActChat}, "Chat needs 2 payloads (p0 to p1)"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p, err := DecodeV2([]byte(tc.msg))
-			var got Request
-			deny := DenyNotPacket
-			if err == nil {
-				got, deny = ParseRequest(p)
-			}
-			if deny != tc.deny {
-				t.Fatalf("deny %q, want %q", deny, tc.deny)
-			}
-			if tc.deny == "" && got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
-		})
-	}
+	runParseCases(t, DecodeV2, tests)
 }
 
 // FuzzDecodeV2 feeds arbitrary messages to the v2 decoder and the request

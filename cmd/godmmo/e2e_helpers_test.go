@@ -219,17 +219,24 @@ func (c *client) next() packet {
 // await skips packets until one matches, failing the test if none comes in time.
 func (c *client) await(what string, match func(packet) bool) packet {
 	c.tb.Helper()
-	deadline := time.After(wait)
+	return awaitOn(c.tb, c.in, c.done, wait, what, match)
+}
+
+// awaitOn reads in until a value matches, failing the test if done closes
+// or nothing matches within d.
+func awaitOn[T any](tb testing.TB, in <-chan T, done <-chan struct{}, d time.Duration, what string, match func(T) bool) T {
+	tb.Helper()
+	deadline := time.After(d)
 	for {
 		select {
-		case p := <-c.in:
+		case p := <-in:
 			if match(p) {
 				return p
 			}
-		case <-c.done:
-			c.tb.Fatalf("waiting for %s: connection ended: %v", what, c.err)
+		case <-done:
+			tb.Fatalf("waiting for %s: connection ended", what)
 		case <-deadline:
-			c.tb.Fatalf("no %s within %v", what, wait)
+			tb.Fatalf("no %s within %v", what, d)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -65,19 +64,7 @@ func (c *v2client) send(packet ...any) {
 // await skips packets until one matches.
 func (c *v2client) await(what string, match func([]any) bool) []any {
 	c.tb.Helper()
-	deadline := time.After(2 * wait)
-	for {
-		select {
-		case p := <-c.in:
-			if match(p) {
-				return p
-			}
-		case <-c.done:
-			c.tb.Fatalf("waiting for %s: connection ended", what)
-		case <-deadline:
-			c.tb.Fatalf("no %s in time", what)
-		}
-	}
+	return awaitOn(c.tb, c.in, c.done, 2*wait, what, match)
 }
 
 func v2is(kind string, id int64) func([]any) bool {

@@ -256,12 +256,13 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := ecs.NewQueue(4096)
-	tick, err := systems.New(systems.DefaultConfig(), ecs.NewWorld(), q, gnet.V1{}, store)
+	cfg := systems.RoomConfig() // one room, as the performance figures use
+	q := ecs.NewQueue(cfg.CommandsPerTick)
+	tick, err := systems.New(cfg, q, gnet.Encoders(gnet.Codecs(cfg.Speed)), store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	game, err := gnet.NewServer(q, store, log, gnet.Options{BcryptCost: 4})
+	game, err := gnet.NewServer(q, store, log, gnet.Options{BcryptCost: 4, Speed: cfg.Speed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"time"
@@ -21,13 +22,12 @@ type Scenario struct {
 	// that arrives is sent to a new random point between ticks.
 	Moving float64
 	// Observers is how many of the actors are players with a (simulated)
-	// session; every observer sees every actor, as the interest system does today.
+	// session speaking Proto. They join knowing only themselves, and the
+	// interest system introduces the world to them during the warm-up.
 	Observers int
-	// Join makes observers start knowing only themselves, so the measured
-	// ticks include the interest system introducing the world to them.
-	// Without it they know everyone already: the steady state of a long session.
-	Join bool
-	// Warmup ticks run before measuring; Ticks are measured.
+	Proto     ecs.Protocol
+	// Warmup ticks run before measuring (negative: enough for every observer
+	// to be shown everything in its view); Ticks are measured.
 	Warmup, Ticks int
 	// Allocs measures heap allocations per stage. It stops the world twice
 	// per stage (outside the timed region), so turning it off shortens long runs.
@@ -44,7 +44,9 @@ type Result struct {
 	Moving     float64 `json:"moving"`
 	Walkers    int     `json:"walkers"`
 	Observers  int     `json:"observers"`
-	Join       bool    `json:"join,omitempty"`
+	Proto      int     `json:"protocol"`
+	World      float64 `json:"world_side"`
+	ViewRadius float64 `json:"view_radius"` // 0: everyone sees everyone
 	Ticks      int     `json:"ticks"`
 	Warmup     int     `json:"warmup"`
 	Rate       int     `json:"tick_rate"`
@@ -58,80 +60,105 @@ type Result struct {
 	// Overruns counts measured ticks longer than the tick period.
 	Overruns int `json:"overruns"`
 
-	// Encoded is what the encoder produced per tick: each fact once.
+	// Encoded is what the encoders produced per tick, facts only (models,
+	// moves, chat, leaving): each once per protocol, however many observe it.
 	EncodedMsgs  float64 `json:"encoded_msgs_per_tick"`
 	EncodedBytes float64 `json:"encoded_bytes_per_tick"`
+	// Batches are the per-observer v2 messages that wrap a tick's packets.
+	BatchMsgs  float64 `json:"batch_msgs_per_tick"`
+	BatchBytes float64 `json:"batch_bytes_per_tick"`
 	// Delivered is what the observers' outboxes received per tick, all
 	// observers together: the shared bytes counted once per observer.
 	DeliveredMsgs  float64 `json:"delivered_msgs_per_tick"`
 	DeliveredBytes float64 `json:"delivered_bytes_per_tick"`
-	// MaxObserverMsgs is the most messages one observer got in one tick;
-	// the server drops a client whose outbox (ServerOutbox) overflows.
+	// MaxObserverMsgs is the most messages one observer got in one tick.
 	MaxObserverMsgs int   `json:"max_observer_msgs_per_tick"`
-	ServerOutbox    int   `json:"server_outbox"`
 	Dropped         int64 `json:"dropped"`
 
 	// HeapBytes is the live heap after building the world, before ticking.
 	HeapBytes uint64 `json:"heap_bytes"`
-	// Setup is how long building the world (and Join's warm-up) took.
+	// Setup is how long building the world and the warm-up took.
 	Setup time.Duration `json:"setup_ns"`
 }
 
-// countingEncoder is the production v1 encoder with a tally of what it made,
-// so the run can show that each fact is encoded once however many observe it.
+// tally counts messages and bytes.
+type tally struct{ msgs, bytes int64 }
+
+func (t *tally) add(n int) {
+	t.msgs++
+	t.bytes += int64(n)
+}
+
+// take returns the tally and starts a new one.
+func (t *tally) take() tally {
+	v := *t
+	*t = tally{}
+	return v
+}
+
+// countingEncoder is a production encoder with a tally of what it made, so
+// the run can show that each fact is encoded once however many observe it.
 type countingEncoder struct {
-	enc   ecs.Encoder
-	msgs  int64
-	bytes int64
+	enc            ecs.Encoder
+	facts, batches *tally
 }
 
-func (c *countingEncoder) count(b []byte) []byte {
-	c.msgs++
-	c.bytes += int64(len(b))
+var _ ecs.Encoder = countingEncoder{}
+
+func (c countingEncoder) count(b []byte) []byte { c.facts.add(len(b)); return b }
+
+// Ok acknowledges a request.
+func (c countingEncoder) Ok() []byte { return c.count(c.enc.Ok()) }
+
+// AppendEnter appends an actor's whole model.
+func (c countingEncoder) AppendEnter(dst []byte, a ecs.Actor, tx, ty float64) []byte {
+	b := c.enc.AppendEnter(dst, a, tx, ty)
+	c.facts.add(len(b) - len(dst))
 	return b
 }
 
-// counted tallies what an Append method added to dst.
-func (c *countingEncoder) counted(before int, b []byte) []byte {
-	c.msgs++
-	c.bytes += int64(len(b) - before)
+// AppendMove appends a movement update.
+func (c countingEncoder) AppendMove(dst []byte, id int64, x, y, tx, ty float64) []byte {
+	b := c.enc.AppendMove(dst, id, x, y, tx, ty)
+	c.facts.add(len(b) - len(dst))
 	return b
 }
 
-func (c *countingEncoder) Ok() []byte { return c.count(c.enc.Ok()) }
-func (c *countingEncoder) AppendFull(dst []byte, a ecs.Actor) []byte {
-	return c.counted(len(dst), c.enc.AppendFull(dst, a))
-}
-func (c *countingEncoder) AppendMove(dst []byte, id int64, x, y float64) []byte {
-	return c.counted(len(dst), c.enc.AppendMove(dst, id, x, y))
-}
-func (c *countingEncoder) Chat(from, text string) []byte { return c.count(c.enc.Chat(from, text)) }
-func (c *countingEncoder) Disconnect(id int64) []byte    { return c.count(c.enc.Disconnect(id)) }
+// Chat relays a line.
+func (c countingEncoder) Chat(from, text string) []byte { return c.count(c.enc.Chat(from, text)) }
 
-// take returns the tally since the last take and starts a new one.
-func (c *countingEncoder) take() (msgs, bytes int64) {
-	msgs, bytes = c.msgs, c.bytes
-	c.msgs, c.bytes = 0, 0
-	return msgs, bytes
-}
+// Leave says an actor went out of view.
+func (c countingEncoder) Leave(id int64) []byte { return c.count(c.enc.Leave(id)) }
 
-var _ ecs.Encoder = (*countingEncoder)(nil)
+// Quit says an actor left the game.
+func (c countingEncoder) Quit(id int64) []byte { return c.count(c.enc.Quit(id)) }
+
+// Batched reports the protocol's framing.
+func (c countingEncoder) Batched() bool { return c.enc.Batched() }
+
+// AppendBatch wraps one observer's packets; counted apart from the facts.
+func (c countingEncoder) AppendBatch(dst []byte, packets []ecs.Packet) []byte {
+	b := c.enc.AppendBatch(dst, packets)
+	c.batches.add(len(b) - len(dst))
+	return b
+}
 
 // observer is a session without a socket: a bounded outbox like the real
 // one (a buffered channel, non-blocking send) that the bench drains between
 // ticks, counting what arrived.
 type observer struct {
-	out         chan []byte
-	msgs, bytes int64
-	dropped     int64
-	maxPerTick  int
-	actor       int64
+	out        chan ecs.Packet
+	msgs       int64
+	bytes      int64
+	dropped    int64
+	maxPerTick int
+	actor      int64
 }
 
-// Send queues msg like a session does, without ever blocking the tick.
-func (o *observer) Send(msg []byte) bool {
+// Send queues p like a session does, without ever blocking the tick.
+func (o *observer) Send(p ecs.Packet) bool {
 	select {
-	case o.out <- msg:
+	case o.out <- p:
 		return true
 	default:
 		o.dropped++
@@ -144,8 +171,8 @@ func (o *observer) drain() (msgs, bytes int64) {
 	n := len(o.out)
 	o.maxPerTick = max(o.maxPerTick, n)
 	for range n {
-		m := <-o.out
-		bytes += int64(len(m))
+		p := <-o.out
+		bytes += int64(len(p.Bytes))
 	}
 	o.msgs += int64(n)
 	o.bytes += bytes
@@ -160,17 +187,16 @@ func (nopStore) SavePositions([]ecs.SavedPosition) {}
 
 // bench is one built world, ready to tick.
 type bench struct {
-	sc        Scenario
-	cfg       systems.Config
-	rng       *rand.Rand
-	world     *ecs.World
-	queue     *ecs.Queue
-	tick      *systems.Tick
-	enc       *countingEncoder
-	observers []*observer
-	walkers   []ecs.Entity // NPC walkers, retargeted directly
-	walkObs   []*observer  // observer walkers, retargeted by SetTarget commands
-	targets   generic.Map[ecs.Target]
+	sc             Scenario
+	cfg            systems.Config
+	rng            *rand.Rand
+	queue          *ecs.Queue
+	tick           *systems.Tick
+	facts, batches tally
+	observers      []*observer
+	walkers        []ecs.Entity // NPC walkers, retargeted directly
+	walkObs        []*observer  // observer walkers, retargeted by SetTarget commands
+	targets        generic.Map[ecs.Target]
 }
 
 // newBench builds the world: observers first (players with sessions), then
@@ -187,56 +213,50 @@ func newBench(sc Scenario) (*bench, error) {
 	if sc.Moving < 0 || sc.Moving > 1 {
 		return nil, fmt.Errorf("-moving must be 0 to 1, not %v", sc.Moving)
 	}
-	b := &bench{sc: sc, cfg: cfg, rng: rand.New(rand.NewPCG(sc.Seed, 0x71cb)), world: ecs.NewWorld(),
-		queue: ecs.NewQueue(cfg.CommandsPerTick), enc: &countingEncoder{enc: net.V1{}}}
+	if sc.Proto >= ecs.Protocols {
+		return nil, fmt.Errorf("no protocol v%d", sc.Proto+1)
+	}
+	b := &bench{sc: sc, cfg: cfg, rng: rand.New(rand.NewPCG(sc.Seed, 0x71cb)), queue: ecs.NewQueue(cfg.CommandsPerTick)}
+	var codecs ecs.Codecs
+	for p, enc := range net.Encoders(net.Codecs(cfg.Speed)) {
+		codecs[p] = countingEncoder{enc: enc, facts: &b.facts, batches: &b.batches}
+	}
 	var err error
-	b.tick, err = systems.New(cfg, b.world, b.queue, b.enc, nopStore{})
+	b.tick, err = systems.New(cfg, b.queue, codecs, nopStore{})
 	if err != nil {
 		return nil, err
 	}
-	b.targets = generic.NewMap[ecs.Target](b.world.ECS)
-	known := generic.NewMap[ecs.Known](b.world.ECS)
+	w := b.tick.World
+	b.targets = generic.NewMap[ecs.Target](w.ECS)
 
 	// One tick's worth of messages fits every outbox, so nothing is dropped
-	// for lack of a write loop; MaxObserverMsgs tells how close the real
-	// outbox would come to overflowing.
+	// for lack of a write loop; MaxObserverMsgs tells how much a real
+	// outbox would have to hold.
 	outbox := sc.Actors + cfg.FullPerTick + 64
 	walking := int(float64(sc.Actors)*sc.Moving + 0.5)
 	walks := make([]bool, sc.Actors)
 	for _, i := range b.rng.Perm(sc.Actors)[:walking] {
 		walks[i] = true
 	}
-	all := make([]ecs.Entity, 0, sc.Actors)
 	for i := range sc.Actors {
 		a := ecs.Actor{ID: int64(i + 1), Name: fmt.Sprintf("actor%d", i+1), Avatar: i % (ecs.MaxAvatar + 1)}
 		a.X, a.Y = b.randomPoint()
 		if i < sc.Observers {
-			o := &observer{out: make(chan []byte, outbox), actor: a.ID}
+			o := &observer{out: make(chan ecs.Packet, outbox), actor: a.ID}
 			b.observers = append(b.observers, o)
-			all = append(all, b.world.SpawnPlayer(a, o))
+			w.SpawnPlayer(a, o, sc.Proto)
 			if walks[i] {
 				b.walkObs = append(b.walkObs, o)
 			}
 			continue
 		}
-		e := b.world.SpawnActor(a)
-		all = append(all, e)
+		e := w.SpawnActor(a)
 		if walks[i] {
 			b.walkers = append(b.walkers, e)
 		}
 	}
-	if !sc.Join {
-		// Observers that have played a while know everyone already.
-		for i := range sc.Observers {
-			k := known.Get(all[i])
-			for j, e := range all {
-				k.Set[e] = int64(j + 1)
-			}
-		}
-	}
 	for _, e := range b.walkers {
-		x, y := b.randomPoint()
-		*b.targets.Get(e) = ecs.Target{X: x, Y: y, Moving: true}
+		b.walk(b.targets.Get(e))
 	}
 	for _, o := range b.walkObs {
 		b.retarget(o)
@@ -247,6 +267,12 @@ func newBench(sc Scenario) (*bench, error) {
 func (b *bench) randomPoint() (x, y float64) {
 	bd := b.cfg.Bounds
 	return bd.MinX + b.rng.Float64()*(bd.MaxX-bd.MinX), bd.MinY + b.rng.Float64()*(bd.MaxY-bd.MinY)
+}
+
+// walk gives an NPC a new target, as the input system would a player.
+func (b *bench) walk(t *ecs.Target) {
+	x, y := b.randomPoint()
+	*t = ecs.Target{X: x, Y: y, Moving: true, Seq: t.Seq + 1}
 }
 
 // retarget sends an observer's actor somewhere new through the command
@@ -270,16 +296,30 @@ func (b *bench) between() (msgs, bytes int64) {
 	}
 	for _, e := range b.walkers {
 		if t := b.targets.Get(e); !t.Moving {
-			t.X, t.Y = b.randomPoint()
-			t.Moving = true
+			b.walk(t)
 		}
 	}
 	for _, o := range b.walkObs {
-		if !b.targets.Get(b.world.Actors[o.actor]).Moving {
+		if !b.targets.Get(b.tick.World.Actors[o.actor]).Moving {
 			b.retarget(o)
 		}
 	}
 	return msgs, bytes
+}
+
+// autoWarmup is enough ticks for the interest system to show every observer
+// everything in its view, FullPerTick actors a tick, plus a few rechecks.
+func (b *bench) autoWarmup() int {
+	if b.sc.Observers == 0 {
+		return 20
+	}
+	visible := float64(b.sc.Actors)
+	if r := b.cfg.ViewRadius; r > 0 {
+		bd := b.cfg.Bounds
+		area := (bd.MaxX - bd.MinX) * (bd.MaxY - bd.MinY)
+		visible = min(visible, float64(b.sc.Actors)*math.Pi*(r+b.cfg.ViewMargin)*(r+b.cfg.ViewMargin)/area)
+	}
+	return int(visible)/b.cfg.FullPerTick + 3*b.cfg.InterestEvery + 10
 }
 
 // measurer times each stage and, if asked, counts its allocations.
@@ -323,10 +363,14 @@ func Run(sc Scenario, report progress) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if sc.Warmup < 0 {
+		sc.Warmup = b.autoWarmup()
+	}
 	r := Result{
 		Actors: sc.Actors, Moving: sc.Moving, Walkers: len(b.walkers) + len(b.walkObs), Observers: sc.Observers,
-		Join: sc.Join, Ticks: sc.Ticks, Warmup: sc.Warmup, Rate: b.cfg.Rate,
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), ServerOutbox: net.DefaultOptions().Outbox,
+		Proto: int(sc.Proto) + 1, World: b.cfg.Bounds.MaxX - b.cfg.Bounds.MinX, ViewRadius: b.cfg.ViewRadius,
+		Ticks: sc.Ticks, Warmup: sc.Warmup, Rate: b.cfg.Rate,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 	}
 	runtime.GC()
 	var ms runtime.MemStats
@@ -341,7 +385,8 @@ func Run(sc Scenario, report progress) (Result, error) {
 		report("warm-up", i+1, sc.Warmup, last)
 	}
 	r.Setup = time.Since(start)
-	b.enc.take()
+	b.facts.take()
+	b.batches.take()
 	for _, o := range b.observers {
 		o.maxPerTick, o.dropped = 0, 0
 	}
@@ -349,32 +394,31 @@ func Run(sc Scenario, report progress) (Result, error) {
 	m.allocs = sc.Allocs
 	per := make([]series, len(b.tick.Stages))
 	var whole series
-	var encMsgs, encBytes, outMsgs, outBytes int64
+	var facts, batches, out tally
 	for i := range sc.Ticks {
 		d := m.step(b.tick, per)
 		whole.durations = append(whole.durations, d)
 		if d > b.tick.Period() {
 			r.Overruns++
 		}
-		em, eb := b.enc.take()
-		encMsgs += em
-		encBytes += eb
+		f, bt := b.facts.take(), b.batches.take()
+		facts.msgs, facts.bytes = facts.msgs+f.msgs, facts.bytes+f.bytes
+		batches.msgs, batches.bytes = batches.msgs+bt.msgs, batches.bytes+bt.bytes
 		om, ob := b.between()
-		outMsgs += om
-		outBytes += ob
+		out.msgs, out.bytes = out.msgs+om, out.bytes+ob
 		report("tick", i+1, sc.Ticks, d)
 	}
 
 	for i, s := range b.tick.Stages {
-		st := per[i].summarize(s.Name, sc.Actors)
-		r.Stages = append(r.Stages, st)
+		r.Stages = append(r.Stages, per[i].summarize(s.Name, sc.Actors))
 		whole.allocs += per[i].allocs
 		whole.bytes += per[i].bytes
 	}
 	r.Tick = whole.summarize("tick", sc.Actors)
 	if n := float64(sc.Ticks); n > 0 {
-		r.EncodedMsgs, r.EncodedBytes = float64(encMsgs)/n, float64(encBytes)/n
-		r.DeliveredMsgs, r.DeliveredBytes = float64(outMsgs)/n, float64(outBytes)/n
+		r.EncodedMsgs, r.EncodedBytes = float64(facts.msgs)/n, float64(facts.bytes)/n
+		r.BatchMsgs, r.BatchBytes = float64(batches.msgs)/n, float64(batches.bytes)/n
+		r.DeliveredMsgs, r.DeliveredBytes = float64(out.msgs)/n, float64(out.bytes)/n
 	}
 	for _, o := range b.observers {
 		r.MaxObserverMsgs = max(r.MaxObserverMsgs, o.maxPerTick)

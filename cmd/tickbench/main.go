@@ -6,7 +6,7 @@
 // change to a system can be measured before and after.
 //
 //	go run ./cmd/tickbench                         # 1,000 / 10,000 / 100,000 walking actors
-//	go run ./cmd/tickbench -actors 10000 -observers 100
+//	go run ./cmd/tickbench -actors 10000 -observers 100 -room
 //	GOMAXPROCS=1 go run ./cmd/tickbench -actors 100000 -json
 package main
 
@@ -22,6 +22,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/systems"
 )
 
 func main() {
@@ -37,6 +40,9 @@ func main() {
 // options are tickbench's flags.
 type options struct {
 	actors    []int
+	room      bool
+	view      float64
+	proto     int
 	scenario  Scenario
 	json      bool
 	quiet     bool
@@ -50,9 +56,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	actors := fs.String("actors", "1000,10000,100000", "comma-separated world sizes; one run each")
 	fs.Float64Var(&o.scenario.Moving, "moving", 1.0, "fraction of actors walking to random targets (0–1)")
 	fs.IntVar(&o.scenario.Observers, "observers", 0, "simulated players that see every actor (at most the actors)")
-	fs.BoolVar(&o.scenario.Join, "join", false, "observers start knowing only themselves: measure the world being introduced to them")
+	fs.IntVar(&o.proto, "proto", 1, "protocol the observers speak: 1 (the original client's) or 2 (batched intent)")
+	fs.BoolVar(&o.room, "room", false, "the tutorial's world: one 2,000-unit room where everyone sees everyone (default: the large world with views)")
+	fs.Float64Var(&o.view, "view", -1, "view radius in units, 0 for everyone sees everyone (default: the world's)")
 	fs.IntVar(&o.scenario.Ticks, "ticks", 200, "ticks measured per run")
-	fs.IntVar(&o.scenario.Warmup, "warmup", 20, "ticks run before measuring")
+	fs.IntVar(&o.scenario.Warmup, "warmup", -1, "ticks run before measuring (-1: until observers have been shown their views)")
 	fs.BoolVar(&o.scenario.Allocs, "allocs", true, "count allocations per stage (stops the world between stages, outside the timing)")
 	seed := fs.Uint64("seed", 1, "random seed for placement and targets")
 	fs.BoolVar(&o.json, "json", false, "print one JSON line per run instead of a table")
@@ -65,6 +73,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	o.scenario.Seed = *seed
+	o.scenario.Config = systems.DefaultConfig()
+	if o.room {
+		o.scenario.Config = systems.RoomConfig()
+	}
+	if o.view >= 0 {
+		o.scenario.Config.ViewRadius = o.view
+	}
+	if o.proto < 1 || o.proto > int(ecs.Protocols) {
+		return o, fmt.Errorf("-proto must be 1 to %d", ecs.Protocols)
+	}
+	o.scenario.Proto = ecs.Protocol(o.proto - 1)
 	for _, f := range strings.Split(*actors, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > o.maxActors {
@@ -78,8 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.scenario.Ticks < 1 || o.scenario.Ticks > 1_000_000:
 		return o, fmt.Errorf("-ticks must be 1 to 1,000,000")
-	case o.scenario.Warmup < 0:
-		return o, fmt.Errorf("-warmup must not be negative")
+	case o.scenario.Warmup < -1:
+		return o, fmt.Errorf("-warmup must be -1 (automatic) or more")
 	case o.scenario.Moving < 0 || o.scenario.Moving > 1:
 		return o, fmt.Errorf("-moving must be 0 to 1")
 	}
@@ -133,8 +152,12 @@ func progressLine(w io.Writer, actors int) progress {
 
 // printTable writes one run as a human-readable table.
 func printTable(w io.Writer, r Result) error {
-	fmt.Fprintf(w, "actors=%d walking=%d observers=%d join=%v ticks=%d (after %d warm-up) rate=%d Hz GOMAXPROCS=%d %s\n",
-		r.Actors, r.Walkers, r.Observers, r.Join, r.Ticks, r.Warmup, r.Rate, r.GOMAXPROCS, r.GoVersion)
+	view := "everyone sees everyone"
+	if r.ViewRadius > 0 {
+		view = fmt.Sprintf("view radius %.0f", r.ViewRadius)
+	}
+	fmt.Fprintf(w, "actors=%d walking=%d observers=%d (v%d) world=%.0f² %s ticks=%d (after %d warm-up) rate=%d Hz GOMAXPROCS=%d %s\n",
+		r.Actors, r.Walkers, r.Observers, r.Proto, r.World, view, r.Ticks, r.Warmup, r.Rate, r.GOMAXPROCS, r.GoVersion)
 	if r.CPU != "" {
 		fmt.Fprintf(w, "cpu: %s\n", r.CPU)
 	}
@@ -148,10 +171,16 @@ func printTable(w io.Writer, r Result) error {
 		return err
 	}
 	fmt.Fprintf(w, "overruns (> %v): %d of %d ticks\n", time.Second/time.Duration(r.Rate), r.Overruns, r.Ticks)
-	fmt.Fprintf(w, "encoded per tick: %.0f msgs, %s; delivered per tick to %d observers: %.0f msgs, %s",
-		r.EncodedMsgs, size(r.EncodedBytes), r.Observers, r.DeliveredMsgs, size(r.DeliveredBytes))
+	fmt.Fprintf(w, "encoded per tick: %.0f msgs, %s", r.EncodedMsgs, size(r.EncodedBytes))
+	if r.BatchMsgs > 0 {
+		fmt.Fprintf(w, " + %.0f v2 batches, %s", r.BatchMsgs, size(r.BatchBytes))
+	}
+	fmt.Fprintf(w, "; delivered per tick to %d observers: %.0f msgs, %s", r.Observers, r.DeliveredMsgs, size(r.DeliveredBytes))
 	if r.Observers > 0 {
-		fmt.Fprintf(w, "; most to one observer in one tick: %d msgs (server outbox %d)", r.MaxObserverMsgs, r.ServerOutbox)
+		fmt.Fprintf(w, "; most to one observer in one tick: %d msgs", r.MaxObserverMsgs)
+	}
+	if r.Dropped > 0 {
+		fmt.Fprintf(w, "; dropped %d", r.Dropped)
 	}
 	fmt.Fprintf(w, "\nheap after setup: %s; setup %v\n\n", size(float64(r.HeapBytes)), r.Setup.Round(time.Millisecond))
 	return nil

@@ -26,8 +26,9 @@ type Scenario struct {
 	// interest system introduces the world to them during the warm-up.
 	Observers int
 	Proto     ecs.Protocol
-	// Warmup ticks run before measuring (negative: enough for every observer
-	// to be shown everything in its view); Ticks are measured.
+	// Warmup ticks run before measuring (negative: enough for the walkers to
+	// set off and every observer to be shown everything in its view); Ticks
+	// are measured.
 	Warmup, Ticks int
 	// Allocs measures heap allocations per stage. It stops the world twice
 	// per stage (outside the timed region), so turning it off shortens long runs.
@@ -197,6 +198,13 @@ type bench struct {
 	walkers        []ecs.Entity // NPC walkers, retargeted directly
 	walkObs        []*observer  // observer walkers, retargeted by SetTarget commands
 	targets        generic.Map[ecs.Target]
+	// Walkers set off at random ticks over the first stagger ticks, as
+	// players do: started at once, they would all reach their v1 lead
+	// points in the same tick, every few ticks, for ever.
+	stagger  int
+	ticks    int
+	startNPC []int
+	startObs []int
 }
 
 // newBench builds the world: observers first (players with sessions), then
@@ -255,12 +263,14 @@ func newBench(sc Scenario) (*bench, error) {
 			b.walkers = append(b.walkers, e)
 		}
 	}
-	for _, e := range b.walkers {
-		b.walk(b.targets.Get(e))
+	b.stagger = max(20, int(math.Ceil(2*cfg.LeadAhead*float64(cfg.Rate)/cfg.Speed)))
+	for range b.walkers {
+		b.startNPC = append(b.startNPC, b.rng.IntN(b.stagger))
 	}
-	for _, o := range b.walkObs {
-		b.retarget(o)
+	for range b.walkObs {
+		b.startObs = append(b.startObs, b.rng.IntN(b.stagger))
 	}
+	b.between()
 	return b, nil
 }
 
@@ -294,16 +304,17 @@ func (b *bench) between() (msgs, bytes int64) {
 		msgs += m
 		bytes += n
 	}
-	for _, e := range b.walkers {
-		if t := b.targets.Get(e); !t.Moving {
+	for i, e := range b.walkers {
+		if t := b.targets.Get(e); !t.Moving && b.ticks >= b.startNPC[i] {
 			b.walk(t)
 		}
 	}
-	for _, o := range b.walkObs {
-		if !b.targets.Get(b.tick.World.Actors[o.actor]).Moving {
+	for i, o := range b.walkObs {
+		if !b.targets.Get(b.tick.World.Actors[o.actor]).Moving && b.ticks >= b.startObs[i] {
 			b.retarget(o)
 		}
 	}
+	b.ticks++
 	return msgs, bytes
 }
 
@@ -311,7 +322,7 @@ func (b *bench) between() (msgs, bytes int64) {
 // everything in its view, FullPerTick actors a tick, plus a few rechecks.
 func (b *bench) autoWarmup() int {
 	if b.sc.Observers == 0 {
-		return 20
+		return b.stagger + 20
 	}
 	visible := float64(b.sc.Actors)
 	if r := b.cfg.ViewRadius; r > 0 {
@@ -319,7 +330,7 @@ func (b *bench) autoWarmup() int {
 		area := (bd.MaxX - bd.MinX) * (bd.MaxY - bd.MinY)
 		visible = min(visible, float64(b.sc.Actors)*math.Pi*(r+b.cfg.ViewMargin)*(r+b.cfg.ViewMargin)/area)
 	}
-	return int(visible)/b.cfg.FullPerTick + 3*b.cfg.InterestEvery + 10
+	return max(b.stagger+20, int(visible)/b.cfg.FullPerTick+3*b.cfg.InterestEvery+10)
 }
 
 // measurer times each stage and, if asked, counts its allocations.

@@ -60,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.room, "room", false, "the tutorial's world: one 2,000-unit room where everyone sees everyone (default: the large world with views)")
 	fs.Float64Var(&o.view, "view", -1, "view radius in units, 0 for everyone sees everyone (default: the world's)")
 	fs.IntVar(&o.scenario.Ticks, "ticks", 200, "ticks measured per run")
-	fs.IntVar(&o.scenario.Warmup, "warmup", -1, "ticks run before measuring (-1: until observers have been shown their views)")
+	fs.IntVar(&o.scenario.Warmup, "warmup", -1, "ticks run before measuring (-1: until the walkers have set off and observers have been shown their views)")
 	fs.BoolVar(&o.scenario.Allocs, "allocs", true, "count allocations per stage (stops the world between stages, outside the timing)")
 	seed := fs.Uint64("seed", 1, "random seed for placement and targets")
 	fs.BoolVar(&o.json, "json", false, "print one JSON line per run instead of a table")

@@ -72,6 +72,9 @@ type Wire struct {
 	Enter [Protocols][]byte
 	// Want asks the delta system for Enter: bit 1<<p for protocol p.
 	Want uint8
+	// Leave is the actor's out-of-view packet per protocol, made the first
+	// time it is needed and kept: it never changes.
+	Leave [Protocols][]byte
 }
 
 // Protocol is a wire protocol version a client speaks.
@@ -96,7 +99,9 @@ type Session struct {
 
 // Known is an observer's view: the actors its client has been shown, with
 // their actor ids (kept so the client can be told when one leaves), and the
-// packets queued for it this tick.
+// packets queued for it this tick. With a limited view, it holds every actor
+// within the view's square of grid cells (unless Recheck is set: then some
+// are still to be shown) and none beyond the square grown by the margin.
 type Known struct {
 	Set map[Entity]int64
 	// Fresh lists actors first shown this tick: they get Enter, not Move.

@@ -95,3 +95,31 @@ func (g *Grid) AppendNear(dst []Entity, x, y, r float64) []Entity {
 
 // Len is the number of filled cells.
 func (g *Grid) Len() int { return len(g.cells) }
+
+// Within reports whether two cells are at most r cells apart in both axes.
+func Within(a, b CellKey, r int32) bool {
+	return abs32(a.X-b.X) <= r && abs32(a.Y-b.Y) <= r
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// AppendSquare appends the entities filed in the cells at most r cells from
+// c, leaving out the cells at most er cells from *except when except is not
+// nil: the strip a view gains or loses when its centre moves.
+func (g *Grid) AppendSquare(dst []Entity, c CellKey, r int32, except *CellKey, er int32) []Entity {
+	for y := c.Y - r; y <= c.Y+r; y++ {
+		for x := c.X - r; x <= c.X+r; x++ {
+			k := CellKey{x, y}
+			if except != nil && Within(k, *except, er) {
+				continue
+			}
+			dst = append(dst, g.cells[k]...)
+		}
+	}
+	return dst
+}

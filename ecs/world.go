@@ -13,6 +13,14 @@ type Departure struct {
 	X, Y   float64
 }
 
+// Crossing records an actor filed into another grid cell this tick, or
+// (New) filed for the first time, so views can follow it.
+type Crossing struct {
+	Entity   Entity
+	From, To CellKey
+	New      bool
+}
+
 // World is the arche world plus the indexes and per-tick notes the systems
 // share. Keep it behind a pointer: arche's mappers point into it.
 type World struct {
@@ -25,8 +33,13 @@ type World struct {
 	// Departed lists actors removed this tick; the interest system reports
 	// them to their observers and clears the list.
 	Departed []Departure
-	// Changed lists actors whose Wire.Move changed this tick, for broadcast.
+	// Crossed lists actors that entered a grid cell this tick; the interest
+	// system follows them and clears the list.
+	Crossed []Crossing
+	// Changed lists actors whose movement changed this tick (a new target),
+	// for every observer; Led those that only have a new v1 lead point.
 	Changed []Entity
+	Led     []Entity
 
 	actors  generic.Map9[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire, Cell]
 	players generic.Map2[Session, Known]
@@ -64,6 +77,7 @@ func (w *World) SpawnActor(a Actor) Entity {
 		&Cell{Key: k},
 	)
 	w.Grid.Add(e, k)
+	w.Crossed = append(w.Crossed, Crossing{Entity: e, To: k, New: true})
 	w.Actors[a.ID] = e
 	return e
 }

@@ -7,37 +7,51 @@ import (
 	"github.com/mlange-42/arche/generic"
 )
 
-// audience finds the observers that may know an actor, without asking every
-// observer: only those filed near the actor can have it in view (the
-// interest system drops actors beyond the view radius plus margin, and
-// rechecks each view every few ticks). With unlimited views it is everyone.
+// view is the shape of every player's view in grid cells: with a limited
+// view, actors within In cells (in both axes) of a player's cell are in its
+// view, and those more than Out cells away are not. Between the two is the
+// margin, where an actor keeps whatever it had.
+type view struct {
+	limited bool
+	in, out int32
+}
+
+// newView turns a radius and margin in world units into cells of size.
+func newView(radius, margin, size float64) view {
+	if radius <= 0 {
+		return view{}
+	}
+	in := int32(math.Ceil(radius / size))
+	return view{limited: true, in: in, out: in + int32(math.Ceil(margin/size))}
+}
+
+// audience finds the observers that may know an actor without asking every
+// observer: only those filed within the view's outer square of the actor's
+// cell can have it in view. With unlimited views it is everyone.
 type audience struct {
-	reach float64 // how far an observer that knows an actor can be from it
+	view view
 
 	near      []ecs.Entity
 	observers *generic.Filter2[ecs.Session, ecs.Known]
 	sessions  generic.Map[ecs.Session]
 	known     generic.Map[ecs.Known]
+	cells     generic.Map[ecs.Cell]
 }
 
-// newAudience sizes the search for cfg's views: radius, margin, and how far
-// two actors can walk apart between two rechecks of a view.
-func newAudience(w *ecs.World, cfg Config) *audience {
-	a := &audience{reach: math.Inf(1)}
-	if cfg.ViewRadius > 0 {
-		drift := 2 * cfg.Speed * float64(cfg.InterestEvery+1) / float64(cfg.Rate)
-		a.reach = cfg.ViewRadius + cfg.ViewMargin + drift
+func newAudience(w *ecs.World, v view) *audience {
+	return &audience{
+		view:      v,
+		observers: generic.NewFilter2[ecs.Session, ecs.Known](),
+		sessions:  generic.NewMap[ecs.Session](w.ECS),
+		known:     generic.NewMap[ecs.Known](w.ECS),
+		cells:     generic.NewMap[ecs.Cell](w.ECS),
 	}
-	a.observers = generic.NewFilter2[ecs.Session, ecs.Known]()
-	a.sessions = generic.NewMap[ecs.Session](w.ECS)
-	a.known = generic.NewMap[ecs.Known](w.ECS)
-	return a
 }
 
-// each calls fn for every observer that may know an actor at x, y; fn checks
-// the observer's Known set itself.
-func (a *audience) each(w *ecs.World, x, y float64, fn func(o ecs.Entity, s *ecs.Session, k *ecs.Known)) {
-	if math.IsInf(a.reach, 1) {
+// each calls fn for every observer that may know an actor filed in cell c;
+// fn checks the observer's Known set itself.
+func (a *audience) each(w *ecs.World, c ecs.CellKey, fn func(o ecs.Entity, s *ecs.Session, k *ecs.Known)) {
+	if !a.view.limited {
 		q := a.observers.Query(w.ECS)
 		for q.Next() {
 			s, k := q.Get()
@@ -45,7 +59,7 @@ func (a *audience) each(w *ecs.World, x, y float64, fn func(o ecs.Entity, s *ecs
 		}
 		return
 	}
-	a.near = w.Grid.AppendNear(a.near[:0], x, y, a.reach)
+	a.near = w.Grid.AppendSquare(a.near[:0], c, a.view.out, nil, 0)
 	for _, o := range a.near {
 		if a.known.HasUnchecked(o) {
 			fn(o, a.sessions.GetUnchecked(o), a.known.GetUnchecked(o))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/godmmo/godmmo/ecs"
 	gnet "github.com/godmmo/godmmo/net"
+	"github.com/mlange-42/arche/generic"
 )
 
 // counter is an observer's client that only counts what it is sent.
@@ -16,7 +17,7 @@ func (c *counter) Send(p ecs.Packet) bool { c.msgs++; c.bytes += len(p.Bytes); r
 
 // benchWorld builds the production pipeline over a 20,000-unit world with
 // actors walking to random targets and observers among them.
-func benchWorld(b *testing.B, actors, observers int) *Tick {
+func benchWorld(b *testing.B, actors, observers int, protos ...ecs.Protocol) *Tick {
 	b.Helper()
 	cfg := DefaultConfig()
 	cfg.CommandsPerTick = actors + observers
@@ -33,10 +34,27 @@ func benchWorld(b *testing.B, actors, observers int) *Tick {
 		setTarget(tk.World, e, ecs.Target{X: coord(), Y: coord(), Moving: true, Seq: 1})
 	}
 	for i := range observers {
-		tk.World.SpawnPlayer(ecs.Actor{ID: int64(actors + i + 1), Name: "o", X: coord(), Y: coord()}, &counter{}, ecs.Protocol(i%2))
+		if len(protos) == 0 {
+			protos = []ecs.Protocol{ecs.V1, ecs.V2}
+		}
+		e := tk.World.SpawnPlayer(ecs.Actor{ID: int64(actors + i + 1), Name: "o", X: coord(), Y: coord()}, &counter{}, protos[i%len(protos)])
+		setTarget(tk.World, e, ecs.Target{X: coord(), Y: coord(), Moving: true, Seq: 1})
 	}
-	for range 20 {
-		tk.Step() // let views settle
+	// Let views fill and lead points spread out.
+	known := generic.NewFilter1[ecs.Known]()
+	for range 200 {
+		tk.Step()
+		filling := false
+		q := known.Query(tk.World.ECS)
+		for q.Next() {
+			filling = filling || q.Get().Recheck
+		}
+		if !filling {
+			break
+		}
+	}
+	for range 30 {
+		tk.Step()
 	}
 	return tk
 }
@@ -81,4 +99,17 @@ func BenchmarkTick(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(actors), "ns/actor")
 		})
 	}
+}
+
+// BenchmarkTickEveryoneObserves is the large world with every actor a
+// walking v2 player observing its neighbourhood, at 10,000 players (the
+// target of 100,000 is cmd/tickbench's: its setup alone takes a minute).
+func BenchmarkTickEveryoneObserves(b *testing.B) {
+	const players = 10000
+	tk := benchWorld(b, 0, players, ecs.V2)
+	b.ReportAllocs()
+	for b.Loop() {
+		tk.Step()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/players, "ns/actor")
 }

@@ -21,6 +21,7 @@ type Broadcast struct {
 	pos       generic.Map[ecs.Position]
 	last      generic.Map[ecs.LastSent]
 	ids       generic.Map[ecs.ActorID]
+	cells     generic.Map[ecs.Cell]
 	arena     arena
 }
 
@@ -31,6 +32,7 @@ func (s *Broadcast) Initialize(w *ecs.World) {
 	s.pos = generic.NewMap[ecs.Position](w.ECS)
 	s.last = generic.NewMap[ecs.LastSent](w.ECS)
 	s.ids = generic.NewMap[ecs.ActorID](w.ECS)
+	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 }
 
 // Update queues this tick's packets to every observer.
@@ -39,9 +41,11 @@ func (s *Broadcast) Update(w *ecs.World) {
 
 	// First sightings: the whole model; for v1, then the lead point of a
 	// walk under way (v2's model carries the intent).
+	v1 := false
 	q := s.observers.Query(w.ECS)
 	for q.Next() {
 		sess, k, _, _ := q.Get()
+		v1 = v1 || sess.Proto == ecs.V1
 		for _, e := range k.Fresh {
 			wire := s.wires.Get(e)
 			k.Out = append(k.Out, ecs.Packet{Bytes: wire.Enter[sess.Proto]})
@@ -53,18 +57,16 @@ func (s *Broadcast) Update(w *ecs.World) {
 		}
 	}
 
-	// Movement updates, to the observers that know the actor.
+	// Movement updates, to the observers that know the actor: new targets
+	// to everyone, new lead points to v1 clients.
 	for _, e := range w.Changed {
-		p := s.pos.Get(e)
-		move, id := &s.wires.Get(e).Move, s.ids.Get(e).ID
-		s.audience.each(w, p.X, p.Y, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
-			if o == e && sess.Proto == ecs.V1 {
-				return // v1 players get their true position instead, below
-			}
-			if _, ok := k.Set[e]; ok && !slices.Contains(k.Fresh, e) {
-				k.Out = append(k.Out, ecs.Packet{Bytes: move[sess.Proto], Move: id})
-			}
-		})
+		s.queueMove(w, e, false)
+	}
+	for _, e := range w.Led {
+		if !v1 {
+			break // nobody to lead
+		}
+		s.queueMove(w, e, true)
 	}
 
 	q = s.observers.Query(w.ECS)
@@ -75,6 +77,7 @@ func (s *Broadcast) Update(w *ecs.World) {
 			k.OwnX, k.OwnY = p.X, p.Y
 			k.Out = append(k.Out, ecs.Packet{Bytes: s.arena.keep(enc.AppendMove(s.arena.buf, id.ID, p.X, p.Y, p.X, p.Y)), Move: id.ID})
 		}
+		k.Fresh = k.Fresh[:0]
 		if len(k.Out) == 0 {
 			continue
 		}
@@ -88,4 +91,19 @@ func (s *Broadcast) Update(w *ecs.World) {
 		clear(k.Out) // drop references so sent bytes can be freed
 		k.Out = k.Out[:0]
 	}
+}
+
+// queueMove queues actor e's movement update to the observers that know it,
+// only to v1 ones when v1Only, and never to a v1 player about itself (it
+// gets its true position instead).
+func (s *Broadcast) queueMove(w *ecs.World, e ecs.Entity, v1Only bool) {
+	move, id := &s.wires.Get(e).Move, s.ids.Get(e).ID
+	s.audience.each(w, s.cells.Get(e).Key, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
+		if sess.Proto == ecs.V1 && o == e || v1Only && sess.Proto != ecs.V1 {
+			return
+		}
+		if _, ok := k.Set[e]; ok && !slices.Contains(k.Fresh, e) {
+			k.Out = append(k.Out, ecs.Packet{Bytes: move[sess.Proto], Move: id})
+		}
+	})
 }

@@ -18,9 +18,10 @@ import (
 // units off, so they are sent a lead point: where the actor will be up to
 // LeadAhead units further along its path, never past its target. A new lead
 // point goes out when the target changes or the actor comes within LeadNear
-// of the last one, so a walk costs a packet every second or so instead of
-// one per tick, and the lead point is never further than LeadAhead from the
-// actor's true position.
+// of the last one, so a walk costs a v1 client a packet every second or so
+// instead of one per tick, and the lead point is never further than
+// LeadAhead from the actor's true position. v2 clients hear only of new
+// targets: they walk the rest exactly.
 type Delta struct {
 	Codecs    ecs.Codecs
 	LeadAhead float64
@@ -36,9 +37,10 @@ func (s *Delta) Initialize(*ecs.World) {
 }
 
 // Update encodes this tick's movement updates and requested models, and
-// lists the actors whose movement update changed in w.Changed.
+// lists the actors with a new target in w.Changed and those with only a new
+// lead point in w.Led.
 func (s *Delta) Update(w *ecs.World) {
-	w.Changed = w.Changed[:0]
+	w.Changed, w.Led = w.Changed[:0], w.Led[:0]
 	s.arena.reset()
 	q := s.filter.Query(w.ECS)
 	for q.Next() {
@@ -47,8 +49,9 @@ func (s *Delta) Update(w *ecs.World) {
 		if t.Moving {
 			tx, ty = t.X, t.Y
 		}
-		changed := t.Seq != last.Seq || s.leadSpent(p, t, last)
-		if changed || wire.Move[ecs.V1] == nil { // nil: a newcomer, whose first update is in its model
+		retarget := t.Seq != last.Seq
+		relead := !retarget && s.leadSpent(p, t, last)
+		if retarget || relead || wire.Move[ecs.V1] == nil { // nil: a newcomer, whose first update is in its model
 			last.Seq = t.Seq
 			last.LeadX, last.LeadY = s.lead(p, tx, ty)
 			// Not in the arena: these bytes live until the movement changes,
@@ -58,8 +61,11 @@ func (s *Delta) Update(w *ecs.World) {
 			b = s.Codecs[ecs.V2].AppendMove(b[len(b):], id.ID, p.X, p.Y, tx, ty)
 			wire.Move[ecs.V2] = b[:len(b):len(b)]
 		}
-		if changed {
+		switch {
+		case retarget:
 			w.Changed = append(w.Changed, q.Entity())
+		case relead:
+			w.Led = append(w.Led, q.Entity())
 		}
 		wire.Enter = [ecs.Protocols][]byte{}
 		for proto := range ecs.Protocols {

@@ -23,6 +23,7 @@ type Input struct {
 	targets  generic.Map[ecs.Target]
 	names    generic.Map[ecs.Name]
 	known    generic.Map[ecs.Known]
+	cells    generic.Map[ecs.Cell]
 	one      [1]ecs.SavedPosition
 
 	// left remembers where recently departed actors stopped. A login loads
@@ -49,6 +50,7 @@ func (s *Input) Initialize(w *ecs.World) {
 	s.targets = generic.NewMap[ecs.Target](w.ECS)
 	s.names = generic.NewMap[ecs.Name](w.ECS)
 	s.known = generic.NewMap[ecs.Known](w.ECS)
+	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 	s.left = make(map[int64]departure)
 }
 
@@ -105,8 +107,7 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 func (s *Input) say(w *ecs.World, from ecs.Entity, text string) {
 	var msg [ecs.Protocols][]byte
 	name := s.names.Get(from).Name
-	p := w.Position(from)
-	s.audience.each(w, p.X, p.Y, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
+	s.audience.each(w, s.cells.Get(from).Key, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
 		if _, sees := k.Set[from]; !sees || o == from {
 			return
 		}

@@ -1,98 +1,192 @@
 package systems
 
 import (
-	"math"
-
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/mlange-42/arche/generic"
 )
 
-// Interest decides who sees whom and keeps each observer's Known set: an
-// actor within ViewRadius of a player comes into its view, one beyond
-// ViewRadius+ViewMargin goes out of it (the margin keeps an actor on the edge
-// from flickering in and out), and a player always sees itself. A
-// ViewRadius of 0 means unlimited: everyone sees everyone.
+// Interest decides who sees whom and keeps each observer's Known set; a
+// player always sees itself.
 //
-// Each view is recomputed every Every ticks, observers taking turns, and at
-// once for a player who just arrived; candidates come from the world's grid,
-// so the cost grows with actors and their neighbours, not with actors times
-// players. Observers learn of at most FullPerTick new actors each tick, so a
-// player arriving in a crowd gets it over a few ticks rather than in one
-// burst larger than the client reads at once.
+// With a limited view (see view) it follows the world's grid: only actors
+// that crossed into another cell this tick, and players who did, change
+// anyone's view, and only across the strip of cells the move gained or
+// lost. So the cost grows with the actors that move between cells and their
+// neighbours, never with actors times players. The margin between the inner
+// and outer square keeps an actor walking along the edge from flickering in
+// and out.
+//
+// With an unlimited view everyone sees everyone: each observer looks for
+// actors it does not know yet every Every ticks.
+//
+// Observers learn of at most FullPerTick new actors each tick (v2 clients,
+// which get a tick in one message, eight times that), so a player arriving
+// in a crowd gets it over a few ticks rather than in one burst larger than
+// the client reads at once; until then it is marked Recheck.
 type Interest struct {
 	Codecs      ecs.Codecs
-	ViewRadius  float64
-	ViewMargin  float64
 	Every       int
 	FullPerTick int
+	view        view
 	audience    *audience
 
-	observers *generic.Filter4[ecs.Session, ecs.Known, ecs.Position, ecs.ActorID]
-	pos       generic.Map[ecs.Position]
+	observers *generic.Filter2[ecs.Known, ecs.Cell]
+	sessions  generic.Map[ecs.Session]
+	known     generic.Map[ecs.Known]
+	cells     generic.Map[ecs.Cell]
 	ids       generic.Map[ecs.ActorID]
 	wires     generic.Map[ecs.Wire]
 	near      []ecs.Entity
+	recheck   []ecs.Entity
 	tick      int
 }
 
 // Initialize builds the filters and mappers once.
 func (s *Interest) Initialize(w *ecs.World) {
-	s.observers = generic.NewFilter4[ecs.Session, ecs.Known, ecs.Position, ecs.ActorID]()
-	s.pos = generic.NewMap[ecs.Position](w.ECS)
+	s.observers = generic.NewFilter2[ecs.Known, ecs.Cell]()
+	s.sessions = generic.NewMap[ecs.Session](w.ECS)
+	s.known = generic.NewMap[ecs.Known](w.ECS)
+	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 	s.ids = generic.NewMap[ecs.ActorID](w.ECS)
 	s.wires = generic.NewMap[ecs.Wire](w.ECS)
 	s.Every = max(1, s.Every)
 }
 
-// Update reports departures, then rechecks the views whose turn it is.
+// Update reports departures, then brings views up to date.
 func (s *Interest) Update(w *ecs.World) {
 	s.forgetDeparted(w)
 	s.tick++
-	unlimited := s.ViewRadius <= 0
-	enter, leave := math.Inf(1), math.Inf(1)
-	if !unlimited {
-		enter, leave = s.ViewRadius, s.ViewRadius+s.ViewMargin
+	if s.view.limited {
+		s.followCrossings(w)
+	} else {
+		s.showEveryone(w)
 	}
-	q := s.observers.Query(w.ECS)
-	for q.Next() {
-		sess, k, p, id := q.Get()
-		k.Fresh = k.Fresh[:0]
-		if !k.Recheck && (s.tick+int(id.ID))%s.Every != 0 {
-			continue
+	w.Crossed = w.Crossed[:0]
+}
+
+// followCrossings updates the views that the cell crossings of this tick
+// changed, then finishes the views still marked Recheck.
+func (s *Interest) followCrossings(w *ecs.World) {
+	in, out := s.view.in, s.view.out
+	for _, c := range w.Crossed {
+		x := c.Entity
+		if !w.ECS.Alive(x) {
+			continue // came and went within the tick
 		}
-		k.Recheck = false
-		self := q.Entity()
-		if !unlimited {
-			for e, aid := range k.Set {
-				if e != self && s.dist2(e, p) > leave*leave {
-					delete(k.Set, e)
-					k.Out = append(k.Out, ecs.Packet{Bytes: s.Codecs[sess.Proto].Leave(aid)})
+		// x as seen by others: the observers around its new cell that were
+		// not around its old one see it; those now beyond the outer square lose it.
+		from := &c.From
+		if c.New {
+			from = nil
+		}
+		s.near = w.Grid.AppendSquare(s.near[:0], c.To, in, from, in)
+		for _, o := range s.near {
+			if o != x && s.known.HasUnchecked(o) {
+				s.show(o, s.known.GetUnchecked(o), x)
+			}
+		}
+		if !c.New {
+			s.near = w.Grid.AppendSquare(s.near[:0], c.From, out, &c.To, out)
+			for _, o := range s.near {
+				if s.known.HasUnchecked(o) {
+					s.hide(o, s.known.GetUnchecked(o), x)
 				}
 			}
-		} else if len(k.Set) >= len(w.Actors) {
-			continue // knows everyone already
 		}
-		s.near = w.Grid.AppendNear(s.near[:0], p.X, p.Y, enter)
-		for _, e := range s.near {
-			if _, ok := k.Set[e]; ok || s.dist2(e, p) > enter*enter {
-				continue
-			}
-			if len(k.Fresh) == s.FullPerTick {
-				k.Recheck = true // more to show: carry on next tick
-				break
-			}
-			k.Set[e] = s.ids.Get(e).ID
-			k.Fresh = append(k.Fresh, e)
-			s.wires.Get(e).Want |= 1 << sess.Proto
+		// x as an observer: its view gains and loses the strips its move swept.
+		if !s.known.HasUnchecked(x) {
+			continue
+		}
+		k := s.known.GetUnchecked(x)
+		if c.New || k.Recheck {
+			k.Recheck = true // seen in full below
+			continue
+		}
+		s.near = w.Grid.AppendSquare(s.near[:0], c.To, in, &c.From, in)
+		for _, y := range s.near {
+			s.show(x, k, y)
+		}
+		s.near = w.Grid.AppendSquare(s.near[:0], c.From, out, &c.To, out)
+		for _, y := range s.near {
+			s.hide(x, k, y)
+		}
+	}
+
+	// Views still to complete: players who just arrived, or who were shown
+	// FullPerTick new actors and have more to see.
+	s.recheck = s.recheck[:0]
+	q := s.observers.Query(w.ECS)
+	for q.Next() {
+		if k, _ := q.Get(); k.Recheck {
+			s.recheck = append(s.recheck, q.Entity())
+		}
+	}
+	for _, o := range s.recheck {
+		k := s.known.Get(o)
+		k.Recheck = false
+		s.near = w.Grid.AppendSquare(s.near[:0], s.cells.Get(o).Key, in, nil, 0)
+		for _, y := range s.near {
+			s.show(o, k, y)
 		}
 	}
 }
 
-// dist2 is the squared distance from actor e to p.
-func (s *Interest) dist2(e ecs.Entity, p *ecs.Position) float64 {
-	o := s.pos.Get(e)
-	dx, dy := o.X-p.X, o.Y-p.Y
-	return dx*dx + dy*dy
+// show puts actor x into observer o's view unless it is there already. When
+// o has been shown FullPerTick actors this tick, it is marked to carry on
+// next tick instead.
+func (s *Interest) show(o ecs.Entity, k *ecs.Known, x ecs.Entity) {
+	if _, ok := k.Set[x]; ok || o == x {
+		return
+	}
+	proto := s.sessions.Get(o).Proto
+	if budget := s.FullPerTick << (v2Budget * proto); len(k.Fresh) >= budget {
+		k.Recheck = true
+		return
+	}
+	k.Set[x] = s.ids.Get(x).ID
+	k.Fresh = append(k.Fresh, x)
+	s.wires.Get(x).Want |= 1 << proto
+}
+
+// v2Budget is how many times a v2 client's budget of new actors per tick is
+// doubled: its tick arrives as one message, however many models it holds.
+const v2Budget = 3
+
+// hide takes actor x out of observer o's view, telling its client.
+func (s *Interest) hide(o ecs.Entity, k *ecs.Known, x ecs.Entity) {
+	if _, ok := k.Set[x]; !ok || o == x {
+		return
+	}
+	delete(k.Set, x)
+	proto := s.sessions.Get(o).Proto
+	wire := s.wires.Get(x)
+	if wire.Leave[proto] == nil {
+		wire.Leave[proto] = s.Codecs[proto].Leave(s.ids.Get(x).ID)
+	}
+	k.Out = append(k.Out, ecs.Packet{Bytes: wire.Leave[proto]})
+}
+
+// showEveryone is the unlimited view: every Every ticks (or at once for a
+// player who just arrived) an observer looks for actors it does not know yet.
+func (s *Interest) showEveryone(w *ecs.World) {
+	q := s.observers.Query(w.ECS)
+	for q.Next() {
+		k, _ := q.Get()
+		o := q.Entity()
+		if !k.Recheck && (s.tick+int(s.ids.Get(o).ID))%s.Every != 0 {
+			continue
+		}
+		k.Recheck = false
+		if len(k.Set) >= len(w.Actors) {
+			continue // knows everyone already
+		}
+		for _, x := range w.Actors {
+			s.show(o, k, x)
+			if k.Recheck {
+				break
+			}
+		}
+	}
 }
 
 // forgetDeparted removes actors that left the game from the Known sets that
@@ -100,12 +194,9 @@ func (s *Interest) dist2(e ecs.Entity, p *ecs.Position) float64 {
 // hear nothing: the original client fails on a Disconnect of an actor it
 // does not know.
 func (s *Interest) forgetDeparted(w *ecs.World) {
-	if len(w.Departed) == 0 {
-		return
-	}
 	for _, d := range w.Departed {
 		var bye [ecs.Protocols][]byte
-		s.audience.each(w, d.X, d.Y, func(_ ecs.Entity, sess *ecs.Session, k *ecs.Known) {
+		s.audience.each(w, w.Grid.Key(d.X, d.Y), func(_ ecs.Entity, sess *ecs.Session, k *ecs.Known) {
 			if _, ok := k.Set[d.Entity]; !ok {
 				return
 			}

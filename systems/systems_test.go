@@ -90,9 +90,7 @@ func TestLeadPoints(t *testing.T) {
 		if dist := math.Hypot(last.LeadX-p.X, last.LeadY-p.Y); dist > 120+1e-9 {
 			t.Fatalf("tick %d: lead point %v,%v is %.1f from the actor at %v", tick, last.LeadX, last.LeadY, dist, p)
 		}
-		if len(w.Changed) > 0 {
-			updates++
-		}
+		updates += len(w.Changed) + len(w.Led)
 	}
 	if p := w.Position(e); p != (ecs.Position{X: 1000}) {
 		t.Fatalf("actor at %v, want the target", p)
@@ -164,25 +162,38 @@ func TestPersistBatchesChangedPositions(t *testing.T) {
 	}
 }
 
-// interestWorld is a bare world with an interest system of radius 100,
-// margin 20, rechecking every tick.
+// interestWorld is a bare world of 50-unit cells with an interest system
+// whose view is radius units (0: unlimited) with a margin of 20: two cells
+// in, three out for a radius of 100.
 func interestWorld(t *testing.T, radius float64) (*ecs.World, *Interest) {
 	t.Helper()
 	w := ecs.NewWorld(50)
-	cfg := DefaultConfig()
-	cfg.ViewRadius, cfg.ViewMargin, cfg.InterestEvery = radius, 20, 1
-	in := &Interest{Codecs: textCodecs, ViewRadius: radius, ViewMargin: 20, Every: 1, FullPerTick: 2, audience: newAudience(w, cfg)}
+	v := newView(radius, 20, 50)
+	in := &Interest{Codecs: textCodecs, Every: 1, FullPerTick: 2, view: v, audience: newAudience(w, v)}
 	in.Initialize(w)
 	return w, in
 }
 
-// moveTo puts an actor somewhere else at once, refiling it in the grid.
+// moveTo puts an actor somewhere else at once, refiling it in the grid as
+// the movement system does.
 func moveTo(w *ecs.World, e ecs.Entity, x, y float64) {
 	c := get[ecs.Cell](w, e)
 	k := w.Grid.Key(x, y)
-	w.Grid.Move(e, c.Key, k)
-	c.Key = k
+	if k != c.Key {
+		w.Grid.Move(e, c.Key, k)
+		w.Crossed = append(w.Crossed, ecs.Crossing{Entity: e, From: c.Key, To: k})
+		c.Key = k
+	}
 	*get[ecs.Position](w, e) = ecs.Position{X: x, Y: y}
+}
+
+// settle runs interest and clears what it queued, as broadcast would.
+func settle(w *ecs.World, in *Interest, e ecs.Entity) []string {
+	in.Update(w)
+	k := get[ecs.Known](w, e)
+	out := toStrings(k.Out)
+	k.Out, k.Fresh = nil, nil
+	return out
 }
 
 func knownIDs(w *ecs.World, e ecs.Entity) []int64 {
@@ -198,10 +209,10 @@ func TestInterestAreaOfView(t *testing.T) {
 	t.Parallel()
 	w, in := interestWorld(t, 100)
 	me := w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V2)
-	near := w.SpawnActor(ecs.Actor{ID: 2, X: 60, Y: 60}) // 85 away
-	edge := w.SpawnActor(ecs.Actor{ID: 3, X: 100, Y: 0}) // exactly at the radius
+	near := w.SpawnActor(ecs.Actor{ID: 2, X: 60, Y: 60}) // one cell away
+	edge := w.SpawnActor(ecs.Actor{ID: 3, X: 100, Y: 0}) // two cells: the view's edge
 	far := w.SpawnActor(ecs.Actor{ID: 4, X: 5000, Y: 0}) // across the world
-	in.Update(w)
+	settle(w, in, me)
 	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2 3]" {
 		t.Fatalf("knows %s, want itself and the two within 100", got)
 	}
@@ -210,27 +221,55 @@ func TestInterestAreaOfView(t *testing.T) {
 		t.Errorf("enter requested per actor %v", wants)
 	}
 
-	// Hysteresis: 110 is inside radius+margin, so it stays; 121 is out.
-	moveTo(w, edge, 110, 0)
-	in.Update(w)
+	// Hysteresis: three cells out is the margin, so it stays; four is out.
+	moveTo(w, edge, 160, 0)
+	equal(t, "in the margin", settle(w, in, me), nil)
+	moveTo(w, edge, 210, 0)
+	equal(t, "beyond the margin", settle(w, in, me), []string{"leave 3"})
+	moveTo(w, edge, 140, 0) // back in the margin: not seen again yet
+	equal(t, "back into the margin", settle(w, in, me), nil)
+	moveTo(w, edge, 149, 0)
+	moveTo(w, edge, 100, 0) // and into the view
+	settle(w, in, me)
 	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2 3]" {
-		t.Errorf("an actor inside the margin left: knows %s", got)
+		t.Errorf("after coming back: knows %s", got)
 	}
-	moveTo(w, edge, 121, 0)
-	in.Update(w)
-	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2]" {
-		t.Errorf("after leaving the margin: knows %s", got)
-	}
-	equal(t, "queued for the observer", toStrings(get[ecs.Known](w, me).Out), []string{"leave 3"})
 
 	// A teleport across the world: the view follows, and self stays known.
-	get[ecs.Known](w, me).Out = nil
 	moveTo(w, me, 5000, 10)
-	in.Update(w)
+	got := settle(w, in, me)
+	slices.Sort(got)
+	equal(t, "after a teleport", got, []string{"leave 2", "leave 3"})
 	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 4]" {
 		t.Errorf("after a teleport: knows %s, want itself and actor 4", got)
 	}
-	equal(t, "queued for the observer", toStrings(get[ecs.Known](w, me).Out), []string{"leave 2"})
+	if get[ecs.Known](w, me).Recheck {
+		t.Error("view left incomplete")
+	}
+}
+
+// TestInterestIsSymmetric walks a player past another and checks that each
+// sees the other exactly when the view's rule says so.
+func TestInterestIsSymmetric(t *testing.T) {
+	t.Parallel()
+	w, in := interestWorld(t, 100)
+	a := w.SpawnPlayer(ecs.Actor{ID: 1}, &recorder{}, ecs.V1)
+	b := w.SpawnPlayer(ecs.Actor{ID: 2, X: 400}, &recorder{}, ecs.V1)
+	in.Update(w)
+	for x := 400.0; x >= -400; x -= 7 {
+		moveTo(w, b, x, 0)
+		in.Update(w)
+		get[ecs.Known](w, a).Fresh, get[ecs.Known](w, b).Fresh = nil, nil
+		_, aSeesB := get[ecs.Known](w, a).Set[b]
+		_, bSeesA := get[ecs.Known](w, b).Set[a]
+		cells := w.Grid.Key(x, 0).X
+		if aSeesB != bSeesA {
+			t.Fatalf("x=%v: a sees b %v, b sees a %v", x, aSeesB, bSeesA)
+		}
+		if (cells >= -2 && cells <= 2) && !aSeesB || (cells > 3 || cells < -3) && aSeesB {
+			t.Fatalf("x=%v (cell %d): sees %v", x, cells, aSeesB)
+		}
+	}
 }
 
 func toStrings(b []ecs.Packet) []string {
@@ -251,7 +290,9 @@ func TestInterestShowsACrowdInBudget(t *testing.T) {
 	var fresh []int
 	for range 4 {
 		in.Update(w)
-		fresh = append(fresh, len(get[ecs.Known](w, me).Fresh))
+		k := get[ecs.Known](w, me)
+		fresh = append(fresh, len(k.Fresh))
+		k.Fresh = k.Fresh[:0] // as broadcast does
 	}
 	if len(get[ecs.Known](w, me).Set) != 6 {
 		t.Errorf("knows %d actors, want all 6", len(get[ecs.Known](w, me).Set))

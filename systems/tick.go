@@ -34,12 +34,16 @@ type Config struct {
 	CommandsPerTick int
 	// FullPerTick caps the new actors one observer is shown per tick.
 	FullPerTick int
-	// ViewRadius is how far a player sees; 0 means everyone sees everyone.
+	// ViewRadius is how far a player sees, in each axis (views are squares
+	// of grid cells, the radius rounded up to whole cells); 0 means everyone
+	// sees everyone.
 	ViewRadius float64
 	// ViewMargin is how much further an actor must go before it leaves a
-	// view, so one on the edge does not flicker in and out.
+	// view (rounded up to whole cells), so one on the edge does not flicker
+	// in and out.
 	ViewMargin float64
-	// InterestEvery is how many ticks pass between two rechecks of a view.
+	// InterestEvery is how many ticks pass between an unlimited view's looks
+	// for actors it does not know yet.
 	InterestEvery int
 	// CellSize is the side of a cell of the world's grid.
 	CellSize float64
@@ -52,7 +56,7 @@ type Config struct {
 }
 
 // DefaultConfig is a large world: 20,000 units square, players seeing 600
-// units around them, 20 ticks a second, walking at 70 units a second as in
+// units around them (in 200-unit cells), 20 ticks a second, walking at 70 units a second as in
 // the original game, positions handed to the store every 5 seconds.
 func DefaultConfig() Config {
 	return Config{
@@ -65,7 +69,7 @@ func DefaultConfig() Config {
 		ViewRadius:      600,
 		ViewMargin:      100,
 		InterestEvery:   4,
-		CellSize:        ecs.DefaultCellSize,
+		CellSize:        200,
 		LeadAhead:       120,
 		LeadNear:        35,
 	}
@@ -108,7 +112,8 @@ func New(cfg Config, q *ecs.Queue, codecs ecs.Codecs, store ecs.Mover) (*Tick, e
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
 	}
 	w := ecs.NewWorld(cfg.CellSize)
-	aud := newAudience(w, cfg)
+	v := newView(cfg.ViewRadius, cfg.ViewMargin, cfg.CellSize)
+	aud := newAudience(w, v)
 	t := &Tick{
 		World:   w,
 		cfg:     cfg,
@@ -119,8 +124,7 @@ func New(cfg Config, q *ecs.Queue, codecs ecs.Codecs, store ecs.Mover) (*Tick, e
 	t.Stages = []Stage{
 		{"input", t.input},
 		{"movement", &Movement{Speed: cfg.Speed, DT: 1 / float64(cfg.Rate)}},
-		{"interest", &Interest{Codecs: codecs, ViewRadius: cfg.ViewRadius, ViewMargin: cfg.ViewMargin,
-			Every: cfg.InterestEvery, FullPerTick: cfg.FullPerTick, audience: aud}},
+		{"interest", &Interest{Codecs: codecs, Every: cfg.InterestEvery, FullPerTick: cfg.FullPerTick, view: v, audience: aud}},
 		{"delta", &Delta{Codecs: codecs, LeadAhead: cfg.LeadAhead, LeadNear: cfg.LeadNear}},
 		{"broadcast", &Broadcast{Codecs: codecs, audience: aud}},
 		{"persist", t.persist},

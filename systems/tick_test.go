@@ -96,7 +96,7 @@ func TestV2Batches(t *testing.T) {
 func TestAreaOfInterestEndToEnd(t *testing.T) {
 	t.Parallel()
 	cfg := DefaultConfig()
-	cfg.ViewRadius, cfg.ViewMargin, cfg.InterestEvery = 100, 20, 1
+	cfg.ViewRadius, cfg.ViewMargin, cfg.CellSize = 100, 20, 50 // in view within 2 cells, out beyond 3
 	tk, q, _ := newTick(t, cfg)
 	a := join(t, tk, q, ecs.V2, 1, 0, 0)
 	b := join(t, tk, q, ecs.V1, 2, 300, 0)
@@ -114,8 +114,8 @@ func TestAreaOfInterestEndToEnd(t *testing.T) {
 			break
 		}
 	}
-	if metAt > 100 || metAt < 96.5 {
-		t.Errorf("a saw b at x=%v, want at the 100-unit edge", metAt)
+	if metAt >= 150 || metAt < 146.5 {
+		t.Errorf("a saw b at x=%v, want as it entered the cell two from a's", metAt)
 	}
 	b.take()
 	walk(t, q, b, 2, 500, 0) // and away again
@@ -124,8 +124,8 @@ func TestAreaOfInterestEndToEnd(t *testing.T) {
 		for _, m := range a.take() {
 			if m == "leave 2" {
 				x := tk.World.Position(tk.World.Actors[2]).X
-				if x <= 120 || x > 124 {
-					t.Errorf("b left a's view at x=%v, want just past 120", x)
+				if x < 200 || x >= 203.5 {
+					t.Errorf("b left a's view at x=%v, want as it entered the cell four from a's", x)
 				}
 				return
 			}

@@ -103,6 +103,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if *view >= 0 {
 		w.ViewRadius = *view
+		if *view > 0 {
+			w.CellSize = *view / 3 // views three cells across each way fit the radius closely
+		}
 	}
 	if *margin < 0 || c.SpawnSpread < 0 {
 		return c, fmt.Errorf("-view-margin and -spawn-spread must not be negative")

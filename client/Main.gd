@@ -1,9 +1,11 @@
 # Main runs the client: it connects, shows the login screen until the server
 # lets the player in, then the world, and the login screen again (with the
-# reason) when the connection ends. Packets go through Codec, both ways.
+# reason) when the connection ends. Packets go through the codec of the
+# protocol the server chose (see net/Protocol.gd), both ways.
 extends Node
 
 const Codec = preload("res://net/Codec.gd")
+const Protocol = preload("res://net/Protocol.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
 
 enum Pending { NONE, REGISTER, LOGIN }
@@ -12,6 +14,7 @@ onready var connection = $Connection
 onready var login = $Login
 
 var url = ""
+var codec = null # the chosen protocol's codec, once connected
 var world = null # the World while playing
 var _pending = Pending.NONE
 
@@ -29,10 +32,12 @@ func _ready() -> void:
 
 func _connect_to_server() -> void:
 	login.show_connecting(url)
-	connection.open(url)
+	connection.open(url, Protocol.requested(OS.get_cmdline_args()))
 
 
-func _on_connected() -> void:
+func _on_connected(protocol: String) -> void:
+	codec = Protocol.codec_for(protocol)
+	print("godmmo: connected to %s, speaking protocol %s" % [url, codec.version])
 	login.show_connected()
 
 
@@ -47,16 +52,20 @@ func _on_disconnected(reason: String) -> void:
 
 func _on_register_requested(username: String, password: String, avatar_id: int) -> void:
 	_pending = Pending.REGISTER
-	connection.send(Codec.register(username, password, avatar_id))
+	connection.send(codec.register(username, password, avatar_id))
 
 
 func _on_login_requested(username: String, password: String) -> void:
 	_pending = Pending.LOGIN
-	connection.send(Codec.login(username, password))
+	connection.send(codec.login(username, password))
 
 
 func _on_packet(text: String) -> void:
-	var msg = Codec.decode(text)
+	for msg in codec.decode(text):
+		_handle(msg)
+
+
+func _handle(msg: Dictionary) -> void:
 	var kind = msg["kind"]
 	if kind == Codec.MSG_IGNORED:
 		print("godmmo: ignored a packet: ", msg["why"])
@@ -82,8 +91,8 @@ func _enter_world() -> void:
 
 
 func _on_target_chosen(pos: Vector2) -> void:
-	connection.send(Codec.target(pos))
+	connection.send(codec.target(pos))
 
 
 func _on_chat_submitted(text: String) -> void:
-	connection.send(Codec.chat(world.own_name(), text))
+	connection.send(codec.chat(world.own_name(), text))

@@ -1,8 +1,9 @@
 # Connection is the network client: one WebSocket to the game server that
-# carries text packets. It knows nothing of their content (see Codec.gd).
+# carries text packets. It knows nothing of their content (see Codec.gd),
+# only which WebSocket subprotocol the server chose.
 extends Node
 
-signal connected
+signal connected(protocol) # the subprotocol the server chose, "" for none
 signal disconnected(reason) # a sentence for a person
 signal packet_received(text)
 
@@ -19,6 +20,8 @@ const HANDLERS = [
 
 var state = State.IDLE
 var url = ""
+var protocol = "" # the subprotocol the server chose, while open
+var asked = [] # the subprotocols asked for, most wanted first
 
 var _ws: WebSocketClient = null
 var _retired: WebSocketClient = null # kept until the next frame: it may be emitting
@@ -27,11 +30,18 @@ var _closing_until = 0
 var _close_reason = ""
 
 
-# open starts connecting to url ("ws://host:port/" or "wss://…"); connected
+# open starts connecting to url ("ws://host:port/" or "wss://…"), asking
+# for the subprotocols in protocols (none: the server picks none); connected
 # or disconnected follows.
-func open(to_url: String) -> void:
+func open(to_url: String, protocols: Array = []) -> void:
 	close()
 	url = to_url
+	_start(protocols)
+
+
+func _start(protocols: Array) -> void:
+	asked = protocols
+	protocol = ""
 	_close_reason = ""
 	_ws = WebSocketClient.new()
 	# Our own client can take bigger bursts than the original's 64 KiB.
@@ -39,9 +49,25 @@ func open(to_url: String) -> void:
 	for h in HANDLERS:
 		_ws.connect(h[0], self, h[1])
 	state = State.CONNECTING
-	var err = _ws.connect_to_url(url)
+	var err = _ws.connect_to_url(url, PoolStringArray(asked))
 	if err != OK:
 		_drop("Cannot connect to %s (error %d)" % [url, err])
+
+
+# _fall_back asks again for no subprotocol after a handshake asking for some
+# failed, and says whether it did. A server that speaks none of them (a v1
+# server) answers without one, and Godot 3, like browsers, then fails the
+# handshake rather than report an empty choice.
+func _fall_back() -> bool:
+	if state != State.CONNECTING or asked.empty() or _close_reason != "":
+		return false
+	print("godmmo: no connection asking for %s; asking for no subprotocol" % PoolStringArray(asked).join(", "))
+	for h in HANDLERS:
+		_ws.disconnect(h[0], self, h[1])
+	_retired = _ws # it is emitting the signal that brought us here
+	_ws = null
+	_start([])
+	return true
 
 
 # close ends the connection without a disconnected signal.
@@ -54,6 +80,7 @@ func close() -> void:
 		_closing_until = OS.get_ticks_msec() + 1000
 		_ws = null
 	state = State.IDLE
+	protocol = ""
 
 
 # send writes one packet as a text frame; false when not connected.
@@ -82,10 +109,11 @@ func _exit_tree() -> void:
 	close()
 
 
-func _on_established(_protocol: String) -> void:
+func _on_established(chosen: String) -> void:
 	state = State.OPEN
+	protocol = chosen
 	_ws.get_peer(1).set_write_mode(WebSocketPeer.WRITE_MODE_TEXT)
-	emit_signal("connected")
+	emit_signal("connected", chosen)
 
 
 func _on_data() -> void:
@@ -103,6 +131,8 @@ func _on_close_request(code: int, reason: String) -> void:
 
 
 func _on_error() -> void:
+	if _fall_back():
+		return
 	if state == State.CONNECTING:
 		_drop("Cannot reach the server at %s" % url)
 	else:
@@ -110,6 +140,8 @@ func _on_error() -> void:
 
 
 func _on_closed(_was_clean: bool) -> void:
+	if _fall_back():
+		return
 	if _close_reason != "":
 		_drop(_close_reason)
 	elif state == State.CONNECTING:
@@ -124,4 +156,5 @@ func _drop(reason: String) -> void:
 	_retired = _ws
 	_ws = null
 	state = State.IDLE
+	protocol = ""
 	emit_signal("disconnected", reason)

@@ -180,6 +180,19 @@ func back_at_login() -> bool:
 	return main.world == null and main.login.visible and main.login.retry_button.visible
 
 
+# count_lines is how many chat lines are line.
+func count_lines(line: String) -> int:
+	return 0 if main.world == null else main.world.chat.lines.count(line)
+
+
+# check_protocol checks the client speaks the protocol --want-proto names
+# (v2 unless told).
+func check_protocol() -> void:
+	var want = arg("want-proto", "v2")
+	var got = "none" if main.codec == null else main.codec.version
+	check(got == want, "speaks protocol %s (subprotocol \"%s\"), want %s" % [got, main.connection.protocol, want])
+
+
 # Steps shared by drivers.
 
 # register_and_login registers through the login screen's controls, then
@@ -187,6 +200,7 @@ func back_at_login() -> bool:
 func register_and_login(user: String, password: String, avatar: int):
 	var ok = yield(wait_until("connecting", self, "online"), "completed")
 	check(ok, "login screen connects to " + main.url)
+	check_protocol()
 	var login = main.login
 	type(login.username, user)
 	type(login.password, password)

@@ -5,11 +5,22 @@
 #   return  logs --user in again and finds it at --expect=x,y, then sees the
 #           server go away (the Go test stops it after "E2E ready for shutdown")
 #           and Retry fail
+# With a small view (the server's -view-radius):
+#   roam    registers --user next to --peer, walks away by clicks until --peer
+#           has lost sight of it, back until it is in view again, says a line
+#           and leaves
+#   watch   registers --user, sees --peer go out of view (quietly in v2; v1
+#           only knows Disconnect) and come back, hears it, sees it leave
+# roam and watch tell each other how far they got by files in --sync=DIR.
+# Every role checks the protocol spoken is --want-proto (v2 unless told);
+# --proto=v1 makes the client ask for no subprotocol.
 extends "res://tests/Driver.gd"
 
 const Codec = preload("res://net/Codec.gd")
 
 const WALK = Vector2(120, -60) # where the walker clicks, from where it stands
+const STEP = 100.0 # how far the roamer walks per click
+const MAX_STEPS = 8
 
 var _watch = null # the peer's Actor, watched every frame
 var _watch_last = Vector2.ZERO
@@ -28,9 +39,13 @@ func run():
 		yield(stayer(), "completed")
 	elif role == "return":
 		yield(returner(), "completed")
+	elif role == "roam":
+		yield(roamer(), "completed")
+	elif role == "watch":
+		yield(watcher(), "completed")
 	else:
 		yield(get_tree(), "idle_frame")
-		check(false, "a known --role (walker, stayer, return), not %s" % role)
+		check(false, "a known --role (walker, stayer, return, roam, watch), not %s" % role)
 	finish()
 
 
@@ -84,8 +99,7 @@ func stayer():
 	check(ok, "sees " + peer)
 	if not ok:
 		return
-	_watch = main.world.actor_named(peer)
-	_watch_last = _watch.position
+	watch(main.world.actor_named(peer))
 	check(_watch.name_label.text == peer, "%s's name is shown" % peer)
 	yield(hear_lines(peer), "completed")
 	yield(send_lines(user), "completed")
@@ -102,6 +116,7 @@ func returner():
 	var expect = arg("expect", "0,0").split_floats(",")
 	var ok = yield(wait_until("connecting", self, "online"), "completed")
 	check(ok, "login screen connects")
+	check_protocol()
 	var login = main.login
 	type(login.username, user)
 	type(login.password, "wrong")
@@ -126,6 +141,135 @@ func returner():
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
 	check(ok, "Retry tries again and says the server is unreachable")
 	check(login.retry_button.visible and login.login_button.disabled, "Retry stays offered, Login stays off")
+
+
+func roamer():
+	var user = arg("user")
+	var peer = arg("peer")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees %s at the start" % peer)
+	if not ok:
+		return
+	var home = main.world.actor_named(peer).position
+
+	# Away, a click at a time, until the peer has lost sight of us.
+	var steps = 0
+	while not synced("lost") and steps < MAX_STEPS:
+		yield(walk_by(Vector2(STEP, 0)), "completed")
+		steps += 1
+	var away = main.world.own.position.distance_to(home)
+	check(synced("lost"), "%s lost sight of %s %.0f units away" % [peer, user, away])
+	ok = yield(wait_until("losing sight of " + peer, self, "gone", [peer], 10), "completed")
+	check(ok, "%s is out of view too" % peer)
+	check_out_of_view(peer)
+
+	# Back, a click at a time, until we see each other again.
+	steps = 0
+	while not sees(peer) and steps < MAX_STEPS:
+		yield(walk_by(Vector2(-STEP, 0)), "completed")
+		steps += 1
+	var back = main.world.own.position.distance_to(home)
+	check(sees(peer), "sees %s again %.0f units away" % [peer, back])
+	if not sees(peer):
+		return
+	var other = main.world.actor_named(peer)
+	check(other.position.distance_to(home) < 1, "%s is drawn where it stood (%s, %s)" % [peer, other.position, home])
+	ok = yield(wait_until("%s seeing %s again" % [peer, user], self, "synced", ["seen"], 20), "completed")
+	check(ok, "%s sees %s again" % [peer, user])
+
+	# Chat reaches whoever sees us; then leave.
+	type(main.world.chat.input, "back from away")
+	click_control(main.world.chat.send_button)
+	ok = yield(wait_until("%s hearing %s" % [peer, user], self, "synced", ["heard"], 20), "completed")
+	check(ok, "%s hears %s once back in view" % [peer, user])
+
+
+func watcher():
+	var user = arg("user")
+	var peer = arg("peer")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees %s at the start" % peer)
+	if not ok:
+		return
+	var own = main.world.own
+	watch(main.world.actor_named(peer))
+	ok = yield(wait_until("%s going out of view" % peer, self, "gone", [peer], 60), "completed")
+	check(ok, "%s goes out of view" % peer)
+	if not ok:
+		return
+	var out = _watch_final.distance_to(own.position)
+	check(out > 100, "%s went out of view %.0f units away" % [peer, out])
+	check_out_of_view(peer)
+	sync("lost")
+
+	ok = yield(wait_until("%s coming back" % peer, self, "sees", [peer], 60), "completed")
+	check(ok, "%s comes back into view" % peer)
+	if not ok:
+		return
+	watch(main.world.actor_named(peer))
+	var back = _watch.position.distance_to(own.position)
+	# Views have a margin: an actor comes into view nearer than it leaves.
+	check(back < out and back > 50, "%s comes back into view walking in, %.0f units away" % [peer, back])
+	sync("seen")
+	ok = yield(wait_until("chat from " + peer, self, "chat_has", ["%s: back from away" % peer], 20), "completed")
+	check(ok, "hears %s once it is back in view" % peer)
+	sync("heard")
+	ok = yield(wait_until("%s leaving" % peer, self, "gone", [peer], 20), "completed")
+	check(ok, "%s's actor is removed when it leaves the game" % peer)
+	var left = count_lines("* %s left" % peer)
+	check(left == (1 if main.codec.version == "v2" else 2), "leaving the game is said in the chat (%d lines say so)" % left)
+	check(_watch_path > 100, "saw %s walk (%.1f units)" % [peer, _watch_path])
+	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [peer, _watch_jumps])
+	check(_watch_final.distance_to(_watch_server) < 6, "%s was drawn where the server put it (%s, %s)" % [peer, _watch_final, _watch_server])
+
+
+# watch starts watching how an actor is drawn, every frame (see observe).
+func watch(actor) -> void:
+	_watch = actor
+	_watch_last = actor.position
+	_watch_final = actor.position
+	_watch_server = actor.server_pos
+
+
+# check_out_of_view checks what the chat says about an actor that went out
+# of view: nothing in v2 (it did not leave the game); v1 knows only
+# Disconnect, which says it left.
+func check_out_of_view(peer: String) -> void:
+	var left = count_lines("* %s left" % peer)
+	if main.codec.version == "v2":
+		check(left == 0, "going out of view is not leaving: the chat is quiet (%d lines)" % left)
+	else:
+		check(left == 1, "v1: out of view is a Disconnect, said in the chat (%d lines)" % left)
+
+
+# walk_by clicks the ground offset from the player and waits until it is there.
+func walk_by(offset: Vector2):
+	var own = main.world.own
+	var target = own.position + offset
+	click(screen_of(main.world, target))
+	var ok = yield(wait_until("walking to %s" % target, self, "near", [own, target, 0.5], 10), "completed")
+	check(ok, "walks to %s" % target)
+
+
+# sync leaves a mark in --sync=DIR for the other driver.
+func sync(mark: String) -> void:
+	var f = File.new()
+	var err = f.open(arg("sync").plus_file(arg("user") + "." + mark), File.WRITE)
+	check(err == OK, "mark %s written (%d)" % [mark, err])
+	if err == OK:
+		f.store_line(mark)
+		f.close()
+
+
+# synced: the peer left the mark.
+func synced(mark: String) -> bool:
+	return File.new().file_exists(arg("sync").plus_file(arg("peer") + "." + mark))
 
 
 # send_lines says a plain line with the Send button and a BBCode one with

@@ -1,23 +1,35 @@
-# Unit checks what needs no server: the v1 codec, the server address, how
-# actors move between server positions, and what the world does with
-# messages. Run: godot3-server --path client res://tests/Unit.tscn
+# Unit checks what needs no server: both codecs, which protocol is asked for
+# and which codec speaks the chosen one, the server address, how actors move
+# between what the server says, and what the world does with messages.
+# Run: godot3-server --path client res://tests/Unit.tscn
 extends Node
 
 const Codec = preload("res://net/Codec.gd")
+const CodecV1 = preload("res://net/CodecV1.gd")
+const CodecV2 = preload("res://net/CodecV2.gd")
+const Protocol = preload("res://net/Protocol.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
 
 var passed = 0
 var failed = 0
+var v1 = CodecV1.new()
+var v2 = CodecV2.new()
 
 
 func _ready() -> void:
 	OS.exit_code = 1
-	test_encode()
-	test_decode_models()
-	test_decode_others()
+	test_encode_v1()
+	test_decode_v1_models()
+	test_decode_v1_others()
+	test_encode_v2()
+	test_decode_v2()
+	test_decode_v2_bad()
+	test_protocol()
 	test_server_address()
-	test_other_actor()
-	test_own_actor()
+	test_other_actor_v1()
+	test_other_actor_v2()
+	test_own_actor_v1()
+	test_own_actor_v2()
 	test_world()
 	print("%d passed, %d failed" % [passed, failed])
 	OS.exit_code = 0 if failed == 0 else 1
@@ -26,6 +38,15 @@ func _ready() -> void:
 
 func eq(got, want, what: String) -> void:
 	if same(got, want):
+		passed += 1
+	else:
+		failed += 1
+		print("FAIL: %s: got %s, want %s" % [what, str(got), str(want)])
+
+
+# close_to compares Vector2s to a hundredth of a unit.
+func close_to(got: Vector2, want: Vector2, what: String) -> void:
+	if got.distance_to(want) < 0.01:
 		passed += 1
 	else:
 		failed += 1
@@ -53,35 +74,90 @@ func same(a, b) -> bool:
 	return a == b
 
 
-func test_encode() -> void:
-	eq(Codec.register("al\"ice", "pw", 3), '{"a":"Register","p0":"al\\"ice","p1":"pw","p2":3}', "Register, keys in order, avatar an int")
-	eq(Codec.login("alice", "pw"), '{"a":"Login","p0":"alice","p1":"pw"}', "Login")
-	eq(Codec.chat("alice", "[b]hi[/b]\n"), '{"a":"Chat","p0":"alice","p1":"[b]hi[/b]\\n"}', "Chat")
-	eq(Codec.target(Vector2(120.5, -60)), '{"a":"Target","p0":120.5,"p1":-60}', "Target")
+# one decodes text that must hold exactly one message.
+func one(codec, text: String) -> Dictionary:
+	var msgs = codec.decode(text)
+	if msgs.size() != 1:
+		failed += 1
+		print("FAIL: %s decodes to %d messages, want 1" % [text, msgs.size()])
+		return Codec.ignored("")
+	return msgs[0]
 
 
-func test_decode_models() -> void:
-	var full = Codec.decode('{"a":"ModelDelta","p0":{"id":12,"model_type":"Actor","avatar_id":3,"instanced_entity":{"id":12,"model_type":"InstancedEntity","x":198.21,"y":78.42,"entity":{"id":12,"model_type":"Entity","name":"tristan"}}}}')
+func test_encode_v1() -> void:
+	eq(v1.version, "v1", "v1 codec")
+	eq(v1.register("al\"ice", "pw", 3), '{"a":"Register","p0":"al\\"ice","p1":"pw","p2":3}', "Register, keys in order, avatar an int")
+	eq(v1.login("alice", "pw"), '{"a":"Login","p0":"alice","p1":"pw"}', "Login")
+	eq(v1.chat("alice", "[b]hi[/b]\n"), '{"a":"Chat","p0":"alice","p1":"[b]hi[/b]\\n"}', "Chat")
+	eq(v1.target(Vector2(120.5, -60)), '{"a":"Target","p0":120.5,"p1":-60}', "Target")
+
+
+func test_decode_v1_models() -> void:
+	var full = one(v1, '{"a":"ModelDelta","p0":{"id":12,"model_type":"Actor","avatar_id":3,"instanced_entity":{"id":12,"model_type":"InstancedEntity","x":198.21,"y":78.42,"entity":{"id":12,"model_type":"Entity","name":"tristan"}}}}')
 	eq(full["kind"], Codec.MSG_ACTOR, "full model kind")
 	eq(full["id"], 12, "full model id is an int")
 	eq(full["avatar"], 3, "full model avatar")
 	eq(full["name"], "tristan", "full model name")
 	eq(full["has_pos"], true, "full model has a position")
 	eq(Vector2(full["x"], full["y"]), Vector2(198.21, 78.42), "full model position")
-	var delta = Codec.decode('{"a":"ModelDelta","p0":{"id":12,"model_type":"Actor","instanced_entity":{"id":12,"model_type":"InstancedEntity","x":200.5,"y":78.42}}}')
-	eq([delta["avatar"], delta["name"], delta["has_pos"], delta["x"]], [-1, null, true, 200.5], "delta: position only")
-	var half = Codec.decode('{"a":"ModelDelta","p0":{"id":12,"model_type":"Actor","instanced_entity":{"id":12,"x":1}}}')
+	eq([full["tx"], full["ty"], full["speed"]], [full["x"], full["y"], Codec.SPEED], "v1: an actor walks to where it is said to be")
+	var delta = one(v1, '{"a":"ModelDelta","p0":{"id":12,"model_type":"Actor","instanced_entity":{"id":12,"model_type":"InstancedEntity","x":200.5,"y":78.42}}}')
+	eq([delta["avatar"], delta["name"], delta["has_pos"], delta["x"], delta["tx"]], [-1, null, true, 200.5, 200.5], "delta: position only")
+	var half = one(v1, '{"a":"ModelDelta","p0":{"id":12,"model_type":"Actor","instanced_entity":{"id":12,"x":1}}}')
 	eq(half["has_pos"], false, "a position needs both x and y")
-	eq(Codec.decode('{"a":"ModelDelta","p0":{"model_type":"Actor"}}')["kind"], Codec.MSG_IGNORED, "a model without id")
+	eq(one(v1, '{"a":"ModelDelta","p0":{"model_type":"Actor"}}')["kind"], Codec.MSG_IGNORED, "a model without id")
 
 
-func test_decode_others() -> void:
-	eq(Codec.decode('{"a":"Ok"}'), {"kind": Codec.MSG_OK}, "Ok")
-	eq(Codec.decode('{"a":"Deny","p0":"This username is already taken"}'), {"kind": Codec.MSG_DENY, "reason": "This username is already taken"}, "Deny")
-	eq(Codec.decode('{"a":"Chat","p0":"bob","p1":"[i]x[/i]"}'), {"kind": Codec.MSG_CHAT, "sender": "bob", "text": "[i]x[/i]"}, "Chat")
-	eq(Codec.decode('{"a":"Disconnect","p0":7}'), {"kind": Codec.MSG_GONE, "id": 7}, "Disconnect")
-	for bad in ['', 'nope', '[1]', '{"p0":1}', '{"a":"Dance"}', '{"a":"Chat","p0":"x"}', '{"a":"Disconnect","p0":"7"}']:
-		eq(Codec.decode(bad)["kind"], Codec.MSG_IGNORED, "ignored: " + bad)
+func test_decode_v1_others() -> void:
+	eq(v1.decode('{"a":"Ok"}'), [{"kind": Codec.MSG_OK}], "Ok")
+	eq(one(v1, '{"a":"Deny","p0":"This username is already taken"}'), {"kind": Codec.MSG_DENY, "reason": "This username is already taken"}, "Deny")
+	eq(one(v1, '{"a":"Chat","p0":"bob","p1":"[i]x[/i]"}'), {"kind": Codec.MSG_CHAT, "sender": "bob", "text": "[i]x[/i]"}, "Chat")
+	eq(one(v1, '{"a":"Disconnect","p0":7}'), {"kind": Codec.MSG_GONE, "id": 7}, "Disconnect")
+	for bad in ['', 'nope', '[1]', '{"p0":1}', '{"a":"Dance"}', '{"a":"Chat","p0":"x"}', '{"a":"Disconnect","p0":"7"}', '[["ok"]]']:
+		eq(one(v1, bad)["kind"], Codec.MSG_IGNORED, "v1 ignores: " + bad)
+
+
+func test_encode_v2() -> void:
+	eq(v2.version, "v2", "v2 codec")
+	eq(v2.register("al\"ice", "pw", 3), '["Register","al\\"ice","pw",3]', "v2 Register, avatar an int")
+	eq(v2.login("alice", "pw"), '["Login","alice","pw"]', "v2 Login")
+	eq(v2.chat("alice", "[b]hi[/b]\n"), '["Chat","[b]hi[/b]\\n"]', "v2 Chat: the text only")
+	eq(v2.target(Vector2(120.5, -60)), '["Target",120.5,-60]', "v2 Target")
+
+
+func test_decode_v2() -> void:
+	var msgs = v2.decode('[["ok"],["E",12,"tristan",3,198.2,78.4,400,78.4,70]]')
+	eq(msgs.size(), 2, "a batch is one message per packet")
+	eq(msgs[0], {"kind": Codec.MSG_OK}, "ok")
+	var e = msgs[1]
+	eq([e["kind"], e["id"], e["name"], e["avatar"], e["has_pos"]], [Codec.MSG_ACTOR, 12, "tristan", 3, true], "E: who")
+	eq([e["x"], e["y"], e["tx"], e["ty"], e["speed"]], [198.2, 78.4, 400.0, 78.4, 70.0], "E: intent")
+	var m = one(v2, '[["M",7,1.5,-2,3,4,70]]')
+	eq([m["kind"], m["id"], m["name"], m["avatar"]], [Codec.MSG_ACTOR, 7, null, -1], "M: no looks")
+	eq([m["x"], m["y"], m["tx"], m["ty"], m["speed"]], [1.5, -2.0, 3.0, 4.0, 70.0], "M: intent")
+	eq(one(v2, '[["C","[b]bob[/b]","hi"]]'), {"kind": Codec.MSG_CHAT, "sender": "[b]bob[/b]", "text": "hi"}, "C")
+	eq(one(v2, '[["deny","This username is already taken"]]'), {"kind": Codec.MSG_DENY, "reason": "This username is already taken"}, "deny")
+	eq(v2.decode('[["L",7],["Q",8]]'), [{"kind": Codec.MSG_OUT, "id": 7}, {"kind": Codec.MSG_GONE, "id": 8}], "L is out of view, Q left")
+	eq(one(v2, '[["M",7,1,2,3,4,70,"later"]]')["kind"], Codec.MSG_ACTOR, "elements a later server adds are ignored")
+
+
+func test_decode_v2_bad() -> void:
+	for bad in ['', 'nope', '{}', '[]', '{"a":"Ok"}', '"ok"']:
+		eq(one(v2, bad)["kind"], Codec.MSG_IGNORED, "v2 ignores: " + bad)
+	for bad in ['[1]', '[[]]', '[[1]]', '[["Dance"]]', '[["E",1,"x",0,1,2,3,4]]', '[["E",1,2,0,1,2,3,4,70]]', '[["M",1,0,0,0,0,-1]]', '[["M","1",0,0,0,0,70]]', '[["L"]]', '[["Q","7"]]', '[["C","x"]]', '[["deny"]]']:
+		eq(one(v2, bad)["kind"], Codec.MSG_IGNORED, "v2 ignores the packet: " + bad)
+	var kinds = []
+	for msg in v2.decode('[["ok"],["Dance"],["L",3]]'):
+		kinds.append(msg["kind"])
+	eq(kinds, [Codec.MSG_OK, Codec.MSG_IGNORED, Codec.MSG_OUT], "a bad packet does not spoil its batch")
+
+
+func test_protocol() -> void:
+	eq(Protocol.requested([]), ["godmmo.v2"], "asks for v2 by default")
+	eq(Protocol.requested(["res://Main.tscn", "--proto=v2"]), ["godmmo.v2"], "--proto=v2 asks for v2")
+	eq(Protocol.requested(["res://Main.tscn", "--", "--proto=v1"]), [], "--proto=v1 asks for nothing")
+	eq(Protocol.codec_for("godmmo.v2").version, "v2", "the server chose v2")
+	eq(Protocol.codec_for("").version, "v1", "the server chose nothing: v1")
 
 
 func test_server_address() -> void:
@@ -91,8 +167,21 @@ func test_server_address() -> void:
 	eq(ServerAddress.normalize("wss://example.org/game"), "wss://example.org/game", "path kept")
 
 
+# pos_msg is what v1 says: where the actor is.
 func pos_msg(id: int, x: float, y: float) -> Dictionary:
-	return {"kind": Codec.MSG_ACTOR, "id": id, "avatar": -1, "name": null, "has_pos": true, "x": x, "y": y}
+	return intent_msg(id, x, y, x, y)
+
+
+# intent_msg is what v2 says: where the actor is and where it walks to.
+func intent_msg(id: int, x: float, y: float, tx: float, ty: float, name = null) -> Dictionary:
+	var msg = Codec.actor_msg(id)
+	msg["name"] = name
+	msg["has_pos"] = true
+	msg["x"] = x
+	msg["y"] = y
+	msg["tx"] = tx
+	msg["ty"] = ty
+	return msg
 
 
 func new_actor(is_self: bool):
@@ -103,7 +192,7 @@ func new_actor(is_self: bool):
 	return a
 
 
-func test_other_actor() -> void:
+func test_other_actor_v1() -> void:
 	var a = new_actor(false)
 	a.apply(pos_msg(1, 0, 0))
 	eq(a.position, Vector2(0, 0), "other: the first position places it")
@@ -118,7 +207,28 @@ func test_other_actor() -> void:
 	a.queue_free()
 
 
-func test_own_actor() -> void:
+func test_other_actor_v2() -> void:
+	var a = new_actor(false)
+	a.apply(intent_msg(1, 0, 0, 100, 0))
+	eq([a.position, a.goal], [Vector2(0, 0), Vector2(100, 0)], "intent: placed where it is, walking to its target")
+	a._process(0.5)
+	eq(a.position, Vector2(35, 0), "intent: walks at the speed it was sent")
+	eq(a.server_pos, Vector2(35, 0), "intent: the server's actor walks the same")
+	# The server says it turned a little ahead of where it is drawn.
+	a.apply(intent_msg(1, 37, 0, 37, 100))
+	eq([a.position, a.goal], [Vector2(35, 0), Vector2(37, 100)], "intent: a new intent nearby turns it without a jump")
+	a._process(1.0)
+	close_to(a.position, Vector2(35, 0).move_toward(Vector2(37, 100), 70), "intent: walks to the new target")
+	close_to(a.server_pos, Vector2(37, 70), "intent: the server's actor walks from where it was said to be")
+	a._process(2.0)
+	eq(a.position, Vector2(37, 100), "intent: stops at the target, where the server's actor stops")
+	eq(a.server_pos, Vector2(37, 100), "intent: the server's actor stops there too")
+	a.apply(intent_msg(1, 400, 100, 500, 100))
+	eq([a.position, a.goal], [Vector2(400, 100), Vector2(500, 100)], "intent: jumps when more than 200 units away, and walks on")
+	a.queue_free()
+
+
+func test_own_actor_v1() -> void:
 	var a = new_actor(true)
 	a.apply(pos_msg(1, 0, 0))
 	a.walk_to(Vector2(50, 0))
@@ -137,18 +247,60 @@ func test_own_actor() -> void:
 	a.queue_free()
 
 
+func test_own_actor_v2() -> void:
+	var a = new_actor(true)
+	a.apply(intent_msg(1, 0, 0, 0, 0, "me"))
+	a._process(1.0)
+	a.walk_to(Vector2(50, 0))
+	a._process(0.5)
+	eq(a.position, Vector2(35, 0), "own v2: walks toward the click at once")
+	eq(a.server_pos, Vector2(0, 0), "own v2: the server's actor waits for the server")
+	a._process(0.3)
+	eq(a.goal, Vector2(50, 0), "own v2: a click gives the server time to answer")
+	a.apply(intent_msg(1, 4, 0, 50, 0))
+	eq([a.position, a.goal], [Vector2(50, 0), Vector2(50, 0)], "own v2: the server's intent, behind, does not pull it back")
+	a._process(0.5)
+	close_to(a.server_pos, Vector2(39, 0), "own v2: the server's actor walks on its intent")
+	a._process(1.0)
+	eq(a.server_pos, Vector2(50, 0), "own v2: and stops at its target")
+	# The server cut the walk short (say, at the world's edge).
+	a.walk_to(Vector2(150, 0))
+	a.apply(intent_msg(1, 50, 0, 100, 0))
+	a._process(1.0)
+	eq([a.position, a.server_pos], [Vector2(120, 0), Vector2(100, 0)], "own v2: predicted past where the server stops")
+	a._process(0.4)
+	eq(a.goal, Vector2(150, 0), "own v2: trusts a server a little off only once it stands still a while")
+	a._process(0.2)
+	eq(a.position, Vector2(150, 0), "own v2: reaches the click")
+	a._process(0.1)
+	eq(a.goal, Vector2(100, 0), "own v2: then walks to where the server stopped")
+	a._process(1.0)
+	eq(a.position, Vector2(100, 0), "own v2: and stands there")
+	a.apply(intent_msg(1, 400, 0, 450, 0))
+	eq([a.position, a.goal], [Vector2(400, 0), Vector2(450, 0)], "own v2: rubber band beyond 200 units, onto the server's walk")
+	a.queue_free()
+
+
 func test_world() -> void:
 	var w = load("res://world/World.tscn").instance()
 	add_child(w)
-	w.apply({"kind": Codec.MSG_ACTOR, "id": 5, "avatar": 1, "name": "me", "has_pos": true, "x": 1.0, "y": 2.0})
-	w.apply({"kind": Codec.MSG_ACTOR, "id": 9, "avatar": 4, "name": "[b]bob[/b]", "has_pos": true, "x": 30.0, "y": 0.0})
+	w.apply(intent_msg(5, 1, 2, 1, 2, "me"))
+	w.apply(intent_msg(9, 30, 0, 30, 0, "[b]bob[/b]"))
+	w.apply(intent_msg(10, 40, 0, 40, 0, "carol"))
+	w.apply(intent_msg(11, 50, 0, 60, 0))
 	eq(w.own != null and w.own.id == 5, true, "world: the first actor is the player")
 	eq(w.actors[9].name_label.text, "[b]bob[/b]", "world: names are shown as they are")
+	eq(w.actors.has(11), false, "world: news of an actor never seen in full is dropped")
 	w.apply({"kind": Codec.MSG_CHAT, "sender": "[b]bob[/b]", "text": "hi\n[i]x[/i]"})
 	w.apply({"kind": Codec.MSG_GONE, "id": 9})
 	w.apply({"kind": Codec.MSG_GONE, "id": 12345})
-	eq(w.actors.has(9), false, "world: Disconnect removes the actor")
-	eq(w.chat.lines, ["[b]bob[/b]: hi [i]x[/i]", "* [b]bob[/b] left"], "world: chat lines, literal, one per message")
+	w.apply({"kind": Codec.MSG_OUT, "id": 10})
+	w.apply({"kind": Codec.MSG_OUT, "id": 12345})
+	eq(w.actors.has(9), false, "world: Disconnect / Q removes the actor")
+	eq(w.actors.has(10), false, "world: L (out of view) removes the actor")
+	eq(w.chat.lines, ["[b]bob[/b]: hi [i]x[/i]", "* [b]bob[/b] left"], "world: chat lines, literal, one per message; out of view is quiet")
+	w.apply(intent_msg(10, 40, 0, 40, 0, "carol"))
+	eq(w.actor_named("carol") != null, true, "world: an actor back in view is shown again")
 	w.chat.input.text = "  hello  "
 	w.chat._on_send()
 	eq(w.chat.lines[-1], "me: hello", "world: own lines show at once under the server's name")

@@ -30,7 +30,9 @@ func apply(msg: Dictionary) -> void:
 	elif kind == Codec.MSG_CHAT:
 		chat.add_line(msg["sender"], msg["text"])
 	elif kind == Codec.MSG_GONE:
-		_remove(msg["id"])
+		_remove(msg["id"], true)
+	elif kind == Codec.MSG_OUT:
+		_remove(msg["id"], false)
 
 
 # own_name is the name the server knows the player by.
@@ -51,6 +53,8 @@ func actor_named(actor_name: String):
 func _apply_actor(msg: Dictionary) -> void:
 	var a = actors.get(msg["id"])
 	if a == null:
+		if msg["name"] == null:
+			return # news of an actor never seen in full: nothing to draw
 		a = _actor_scene.instance()
 		a.id = msg["id"]
 		a.is_self = own == null
@@ -62,12 +66,15 @@ func _apply_actor(msg: Dictionary) -> void:
 	a.apply(msg)
 
 
-func _remove(id: int) -> void:
+# _remove takes an actor away: with a note in the chat when it left the
+# game, quietly when it only went out of view.
+func _remove(id: int, left: bool) -> void:
 	var a = actors.get(id)
 	if a == null:
 		return # never seen: nothing to remove
 	actors.erase(id)
-	chat.add_note("%s left" % a.actor_name)
+	if left:
+		chat.add_note("%s left" % a.actor_name)
 	if a == own:
 		own = null
 	a.queue_free()

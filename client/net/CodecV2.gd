@@ -1,0 +1,93 @@
+# CodecV2 speaks wire protocol v2 (docs/protocol-v2.md): requests are JSON
+# arrays ["Action", …]; a server message is an array of the packets of one
+# tick, and movement comes as intent (at x, y, walking to tx, ty at speed).
+extends "res://net/Codec.gd"
+
+
+func _init() -> void:
+	version = "v2"
+
+
+func register(username: String, password: String, avatar: int) -> String:
+	return to_json(["Register", username, password, avatar])
+
+
+func login(username: String, password: String) -> String:
+	return to_json(["Login", username, password])
+
+
+# chat sends only the text: the server knows who speaks.
+func chat(_sender: String, text: String) -> String:
+	return to_json(["Chat", text])
+
+
+func target(pos: Vector2) -> String:
+	return to_json(["Target", pos.x, pos.y])
+
+
+# decode reads one message: the packets of one tick, each a message.
+func decode(text: String) -> Array:
+	var batch = parse(text)
+	if typeof(batch) != TYPE_ARRAY or batch.empty():
+		return [ignored("not a batch of packets: " + text.substr(0, 80))]
+	var out = []
+	for p in batch:
+		out.append(_packet(p))
+	return out
+
+
+# _packet reads one packet; elements past the known ones are ignored, so a
+# later server may add some.
+func _packet(p) -> Dictionary:
+	if typeof(p) != TYPE_ARRAY or p.empty() or typeof(p[0]) != TYPE_STRING:
+		return ignored("not a packet: " + to_json(p).substr(0, 80))
+	match p[0]:
+		"ok":
+			return {"kind": MSG_OK}
+		"deny":
+			if p.size() >= 2:
+				return {"kind": MSG_DENY, "reason": str(p[1])}
+		"C":
+			if p.size() >= 3:
+				return {"kind": MSG_CHAT, "sender": str(p[1]), "text": str(p[2])}
+		"L":
+			if p.size() >= 2 and is_number(p[1]):
+				return {"kind": MSG_OUT, "id": int(p[1])}
+		"Q":
+			if p.size() >= 2 and is_number(p[1]):
+				return {"kind": MSG_GONE, "id": int(p[1])}
+		"E":
+			# ["E", id, name, avatar, x, y, tx, ty, speed]
+			if p.size() >= 9 and typeof(p[2]) == TYPE_STRING and _numbers(p, [1, 3]) and _intent(p, 4):
+				var msg = _move(p, 4)
+				msg["name"] = p[2]
+				msg["avatar"] = int(p[3])
+				return msg
+		"M":
+			# ["M", id, x, y, tx, ty, speed]
+			if p.size() >= 7 and is_number(p[1]) and _intent(p, 2):
+				return _move(p, 2)
+	return ignored("unexpected packet: " + to_json(p).substr(0, 80))
+
+
+# _intent: p[at…at+4] are x, y, tx, ty and a speed that is not negative.
+func _intent(p: Array, at: int) -> bool:
+	return _numbers(p, [at, at + 1, at + 2, at + 3, at + 4]) and p[at + 4] >= 0
+
+
+func _move(p: Array, at: int) -> Dictionary:
+	var msg = actor_msg(int(p[1]))
+	msg["has_pos"] = true
+	msg["x"] = float(p[at])
+	msg["y"] = float(p[at + 1])
+	msg["tx"] = float(p[at + 2])
+	msg["ty"] = float(p[at + 3])
+	msg["speed"] = float(p[at + 4])
+	return msg
+
+
+func _numbers(p: Array, at: Array) -> bool:
+	for i in at:
+		if not is_number(p[i]):
+			return false
+	return true

@@ -20,7 +20,7 @@ const Codec = preload("res://net/Codec.gd")
 
 const WALK = Vector2(120, -60) # where the walker clicks, from where it stands
 const STEP = 100.0 # how far the roamer walks per click
-const MAX_STEPS = 8
+const MAX_STEPS = 10
 
 var _watch = null # the peer's Actor, watched every frame
 var _watch_last = Vector2.ZERO

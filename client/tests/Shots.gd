@@ -11,6 +11,7 @@ func run():
 	var dir = arg("shots", "user://")
 	var ok = yield(wait_until("connecting", self, "online"), "completed")
 	check(ok, "connects to " + main.url)
+	check_protocol()
 	var login = main.login
 	type(login.username, user)
 	type(login.password, "pw-" + user)

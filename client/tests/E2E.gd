@@ -86,6 +86,7 @@ func walker():
 
 	yield(send_lines(user), "completed")
 	yield(hear_lines(peer), "completed")
+	check_not_echoed(user)
 	print("E2E position %.3f %.3f" % [own.server_pos.x, own.server_pos.y])
 
 
@@ -106,6 +107,7 @@ func stayer():
 	ok = yield(wait_until("waiting for %s to leave" % peer, self, "gone", [peer], 20), "completed")
 	check(ok, "%s's actor is removed when it disconnects" % peer)
 	check(chat_has("* %s left" % peer), "the chat says %s left" % peer)
+	check_not_echoed(user)
 	check(_watch_path > 50, "saw %s walk (%.1f units)" % [peer, _watch_path])
 	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [peer, _watch_jumps])
 	check(_watch_final.distance_to(_watch_server) < 6, "%s was drawn where the server put it (%s, %s)" % [peer, _watch_final, _watch_server])
@@ -294,6 +296,13 @@ func hear_lines(peer: String):
 	check(ok, "hears %s's BBCode line" % peer)
 	var history = main.world.chat.history
 	check(not history.bbcode_enabled and history.text.find(bbcode(peer)) != -1, "BBCode is shown literally: " + history.text.replace("\n", " | "))
+
+
+# check_not_echoed: the server did not send our own lines back (they show
+# once, when said).
+func check_not_echoed(user: String) -> void:
+	var n = count_lines("%s: hello from %s" % [user, user])
+	check(n == 1, "own lines are not echoed by the server (%d copies)" % n)
 
 
 func bbcode(user: String) -> String:

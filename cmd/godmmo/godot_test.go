@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -158,12 +157,11 @@ func testGodotView(t *testing.T, proj *godotProject, proto string) {
 // subprotocol, so the handshake's answer names none.
 func v1OnlyProxy(tb testing.TB, addr string) string {
 	tb.Helper()
-	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: addr})
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Sec-WebSocket-Protocol")
-	}
+	target := &url.URL{Scheme: "http", Host: addr}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Header.Del("Sec-WebSocket-Protocol")
+	}}
 	srv := httptest.NewServer(proxy)
 	tb.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()

@@ -2,6 +2,11 @@
 // stores them, the indexes the tick keeps beside it, and the small contracts
 // (commands in, clients out) through which the rest of the server reaches it.
 //
+// Components stored in arche hold no Go pointers: arche moves components as
+// raw bytes, which the garbage collector does not see, so a string, slice,
+// map or interface inside one can be freed while still in use. Such data
+// lives in each actor's Extra, beside the arche world.
+//
 // Only the tick goroutine may touch a World. Everything else talks to it with
 // Commands and hears from it through Client.Send.
 package ecs
@@ -31,11 +36,6 @@ type Target struct {
 	X, Y   float64
 	Moving bool
 	Seq    uint32
-}
-
-// Name is the actor's display name (the account's username).
-type Name struct {
-	Name string
 }
 
 // Avatar is the sprite the clients draw for the actor, 0 to MaxAvatar.
@@ -91,10 +91,23 @@ const (
 	Protocols
 )
 
-// Session links a player's actor to its connection.
-type Session struct {
+// Observer marks an actor played over a connection, which observes the
+// world; its Extra has the connection and the view.
+type Observer struct {
+	Proto Protocol
+}
+
+// Extra is an actor's data that holds Go pointers, kept outside arche (see
+// the package comment). World.Extra finds it by entity.
+type Extra struct {
+	// Name is the actor's display name (the account's username).
+	Name string
+	// Wire holds the actor's encoded packets.
+	Wire Wire
+	// Client is the connection of a player's actor; nil for others.
 	Client Client
-	Proto  Protocol
+	// Known is the view of a player's actor; nil for others.
+	Known *Known
 }
 
 // Known is an observer's view: the actors its client has been shown, with
@@ -103,7 +116,9 @@ type Session struct {
 // within the view's square of grid cells (unless Recheck is set: then some
 // are still to be shown) and none beyond the square grown by the margin.
 type Known struct {
-	Set map[Entity]int64
+	// Proto is the protocol the client speaks.
+	Proto Protocol
+	Set   map[Entity]int64
 	// Fresh lists actors first shown this tick: they get Enter, not Move.
 	Fresh []Entity
 	// Out holds this tick's packets for the client, in order, until

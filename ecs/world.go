@@ -41,11 +41,12 @@ type World struct {
 	Changed []Entity
 	Led     []Entity
 
-	actors  generic.Map9[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire, Cell]
-	players generic.Map2[Session, Known]
-	pos     generic.Map[Position]
-	ids     generic.Map[ActorID]
-	cells   generic.Map[Cell]
+	extras    []*Extra // by entity index
+	actors    generic.Map7[ActorID, Position, Target, Avatar, LastSent, Saved, Cell]
+	observers generic.Map1[Observer]
+	pos       generic.Map[Position]
+	ids       generic.Map[ActorID]
+	cells     generic.Map[Cell]
 }
 
 // NewWorld makes an empty world whose grid has cells of cellSize (0 for
@@ -53,8 +54,8 @@ type World struct {
 func NewWorld(cellSize float64) *World {
 	a := arche.NewWorld()
 	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize)}
-	w.actors = generic.NewMap9[ActorID, Position, Target, Name, Avatar, LastSent, Saved, Wire, Cell](w.ECS)
-	w.players = generic.NewMap2[Session, Known](w.ECS)
+	w.actors = generic.NewMap7[ActorID, Position, Target, Avatar, LastSent, Saved, Cell](w.ECS)
+	w.observers = generic.NewMap1[Observer](w.ECS)
 	w.pos = generic.NewMap[Position](w.ECS)
 	w.ids = generic.NewMap[ActorID](w.ECS)
 	w.cells = generic.NewMap[Cell](w.ECS)
@@ -69,13 +70,16 @@ func (w *World) SpawnActor(a Actor) Entity {
 		&ActorID{ID: a.ID},
 		&Position{X: a.X, Y: a.Y},
 		&Target{X: a.X, Y: a.Y},
-		&Name{Name: a.Name},
 		&Avatar{ID: a.Avatar},
 		&LastSent{LeadX: a.X, LeadY: a.Y},
 		&Saved{X: a.X, Y: a.Y},
-		&Wire{},
 		&Cell{Key: k},
 	)
+	i := int(e.ID())
+	if i >= len(w.extras) {
+		w.extras = append(w.extras, make([]*Extra, i+1-len(w.extras))...)
+	}
+	w.extras[i] = &Extra{Name: a.Name}
 	w.Grid.Add(e, k)
 	w.Crossed = append(w.Crossed, Crossing{Entity: e, To: k, New: true})
 	w.Actors[a.ID] = e
@@ -87,8 +91,10 @@ func (w *World) SpawnActor(a Actor) Entity {
 // computed on the next tick.
 func (w *World) SpawnPlayer(a Actor, c Client, proto Protocol) Entity {
 	e := w.SpawnActor(a)
-	w.players.Assign(e, &Session{Client: c, Proto: proto},
-		&Known{Set: map[Entity]int64{e: a.ID}, OwnX: a.X, OwnY: a.Y, Recheck: true})
+	w.observers.Assign(e, &Observer{Proto: proto})
+	x := w.Extra(e)
+	x.Client = c
+	x.Known = &Known{Proto: proto, Set: map[Entity]int64{e: a.ID}, OwnX: a.X, OwnY: a.Y, Recheck: true}
 	return e
 }
 
@@ -99,8 +105,12 @@ func (w *World) Remove(e Entity) {
 	w.Departed = append(w.Departed, Departure{Entity: e, ID: id, X: p.X, Y: p.Y})
 	w.Grid.Remove(e, w.cells.Get(e).Key)
 	delete(w.Actors, id)
+	w.extras[e.ID()] = nil
 	w.ECS.RemoveEntity(e)
 }
+
+// Extra returns the pointer-holding data of a live actor.
+func (w *World) Extra(e Entity) *Extra { return w.extras[e.ID()] }
 
 // Position returns an actor's position.
 func (w *World) Position(e Entity) Position { return *w.pos.Get(e) }

@@ -32,37 +32,32 @@ type audience struct {
 	view view
 
 	near      []ecs.Entity
-	observers *generic.Filter2[ecs.Session, ecs.Known]
-	sessions  generic.Map[ecs.Session]
-	known     generic.Map[ecs.Known]
-	cells     generic.Map[ecs.Cell]
+	observers *generic.Filter1[ecs.Observer]
+	observer  generic.Map[ecs.Observer]
 }
 
 func newAudience(w *ecs.World, v view) *audience {
 	return &audience{
 		view:      v,
-		observers: generic.NewFilter2[ecs.Session, ecs.Known](),
-		sessions:  generic.NewMap[ecs.Session](w.ECS),
-		known:     generic.NewMap[ecs.Known](w.ECS),
-		cells:     generic.NewMap[ecs.Cell](w.ECS),
+		observers: generic.NewFilter1[ecs.Observer](),
+		observer:  generic.NewMap[ecs.Observer](w.ECS),
 	}
 }
 
 // each calls fn for every observer that may know an actor filed in cell c;
 // fn checks the observer's Known set itself.
-func (a *audience) each(w *ecs.World, c ecs.CellKey, fn func(o ecs.Entity, s *ecs.Session, k *ecs.Known)) {
+func (a *audience) each(w *ecs.World, c ecs.CellKey, fn func(o ecs.Entity, k *ecs.Known)) {
 	if !a.view.limited {
 		q := a.observers.Query(w.ECS)
 		for q.Next() {
-			s, k := q.Get()
-			fn(q.Entity(), s, k)
+			fn(q.Entity(), w.Extra(q.Entity()).Known)
 		}
 		return
 	}
 	a.near = w.Grid.AppendSquare(a.near[:0], c, a.view.out, nil, 0)
 	for _, o := range a.near {
-		if a.known.HasUnchecked(o) {
-			fn(o, a.sessions.GetUnchecked(o), a.known.GetUnchecked(o))
+		if a.observer.HasUnchecked(o) {
+			fn(o, w.Extra(o).Known)
 		}
 	}
 }

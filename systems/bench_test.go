@@ -41,13 +41,13 @@ func benchWorld(b *testing.B, actors, observers int, protos ...ecs.Protocol) *Ti
 		setTarget(tk.World, e, ecs.Target{X: coord(), Y: coord(), Moving: true, Seq: 1})
 	}
 	// Let views fill and lead points spread out.
-	known := generic.NewFilter1[ecs.Known]()
+	players := generic.NewFilter1[ecs.Observer]()
 	for range 200 {
 		tk.Step()
 		filling := false
-		q := known.Query(tk.World.ECS)
+		q := players.Query(tk.World.ECS)
 		for q.Next() {
-			filling = filling || q.Get().Recheck
+			filling = filling || tk.World.Extra(q.Entity()).Known.Recheck
 		}
 		if !filling {
 			break

@@ -16,8 +16,7 @@ type Broadcast struct {
 	Codecs   ecs.Codecs
 	audience *audience
 
-	observers *generic.Filter4[ecs.Session, ecs.Known, ecs.Position, ecs.ActorID]
-	wires     generic.Map[ecs.Wire]
+	observers *generic.Filter2[ecs.Position, ecs.ActorID]
 	pos       generic.Map[ecs.Position]
 	last      generic.Map[ecs.LastSent]
 	ids       generic.Map[ecs.ActorID]
@@ -27,8 +26,7 @@ type Broadcast struct {
 
 // Initialize builds the filter and mappers once.
 func (s *Broadcast) Initialize(w *ecs.World) {
-	s.observers = generic.NewFilter4[ecs.Session, ecs.Known, ecs.Position, ecs.ActorID]()
-	s.wires = generic.NewMap[ecs.Wire](w.ECS)
+	s.observers = generic.NewFilter2[ecs.Position, ecs.ActorID]().With(generic.T[ecs.Observer]())
 	s.pos = generic.NewMap[ecs.Position](w.ECS)
 	s.last = generic.NewMap[ecs.LastSent](w.ECS)
 	s.ids = generic.NewMap[ecs.ActorID](w.ECS)
@@ -44,12 +42,12 @@ func (s *Broadcast) Update(w *ecs.World) {
 	v1 := false
 	q := s.observers.Query(w.ECS)
 	for q.Next() {
-		sess, k, _, _ := q.Get()
-		v1 = v1 || sess.Proto == ecs.V1
+		k := w.Extra(q.Entity()).Known
+		v1 = v1 || k.Proto == ecs.V1
 		for _, e := range k.Fresh {
-			wire := s.wires.Get(e)
-			k.Out = append(k.Out, ecs.Packet{Bytes: wire.Enter[sess.Proto]})
-			if sess.Proto == ecs.V1 {
+			wire := &w.Extra(e).Wire
+			k.Out = append(k.Out, ecs.Packet{Bytes: wire.Enter[k.Proto]})
+			if k.Proto == ecs.V1 {
 				if p, last := s.pos.Get(e), s.last.Get(e); p.X != last.LeadX || p.Y != last.LeadY {
 					k.Out = append(k.Out, ecs.Packet{Bytes: wire.Move[ecs.V1], Move: s.ids.Get(e).ID})
 				}
@@ -71,9 +69,11 @@ func (s *Broadcast) Update(w *ecs.World) {
 
 	q = s.observers.Query(w.ECS)
 	for q.Next() {
-		sess, k, p, id := q.Get()
-		enc := s.Codecs[sess.Proto]
-		if sess.Proto == ecs.V1 && (p.X != k.OwnX || p.Y != k.OwnY) {
+		p, id := q.Get()
+		x := w.Extra(q.Entity())
+		k := x.Known
+		enc := s.Codecs[k.Proto]
+		if k.Proto == ecs.V1 && (p.X != k.OwnX || p.Y != k.OwnY) {
 			k.OwnX, k.OwnY = p.X, p.Y
 			k.Out = append(k.Out, ecs.Packet{Bytes: s.arena.keep(enc.AppendMove(s.arena.buf, id.ID, p.X, p.Y, p.X, p.Y)), Move: id.ID})
 		}
@@ -82,10 +82,10 @@ func (s *Broadcast) Update(w *ecs.World) {
 			continue
 		}
 		if enc.Batched() {
-			sess.Client.Send(ecs.Packet{Bytes: s.arena.keep(enc.AppendBatch(s.arena.buf, k.Out))})
+			x.Client.Send(ecs.Packet{Bytes: s.arena.keep(enc.AppendBatch(s.arena.buf, k.Out))})
 		} else {
 			for _, p := range k.Out {
-				sess.Client.Send(p)
+				x.Client.Send(p)
 			}
 		}
 		clear(k.Out) // drop references so sent bytes can be freed
@@ -97,13 +97,13 @@ func (s *Broadcast) Update(w *ecs.World) {
 // only to v1 ones when v1Only, and never to a v1 player about itself (it
 // gets its true position instead).
 func (s *Broadcast) queueMove(w *ecs.World, e ecs.Entity, v1Only bool) {
-	move, id := &s.wires.Get(e).Move, s.ids.Get(e).ID
-	s.audience.each(w, s.cells.Get(e).Key, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
-		if sess.Proto == ecs.V1 && o == e || v1Only && sess.Proto != ecs.V1 {
+	move, id := &w.Extra(e).Wire.Move, s.ids.Get(e).ID
+	s.audience.each(w, s.cells.Get(e).Key, func(o ecs.Entity, k *ecs.Known) {
+		if k.Proto == ecs.V1 && o == e || v1Only && k.Proto != ecs.V1 {
 			return
 		}
 		if _, ok := k.Set[e]; ok && !slices.Contains(k.Fresh, e) {
-			k.Out = append(k.Out, ecs.Packet{Bytes: move[sess.Proto], Move: id})
+			k.Out = append(k.Out, ecs.Packet{Bytes: move[k.Proto], Move: id})
 		}
 	})
 }

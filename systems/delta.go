@@ -28,12 +28,12 @@ type Delta struct {
 	LeadNear  float64
 
 	arena  arena // this tick's Enter packets
-	filter *generic.Filter7[ecs.ActorID, ecs.Position, ecs.Target, ecs.LastSent, ecs.Wire, ecs.Name, ecs.Avatar]
+	filter *generic.Filter5[ecs.ActorID, ecs.Position, ecs.Target, ecs.LastSent, ecs.Avatar]
 }
 
 // Initialize builds the filter once.
 func (s *Delta) Initialize(*ecs.World) {
-	s.filter = generic.NewFilter7[ecs.ActorID, ecs.Position, ecs.Target, ecs.LastSent, ecs.Wire, ecs.Name, ecs.Avatar]()
+	s.filter = generic.NewFilter5[ecs.ActorID, ecs.Position, ecs.Target, ecs.LastSent, ecs.Avatar]()
 }
 
 // Update encodes this tick's movement updates and requested models, and
@@ -44,7 +44,9 @@ func (s *Delta) Update(w *ecs.World) {
 	s.arena.reset()
 	q := s.filter.Query(w.ECS)
 	for q.Next() {
-		id, p, t, last, wire, name, avatar := q.Get()
+		id, p, t, last, avatar := q.Get()
+		x := w.Extra(q.Entity())
+		wire := &x.Wire
 		tx, ty := p.X, p.Y
 		if t.Moving {
 			tx, ty = t.X, t.Y
@@ -70,7 +72,7 @@ func (s *Delta) Update(w *ecs.World) {
 		wire.Enter = [ecs.Protocols][]byte{}
 		for proto := range ecs.Protocols {
 			if wire.Want&(1<<proto) != 0 {
-				a := ecs.Actor{ID: id.ID, Name: name.Name, Avatar: avatar.ID, X: p.X, Y: p.Y}
+				a := ecs.Actor{ID: id.ID, Name: x.Name, Avatar: avatar.ID, X: p.X, Y: p.Y}
 				wire.Enter[proto] = s.arena.keep(s.Codecs[proto].AppendEnter(s.arena.buf, a, tx, ty))
 			}
 		}

@@ -19,12 +19,9 @@ type Input struct {
 	Max      int
 	audience *audience
 
-	sessions generic.Map[ecs.Session]
-	targets  generic.Map[ecs.Target]
-	names    generic.Map[ecs.Name]
-	known    generic.Map[ecs.Known]
-	cells    generic.Map[ecs.Cell]
-	one      [1]ecs.SavedPosition
+	targets generic.Map[ecs.Target]
+	cells   generic.Map[ecs.Cell]
+	one     [1]ecs.SavedPosition
 
 	// left remembers where recently departed actors stopped. A login loads
 	// the actor before the tick admits it; if its previous session left in
@@ -46,10 +43,7 @@ const rememberTicks = 60 * 20
 
 // Initialize builds the mappers once.
 func (s *Input) Initialize(w *ecs.World) {
-	s.sessions = generic.NewMap[ecs.Session](w.ECS)
 	s.targets = generic.NewMap[ecs.Target](w.ECS)
-	s.names = generic.NewMap[ecs.Name](w.ECS)
-	s.known = generic.NewMap[ecs.Known](w.ECS)
 	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 	s.left = make(map[int64]departure)
 }
@@ -82,7 +76,7 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		return
 	}
 	e, ok := w.Actors[c.Actor.ID]
-	if !ok || !s.sessions.Has(e) || s.sessions.Get(e).Client != c.Client {
+	if !ok || w.Extra(e).Client != c.Client {
 		return // a command from a connection whose actor is not (or no longer) in play
 	}
 	switch c.Kind {
@@ -106,15 +100,15 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 // under the speaker's own name.
 func (s *Input) say(w *ecs.World, from ecs.Entity, text string) {
 	var msg [ecs.Protocols][]byte
-	name := s.names.Get(from).Name
-	s.audience.each(w, s.cells.Get(from).Key, func(o ecs.Entity, sess *ecs.Session, k *ecs.Known) {
+	name := w.Extra(from).Name
+	s.audience.each(w, s.cells.Get(from).Key, func(o ecs.Entity, k *ecs.Known) {
 		if _, sees := k.Set[from]; !sees || o == from {
 			return
 		}
-		if msg[sess.Proto] == nil {
-			msg[sess.Proto] = s.Codecs[sess.Proto].Chat(name, text)
+		if msg[k.Proto] == nil {
+			msg[k.Proto] = s.Codecs[k.Proto].Chat(name, text)
 		}
-		k.Out = append(k.Out, ecs.Packet{Bytes: msg[sess.Proto]})
+		k.Out = append(k.Out, ecs.Packet{Bytes: msg[k.Proto]})
 	})
 }
 
@@ -132,7 +126,7 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
 	e := w.SpawnPlayer(a, c.Client, c.Proto)
 	enc := s.Codecs[c.Proto]
-	k := s.known.Get(e)
+	k := w.Extra(e).Known
 	k.Out = append(k.Out, ecs.Packet{Bytes: enc.Ok()}, ecs.Packet{Bytes: enc.AppendEnter(nil, a, a.X, a.Y)})
 	c.Reply <- true
 }

@@ -30,12 +30,10 @@ type Interest struct {
 	view        view
 	audience    *audience
 
-	observers *generic.Filter2[ecs.Known, ecs.Cell]
-	sessions  generic.Map[ecs.Session]
-	known     generic.Map[ecs.Known]
+	observers *generic.Filter1[ecs.Observer]
+	observer  generic.Map[ecs.Observer]
 	cells     generic.Map[ecs.Cell]
 	ids       generic.Map[ecs.ActorID]
-	wires     generic.Map[ecs.Wire]
 	near      []ecs.Entity
 	recheck   []ecs.Entity
 	tick      int
@@ -43,12 +41,10 @@ type Interest struct {
 
 // Initialize builds the filters and mappers once.
 func (s *Interest) Initialize(w *ecs.World) {
-	s.observers = generic.NewFilter2[ecs.Known, ecs.Cell]()
-	s.sessions = generic.NewMap[ecs.Session](w.ECS)
-	s.known = generic.NewMap[ecs.Known](w.ECS)
+	s.observers = generic.NewFilter1[ecs.Observer]()
+	s.observer = generic.NewMap[ecs.Observer](w.ECS)
 	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 	s.ids = generic.NewMap[ecs.ActorID](w.ECS)
-	s.wires = generic.NewMap[ecs.Wire](w.ECS)
 	s.Every = max(1, s.Every)
 }
 
@@ -81,34 +77,34 @@ func (s *Interest) followCrossings(w *ecs.World) {
 		}
 		s.near = w.Grid.AppendSquare(s.near[:0], c.To, in, from, in)
 		for _, o := range s.near {
-			if o != x && s.known.HasUnchecked(o) {
-				s.show(o, s.known.GetUnchecked(o), x)
+			if o != x && s.observer.HasUnchecked(o) {
+				s.show(w, o, w.Extra(o).Known, x)
 			}
 		}
 		if !c.New {
 			s.near = w.Grid.AppendSquare(s.near[:0], c.From, out, &c.To, out)
 			for _, o := range s.near {
-				if s.known.HasUnchecked(o) {
-					s.hide(o, s.known.GetUnchecked(o), x)
+				if s.observer.HasUnchecked(o) {
+					s.hide(w, o, w.Extra(o).Known, x)
 				}
 			}
 		}
 		// x as an observer: its view gains and loses the strips its move swept.
-		if !s.known.HasUnchecked(x) {
+		k := w.Extra(x).Known
+		if k == nil {
 			continue
 		}
-		k := s.known.GetUnchecked(x)
 		if c.New || k.Recheck {
 			k.Recheck = true // seen in full below
 			continue
 		}
 		s.near = w.Grid.AppendSquare(s.near[:0], c.To, in, &c.From, in)
 		for _, y := range s.near {
-			s.show(x, k, y)
+			s.show(w, x, k, y)
 		}
 		s.near = w.Grid.AppendSquare(s.near[:0], c.From, out, &c.To, out)
 		for _, y := range s.near {
-			s.hide(x, k, y)
+			s.hide(w, x, k, y)
 		}
 	}
 
@@ -117,16 +113,16 @@ func (s *Interest) followCrossings(w *ecs.World) {
 	s.recheck = s.recheck[:0]
 	q := s.observers.Query(w.ECS)
 	for q.Next() {
-		if k, _ := q.Get(); k.Recheck {
+		if w.Extra(q.Entity()).Known.Recheck {
 			s.recheck = append(s.recheck, q.Entity())
 		}
 	}
 	for _, o := range s.recheck {
-		k := s.known.Get(o)
+		k := w.Extra(o).Known
 		k.Recheck = false
 		s.near = w.Grid.AppendSquare(s.near[:0], s.cells.Get(o).Key, in, nil, 0)
 		for _, y := range s.near {
-			s.show(o, k, y)
+			s.show(w, o, k, y)
 		}
 	}
 }
@@ -134,18 +130,17 @@ func (s *Interest) followCrossings(w *ecs.World) {
 // show puts actor x into observer o's view unless it is there already. When
 // o has been shown FullPerTick actors this tick, it is marked to carry on
 // next tick instead.
-func (s *Interest) show(o ecs.Entity, k *ecs.Known, x ecs.Entity) {
+func (s *Interest) show(w *ecs.World, o ecs.Entity, k *ecs.Known, x ecs.Entity) {
 	if _, ok := k.Set[x]; ok || o == x {
 		return
 	}
-	proto := s.sessions.Get(o).Proto
-	if budget := s.FullPerTick << (v2Budget * proto); len(k.Fresh) >= budget {
+	if budget := s.FullPerTick << (v2Budget * k.Proto); len(k.Fresh) >= budget {
 		k.Recheck = true
 		return
 	}
 	k.Set[x] = s.ids.Get(x).ID
 	k.Fresh = append(k.Fresh, x)
-	s.wires.Get(x).Want |= 1 << proto
+	w.Extra(x).Wire.Want |= 1 << k.Proto
 }
 
 // v2Budget is how many times a v2 client's budget of new actors per tick is
@@ -153,17 +148,16 @@ func (s *Interest) show(o ecs.Entity, k *ecs.Known, x ecs.Entity) {
 const v2Budget = 3
 
 // hide takes actor x out of observer o's view, telling its client.
-func (s *Interest) hide(o ecs.Entity, k *ecs.Known, x ecs.Entity) {
+func (s *Interest) hide(w *ecs.World, o ecs.Entity, k *ecs.Known, x ecs.Entity) {
 	if _, ok := k.Set[x]; !ok || o == x {
 		return
 	}
 	delete(k.Set, x)
-	proto := s.sessions.Get(o).Proto
-	wire := s.wires.Get(x)
-	if wire.Leave[proto] == nil {
-		wire.Leave[proto] = s.Codecs[proto].Leave(s.ids.Get(x).ID)
+	leave := &w.Extra(x).Wire.Leave[k.Proto]
+	if *leave == nil {
+		*leave = s.Codecs[k.Proto].Leave(s.ids.Get(x).ID)
 	}
-	k.Out = append(k.Out, ecs.Packet{Bytes: wire.Leave[proto]})
+	k.Out = append(k.Out, ecs.Packet{Bytes: *leave})
 }
 
 // showEveryone is the unlimited view: every Every ticks (or at once for a
@@ -171,8 +165,8 @@ func (s *Interest) hide(o ecs.Entity, k *ecs.Known, x ecs.Entity) {
 func (s *Interest) showEveryone(w *ecs.World) {
 	q := s.observers.Query(w.ECS)
 	for q.Next() {
-		k, _ := q.Get()
 		o := q.Entity()
+		k := w.Extra(o).Known
 		if !k.Recheck && (s.tick+int(s.ids.Get(o).ID))%s.Every != 0 {
 			continue
 		}
@@ -181,7 +175,7 @@ func (s *Interest) showEveryone(w *ecs.World) {
 			continue // knows everyone already
 		}
 		for _, x := range w.Actors {
-			s.show(o, k, x)
+			s.show(w, o, k, x)
 			if k.Recheck {
 				break
 			}
@@ -196,15 +190,15 @@ func (s *Interest) showEveryone(w *ecs.World) {
 func (s *Interest) forgetDeparted(w *ecs.World) {
 	for _, d := range w.Departed {
 		var bye [ecs.Protocols][]byte
-		s.audience.each(w, w.Grid.Key(d.X, d.Y), func(_ ecs.Entity, sess *ecs.Session, k *ecs.Known) {
+		s.audience.each(w, w.Grid.Key(d.X, d.Y), func(_ ecs.Entity, k *ecs.Known) {
 			if _, ok := k.Set[d.Entity]; !ok {
 				return
 			}
 			delete(k.Set, d.Entity)
-			if bye[sess.Proto] == nil {
-				bye[sess.Proto] = s.Codecs[sess.Proto].Quit(d.ID)
+			if bye[k.Proto] == nil {
+				bye[k.Proto] = s.Codecs[k.Proto].Quit(d.ID)
 			}
-			k.Out = append(k.Out, ecs.Packet{Bytes: bye[sess.Proto]})
+			k.Out = append(k.Out, ecs.Packet{Bytes: bye[k.Proto]})
 		})
 	}
 	w.Departed = w.Departed[:0]

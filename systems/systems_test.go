@@ -103,7 +103,7 @@ func TestLeadPoints(t *testing.T) {
 	if updates < 10 || updates > 14 {
 		t.Errorf("%d updates for a 1000-unit walk, want about 12", updates)
 	}
-	wire := get[ecs.Wire](w, e)
+	wire := (&w.Extra(e).Wire)
 	equal(t, "last packets", []string{string(wire.Move[ecs.V1]), string(wire.Move[ecs.V2])},
 		[]string{"move 1 1000,0>1000,0", "move 1 966,0>1000,0"}) // v2 walks the rest itself
 }
@@ -117,21 +117,21 @@ func TestLeadPointFollowsANewTarget(t *testing.T) {
 	d.Update(w)
 	setTarget(w, e, ecs.Target{X: 0, Y: -500, Moving: true, Seq: 1})
 	d.Update(w)
-	wire := get[ecs.Wire](w, e)
+	wire := (&w.Extra(e).Wire)
 	equal(t, "after a click", []string{string(wire.Move[ecs.V1]), string(wire.Move[ecs.V2])},
 		[]string{"move 1 0,-120>0,-500", "move 1 0,0>0,-500"})
 	if len(w.Changed) != 1 {
 		t.Errorf("Changed = %v, want the actor", w.Changed)
 	}
-	get[ecs.Wire](w, e).Want = 1 << ecs.V2
+	(&w.Extra(e).Wire).Want = 1 << ecs.V2
 	d.Update(w)
 	if len(w.Changed) != 0 {
 		t.Errorf("Changed = %v without a change", w.Changed)
 	}
-	if got := string(get[ecs.Wire](w, e).Enter[ecs.V2]); got != "enter 1  0 0,0>0,-500" {
+	if got := string((&w.Extra(e).Wire).Enter[ecs.V2]); got != "enter 1  0 0,0>0,-500" {
 		t.Errorf("v2 enter = %q", got)
 	}
-	if get[ecs.Wire](w, e).Enter[ecs.V1] != nil {
+	if (&w.Extra(e).Wire).Enter[ecs.V1] != nil {
 		t.Error("v1 enter encoded though nobody asked")
 	}
 }
@@ -190,7 +190,7 @@ func moveTo(w *ecs.World, e ecs.Entity, x, y float64) {
 // settle runs interest and clears what it queued, as broadcast would.
 func settle(w *ecs.World, in *Interest, e ecs.Entity) []string {
 	in.Update(w)
-	k := get[ecs.Known](w, e)
+	k := w.Extra(e).Known
 	out := toStrings(k.Out)
 	k.Out, k.Fresh = nil, nil
 	return out
@@ -198,7 +198,7 @@ func settle(w *ecs.World, in *Interest, e ecs.Entity) []string {
 
 func knownIDs(w *ecs.World, e ecs.Entity) []int64 {
 	var ids []int64
-	for _, id := range get[ecs.Known](w, e).Set {
+	for _, id := range w.Extra(e).Known.Set {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
@@ -216,7 +216,7 @@ func TestInterestAreaOfView(t *testing.T) {
 	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 2 3]" {
 		t.Fatalf("knows %s, want itself and the two within 100", got)
 	}
-	wants := []uint8{get[ecs.Wire](w, near).Want, get[ecs.Wire](w, edge).Want, get[ecs.Wire](w, far).Want}
+	wants := []uint8{(&w.Extra(near).Wire).Want, (&w.Extra(edge).Wire).Want, (&w.Extra(far).Wire).Want}
 	if fmt.Sprint(wants) != fmt.Sprint([]uint8{1 << ecs.V2, 1 << ecs.V2, 0}) {
 		t.Errorf("enter requested per actor %v", wants)
 	}
@@ -243,7 +243,7 @@ func TestInterestAreaOfView(t *testing.T) {
 	if got := fmt.Sprint(knownIDs(w, me)); got != "[1 4]" {
 		t.Errorf("after a teleport: knows %s, want itself and actor 4", got)
 	}
-	if get[ecs.Known](w, me).Recheck {
+	if w.Extra(me).Known.Recheck {
 		t.Error("view left incomplete")
 	}
 }
@@ -259,9 +259,9 @@ func TestInterestIsSymmetric(t *testing.T) {
 	for x := 400.0; x >= -400; x -= 7 {
 		moveTo(w, b, x, 0)
 		in.Update(w)
-		get[ecs.Known](w, a).Fresh, get[ecs.Known](w, b).Fresh = nil, nil
-		_, aSeesB := get[ecs.Known](w, a).Set[b]
-		_, bSeesA := get[ecs.Known](w, b).Set[a]
+		w.Extra(a).Known.Fresh, w.Extra(b).Known.Fresh = nil, nil
+		_, aSeesB := w.Extra(a).Known.Set[b]
+		_, bSeesA := w.Extra(b).Known.Set[a]
 		cells := w.Grid.Key(x, 0).X
 		if aSeesB != bSeesA {
 			t.Fatalf("x=%v: a sees b %v, b sees a %v", x, aSeesB, bSeesA)
@@ -290,12 +290,12 @@ func TestInterestShowsACrowdInBudget(t *testing.T) {
 	var fresh []int
 	for range 4 {
 		in.Update(w)
-		k := get[ecs.Known](w, me)
+		k := w.Extra(me).Known
 		fresh = append(fresh, len(k.Fresh))
 		k.Fresh = k.Fresh[:0] // as broadcast does
 	}
-	if len(get[ecs.Known](w, me).Set) != 6 {
-		t.Errorf("knows %d actors, want all 6", len(get[ecs.Known](w, me).Set))
+	if len(w.Extra(me).Known.Set) != 6 {
+		t.Errorf("knows %d actors, want all 6", len(w.Extra(me).Known.Set))
 	}
 	if want := []int{2, 2, 1, 0}; fmt.Sprint(fresh) != fmt.Sprint(want) {
 		t.Errorf("new sightings per tick = %v, want %v", fresh, want)
@@ -313,8 +313,8 @@ func TestInterestReportsDeparturesToThoseWhoKnew(t *testing.T) {
 	p2 := w.Actors[2]
 	w.Remove(leaver)
 	in.Update(w)
-	equal(t, "player who knew", toStrings(get[ecs.Known](w, p1).Out), []string{"quit 7"})
-	equal(t, "player who never knew", toStrings(get[ecs.Known](w, p2).Out), nil)
+	equal(t, "player who knew", toStrings(w.Extra(p1).Known.Out), []string{"quit 7"})
+	equal(t, "player who never knew", toStrings(w.Extra(p2).Known.Out), nil)
 	if len(w.Departed) != 0 {
 		t.Errorf("departures not cleared: %v", w.Departed)
 	}

@@ -9,13 +9,16 @@ type Metrics interface {
 	Login(ok bool)
 	Online(delta int)
 	SlowClient()
+	// DatabaseError counts a request that failed on the database.
+	DatabaseError()
 }
 
 type nopMetrics struct{}
 
-func (nopMetrics) PacketIn(int)  {}
-func (nopMetrics) PacketOut(int) {}
-func (nopMetrics) BadPacket()    {}
-func (nopMetrics) Login(bool)    {}
-func (nopMetrics) Online(int)    {}
-func (nopMetrics) SlowClient()   {}
+func (nopMetrics) PacketIn(int)   {}
+func (nopMetrics) PacketOut(int)  {}
+func (nopMetrics) BadPacket()     {}
+func (nopMetrics) Login(bool)     {}
+func (nopMetrics) Online(int)     {}
+func (nopMetrics) SlowClient()    {}
+func (nopMetrics) DatabaseError() {}

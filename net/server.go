@@ -48,7 +48,7 @@ type Options struct {
 	// PingInterval and PingTimeout detect dead peers: a ping unanswered for
 	// PingTimeout closes the connection.
 	PingInterval, PingTimeout time.Duration
-	// WriteTimeout bounds one message write.
+	// WriteTimeout bounds the writing of one burst of queued messages.
 	WriteTimeout time.Duration
 	// OriginPatterns are the browser origins (host patterns) allowed besides
 	// the server's own host. Requests without an Origin header, or with a

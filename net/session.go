@@ -110,19 +110,20 @@ func (s *session) writeLoop() {
 		case <-s.out.ready:
 		}
 		batch = s.out.take(batch[:0])
+		// One deadline for the burst, not one per message. Not s.ctx:
+		// cancelling a write's context drops the connection without its
+		// close frame.
+		ctx, cancel := context.WithTimeout(context.Background(), s.srv.opts.WriteTimeout)
 		for i, msg := range batch {
-			// Not s.ctx: cancelling a write's context drops the connection
-			// without its close frame.
-			ctx, cancel := context.WithTimeout(context.Background(), s.srv.opts.WriteTimeout)
-			err := s.conn.Write(ctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
+			if err := s.conn.Write(ctx, websocket.MessageText, msg); err != nil {
+				cancel()
 				s.kick(StatusUnresponsive, "write failed")
 				return
 			}
 			s.srv.metrics.PacketOut(len(msg))
 			batch[i] = nil
 		}
+		cancel()
 	}
 }
 
@@ -170,21 +171,21 @@ func (s *session) readLoop() {
 			s.kick(websocket.StatusPolicyViolation, "too many packets")
 			return
 		}
-		if deny := s.handle(msg); deny != "" {
-			s.deny(deny)
-			if !s.bad.Allow() {
-				s.kick(websocket.StatusPolicyViolation, "too many bad packets")
-				return
-			}
+		deny, malformed := s.handle(msg)
+		if deny == "" {
+			continue
+		}
+		s.sendPacket(s.codec.Deny(deny))
+		if !malformed {
+			s.log.Debug("request refused", "reason", deny)
+			continue
+		}
+		s.srv.logBad(s.log, deny)
+		if !s.bad.Allow() {
+			s.kick(websocket.StatusPolicyViolation, "too many bad packets")
+			return
 		}
 	}
-}
-
-// deny answers a bad or refused request. It never closes the connection:
-// the original client quits when its socket closes.
-func (s *session) deny(reason string) {
-	s.srv.logBad(s.log, reason)
-	s.sendPacket(s.codec.Deny(reason))
 }
 
 // sendPacket sends one packet from the read loop, as a message of its own
@@ -196,43 +197,47 @@ func (s *session) sendPacket(p []byte) {
 	s.Send(ecs.Packet{Bytes: p})
 }
 
-// handle acts on one packet and returns a Deny reason, or "".
-func (s *session) handle(msg []byte) string {
+// handle acts on one packet. It returns a Deny reason, or "", and whether
+// the packet was malformed (not a valid request in the session's state)
+// rather than refused (a wrong password, a taken name): the answer is a Deny
+// either way, which never closes the connection, as the original client
+// quits when its socket closes; malformed ones are logged and limited.
+func (s *session) handle(msg []byte) (deny string, malformed bool) {
 	p, err := s.codec.Decode(msg)
 	if err != nil {
-		return DenyNotPacket
+		return DenyNotPacket, true
 	}
 	r, deny := ParseRequest(p)
 	if deny != "" {
-		return deny
+		return deny, true
 	}
 	switch r.Action {
 	case ActRegister:
 		if s.playing {
-			return DenyLoggedIn
+			return DenyLoggedIn, true
 		}
-		return s.register(r)
+		return s.register(r), false
 	case ActLogin:
 		if s.playing {
-			return DenyLoggedIn
+			return DenyLoggedIn, true
 		}
-		return s.login(r)
+		return s.login(r), false
 	}
 	if !s.playing {
-		return DenyNotLoggedIn
+		return DenyNotLoggedIn, true
 	}
 	c := ecs.Command{Client: s, Actor: s.actor}
 	switch r.Action {
 	case ActChat:
 		if strings.TrimSpace(r.Text) == "" {
-			return "" // dropped, as the issue and the original client expect
+			return "", false // blank lines are dropped
 		}
 		c.Kind, c.Text = ecs.Say, r.Text
 	case ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
 	}
 	s.push(c)
-	return ""
+	return "", false
 }
 
 // push queues a command for the tick, waiting while the queue is full.
@@ -248,8 +253,7 @@ func (s *session) register(r Request) string {
 	ctx := s.ctx
 	taken, err := s.srv.store.Exists(ctx, r.Username)
 	if err != nil {
-		s.log.Error("register", "err", err)
-		return DenyUnavailable
+		return s.dbFailed("register", err)
 	}
 	if taken {
 		return DenyTaken
@@ -264,8 +268,7 @@ func (s *session) register(r Request) string {
 	case errors.Is(err, persist.ErrTaken):
 		return DenyTaken
 	case err != nil:
-		s.log.Error("register", "err", err)
-		return DenyUnavailable
+		return s.dbFailed("register", err)
 	}
 	s.log.Info("account created", "username", r.Username)
 	s.sendPacket(s.codec.Ok())
@@ -277,8 +280,7 @@ func (s *session) login(r Request) string {
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, persist.ErrNotFound) {
-		s.log.Error("login", "err", err)
-		return DenyUnavailable
+		return s.dbFailed("login", err)
 	}
 	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
 	if err != nil {
@@ -313,6 +315,17 @@ func (s *session) login(r Request) string {
 	s.log = s.log.With("actor", acc.Actor.ID, "username", acc.Actor.Name)
 	s.log.Info("logged in")
 	return ""
+}
+
+// dbFailed reports a database error met by a request and answers it, unless
+// the session is ending anyway.
+func (s *session) dbFailed(op string, err error) string {
+	if s.ctx.Err() != nil {
+		return ""
+	}
+	s.srv.metrics.DatabaseError()
+	s.log.Error(op+" failed", "err", err)
+	return DenyUnavailable
 }
 
 func (s *session) hashFailed(err error) string {

@@ -37,8 +37,9 @@ type Config struct {
 }
 
 // parseConfig reads flags, each of which can also be set by a GODMMO_*
-// environment variable; a flag on the command line wins.
-func parseConfig(args []string, getenv func(string) string) (Config, error) {
+// environment variable (looked up with lookupEnv; set but empty counts, so
+// GODMMO_ADMIN= disables the admin listener); a flag on the command line wins.
+func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("godmmo", flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8081", "address to serve the game on (host:port)")
@@ -63,7 +64,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "GODMMO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && envErr == nil {
+		if v, set := lookupEnv(name); set && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
 				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
 			}

@@ -19,11 +19,19 @@ import (
 func testConfig(tb testing.TB, dir string, extra ...string) Config {
 	tb.Helper()
 	args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "game.db"), "-bcrypt-cost", "4", "-flush-every", "200ms", "-admin", ""}, extra...)
-	cfg, err := parseConfig(args, func(string) string { return "" })
+	cfg, err := parseConfig(args, env(nil))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return cfg
+}
+
+// env is an environment holding only vars, for parseConfig.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
 }
 
 // startApp runs an App until the test ends, or until the returned stop is called.

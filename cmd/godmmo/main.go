@@ -24,7 +24,7 @@ func main() {
 }
 
 func run(args []string) error {
-	cfg, err := parseConfig(args, os.Getenv)
+	cfg, err := parseConfig(args, os.LookupEnv)
 	if err != nil {
 		return err
 	}

@@ -191,6 +191,9 @@ func (m *Metrics) Online(delta int) { m.online.Add(float64(delta)) }
 // SlowClient counts a client dropped for a full outbox.
 func (m *Metrics) SlowClient() { m.slow.Inc() }
 
+// DatabaseError counts a login or registration that failed on the database.
+func (m *Metrics) DatabaseError() { m.dbErrors.WithLabelValues("account").Inc() }
+
 // flushed hears every batch the store wrote, for persist.Store.OnFlush.
 func (m *Metrics) flushed(rows int, d time.Duration, err error) {
 	m.flush.Observe(d.Seconds())

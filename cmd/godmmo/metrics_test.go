@@ -95,19 +95,14 @@ func TestAdminDisabled(t *testing.T) {
 
 func TestAdminDefault(t *testing.T) {
 	t.Parallel()
-	cfg, err := parseConfig(nil, func(string) string { return "" })
+	cfg, err := parseConfig(nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Admin != "127.0.0.1:9081" {
 		t.Errorf("default -admin = %q, want loopback 127.0.0.1:9081", cfg.Admin)
 	}
-	cfg, err = parseConfig(nil, func(k string) string {
-		if k == "GODMMO_ADMIN" {
-			return "127.0.0.1:9999"
-		}
-		return ""
-	})
+	cfg, err = parseConfig(nil, env(map[string]string{"GODMMO_ADMIN": "127.0.0.1:9999"}))
 	if err != nil || cfg.Admin != "127.0.0.1:9999" {
 		t.Errorf("GODMMO_ADMIN: admin = %q, err %v", cfg.Admin, err)
 	}

@@ -28,8 +28,10 @@ type World struct {
 	ECS *arche.World
 	// Actors finds the entity of a playing actor by its stable id.
 	Actors map[int64]Entity
-	// Grid files every actor by position.
-	Grid *Grid
+	// Grid files every actor by position; Watchers files the observers
+	// alone, so finding who can see a point costs the players near it, not
+	// every actor near it.
+	Grid, Watchers *Grid
 	// Departed lists actors removed this tick; the interest system reports
 	// them to their observers and clears the list.
 	Departed []Departure
@@ -53,7 +55,7 @@ type World struct {
 // DefaultCellSize).
 func NewWorld(cellSize float64) *World {
 	a := arche.NewWorld()
-	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize)}
+	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Watchers: NewGrid(cellSize)}
 	w.actors = generic.NewMap7[ActorID, Position, Target, Avatar, LastSent, Saved, Cell](w.ECS)
 	w.observers = generic.NewMap1[Observer](w.ECS)
 	w.pos = generic.NewMap[Position](w.ECS)
@@ -95,6 +97,7 @@ func (w *World) SpawnPlayer(a Actor, c Client, proto Protocol) Entity {
 	x := w.Extra(e)
 	x.Client = c
 	x.Known = &Known{Proto: proto, Set: map[Entity]int64{e: a.ID}, OwnX: a.X, OwnY: a.Y, Recheck: true}
+	w.Watchers.Add(e, w.cells.Get(e).Key)
 	return e
 }
 
@@ -103,7 +106,11 @@ func (w *World) SpawnPlayer(a Actor, c Client, proto Protocol) Entity {
 func (w *World) Remove(e Entity) {
 	id, p := w.ids.Get(e).ID, w.pos.Get(e)
 	w.Departed = append(w.Departed, Departure{Entity: e, ID: id, X: p.X, Y: p.Y})
-	w.Grid.Remove(e, w.cells.Get(e).Key)
+	k := w.cells.Get(e).Key
+	w.Grid.Remove(e, k)
+	if w.Extra(e).Known != nil {
+		w.Watchers.Remove(e, k)
+	}
 	delete(w.Actors, id)
 	w.extras[e.ID()] = nil
 	w.ECS.RemoveEntity(e)
@@ -111,6 +118,15 @@ func (w *World) Remove(e Entity) {
 
 // Extra returns the pointer-holding data of a live actor.
 func (w *World) Extra(e Entity) *Extra { return w.extras[e.ID()] }
+
+// Refile moves an actor filed under one cell to another, in both grids.
+func (w *World) Refile(e Entity, from, to CellKey) {
+	w.Grid.Move(e, from, to)
+	if w.Extra(e).Known != nil {
+		w.Watchers.Move(e, from, to)
+	}
+	w.Crossed = append(w.Crossed, Crossing{Entity: e, From: from, To: to})
+}
 
 // Position returns an actor's position.
 func (w *World) Position(e Entity) Position { return *w.pos.Get(e) }

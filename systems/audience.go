@@ -26,21 +26,20 @@ func newView(radius, margin, size float64) view {
 }
 
 // audience finds the observers that may know an actor without asking every
-// observer: only those filed within the view's outer square of the actor's
-// cell can have it in view. With unlimited views it is everyone.
+// observer: only those filed (in the world's Watchers grid) within the view's
+// outer square of the actor's cell can have it in view. With unlimited views
+// it is everyone.
 type audience struct {
 	view view
 
 	near      []ecs.Entity
 	observers *generic.Filter1[ecs.Observer]
-	observer  generic.Map[ecs.Observer]
 }
 
 func newAudience(w *ecs.World, v view) *audience {
 	return &audience{
 		view:      v,
 		observers: generic.NewFilter1[ecs.Observer](),
-		observer:  generic.NewMap[ecs.Observer](w.ECS),
 	}
 }
 
@@ -54,10 +53,8 @@ func (a *audience) each(w *ecs.World, c ecs.CellKey, fn func(o ecs.Entity, k *ec
 		}
 		return
 	}
-	a.near = w.Grid.AppendSquare(a.near[:0], c, a.view.out, nil, 0)
+	a.near = w.Watchers.AppendSquare(a.near[:0], c, a.view.out, nil, 0)
 	for _, o := range a.near {
-		if a.observer.HasUnchecked(o) {
-			fn(o, w.Extra(o).Known)
-		}
+		fn(o, w.Extra(o).Known)
 	}
 }

@@ -31,7 +31,6 @@ type Interest struct {
 	audience    *audience
 
 	observers *generic.Filter1[ecs.Observer]
-	observer  generic.Map[ecs.Observer]
 	cells     generic.Map[ecs.Cell]
 	ids       generic.Map[ecs.ActorID]
 	near      []ecs.Entity
@@ -42,7 +41,6 @@ type Interest struct {
 // Initialize builds the filters and mappers once.
 func (s *Interest) Initialize(w *ecs.World) {
 	s.observers = generic.NewFilter1[ecs.Observer]()
-	s.observer = generic.NewMap[ecs.Observer](w.ECS)
 	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 	s.ids = generic.NewMap[ecs.ActorID](w.ECS)
 	s.Every = max(1, s.Every)
@@ -75,18 +73,16 @@ func (s *Interest) followCrossings(w *ecs.World) {
 		if c.New {
 			from = nil
 		}
-		s.near = w.Grid.AppendSquare(s.near[:0], c.To, in, from, in)
+		s.near = w.Watchers.AppendSquare(s.near[:0], c.To, in, from, in)
 		for _, o := range s.near {
-			if o != x && s.observer.HasUnchecked(o) {
+			if o != x {
 				s.show(w, o, w.Extra(o).Known, x)
 			}
 		}
 		if !c.New {
-			s.near = w.Grid.AppendSquare(s.near[:0], c.From, out, &c.To, out)
+			s.near = w.Watchers.AppendSquare(s.near[:0], c.From, out, &c.To, out)
 			for _, o := range s.near {
-				if s.observer.HasUnchecked(o) {
-					s.hide(w, o, w.Extra(o).Known, x)
-				}
+				s.hide(w, o, w.Extra(o).Known, x)
 			}
 		}
 		// x as an observer: its view gains and loses the strips its move swept.

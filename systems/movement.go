@@ -34,8 +34,7 @@ func (s *Movement) Update(w *ecs.World) {
 		}
 		t.Moving = Walk(p, t.X, t.Y, step)
 		if k := w.Grid.Key(p.X, p.Y); k != c.Key {
-			w.Grid.Move(q.Entity(), c.Key, k)
-			w.Crossed = append(w.Crossed, ecs.Crossing{Entity: q.Entity(), From: c.Key, To: k})
+			w.Refile(q.Entity(), c.Key, k)
 			c.Key = k
 		}
 	}

@@ -180,8 +180,7 @@ func moveTo(w *ecs.World, e ecs.Entity, x, y float64) {
 	c := get[ecs.Cell](w, e)
 	k := w.Grid.Key(x, y)
 	if k != c.Key {
-		w.Grid.Move(e, c.Key, k)
-		w.Crossed = append(w.Crossed, ecs.Crossing{Entity: e, From: c.Key, To: k})
+		w.Refile(e, c.Key, k)
 		c.Key = k
 	}
 	*get[ecs.Position](w, e) = ecs.Position{X: x, Y: y}

@@ -35,21 +35,28 @@ func TestV1Golden(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join("testdata", "golden", tc.name+".json")
-			if *update {
-				if err := os.WriteFile(path, append(tc.msg, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := append(bytes.Clone(tc.msg), '\n'); !bytes.Equal(got, want) {
-				t.Errorf("got  %s\nwant %s", got, want)
-			}
+			checkGolden(t, tc.name, tc.msg)
 			checkOrder(t, tc.msg)
 		})
+	}
+}
+
+// checkGolden compares msg with testdata/golden/NAME.json, first rewriting
+// the file when the test runs with -update.
+func checkGolden(t *testing.T, name string, msg []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		if err := os.WriteFile(path, append(bytes.Clone(msg), '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := append(bytes.Clone(msg), '\n'); !bytes.Equal(got, want) {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 

@@ -1,10 +1,7 @@
 package net
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -27,19 +24,7 @@ func TestV2Golden(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join("testdata", "golden", tc.name+".json")
-			if *update {
-				if err := os.WriteFile(path, append(tc.msg, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := append(bytes.Clone(tc.msg), '\n'); !bytes.Equal(got, want) {
-				t.Errorf("got  %s\nwant %s", got, want)
-			}
+			checkGolden(t, tc.name, tc.msg)
 			var packets [][]any
 			if err := json.Unmarshal(tc.msg, &packets); err != nil {
 				t.Fatalf("%s is not an array of arrays: %v", tc.msg, err)

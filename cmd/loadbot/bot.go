@@ -30,13 +30,14 @@ type bot struct {
 	rng      *rand.Rand // run goroutine only
 
 	// Live counters the progress line reads.
-	packetsIn, bytesIn, packetsOut atomic.Int64
-	playing                        atomic.Bool
+	messagesIn, packetsIn, bytesIn, packetsOut atomic.Int64
+	playing                                    atomic.Bool
 
 	mu      sync.Mutex // guards what both goroutines touch, below
 	stats   botStats
-	own     int64 // the bot's actor id, 0 until known
-	pos     [2]float64
+	own     int64      // the bot's actor id, 0 until known
+	pos     [2]float64 // v1: the last own position; v2: where the bot walks to
+	home    [2]float64 // where the bot spawned: the middle of its area with -spread
 	pending struct {
 		active bool
 		x, y   float64
@@ -60,12 +61,21 @@ func newBot(sw *swarm, i int) *bot {
 // run plays until ctx ends or the server drops the bot, then closes.
 func (b *bot) run(ctx context.Context) {
 	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, _, err := websocket.Dial(dialCtx, b.sw.cfg.url, nil)
+	var opts *websocket.DialOptions
+	if b.sw.cfg.v2() {
+		opts = &websocket.DialOptions{Subprotocols: []string{subprotocolV2}}
+	}
+	conn, _, err := websocket.Dial(dialCtx, b.sw.cfg.url, opts)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			b.fail("dial: " + errKind(err))
 		}
+		return
+	}
+	if b.sw.cfg.v2() && conn.Subprotocol() != subprotocolV2 {
+		b.fail("dial: the server did not accept " + subprotocolV2)
+		conn.CloseNow() //nolint:errcheck // giving up on it
 		return
 	}
 	conn.SetReadLimit(1 << 20)
@@ -74,7 +84,14 @@ func (b *bot) run(ctx context.Context) {
 	b.mu.Unlock()
 
 	readDone := make(chan struct{})
-	go func() { defer close(readDone); b.readLoop(conn) }()
+	go func() {
+		defer close(readDone)
+		if b.sw.cfg.v2() {
+			b.readLoopV2(conn)
+		} else {
+			b.readLoop(conn)
+		}
+	}()
 	defer func() {
 		b.closing.Store(true)
 		if err := conn.Close(websocket.StatusNormalClosure, "loadbot done"); err != nil {
@@ -111,7 +128,7 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 		}
 		return serverPacket{}, false
 	}
-	if !b.send(ctx, conn, clientPacket("Register", b.name, b.password, b.index%6)) {
+	if !b.send(ctx, conn, b.packet("Register", b.name, b.password, b.index%6)) {
 		return false
 	}
 	p, ok := wait()
@@ -133,7 +150,7 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 	b.mu.Unlock()
 
 	sent := time.Now()
-	if !b.send(ctx, conn, clientPacket("Login", b.name, b.password)) {
+	if !b.send(ctx, conn, b.packet("Login", b.name, b.password)) {
 		return false
 	}
 	if p, ok = wait(); !ok {
@@ -189,7 +206,7 @@ func (b *bot) play(ctx context.Context, conn *websocket.Conn, readDone <-chan st
 			b.mu.Lock()
 			b.stats.chatsSent++
 			b.mu.Unlock()
-			if !b.send(ctx, conn, clientPacket("Chat", b.name, fmt.Sprintf("%s%d", b.sw.chatTag, b.sw.since()))) {
+			if !b.send(ctx, conn, b.chatPacket(fmt.Sprintf("%s%d", b.sw.chatTag, b.sw.since()))) {
 				return
 			}
 		}
@@ -208,24 +225,49 @@ func (b *bot) click(ctx context.Context, conn *websocket.Conn) bool {
 	b.pending.active, b.pending.x, b.pending.y, b.pending.sent = true, x, y, time.Now()
 	b.stats.targets++
 	b.mu.Unlock()
-	return b.send(ctx, conn, clientPacket("Target", x, y))
+	return b.send(ctx, conn, b.packet("Target", x, y))
 }
 
-// target picks a point inside the area, at least 10 units from x, y and at
-// most reach away (rounded to the 2 decimals the wire keeps).
+// packet encodes a client packet in the run's protocol.
+func (b *bot) packet(action string, payloads ...any) []byte {
+	if b.sw.cfg.v2() {
+		return clientPacketV2(action, payloads...)
+	}
+	return clientPacket(action, payloads...)
+}
+
+// chatPacket says msg: v1's Chat carries the sender's name first, v2's only the line.
+func (b *bot) chatPacket(msg string) []byte {
+	if b.sw.cfg.v2() {
+		return clientPacketV2("Chat", msg)
+	}
+	return clientPacket("Chat", b.name, msg)
+}
+
+// target picks a point inside the area (±area around the origin, or around
+// the bot's spawn point with -spread), at least 10 units from x, y and at
+// most reach away, rounded to the decimals the wire keeps (v1 2, v2 1).
 func (b *bot) target(x, y float64) (float64, float64) {
 	cfg := b.sw.cfg
+	var cx, cy float64
+	if cfg.spread {
+		cx, cy = b.home[0], b.home[1]
+	}
+	scale := 100.0
+	if cfg.v2() {
+		scale = 10
+	}
 	reach := max(20, cfg.speed*cfg.moveEvery.Seconds()*0.8)
 	for range 32 {
 		a := b.rng.Float64() * 2 * math.Pi
 		d := 10 + b.rng.Float64()*(reach-10)
 		tx, ty := x+d*math.Cos(a), y+d*math.Sin(a)
-		if math.Abs(tx) <= cfg.area && math.Abs(ty) <= cfg.area {
-			return math.Round(tx*100) / 100, math.Round(ty*100) / 100
+		if math.Abs(tx-cx) <= cfg.area && math.Abs(ty-cy) <= cfg.area {
+			return math.Round(tx*scale) / scale, math.Round(ty*scale) / scale
 		}
 	}
 	// Stuck far outside the area (e.g. an old position): head for its middle.
-	return 0, 0
+	return math.Round(cx*scale) / scale, math.Round(cy*scale) / scale
 }
 
 // send writes one packet in a binary frame, as the original client does.
@@ -273,6 +315,7 @@ func (b *bot) readLoop(conn *websocket.Conn) {
 			return
 		}
 		msg := buf.Bytes()
+		b.messagesIn.Add(1)
 		b.packetsIn.Add(1)
 		b.bytesIn.Add(int64(len(msg)))
 		if typ != websocket.MessageText {
@@ -324,6 +367,7 @@ func (b *bot) model(p serverPacket, known map[int64]struct{}, expectOwn *bool) {
 		}
 		b.own = p.id
 		b.pos = [2]float64{p.x, p.y}
+		b.home = b.pos
 		b.forward(p)
 		return
 	}
@@ -389,6 +433,7 @@ func (b *bot) forward(p serverPacket) {
 func (b *bot) finish() *botStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.stats.messagesIn = b.messagesIn.Load()
 	b.stats.packetsIn = b.packetsIn.Load()
 	b.stats.bytesIn = b.bytesIn.Load()
 	b.stats.packetsOut = b.packetsOut.Load()

@@ -346,3 +346,101 @@ func TestSwarmStopsWhenCancelled(t *testing.T) {
 		t.Errorf("bots %d, errors %v", r.Bots, r.Errors)
 	}
 }
+
+// TestParseMessageV2 reads the server's golden v2 messages and a few
+// hand-written ones, decoding positions only where asked.
+func TestParseMessageV2(t *testing.T) {
+	t.Parallel()
+	golden := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", "net", "testdata", "golden", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	all := func(int64) bool { return true }
+	none := func(int64) bool { return false }
+	tests := []struct {
+		name    string
+		msg     string
+		wantPos func(int64) bool
+		want    []serverPacket
+	}{
+		{"login", golden("v2_login.json"), all, []serverPacket{{kind: kindOk},
+			{kind: kindModel, full: true, id: 12, x: 198.2, y: 78.4, tx: 300, ty: 0, hasPos: true, hasTarget: true}}},
+		{"deny", golden("v2_deny.json"), all, []serverPacket{{kind: kindDeny, text: "This username is already taken"}}},
+		{"tick", golden("v2_tick.json"), all, []serverPacket{
+			{kind: kindModel, id: 12, x: 200.6, y: 78.4, tx: 300, ty: 78.4, hasPos: true, hasTarget: true},
+			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"},
+			{kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
+		{"someone else's", golden("v2_tick.json"), none, []serverPacket{{kind: kindModel, id: 12},
+			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"}, {kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
+		{"escapes, spaces, unknown packets", ` [ ["C", "a\"b", "x\u00e9]"] , ["Z", {"k": [1, true, null]}, "]"], ["E",3,"n\\",0,-1.5,2e1,1,1,70] ] `, none,
+			[]serverPacket{{kind: kindChat, from: `a"b`, text: "xé]"}, {kind: kindOther}, {kind: kindModel, full: true, id: 3}}},
+		{"empty", `[]`, all, nil},
+	}
+	for _, tt := range tests {
+		var got []serverPacket
+		n, err := parseMessageV2([]byte(tt.msg), tt.wantPos, func(p serverPacket) { got = append(got, p) })
+		if err != nil || n != len(tt.want) {
+			t.Errorf("%s: %d packets, %v", tt.name, n, err)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: packet %d = %+v, want %+v", tt.name, i, got[i], tt.want[i])
+			}
+		}
+	}
+	for _, bad := range []string{``, `{}`, `[["M",1,2]`, `[["M"]]`, `[["M",1,2,3,4,5,6]] x`, `[["E",1]]`, `[[1]]`, `[["C","a"]]`, `[["ok"] ["ok"]]`, `[["M",1,2,3,4,5,6,]]`} {
+		if _, err := parseMessageV2([]byte(bad), all, func(serverPacket) {}); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if got := string(clientPacketV2("Target", 12.5, -3.25)); got != `["Target",12.5,-3.25]` {
+		t.Errorf("Target: %s", got)
+	}
+	if got := string(clientPacketV2("Register", "bot1", "pw", 3)); got != `["Register","bot1","pw",3]` {
+		t.Errorf("Register: %s", got)
+	}
+}
+
+// TestSwarmV2 runs a few v2 bots against the in-process server: they
+// negotiate godmmo.v2, log in, walk (own moves measured from M packets) and
+// chat, without errors; v2 batches, so packets come in fewer messages.
+func TestSwarmV2(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	cfg, err := parseConfig([]string{"-url", url, "-proto", "v2", "-n", "4", "-ramp", "300ms", "-duration", "3s",
+		"-move-every", "250ms", "-chat-every", "400ms", "-spread", "-area", "100", "-progress", "0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runSwarm(context.Background(), cfg, nil)
+	if r.Connected != 4 || r.Registered != 4 || r.LoggedIn != 4 || r.Login.N != 4 {
+		t.Errorf("connected %d, registered %d, logged in %d", r.Connected, r.Registered, r.LoggedIn)
+	}
+	if len(r.Errors) != 0 || len(r.Disconnects) != 0 {
+		t.Errorf("errors %v, disconnects %v", r.Errors, r.Disconnects)
+	}
+	if r.Targets < 4*5 || r.Moved < r.Targets*3/4 || r.Move.N != int64(r.Moved) || r.Move.P99 <= 0 || r.Move.P99 > 2000 {
+		t.Errorf("targets %d, moved %d, never moved %d, latency %+v", r.Targets, r.Moved, r.NeverMoved, r.Move)
+	}
+	if r.ChatsSent == 0 || r.ChatsReceived == 0 || r.Chat.N != int64(r.ChatsReceived) {
+		t.Errorf("chats sent %d, received %d", r.ChatsSent, r.ChatsReceived)
+	}
+	if r.MessagesIn == 0 || r.PacketsIn < r.MessagesIn || r.BytesInPerBotSec <= 0 {
+		t.Errorf("messages in %d, packets in %d, %v bytes per bot-second", r.MessagesIn, r.PacketsIn, r.BytesInPerBotSec)
+	}
+}
+
+func TestParseConfigProto(t *testing.T) {
+	t.Parallel()
+	c, err := parseConfig(nil, io.Discard)
+	if err != nil || c.v2() || c.spread {
+		t.Errorf("default: %+v, %v", c, err)
+	}
+	if _, err := parseConfig([]string{"-proto", "v3"}, io.Discard); err == nil {
+		t.Error("-proto v3 accepted")
+	}
+}

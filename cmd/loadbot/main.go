@@ -1,6 +1,7 @@
 // Command loadbot is a swarm of bot players that speak the v1 wire protocol
 // to a running godmmo over WebSockets, exactly as the original client does
-// (JSON in binary frames): each registers (an existing account is fine, so
+// (JSON in binary frames), or with -proto v2 protocol v2 (docs/protocol-v2.md):
+// each registers (an existing account is fine, so
 // runs repeat), logs in, clicks to random targets and chats. It prints a
 // progress line every few seconds and a report at the end: login, own-move
 // and chat latencies, what the bots received, disconnects and errors.
@@ -63,7 +64,12 @@ type config struct {
 	json        bool
 	allowRemote bool
 	serverPID   int
+	proto       string // "v1" or "v2"
+	spread      bool
 }
+
+// v2 reports whether the bots speak protocol v2.
+func (c config) v2() bool { return c.proto == "v2" }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
@@ -75,7 +81,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long to play after the ramp")
 	fs.DurationVar(&c.moveEvery, "move-every", time.Second, "each bot clicks a new target this often (0: never, idle players)")
 	fs.DurationVar(&c.chatEvery, "chat-every", 5*time.Second, "each bot chats this often (0: never)")
-	fs.Float64Var(&c.area, "area", 300, "targets stay within ±area of the origin (one room: everyone sees everyone)")
+	fs.Float64Var(&c.area, "area", 300, "targets stay within ±area of the origin (one room: everyone sees everyone), or of the bot's spawn point with -spread")
+	fs.BoolVar(&c.spread, "spread", false, "each bot walks within ±area of where the server spawned it, not of the origin (a large world run with -spawn-spread)")
+	fs.StringVar(&c.proto, "proto", "v1", "wire protocol: v1 (the original client's) or v2 (subprotocol godmmo.v2, batched intent)")
 	fs.Float64Var(&c.speed, "speed", 70, "the server's walking speed, units/s: a click is never farther than a bot walks before the next")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed for targets and timing")
 	fs.StringVar(&c.prefix, "prefix", "bot", "usernames are prefix + number; change it to run two swarms at once")
@@ -103,6 +111,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-chat-every must be 0 or at least 10ms")
 	case c.area < 20 || c.speed <= 0:
 		return c, fmt.Errorf("-area must be at least 20 and -speed positive")
+	case c.proto != "v1" && c.proto != "v2":
+		return c, fmt.Errorf("-proto must be v1 or v2")
 	case !validPrefix(c.prefix):
 		return c, fmt.Errorf("-prefix must be 1–24 letters, digits, _ or -")
 	}

@@ -46,14 +46,16 @@ const (
 // thousands of deltas a second and must stay cheap, or the bots measure
 // themselves instead of the server.
 type serverPacket struct {
-	kind     kind
-	id       int64 // ModelDelta's actor, Disconnect's actor
-	full     bool  // ModelDelta carries a whole model
-	x, y     float64
-	hasPos   bool
-	text     string // Deny's reason, Chat's message
-	from     string // Chat's sender
-	fallback bool   // decoded by encoding/json: the fast path did not recognise it
+	kind      kind
+	id        int64 // ModelDelta's actor, Disconnect's actor
+	full      bool  // ModelDelta carries a whole model
+	x, y      float64
+	hasPos    bool
+	tx, ty    float64 // v2: where the actor walks (M and E)
+	hasTarget bool
+	text      string // Deny's reason, Chat's message
+	from      string // Chat's sender
+	fallback  bool   // decoded by encoding/json: the fast path did not recognise it
 }
 
 var (

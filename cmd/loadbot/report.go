@@ -23,6 +23,7 @@ type botStats struct {
 	move                       hist
 	chatsSent, chatsReceived   int
 	chat                       hist
+	messagesIn                 int64 // WebSocket messages: v1 one per packet, v2 one per tick at most
 	packetsIn, bytesIn         int64
 	packetsOut                 int64
 	// playing is how long the bot was logged in: the denominator of its rates.
@@ -77,12 +78,15 @@ type Report struct {
 	ChatsReceived int     `json:"chats_received"`
 	Chat          Latency `json:"chat"`
 
-	// Per bot per second of being logged in.
-	PacketsInPerBotSec float64 `json:"packets_in_per_bot_s"`
-	BytesInPerBotSec   float64 `json:"bytes_in_per_bot_s"`
-	PacketsIn          int64   `json:"packets_in"`
-	BytesIn            int64   `json:"bytes_in"`
-	PacketsOut         int64   `json:"packets_out"`
+	// Per bot per second of being logged in. A v2 message holds a tick's
+	// packets; a v1 message is one packet.
+	MessagesInPerBotSec float64 `json:"messages_in_per_bot_s"`
+	PacketsInPerBotSec  float64 `json:"packets_in_per_bot_s"`
+	BytesInPerBotSec    float64 `json:"bytes_in_per_bot_s"`
+	MessagesIn          int64   `json:"messages_in"`
+	PacketsIn           int64   `json:"packets_in"`
+	BytesIn             int64   `json:"bytes_in"`
+	PacketsOut          int64   `json:"packets_out"`
 
 	Disconnects map[string]int `json:"disconnects"`
 	Errors      map[string]int `json:"errors"`
@@ -120,6 +124,7 @@ func summarize(url string, stats []*botStats, wall time.Duration) Report {
 		r.NeverMoved += s.neverMoved
 		r.ChatsSent += s.chatsSent
 		r.ChatsReceived += s.chatsReceived
+		r.MessagesIn += s.messagesIn
 		r.PacketsIn += s.packetsIn
 		r.BytesIn += s.bytesIn
 		r.PacketsOut += s.packetsOut
@@ -133,6 +138,7 @@ func summarize(url string, stats []*botStats, wall time.Duration) Report {
 	}
 	r.Login, r.Move, r.Chat = latency(&login), latency(&move), latency(&chat)
 	if sec := playing.Seconds(); sec > 0 {
+		r.MessagesInPerBotSec = float64(r.MessagesIn) / sec
 		r.PacketsInPerBotSec = float64(r.PacketsIn) / sec
 		r.BytesInPerBotSec = float64(r.BytesIn) / sec
 	}
@@ -148,8 +154,8 @@ func (r Report) print(w io.Writer) {
 		r.Move.P50, r.Move.P99, r.Move.Max, r.Move.N, r.Targets, r.NeverMoved)
 	fmt.Fprintf(w, "  chat      p50 %8.1f ms  p99 %8.1f ms  max %8.1f ms  (%d sent, %d received)\n",
 		r.Chat.P50, r.Chat.P99, r.Chat.Max, r.ChatsSent, r.ChatsReceived)
-	fmt.Fprintf(w, "  received per bot per second: %.0f packets, %.1f KiB (total %d packets, %.1f MiB); sent %d packets\n",
-		r.PacketsInPerBotSec, r.BytesInPerBotSec/1024, r.PacketsIn, float64(r.BytesIn)/(1<<20), r.PacketsOut)
+	fmt.Fprintf(w, "  received per bot per second: %.0f packets in %.0f messages, %.1f KiB (total %d packets, %.1f MiB); sent %d packets\n",
+		r.PacketsInPerBotSec, r.MessagesInPerBotSec, r.BytesInPerBotSec/1024, r.PacketsIn, float64(r.BytesIn)/(1<<20), r.PacketsOut)
 	fmt.Fprintf(w, "  cpu: loadbot %.0f%% of a core", r.LoadbotCPU*100)
 	if r.ServerCPU != nil {
 		fmt.Fprintf(w, ", server %.0f%% of a core", *r.ServerCPU*100)

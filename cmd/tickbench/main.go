@@ -55,7 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	actors := fs.String("actors", "1000,10000,100000", "comma-separated world sizes; one run each")
 	fs.Float64Var(&o.scenario.Moving, "moving", 1.0, "fraction of actors walking to random targets (0–1)")
-	fs.IntVar(&o.scenario.Observers, "observers", 0, "simulated players that see every actor (at most the actors)")
+	fs.IntVar(&o.scenario.Observers, "observers", 0, "simulated players among the actors (at most the actors): each sees the actors in its view (all of them with -room)")
 	fs.IntVar(&o.proto, "proto", 1, "protocol the observers speak: 1 (the original client's) or 2 (batched intent)")
 	fs.BoolVar(&o.room, "room", false, "the tutorial's world: one 2,000-unit room where everyone sees everyone (default: the large world with views)")
 	fs.Float64Var(&o.view, "view", -1, "view radius in units, 0 for everyone sees everyone (default: the world's)")

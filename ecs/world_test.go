@@ -95,3 +95,31 @@ func hasPointers(tp reflect.Type) bool {
 		return true
 	}
 }
+
+func TestForgetKeepsTheSet(t *testing.T) {
+	t.Parallel()
+	w := NewWorld(0)
+	var actors []Entity
+	for i := range 300 {
+		actors = append(actors, w.SpawnActor(Actor{ID: int64(i + 1)}))
+	}
+	k := &Known{Set: map[Entity]int64{}}
+	for round := range 20 {
+		for i, e := range actors {
+			if (i+round)%2 == 0 {
+				k.Set[e] = int64(i + 1)
+			} else if _, ok := k.Set[e]; ok {
+				k.Forget(e)
+			}
+		}
+	}
+	for i, e := range actors {
+		_, ok := k.Set[e]
+		if want := (i+19)%2 == 0; ok != want {
+			t.Fatalf("actor %d known %v, want %v", i+1, ok, want)
+		}
+	}
+	if k.deletes > 2*len(k.Set)+64 {
+		t.Errorf("%d deletions since the last rebuild of a set of %d", k.deletes, len(k.Set))
+	}
+}

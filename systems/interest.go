@@ -148,7 +148,7 @@ func (s *Interest) hide(w *ecs.World, o ecs.Entity, k *ecs.Known, x ecs.Entity) 
 	if _, ok := k.Set[x]; !ok || o == x {
 		return
 	}
-	delete(k.Set, x)
+	k.Forget(x)
 	leave := &w.Extra(x).Wire.Leave[k.Proto]
 	if *leave == nil {
 		*leave = s.Codecs[k.Proto].Leave(s.ids.Get(x).ID)
@@ -190,7 +190,7 @@ func (s *Interest) forgetDeparted(w *ecs.World) {
 			if _, ok := k.Set[d.Entity]; !ok {
 				return
 			}
-			delete(k.Set, d.Entity)
+			k.Forget(d.Entity)
 			if bye[k.Proto] == nil {
 				bye[k.Proto] = s.Codecs[k.Proto].Quit(d.ID)
 			}

@@ -44,7 +44,7 @@ type session struct {
 	actor   ecs.Actor // set once playing
 	playing bool
 	packets *rate.Limiter // all packets
-	bad     *rate.Limiter // packets that earned a Deny
+	bad     *rate.Limiter // malformed packets
 }
 
 var _ ecs.Client = (*session)(nil)
@@ -78,6 +78,9 @@ func (s *session) serve() {
 	wg.Go(s.pingLoop)
 	wg.Go(s.readLoop)
 	<-s.ctx.Done()
+	// The server's own end also cancels ctx; this records a reason for it,
+	// and orders the reads below after whichever kick came first.
+	s.kick(websocket.StatusGoingAway, "server shutting down")
 	if s.code == StatusUnresponsive {
 		s.conn.CloseNow() //nolint:errcheck // the peer is gone; nothing to report
 	} else {

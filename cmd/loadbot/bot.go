@@ -301,23 +301,11 @@ func (b *bot) readLoop(conn *websocket.Conn) {
 		return id == b.own || (expectOwn && b.own == 0)
 	}
 	for {
-		typ, r, err := conn.Reader(context.Background())
-		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(r)
-		}
-		if err != nil {
-			if !b.closing.Load() {
-				b.mu.Lock()
-				b.stats.disconnect = closeKind(err)
-				b.mu.Unlock()
-			}
+		typ, msg, ok := b.readMessage(conn, &buf)
+		if !ok {
 			return
 		}
-		msg := buf.Bytes()
-		b.messagesIn.Add(1)
 		b.packetsIn.Add(1)
-		b.bytesIn.Add(int64(len(msg)))
 		if typ != websocket.MessageText {
 			b.fail("protocol: server sent a binary frame")
 		}
@@ -478,4 +466,26 @@ func errKind(err error) string {
 		s = s[:60] + "…"
 	}
 	return s
+}
+
+// readMessage reads the next whole message into buf and counts it. It
+// reports false when the connection ended, noting why unless the bot was
+// closing it itself.
+func (b *bot) readMessage(conn *websocket.Conn, buf *bytes.Buffer) (websocket.MessageType, []byte, bool) {
+	typ, r, err := conn.Reader(context.Background())
+	if err == nil {
+		buf.Reset()
+		_, err = buf.ReadFrom(r)
+	}
+	if err != nil {
+		if !b.closing.Load() {
+			b.mu.Lock()
+			b.stats.disconnect = closeKind(err)
+			b.mu.Unlock()
+		}
+		return 0, nil, false
+	}
+	b.messagesIn.Add(1)
+	b.bytesIn.Add(int64(buf.Len()))
+	return typ, buf.Bytes(), true
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"math"
 	"time"
 
@@ -65,22 +64,10 @@ func (b *bot) readLoopV2(conn *websocket.Conn) {
 		}
 	}
 	for {
-		_, r, err := conn.Reader(context.Background())
-		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(r)
-		}
-		if err != nil {
-			if !b.closing.Load() {
-				b.mu.Lock()
-				b.stats.disconnect = closeKind(err)
-				b.mu.Unlock()
-			}
+		_, msg, ok := b.readMessage(conn, &buf)
+		if !ok {
 			return
 		}
-		msg := buf.Bytes()
-		b.messagesIn.Add(1)
-		b.bytesIn.Add(int64(len(msg)))
 		n, err := parseMessageV2(msg, wantPos, handle)
 		b.packetsIn.Add(int64(n))
 		if err != nil {

@@ -38,23 +38,26 @@ func TestPlay(t *testing.T) {
 		t.Fatalf("alice's first model of bob is a delta: %s", p.Raw)
 	}
 
-	// Alice walks 70 units right: about a second at 70 units/s.
-	start := time.Now()
+	// Alice walks 70 units right, from 0,0: at 70 units/s and 20 ticks a
+	// second, every position she is sent is a whole number of 3.5-unit steps.
 	alice.send("Target", 70, 0)
-	var arrived time.Duration
+	steps := 0
 	for {
 		p := alice.await("alice's own position", isModelOf(aliceID))
 		x, y, ok := p.pos()
 		if !ok {
 			t.Fatalf("delta without both coordinates: %s", p.Raw)
 		}
+		if r := math.Mod(x, 3.5); y != 0 || math.Min(r, 3.5-r) > 0.006 {
+			t.Errorf("own position %v,%v is not a whole number of steps from 0,0", x, y)
+		}
+		steps++
 		if x == 70 && y == 0 {
-			arrived = time.Since(start)
 			break
 		}
 	}
-	if arrived < 800*time.Millisecond || arrived > 3*time.Second {
-		t.Errorf("walking 70 units took %v, want about 1s", arrived)
+	if steps > 20 {
+		t.Errorf("%d own positions for 20 steps", steps)
 	}
 	// Bob sees it end at the target.
 	for {

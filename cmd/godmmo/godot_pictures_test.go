@@ -49,7 +49,7 @@ func testGodotPictures(t *testing.T, proj *godotProject) {
 		t.Fatalf("export wrote no .pck: %v", err)
 	}
 
-	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-spawn-spread", "150")) // two avatars side by side, not stacked
 	bob, _ := join(t, app.Addr(), "bob", 4)
 	bob.send("Target", 96, -24)
 

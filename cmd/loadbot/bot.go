@@ -316,16 +316,7 @@ func (b *bot) readLoop(conn *websocket.Conn) {
 		}
 		switch p.kind {
 		case kindOk, kindDeny:
-			if b.playing.Load() {
-				if p.kind == kindDeny {
-					b.fail("deny in play: " + p.text)
-				}
-				continue
-			}
-			b.mu.Lock()
-			expectOwn = p.kind == kindOk && b.awaitOwn
-			b.mu.Unlock()
-			b.forward(p)
+			b.answer(p, &expectOwn)
 		case kindModel:
 			b.model(p, known, &expectOwn)
 		case kindDisconnect:
@@ -488,4 +479,20 @@ func (b *bot) readMessage(conn *websocket.Conn, buf *bytes.Buffer) (websocket.Me
 	b.messagesIn.Add(1)
 	b.bytesIn.Add(int64(buf.Len()))
 	return typ, buf.Bytes(), true
+}
+
+// answer handles an Ok or Deny: in play a Deny is an error; before, it
+// answers the bot's request, and an Ok to a login means the next full model
+// is the bot's own actor.
+func (b *bot) answer(p serverPacket, expectOwn *bool) {
+	if b.playing.Load() {
+		if p.kind == kindDeny {
+			b.fail("deny in play: " + p.text)
+		}
+		return
+	}
+	b.mu.Lock()
+	*expectOwn = p.kind == kindOk && b.awaitOwn
+	b.mu.Unlock()
+	b.forward(p)
 }

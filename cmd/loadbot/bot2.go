@@ -20,16 +20,7 @@ func (b *bot) readLoopV2(conn *websocket.Conn) {
 	handle := func(p serverPacket) {
 		switch p.kind {
 		case kindOk, kindDeny:
-			if b.playing.Load() {
-				if p.kind == kindDeny {
-					b.fail("deny in play: " + p.text)
-				}
-				return
-			}
-			b.mu.Lock()
-			expectOwn = p.kind == kindOk && b.awaitOwn
-			b.mu.Unlock()
-			b.forward(p)
+			b.answer(p, &expectOwn)
 		case kindModel:
 			if p.full {
 				if _, ok := known[p.id]; ok {

@@ -47,13 +47,7 @@ func TestClientPacket(t *testing.T) {
 // with keys in another order (the slow path), and gets the same answers.
 func TestParsePacket(t *testing.T) {
 	t.Parallel()
-	golden := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "..", "net", "testdata", "golden", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(b))
-	}
+	golden := func(name string) string { return readGolden(t, name) }
 	all := func(int64) bool { return true }
 	none := func(int64) bool { return false }
 	tests := []struct {
@@ -351,13 +345,7 @@ func TestSwarmStopsWhenCancelled(t *testing.T) {
 // hand-written ones, decoding positions only where asked.
 func TestParseMessageV2(t *testing.T) {
 	t.Parallel()
-	golden := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "..", "net", "testdata", "golden", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(b))
-	}
+	golden := func(name string) string { return readGolden(t, name) }
 	all := func(int64) bool { return true }
 	none := func(int64) bool { return false }
 	tests := []struct {
@@ -443,4 +431,14 @@ func TestParseConfigProto(t *testing.T) {
 	if _, err := parseConfig([]string{"-proto", "v3"}, io.Discard); err == nil {
 		t.Error("-proto v3 accepted")
 	}
+}
+
+// readGolden returns one of the server's golden packets (net/testdata/golden).
+func readGolden(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "net", "testdata", "golden", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -16,25 +16,55 @@ const (
 	Despawn
 	// SetTarget makes an actor walk to X, Y.
 	SetTarget
-	// Say relays Text from an actor to the other players.
+	// Say relays Text from an actor to the players who can see it.
 	Say
 )
 
 // Command is one request from a connection, applied by the input system at
 // the start of a tick. It is a plain value so queueing it allocates nothing.
 type Command struct {
-	Kind   CommandKind
-	Client Client
+	Kind CommandKind
+	// Session is the login that sends it: the tick ignores commands about
+	// an actor from any session but the one that plays it.
+	Session uint64
 	// Actor is the loaded actor for Spawn; the other kinds use only Actor.ID.
 	Actor Actor
-	// Proto is the protocol the client speaks, for Spawn.
-	Proto Protocol
 	X, Y  float64
 	Text  string
-	// Reply, for Spawn, hears whether the actor was admitted. It must have
-	// room for one value: the tick never waits on it.
-	Reply chan<- bool
+	// Reply, for Spawn, hears whether the actor was admitted.
+	Reply Reply
 }
+
+// Admission is the tick's answer to a Spawn.
+type Admission struct {
+	// OK is false when the actor is already playing.
+	OK bool
+	// Actor is the admitted actor as it entered the world (a position
+	// newer than the loaded one may have replaced it).
+	Actor ActorState
+	// Tick is the tick it entered in.
+	Tick uint64
+}
+
+// Reply carries one Admission from the tick to a waiting connection. It has
+// room for that one answer, so the tick never waits on it: only NewReply
+// makes one.
+type Reply struct{ ch chan Admission }
+
+// NewReply makes a reply with room for its answer.
+func NewReply() Reply { return Reply{ch: make(chan Admission, 1)} }
+
+// Answer hands over the admission without waiting; a second answer, or one
+// to a zero Reply, is dropped.
+func (r Reply) Answer(a Admission) {
+	select {
+	case r.ch <- a:
+	default:
+	}
+}
+
+// C is where the answer arrives.
+func (r Reply) C() <-chan Admission { return r.ch }
 
 // ErrStopped is returned by Queue.Push once the tick no longer reads commands.
 var ErrStopped = errors.New("ecs: tick stopped")
@@ -81,9 +111,6 @@ func (q *Queue) Pop() (c Command, ok bool) {
 
 // Len is the number of commands waiting.
 func (q *Queue) Len() int { return len(q.ch) }
-
-// Cap is the most commands the queue holds.
-func (q *Queue) Cap() int { return cap(q.ch) }
 
 // Stop tells producers the tick reads no more; later pushes fail with ErrStopped.
 // Call it once, from the queue's consumer.

@@ -5,20 +5,10 @@ import (
 	"github.com/mlange-42/arche/generic"
 )
 
-// Departure records an actor that left the world this tick, and where, so
-// observers that knew it can be told.
-type Departure struct {
-	Entity Entity
-	ID     int64
-	X, Y   float64
-}
-
-// Crossing records an actor filed into another grid cell this tick, or
-// (New) filed for the first time, so views can follow it.
+// Crossing records an actor that walked into another grid cell this tick.
 type Crossing struct {
 	Entity   Entity
 	From, To CellKey
-	New      bool
 }
 
 // World is the arche world plus the indexes and per-tick notes the systems
@@ -28,105 +18,112 @@ type World struct {
 	ECS *arche.World
 	// Actors finds the entity of a playing actor by its stable id.
 	Actors map[int64]Entity
-	// Grid files every actor by position; Watchers files the observers
-	// alone, so finding who can see a point costs the players near it, not
-	// every actor near it.
-	Grid, Watchers *Grid
-	// Departed lists actors removed this tick; the interest system reports
-	// them to their observers and clears the list.
-	Departed []Departure
-	// Crossed lists actors that entered a grid cell this tick; the interest
-	// system follows them and clears the list.
+	// Grid says which cell a position is in.
+	Grid Grid
+	// Tick counts the ticks run; facts carry it.
+	Tick uint64
+	// Step is how far an actor walks in one tick.
+	Step float64
+	// Crossed lists actors that walked into another cell this tick.
 	Crossed []Crossing
-	// Changed lists actors whose movement changed this tick (a new target),
-	// for every observer; Led those that only have a new v1 lead point.
-	Changed []Entity
-	Led     []Entity
+	// Retargeted lists actors that were given a new target this tick.
+	Retargeted []Entity
 
-	extras    []*Extra // by entity index
-	actors    generic.Map7[ActorID, Position, Target, Avatar, LastSent, Saved, Cell]
-	observers generic.Map1[Observer]
-	pos       generic.Map[Position]
-	ids       generic.Map[ActorID]
-	cells     generic.Map[Cell]
+	names  []string // by entity index
+	facts  map[CellKey][]Fact
+	order  []CellKey // cells with facts this tick, in the order they got their first
+	actors generic.Map7[ActorID, Position, Target, Avatar, Saved, Cell, Owner]
+	pos    generic.Map[Position]
+	ids    generic.Map[ActorID]
+	cells  generic.Map[Cell]
+	owners generic.Map[Owner]
+	avatar generic.Map[Avatar]
+	target generic.Map[Target]
 }
 
 // NewWorld makes an empty world whose grid has cells of cellSize (0 for
-// DefaultCellSize).
-func NewWorld(cellSize float64) *World {
+// DefaultCellSize) and whose actors walk step units a tick.
+func NewWorld(cellSize, step float64) *World {
 	a := arche.NewWorld()
-	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Watchers: NewGrid(cellSize)}
-	w.actors = generic.NewMap7[ActorID, Position, Target, Avatar, LastSent, Saved, Cell](w.ECS)
-	w.observers = generic.NewMap1[Observer](w.ECS)
+	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Step: step, facts: make(map[CellKey][]Fact)}
+	w.actors = generic.NewMap7[ActorID, Position, Target, Avatar, Saved, Cell, Owner](w.ECS)
 	w.pos = generic.NewMap[Position](w.ECS)
 	w.ids = generic.NewMap[ActorID](w.ECS)
 	w.cells = generic.NewMap[Cell](w.ECS)
+	w.owners = generic.NewMap[Owner](w.ECS)
+	w.avatar = generic.NewMap[Avatar](w.ECS)
+	w.target = generic.NewMap[Target](w.ECS)
 	return w
 }
 
-// SpawnActor adds an actor that nobody controls over a connection (tests,
-// benchmarks, future NPCs). Its position counts as saved and as last sent.
-func (w *World) SpawnActor(a Actor) Entity {
+// Spawn adds an actor, played by session (0 for one nobody plays), standing
+// where a says, and notes that it entered its cell.
+func (w *World) Spawn(a Actor, session uint64) Entity {
 	k := w.Grid.Key(a.X, a.Y)
 	e := w.actors.NewWith(
 		&ActorID{ID: a.ID},
 		&Position{X: a.X, Y: a.Y},
-		&Target{X: a.X, Y: a.Y},
+		&Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick},
 		&Avatar{ID: a.Avatar},
-		&LastSent{LeadX: a.X, LeadY: a.Y},
 		&Saved{X: a.X, Y: a.Y},
 		&Cell{Key: k},
+		&Owner{Session: session},
 	)
 	i := int(e.ID())
-	if i >= len(w.extras) {
-		w.extras = append(w.extras, make([]*Extra, i+1-len(w.extras))...)
+	if i >= len(w.names) {
+		w.names = append(w.names, make([]string, i+1-len(w.names))...)
 	}
-	w.extras[i] = &Extra{Name: a.Name}
-	w.Grid.Add(e, k)
-	w.Crossed = append(w.Crossed, Crossing{Entity: e, To: k, New: true})
+	w.names[i] = a.Name
 	w.Actors[a.ID] = e
+	w.Note(k, Fact{Kind: Entered, Actor: w.State(e)})
 	return e
 }
 
-// SpawnPlayer adds an actor played over a connection speaking proto; it
-// observes the world, starts out knowing only itself, and has its view
-// computed on the next tick.
-func (w *World) SpawnPlayer(a Actor, c Client, proto Protocol) Entity {
-	e := w.SpawnActor(a)
-	w.observers.Assign(e, &Observer{Proto: proto})
-	x := w.Extra(e)
-	x.Client = c
-	x.Known = &Known{Proto: proto, Set: map[Entity]int64{e: a.ID}, OwnX: a.X, OwnY: a.Y, Recheck: true}
-	w.Watchers.Add(e, w.cells.Get(e).Key)
-	return e
-}
-
-// Remove takes an actor out of the world and notes its departure. It must
+// Remove takes an actor out of the world and notes that it quit. It must
 // not be called while a query is open.
 func (w *World) Remove(e Entity) {
-	id, p := w.ids.Get(e).ID, w.pos.Get(e)
-	w.Departed = append(w.Departed, Departure{Entity: e, ID: id, X: p.X, Y: p.Y})
-	k := w.cells.Get(e).Key
-	w.Grid.Remove(e, k)
-	if w.Extra(e).Known != nil {
-		w.Watchers.Remove(e, k)
-	}
+	id := w.ids.Get(e).ID
+	w.Note(w.cells.Get(e).Key, Fact{Kind: Quit, Actor: ActorState{ID: id}})
 	delete(w.Actors, id)
-	w.extras[e.ID()] = nil
+	w.names[e.ID()] = ""
 	w.ECS.RemoveEntity(e)
 }
 
-// Extra returns the pointer-holding data of a live actor.
-func (w *World) Extra(e Entity) *Extra { return w.extras[e.ID()] }
+// Name returns a live actor's display name.
+func (w *World) Name(e Entity) string { return w.names[e.ID()] }
 
-// Refile moves an actor filed under one cell to another, in both grids.
-func (w *World) Refile(e Entity, from, to CellKey) {
-	w.Grid.Move(e, from, to)
-	if w.Extra(e).Known != nil {
-		w.Watchers.Move(e, from, to)
-	}
-	w.Crossed = append(w.Crossed, Crossing{Entity: e, From: from, To: to})
-}
+// Owner returns the session that plays a live actor.
+func (w *World) Owner(e Entity) uint64 { return w.owners.Get(e).Session }
 
 // Position returns an actor's position.
 func (w *World) Position(e Entity) Position { return *w.pos.Get(e) }
+
+// CellOf returns the cell an actor is filed under.
+func (w *World) CellOf(e Entity) CellKey { return w.cells.Get(e).Key }
+
+// State returns an actor as observers first need it, walk included.
+func (w *World) State(e Entity) ActorState {
+	t := w.target.Get(e)
+	return ActorState{ID: w.ids.Get(e).ID, Name: w.Name(e), Avatar: w.avatar.Get(e).ID,
+		Intent: Intent{FromX: t.FromX, FromY: t.FromY, ToX: t.X, ToY: t.Y, Tick: t.Since, Step: w.Step, Seq: t.Seq}}
+}
+
+// Note records a fact about cell k for this tick's batch of that cell.
+func (w *World) Note(k CellKey, f Fact) {
+	fs, ok := w.facts[k]
+	if !ok {
+		w.order = append(w.order, k)
+	}
+	w.facts[k] = append(fs, f)
+}
+
+// Publish hands this tick's facts, cell by cell in the order they were
+// noted, to p, and ends the tick.
+func (w *World) Publish(p Publisher) {
+	for _, k := range w.order {
+		p.Publish(&CellFacts{Cell: k, Tick: w.Tick, Facts: w.facts[k]})
+		delete(w.facts, k)
+	}
+	w.order = w.order[:0]
+	p.EndTick(w.Tick)
+}

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"runtime"
 	"testing"
@@ -9,27 +10,18 @@ import (
 	arche "github.com/mlange-42/arche/ecs"
 )
 
-type nopClient struct{ n int }
-
-func (c *nopClient) Send(Packet) bool { c.n++; return true }
-
-// TestWorldSurvivesGC churns players through the world while the garbage
-// collector runs, and checks that every actor's names, views and clients
-// are intact. arche moves components as raw bytes, which the collector does
-// not see; this is what goes wrong when a component holds a Go pointer.
+// TestWorldSurvivesGC churns actors through the world while the garbage
+// collector runs, and checks that every actor's name is intact. arche moves
+// components as raw bytes, which the collector does not see; this is what
+// goes wrong when a component holds a Go pointer.
 func TestWorldSurvivesGC(t *testing.T) {
 	t.Parallel()
-	w := NewWorld(0)
+	w := NewWorld(0, 3.5)
 	live := map[int64]Entity{}
 	for round := range 40 {
 		for i := range 50 {
 			id := int64(round*50 + i + 1)
-			a := Actor{ID: id, Name: fmt.Sprintf("player-%d", id), X: float64(i), Y: float64(round)}
-			if i%2 == 0 {
-				live[id] = w.SpawnPlayer(a, &nopClient{}, Protocol(i%3%2))
-			} else {
-				live[id] = w.SpawnActor(a)
-			}
+			live[id] = w.Spawn(Actor{ID: id, Name: fmt.Sprintf("player-%d", id), X: float64(i), Y: float64(round)}, uint64(id))
 		}
 		n := 0
 		for id, e := range live {
@@ -44,15 +36,11 @@ func TestWorldSurvivesGC(t *testing.T) {
 		if !w.ECS.Alive(e) {
 			t.Fatalf("actor %d is gone", id)
 		}
-		x := w.Extra(e)
-		if want := fmt.Sprintf("player-%d", id); x.Name != want {
-			t.Fatalf("actor %d is named %q", id, x.Name)
+		if want := fmt.Sprintf("player-%d", id); w.Name(e) != want || w.State(e).Name != want {
+			t.Fatalf("actor %d is named %q", id, w.Name(e))
 		}
-		if x.Known != nil {
-			if got := x.Known.Set[e]; got != id {
-				t.Fatalf("player %d knows itself as %d", id, got)
-			}
-			x.Client.Send(Packet{})
+		if w.Owner(e) != uint64(id) {
+			t.Fatalf("actor %d is played by session %d", id, w.Owner(e))
 		}
 	}
 }
@@ -61,11 +49,11 @@ func TestWorldSurvivesGC(t *testing.T) {
 // good: every registered component type must be free of them.
 func TestComponentsHoldNoPointers(t *testing.T) {
 	t.Parallel()
-	w := NewWorld(0)
-	w.SpawnPlayer(Actor{ID: 1, Name: "a"}, &nopClient{}, V2)
+	w := NewWorld(0, 3.5)
+	w.Spawn(Actor{ID: 1, Name: "a"}, 1)
 	ids := w.ECS.Ids(w.Actors[1])
 	if len(ids) < 7 {
-		t.Fatalf("a player has %d components", len(ids))
+		t.Fatalf("an actor has %d components", len(ids))
 	}
 	for _, id := range ids {
 		info, _ := arche.ComponentInfo(w.ECS, id)
@@ -96,30 +84,76 @@ func hasPointers(tp reflect.Type) bool {
 	}
 }
 
-func TestForgetKeepsTheSet(t *testing.T) {
+// recorder is a Publisher that keeps what it is given.
+type recorder struct {
+	batches []*CellFacts
+	ended   []uint64
+}
+
+func (r *recorder) Publish(f *CellFacts) { r.batches = append(r.batches, f) }
+func (r *recorder) EndTick(t uint64)     { r.ended = append(r.ended, t) }
+
+func TestPublishGroupsFactsByCellInOrder(t *testing.T) {
 	t.Parallel()
-	w := NewWorld(0)
-	var actors []Entity
-	for i := range 300 {
-		actors = append(actors, w.SpawnActor(Actor{ID: int64(i + 1)}))
+	w := NewWorld(100, 3.5)
+	w.Tick = 7
+	a := w.Spawn(Actor{ID: 1, Name: "a", X: 10, Y: 10}, 1)
+	w.Spawn(Actor{ID: 2, Name: "b", X: 250, Y: 10}, 2)
+	w.Note(w.CellOf(a), Fact{Kind: Said, Actor: ActorState{ID: 1, Name: "a"}, Text: "hi"})
+	w.Remove(a)
+	var r recorder
+	w.Publish(&r)
+	if len(r.batches) != 2 || len(r.ended) != 1 || r.ended[0] != 7 {
+		t.Fatalf("published %d batches, ended %v", len(r.batches), r.ended)
 	}
-	k := &Known{Set: map[Entity]int64{}}
-	for round := range 20 {
-		for i, e := range actors {
-			if (i+round)%2 == 0 {
-				k.Set[e] = int64(i + 1)
-			} else if _, ok := k.Set[e]; ok {
-				k.Forget(e)
+	first := r.batches[0]
+	if first.Cell != (CellKey{0, 0}) || first.Tick != 7 || len(first.Facts) != 3 {
+		t.Fatalf("first batch %+v", first)
+	}
+	for i, k := range []FactKind{Entered, Said, Quit} {
+		if first.Facts[i].Kind != k {
+			t.Errorf("fact %d is %v, want %v", i, first.Facts[i].Kind, k)
+		}
+	}
+	if r.batches[1].Cell != (CellKey{2, 0}) {
+		t.Errorf("second batch is of cell %v", r.batches[1].Cell)
+	}
+	w.Tick++
+	w.Publish(&r)
+	if len(r.batches) != 2 || len(r.ended) != 2 {
+		t.Errorf("an empty tick published %d batches", len(r.batches)-2)
+	}
+}
+
+// TestIntentAtMatchesWalk checks that the closed form observers use agrees
+// with the tick's step by step walk, to well under the wire's precision.
+func TestIntentAtMatchesWalk(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ fx, fy, tx, ty float64 }{
+		{0, 0, 100, 0}, {5, -7, -300, 412.5}, {1, 1, 1, 1}, {0, 0, 0.2, 0.1},
+	} {
+		in := Intent{FromX: c.fx, FromY: c.fy, ToX: c.tx, ToY: c.ty, Tick: 10, Step: 3.5}
+		p := Position{X: c.fx, Y: c.fy}
+		for now := uint64(10); now < 200; now++ {
+			x, y := in.At(now)
+			if math.Abs(x-p.X) > 1e-6 || math.Abs(y-p.Y) > 1e-6 {
+				t.Fatalf("%+v at %d: %v,%v, walk %v", c, now, x, y, p)
+			}
+			walking := Walk(&p, c.tx, c.ty, in.Step)
+			if in.Walking(now+1) != walking {
+				t.Fatalf("%+v at %d: Walking %v, walk %v", c, now+1, in.Walking(now+1), walking)
 			}
 		}
 	}
-	for i, e := range actors {
-		_, ok := k.Set[e]
-		if want := (i+19)%2 == 0; ok != want {
-			t.Fatalf("actor %d known %v, want %v", i+1, ok, want)
-		}
-	}
-	if k.deletes > 2*len(k.Set)+64 {
-		t.Errorf("%d deletions since the last rebuild of a set of %d", k.deletes, len(k.Set))
+}
+
+func TestReplyNeverBlocks(t *testing.T) {
+	t.Parallel()
+	r := NewReply()
+	r.Answer(Admission{OK: true})
+	r.Answer(Admission{OK: false}) // dropped, not waited on
+	Reply{}.Answer(Admission{})    // no room at all: dropped
+	if a := <-r.C(); !a.OK {
+		t.Error("the first answer was lost")
 	}
 }

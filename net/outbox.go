@@ -1,21 +1,13 @@
 package net
 
-import (
-	"sync"
+import "sync"
 
-	"github.com/godmmo/godmmo/ecs"
-)
-
-// outbox is a session's queue of messages waiting for its write loop,
-// bounded in messages and in bytes. A movement update of an actor still
-// waiting is replaced in place by a newer one, so a client that falls behind
-// gets fewer, newer positions before it has to be given up on. Any other
-// message ends that: updates queued before it are never replaced by ones
-// queued after it, so the order of enter, move and leave holds.
+// outbox is a session's queue of replies from its read loop (Ok to a
+// Register, Deny) waiting for its write loop, bounded in messages and bytes.
+// What the player sees of the world comes from its view, not from here.
 type outbox struct {
 	mu       sync.Mutex
-	queue    []ecs.Packet
-	pending  map[int64]int // actor id → index in queue of its replaceable update
+	queue    [][]byte
 	bytes    int
 	maxMsgs  int
 	maxBytes int
@@ -23,30 +15,18 @@ type outbox struct {
 }
 
 func newOutbox(maxMsgs, maxBytes int) *outbox {
-	return &outbox{pending: make(map[int64]int), maxMsgs: maxMsgs, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
+	return &outbox{maxMsgs: maxMsgs, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
 }
 
-// push queues p, or reports false when the outbox is full.
-func (o *outbox) push(p ecs.Packet) bool {
+// push queues msg, or reports false when the outbox is full.
+func (o *outbox) push(msg []byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if p.Move != 0 {
-		if i, ok := o.pending[p.Move]; ok {
-			o.bytes += len(p.Bytes) - len(o.queue[i].Bytes)
-			o.queue[i] = p
-			return true
-		}
-	} else if len(o.pending) > 0 {
-		clear(o.pending)
-	}
-	if len(o.queue) >= o.maxMsgs || o.bytes+len(p.Bytes) > o.maxBytes {
+	if len(o.queue) >= o.maxMsgs || o.bytes+len(msg) > o.maxBytes {
 		return false
 	}
-	if p.Move != 0 {
-		o.pending[p.Move] = len(o.queue)
-	}
-	o.queue = append(o.queue, p)
-	o.bytes += len(p.Bytes)
+	o.queue = append(o.queue, msg)
+	o.bytes += len(msg)
 	select {
 	case o.ready <- struct{}{}:
 	default:
@@ -54,16 +34,13 @@ func (o *outbox) push(p ecs.Packet) bool {
 	return true
 }
 
-// take moves everything queued to dst, in order, and empties the outbox.
+// take appends everything queued to dst, in order, and empties the outbox.
 func (o *outbox) take(dst [][]byte) [][]byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for i, p := range o.queue {
-		dst = append(dst, p.Bytes)
-		o.queue[i] = ecs.Packet{}
-	}
+	dst = append(dst, o.queue...)
+	clear(o.queue)
 	o.queue = o.queue[:0]
-	clear(o.pending)
 	o.bytes = 0
 	return dst
 }

@@ -3,53 +3,39 @@ package net
 import (
 	"fmt"
 	"testing"
-
-	"github.com/godmmo/godmmo/ecs"
 )
 
 func TestOutbox(t *testing.T) {
 	t.Parallel()
-	move := func(id int64, s string) ecs.Packet { return ecs.Packet{Bytes: []byte(s), Move: id} }
-	other := func(s string) ecs.Packet { return ecs.Packet{Bytes: []byte(s)} }
 	tests := []struct {
 		name     string
 		maxMsgs  int
 		maxBytes int
-		push     []ecs.Packet
+		push     []string
 		accepted []bool
-		want     []string
 	}{
-		{"newer move replaces a waiting one", 10, 100,
-			[]ecs.Packet{move(1, "a1"), move(2, "b1"), move(1, "a2")},
-			[]bool{true, true, true}, []string{"a2", "b1"}},
-		{"other messages end replacing", 10, 100,
-			[]ecs.Packet{move(1, "a1"), other("leave1"), move(1, "a2")},
-			[]bool{true, true, true}, []string{"a1", "leave1", "a2"}},
-		{"message limit", 2, 100,
-			[]ecs.Packet{other("x"), other("y"), other("z"), move(3, "m")},
-			[]bool{true, true, false, false}, []string{"x", "y"}},
-		{"byte limit", 10, 5,
-			[]ecs.Packet{other("abc"), other("de"), other("f")},
-			[]bool{true, true, false}, []string{"abc", "de"}},
-		{"a full outbox still takes a replacement", 1, 100,
-			[]ecs.Packet{move(1, "a1"), move(1, "a2"), move(2, "b1")},
-			[]bool{true, true, false}, []string{"a2"}},
+		{"in order", 10, 100, []string{"a", "b", "c"}, []bool{true, true, true}},
+		{"message limit", 2, 100, []string{"x", "y", "z"}, []bool{true, true, false}},
+		{"byte limit", 10, 5, []string{"abc", "de", "f"}, []bool{true, true, false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			o := newOutbox(tc.maxMsgs, tc.maxBytes)
-			var accepted []bool
-			for _, p := range tc.push {
-				accepted = append(accepted, o.push(p))
+			var want []string
+			for i, p := range tc.push {
+				if got := o.push([]byte(p)); got != tc.accepted[i] {
+					t.Fatalf("push %q: %v, want %v", p, got, tc.accepted[i])
+				}
+				if tc.accepted[i] {
+					want = append(want, p)
+				}
 			}
-			var got []string
-			for _, b := range o.take(nil) {
-				got = append(got, string(b))
+			got := o.take(nil)
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+				t.Errorf("took %q, want %q", got, want)
 			}
-			if fmt.Sprint(accepted) != fmt.Sprint(tc.accepted) || fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("accepted %v, took %q; want %v, %q", accepted, got, tc.accepted, tc.want)
-			}
-			if len(o.take(nil)) != 0 || o.bytes != 0 {
+			if len(o.take(nil)) != 0 || !o.push([]byte("again")) {
 				t.Error("take did not empty the outbox")
 			}
 		})

@@ -1,3 +1,8 @@
+// Package net is the server's edge: the WebSocket endpoint and one session
+// per connection. Sessions turn packets into commands for the tick and, once
+// their player is in the world, write what its view renders; they never
+// touch the world. The protocols live in net/wire, views in net/view, the
+// bus that carries the tick's facts to them in net/bus.
 package net
 
 import (
@@ -10,10 +15,14 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/view"
+	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 	"golang.org/x/time/rate"
 )
@@ -54,8 +63,10 @@ type Options struct {
 	// the server's own host. Requests without an Origin header, or with a
 	// non-web one, are native clients and always allowed.
 	OriginPatterns []string
-	// Speed is how fast actors walk, for v2 intents (default 70).
-	Speed float64
+	// Wire is what the protocols' policies need (speed, lead points).
+	Wire wire.Config
+	// View is the shape of every player's view.
+	View view.Config
 	// Metrics hears what happens at the edge; nil counts nothing.
 	Metrics Metrics
 }
@@ -76,7 +87,7 @@ func DefaultOptions() Options {
 		PingInterval:     15 * time.Second,
 		PingTimeout:      15 * time.Second,
 		WriteTimeout:     10 * time.Second,
-		Speed:            70,
+		Wire:             wire.DefaultConfig(),
 	}
 }
 
@@ -85,10 +96,12 @@ func DefaultOptions() Options {
 type Server struct {
 	opts    Options
 	queue   *ecs.Queue
+	bus     bus.Bus
 	store   *persist.Store
 	log     *slog.Logger
-	codecs  [ecs.Protocols]Codec
+	codecs  [wire.Count]wire.Codec
 	hash    *hasher
+	logins  atomic.Uint64 // numbers each login, for Command.Session
 	metrics Metrics
 	badLog  *rate.Limiter
 
@@ -97,11 +110,13 @@ type Server struct {
 	mu     sync.Mutex
 	live   map[*session]struct{}
 	closed bool
+	rand   *rand.Rand // spawn points; guarded by mu
 	wg     sync.WaitGroup
 }
 
-// NewServer makes a server that sends commands to q and keeps accounts in store.
-func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Options) (*Server, error) {
+// NewServer makes a server that sends commands to q, shows players the
+// world through b and keeps accounts in store.
+func NewServer(q *ecs.Queue, b bus.Bus, store *persist.Store, log *slog.Logger, opts Options) (*Server, error) {
 	def := DefaultOptions()
 	fill := func(v *int, d int) {
 		if *v <= 0 {
@@ -121,8 +136,14 @@ func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Option
 	if opts.PacketsPerSecond <= 0 {
 		opts.PacketsPerSecond = def.PacketsPerSecond
 	}
-	if opts.Speed <= 0 {
-		opts.Speed = def.Speed
+	if opts.Wire == (wire.Config{}) {
+		opts.Wire = def.Wire
+	}
+	if opts.Wire.Speed <= 0 || opts.Wire.LeadAhead <= opts.Wire.LeadNear || opts.Wire.LeadNear <= 0 || opts.Wire.NewcomersPerTick <= 0 {
+		return nil, fmt.Errorf("net: invalid wire config %+v", opts.Wire)
+	}
+	if opts.View.CellSize <= 0 || opts.View.Radius < 0 || opts.View.Margin < 0 || opts.View.MaxLag == 0 || opts.View.TickPeriod <= 0 {
+		return nil, fmt.Errorf("net: invalid view config %+v", opts.View)
 	}
 	if opts.BadPerSecond <= 0 {
 		opts.BadPerSecond = def.BadPerSecond
@@ -142,10 +163,15 @@ func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Option
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
-		opts: opts, queue: q, store: store, log: log, hash: h, metrics: opts.Metrics, codecs: Codecs(opts.Speed),
+	srv := &Server{
+		opts: opts, queue: q, bus: b, store: store, log: log, hash: h, metrics: opts.Metrics,
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
-	}, nil
+		rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+	}
+	for p := range wire.Count {
+		srv.codecs[p] = wire.New(p, opts.Wire)
+	}
+	return srv, nil
 }
 
 // HashWaiting is how many logins wait for a password-hashing slot.
@@ -153,21 +179,18 @@ func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: []string{SubprotocolV2}}
+	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: wire.Subprotocols}
 	if nativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	hw := &holdingWriter{ResponseWriter: w}
+	conn, err := websocket.Accept(hw, r, opts)
 	if err != nil {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	conn.SetReadLimit(s.opts.ReadLimit)
-	proto := ecs.V1
-	if conn.Subprotocol() == SubprotocolV2 {
-		proto = ecs.V2
-	}
-	sess := s.newSession(conn, r.RemoteAddr, proto)
+	sess := s.newSession(conn, hw.conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
 	if sess == nil {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
@@ -187,7 +210,7 @@ func nativeOrigin(origin string) bool {
 	return err == nil && u.Scheme != "http" && u.Scheme != "https"
 }
 
-func (s *Server) newSession(conn *websocket.Conn, remote string, proto ecs.Protocol) *session {
+func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string, proto wire.Protocol) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -195,8 +218,8 @@ func (s *Server) newSession(conn *websocket.Conn, remote string, proto ecs.Proto
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	sess := &session{
-		srv: s, conn: conn, log: s.log.With("remote", remote, "proto", proto+1), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
-		proto: proto, codec: s.codecs[proto],
+		srv: s, conn: conn, held: held, log: s.log.With("remote", remote, "proto", proto.String()), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
+		codec: s.codecs[proto], play: make(chan *view.View, 1),
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
 		bad:     rate.NewLimiter(rate.Limit(s.opts.BadPerSecond), s.opts.BadBurst),
@@ -238,8 +261,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // spawnPoint picks where a new account starts: uniformly at random in the
 // disc of SpawnSpread around the spawn point.
 func (s *Server) spawnPoint() (float64, float64) {
-	r := s.opts.SpawnSpread * math.Sqrt(rand.Float64())
-	a := 2 * math.Pi * rand.Float64()
+	s.mu.Lock()
+	r := s.opts.SpawnSpread * math.Sqrt(s.rand.Float64())
+	a := 2 * math.Pi * s.rand.Float64()
+	s.mu.Unlock()
 	return s.opts.SpawnX + r*math.Cos(a), s.opts.SpawnY + r*math.Sin(a)
 }
 
@@ -251,3 +276,6 @@ func (s *Server) logBad(log *slog.Logger, reason string) {
 		log.Warn("refused packet", "reason", reason)
 	}
 }
+
+// tickPeriod is how often a view with time-driven work renders.
+func (s *Server) tickPeriod() time.Duration { return s.opts.View.TickPeriod }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/view"
+	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 	"golang.org/x/time/rate"
 )
@@ -23,11 +25,13 @@ const (
 )
 
 // session is one connection. Its read loop turns packets into commands; its
-// write loop drains the outbox the tick fills; the owner goroutine (serve)
-// closes the socket once, with the reason kick recorded.
+// write loop writes the read loop's replies and, once the player is in the
+// world, what its view renders; the owner goroutine (serve) closes the
+// socket once, with the reason kick recorded.
 type session struct {
 	srv  *Server
 	conn *websocket.Conn
+	held *heldConn
 	log  *slog.Logger
 	out  *outbox
 
@@ -37,29 +41,17 @@ type session struct {
 	code   websocket.StatusCode
 	reason string
 
-	proto ecs.Protocol
-	codec Codec
+	codec wire.Codec
+	// play hands the player's view from the read loop (which logs in) to
+	// the write loop (which renders it).
+	play chan *view.View
 
 	// Read-loop state.
 	actor   ecs.Actor // set once playing
+	session uint64    // this login's number, which its commands carry
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
-}
-
-var _ ecs.Client = (*session)(nil)
-
-// Send queues p for the write loop without blocking. A full outbox means
-// the client cannot keep up: it is kicked, never waited for.
-func (s *session) Send(p ecs.Packet) bool {
-	if s.out.push(p) {
-		return true
-	}
-	if s.ctx.Err() == nil {
-		s.srv.metrics.SlowClient()
-		s.kick(StatusSlowClient, "too slow: outbox full")
-	}
-	return false
 }
 
 // kick asks the owner to close the connection with code and reason. Only the
@@ -71,16 +63,26 @@ func (s *session) kick(code websocket.StatusCode, reason string) {
 	})
 }
 
+// slow gives up on a client that cannot keep up: it is closed, never waited for.
+func (s *session) slow() {
+	if s.ctx.Err() == nil {
+		s.srv.metrics.SlowClient()
+		s.kick(StatusSlowClient, "too slow: fell behind the world")
+	}
+}
+
 // serve runs the connection until it ends, then takes the actor out of the world.
 func (s *session) serve() {
 	var wg sync.WaitGroup
-	wg.Go(s.writeLoop)
+	wrote := make(chan struct{})
+	go func() { defer close(wrote); s.writeLoop() }()
 	wg.Go(s.pingLoop)
 	wg.Go(s.readLoop)
 	<-s.ctx.Done()
 	// The server's own end also cancels ctx; this records a reason for it,
 	// and orders the reads below after whichever kick came first.
 	s.kick(websocket.StatusGoingAway, "server shutting down")
+	<-wrote // its last words go out before the close frame
 	if s.code == StatusUnresponsive {
 		s.conn.CloseNow() //nolint:errcheck // the peer is gone; nothing to report
 	} else {
@@ -95,39 +97,94 @@ func (s *session) serve() {
 	if s.playing {
 		// The tick must hear of the logout even while the server stops; it
 		// applies queued commands before it exits.
-		if err := s.srv.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Client: s, Actor: s.actor}); err != nil {
+		if err := s.srv.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: s.session, Actor: s.actor}); err != nil {
 			s.log.Error("logout not applied", "actor", s.actor.ID, "err", err)
 		}
 		s.srv.metrics.Online(-1)
 	}
 }
 
-// writeLoop writes queued messages in order until the session ends. It
-// takes everything queued at once, so the outbox frees up while it writes.
+// writeLoop writes until the session ends: the read loop's replies, and
+// what the view renders each time the bus has delivered a tick (or every
+// tick while the view has time-driven work). A burst of messages leaves in
+// one write system call. When the server shuts down it renders and writes
+// once more, so clients hear the world's last positions.
 func (s *session) writeLoop() {
-	var batch [][]byte
+	var (
+		v     *view.View
+		ready <-chan struct{}
+		msgs  [][]byte
+	)
+	ticker := time.NewTicker(s.srv.tickPeriod())
+	ticker.Stop()
+	ticking := false
+	defer func() {
+		ticker.Stop()
+		if v != nil {
+			v.Close()
+		}
+	}()
 	for {
 		select {
 		case <-s.ctx.Done():
+			if s.code == websocket.StatusGoingAway && v != nil {
+				s.write(s.collect(msgs[:0], v), time.Second)
+			}
 			return
+		case v = <-s.play:
+			ready = v.Ready()
+		case <-ready:
+		case <-ticker.C:
 		case <-s.out.ready:
 		}
-		batch = s.out.take(batch[:0])
-		// One deadline for the burst, not one per message. Not s.ctx:
-		// cancelling a write's context drops the connection without its
-		// close frame.
-		ctx, cancel := context.WithTimeout(context.Background(), s.srv.opts.WriteTimeout)
-		for i, msg := range batch {
-			if err := s.conn.Write(ctx, websocket.MessageText, msg); err != nil {
-				cancel()
-				s.kick(StatusUnresponsive, "write failed")
-				return
-			}
-			s.srv.metrics.PacketOut(len(msg))
-			batch[i] = nil
+		msgs = s.collect(msgs[:0], v)
+		if !s.write(msgs, s.srv.opts.WriteTimeout) {
+			return
 		}
-		cancel()
+		clear(msgs)
+		if busy := v != nil && v.Busy(); busy != ticking {
+			ticking = busy
+			if busy {
+				ticker.Reset(s.srv.tickPeriod())
+			} else {
+				ticker.Stop()
+			}
+		}
 	}
+}
+
+// collect appends the replies queued and what the view (if playing) renders.
+func (s *session) collect(msgs [][]byte, v *view.View) [][]byte {
+	msgs = s.out.take(msgs)
+	if v != nil {
+		msgs = v.Render(msgs)
+	}
+	return msgs
+}
+
+// write writes msgs in one burst within timeout, and reports whether the
+// connection is still good.
+func (s *session) write(msgs [][]byte, timeout time.Duration) bool {
+	if len(msgs) == 0 {
+		return true
+	}
+	s.held.Hold()
+	for _, msg := range msgs {
+		// Held, so no deadline here: the burst's is on the flush. Not
+		// s.ctx: cancelling a write's context drops the connection
+		// without its close frame.
+		if err := s.conn.Write(context.Background(), websocket.MessageText, msg); err != nil {
+			s.held.Flush(time.Now()) //nolint:errcheck // already failing
+			s.kick(StatusUnresponsive, "write failed")
+			return false
+		}
+		s.srv.metrics.PacketOut(len(msg))
+	}
+	if err := s.held.Flush(time.Now().Add(timeout)); err != nil {
+		s.kick(StatusUnresponsive, "write failed")
+		return false
+	}
+	return true
 }
 
 // pingLoop drops a connection whose peer stopped answering pings. Silence
@@ -178,7 +235,7 @@ func (s *session) readLoop() {
 		if deny == "" {
 			continue
 		}
-		s.sendPacket(s.codec.Deny(deny))
+		s.reply(s.codec.Deny(deny))
 		if !malformed {
 			s.log.Debug("request refused", "reason", deny)
 			continue
@@ -191,13 +248,12 @@ func (s *session) readLoop() {
 	}
 }
 
-// sendPacket sends one packet from the read loop, as a message of its own
-// (a batch of one in v2).
-func (s *session) sendPacket(p []byte) {
-	if s.codec.Batched() {
-		p = s.codec.AppendBatch(nil, []ecs.Packet{{Bytes: p}})
+// reply queues a whole message from the read loop; a client that lets its
+// replies pile up is too slow.
+func (s *session) reply(msg []byte) {
+	if !s.out.push(msg) {
+		s.slow()
 	}
-	s.Send(ecs.Packet{Bytes: p})
 }
 
 // handle acts on one packet. It returns a Deny reason, or "", and whether
@@ -208,35 +264,35 @@ func (s *session) sendPacket(p []byte) {
 func (s *session) handle(msg []byte) (deny string, malformed bool) {
 	p, err := s.codec.Decode(msg)
 	if err != nil {
-		return DenyNotPacket, true
+		return wire.DenyNotPacket, true
 	}
-	r, deny := ParseRequest(p)
+	r, deny := wire.ParseRequest(p)
 	if deny != "" {
 		return deny, true
 	}
 	switch r.Action {
-	case ActRegister:
+	case wire.ActRegister:
 		if s.playing {
-			return DenyLoggedIn, true
+			return wire.DenyLoggedIn, true
 		}
 		return s.register(r), false
-	case ActLogin:
+	case wire.ActLogin:
 		if s.playing {
-			return DenyLoggedIn, true
+			return wire.DenyLoggedIn, true
 		}
 		return s.login(r), false
 	}
 	if !s.playing {
-		return DenyNotLoggedIn, true
+		return wire.DenyNotLoggedIn, true
 	}
-	c := ecs.Command{Client: s, Actor: s.actor}
+	c := ecs.Command{Session: s.session, Actor: s.actor}
 	switch r.Action {
-	case ActChat:
+	case wire.ActChat:
 		if strings.TrimSpace(r.Text) == "" {
 			return "", false // blank lines are dropped
 		}
 		c.Kind, c.Text = ecs.Say, r.Text
-	case ActTarget:
+	case wire.ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
 	}
 	s.push(c)
@@ -252,14 +308,14 @@ func (s *session) push(c ecs.Command) bool {
 	return true
 }
 
-func (s *session) register(r Request) string {
+func (s *session) register(r wire.Request) string {
 	ctx := s.ctx
 	taken, err := s.srv.store.Exists(ctx, r.Username)
 	if err != nil {
 		return s.dbFailed("register", err)
 	}
 	if taken {
-		return DenyTaken
+		return wire.DenyTaken
 	}
 	hash, err := s.srv.hash.hash(ctx, r.Password)
 	if err != nil {
@@ -269,16 +325,16 @@ func (s *session) register(r Request) string {
 	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, x, y)
 	switch {
 	case errors.Is(err, persist.ErrTaken):
-		return DenyTaken
+		return wire.DenyTaken
 	case err != nil:
 		return s.dbFailed("register", err)
 	}
 	s.log.Info("account created", "username", r.Username)
-	s.sendPacket(s.codec.Ok())
+	s.reply(s.codec.Ok())
 	return ""
 }
 
-func (s *session) login(r Request) string {
+func (s *session) login(r wire.Request) string {
 	ctx := s.ctx
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
@@ -291,28 +347,31 @@ func (s *session) login(r Request) string {
 	}
 	if !known || !ok {
 		s.srv.metrics.Login(false)
-		return DenyCredentials
+		return wire.DenyCredentials
 	}
-	reply := make(chan bool, 1)
-	if !s.push(ecs.Command{Kind: ecs.Spawn, Client: s, Actor: acc.Actor, Proto: s.proto, Reply: reply}) {
+	reply := ecs.NewReply()
+	login := s.srv.logins.Add(1)
+	if !s.push(ecs.Command{Kind: ecs.Spawn, Session: login, Actor: acc.Actor, Reply: reply}) {
 		return ""
 	}
+	var adm ecs.Admission
 	select {
-	case admitted := <-reply:
-		if !admitted {
+	case adm = <-reply.C():
+		if !adm.OK {
 			s.srv.metrics.Login(false)
-			return DenyLoggedIn
+			return wire.DenyLoggedIn
 		}
 	case <-s.ctx.Done():
 		// The tick may still admit us; it will then hear our Despawn, as
 		// serve sends one whenever playing is set. Wait for its answer.
-		if <-reply {
-			s.actor, s.playing = acc.Actor, true
+		if adm = <-reply.C(); adm.OK {
+			s.actor, s.session, s.playing = acc.Actor, login, true
 			s.srv.metrics.Online(1)
 		}
 		return ""
 	}
-	s.actor, s.playing = acc.Actor, true
+	s.actor, s.session, s.playing = acc.Actor, login, true
+	s.play <- view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.slow)
 	s.srv.metrics.Login(true)
 	s.srv.metrics.Online(1)
 	s.log = s.log.With("actor", acc.Actor.ID, "username", acc.Actor.Name)
@@ -328,16 +387,16 @@ func (s *session) dbFailed(op string, err error) string {
 	}
 	s.srv.metrics.DatabaseError()
 	s.log.Error(op+" failed", "err", err)
-	return DenyUnavailable
+	return wire.DenyUnavailable
 }
 
 func (s *session) hashFailed(err error) string {
 	if errors.Is(err, errBusy) {
-		return DenyBusy
+		return wire.DenyBusy
 	}
 	if s.ctx.Err() != nil {
 		return ""
 	}
 	s.log.Error("password hashing", "err", err)
-	return DenyUnavailable
+	return wire.DenyUnavailable
 }

@@ -8,17 +8,20 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/persist"
 	"github.com/godmmo/godmmo/systems"
 )
 
-// startServer runs a game server with opts over a real store and tick, on a
-// loopback port, until the test ends. It returns the ws:// URL.
+// startServer runs a game server with opts over a real store, tick and bus,
+// on a loopback port, until the test ends. It returns the ws:// URL.
 func startServer(t *testing.T, opts Options) string {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -26,28 +29,38 @@ func startServer(t *testing.T, opts Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := ecs.NewQueue(1024)
-	tick, err := systems.New(systems.DefaultConfig(), q, Encoders(Codecs(70)), store)
+	cfg := systems.Config{Rate: 20, Speed: 70, Bounds: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
+		FlushEvery: time.Second, CommandsPerTick: 256, CellSize: 200}
+	q := ecs.NewQueue(256)
+	b := bus.NewLocal()
+	tick, err := systems.New(cfg, q, b, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.BcryptCost = 4
-	srv, err := NewServer(q, store, log, opts)
+	opts.View = testView(cfg)
+	srv, err := NewServer(q, b, store, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); tick.Run(ctx) }() //nolint:errcheck // returns nil
+	var wg sync.WaitGroup
+	wg.Go(func() { tick.Run(ctx) }) //nolint:errcheck // returns nil
+	wg.Go(func() { b.Run(ctx) })    //nolint:errcheck // returns nil
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		hs.Close()
 		srv.Shutdown(context.Background()) //nolint:errcheck // test cleanup
 		cancel()
-		<-done
+		wg.Wait()
 		store.Close()
 	})
 	return "ws" + strings.TrimPrefix(hs.URL, "http")
+}
+
+// testView is the view of a tick configured as cfg: everyone sees everyone.
+func testView(cfg systems.Config) view.Config {
+	return view.Config{CellSize: cfg.CellSize, Bounds: cfg.Bounds, TickPeriod: cfg.Period(), MaxLag: 100}
 }
 
 // wsDial connects and fails the test on error.
@@ -158,26 +171,6 @@ func TestPingDetectsDeadPeers(t *testing.T) {
 	}
 }
 
-// TestSendNeverBlocks checks back-pressure: a full outbox drops the client
-// with a close reason instead of making the caller (the tick) wait.
-func TestSendNeverBlocks(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	s := &session{srv: &Server{metrics: nopMetrics{}}, out: newOutbox(2, 100), ctx: ctx, cancel: cancel}
-	for i, want := range []bool{true, true, false, false} {
-		if got := s.Send(ecs.Packet{Bytes: []byte("x")}); got != want {
-			t.Errorf("Send #%d = %v, want %v", i, got, want)
-		}
-	}
-	if ctx.Err() == nil {
-		t.Fatal("slow client not kicked")
-	}
-	if s.code != StatusSlowClient || s.reason == "" {
-		t.Errorf("kicked with %v %q, want %v and a reason", s.code, s.reason, StatusSlowClient)
-	}
-}
-
 // TestShutdownClosesWithGoingAway checks that stopping the server closes
 // every connection with 1001 and a reason.
 func TestShutdownClosesWithGoingAway(t *testing.T) {
@@ -188,7 +181,7 @@ func TestShutdownClosesWithGoingAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	srv, err := NewServer(ecs.NewQueue(8), store, log, Options{BcryptCost: 4})
+	srv, err := NewServer(ecs.NewQueue(8), bus.NewLocal(), store, log, Options{BcryptCost: 4, View: testView(systems.Config{Rate: 20, CellSize: 200})})
 	if err != nil {
 		t.Fatal(err)
 	}

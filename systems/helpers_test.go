@@ -2,51 +2,58 @@ package systems
 
 import (
 	"fmt"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/godmmo/godmmo/ecs"
 )
 
-// textEnc encodes packets as short readable strings, so tests can compare
-// them. With batched set it stands for v2: one message per tick, pieces
-// joined by " | ".
-type textEnc struct{ batched bool }
+// published is a Publisher that keeps every batch, by tick.
+type published struct {
+	batches []*ecs.CellFacts
+	ended   []uint64
+}
 
-func (textEnc) Ok() []byte { return []byte("ok") }
-func (textEnc) AppendEnter(b []byte, a ecs.Actor, tx, ty float64) []byte {
-	return fmt.Appendf(b, "enter %d %s %d %g,%g>%g,%g", a.ID, a.Name, a.Avatar, a.X, a.Y, tx, ty)
-}
-func (textEnc) AppendMove(b []byte, id int64, x, y, tx, ty float64) []byte {
-	return fmt.Appendf(b, "move %d %g,%g>%g,%g", id, x, y, tx, ty)
-}
-func (textEnc) Chat(from, text string) []byte { return fmt.Appendf(nil, "chat %s: %s", from, text) }
-func (textEnc) Leave(id int64) []byte         { return fmt.Appendf(nil, "leave %d", id) }
-func (textEnc) Quit(id int64) []byte          { return fmt.Appendf(nil, "quit %d", id) }
-func (e textEnc) Batched() bool               { return e.batched }
-func (textEnc) AppendBatch(b []byte, pieces []ecs.Packet) []byte {
-	parts := make([]string, len(pieces))
-	for i, p := range pieces {
-		parts[i] = string(p.Bytes)
+func (p *published) Publish(f *ecs.CellFacts) { p.batches = append(p.batches, f) }
+func (p *published) EndTick(t uint64)         { p.ended = append(p.ended, t) }
+
+// take returns the facts published since the last take, as short strings
+// "cell kind id", in order.
+func (p *published) take() []string {
+	var out []string
+	for _, b := range p.batches {
+		for _, f := range b.Facts {
+			s := fmt.Sprintf("%d,%d %s %d", b.Cell.X, b.Cell.Y, kindName[f.Kind], f.Actor.ID)
+			switch f.Kind {
+			case ecs.Said:
+				s += " " + f.Actor.Name + ": " + f.Text
+			case ecs.Exited, ecs.Entered:
+				if f.Kind == ecs.Exited || f.Crossed {
+					s += fmt.Sprintf(" %d,%d", f.Cell.X, f.Cell.Y)
+				}
+			}
+			out = append(out, s)
+		}
 	}
-	return append(b, strings.Join(parts, " | ")...)
+	p.batches = p.batches[:0]
+	return out
 }
 
-var textCodecs = ecs.Codecs{ecs.V1: textEnc{}, ecs.V2: textEnc{batched: true}}
+var kindName = map[ecs.FactKind]string{ecs.Entered: "entered", ecs.Exited: "exited", ecs.Moved: "moved", ecs.Quit: "quit", ecs.Said: "said"}
 
-// recorder is a client that keeps what it is sent.
-type recorder struct{ got []string }
-
-func (r *recorder) Send(p ecs.Packet) bool { r.got = append(r.got, string(p.Bytes)); return true }
-
-// take returns and clears what the client got.
-func (r *recorder) take() []string {
-	got := r.got
-	r.got = nil
-	return got
+// facts returns the facts of one kind published since the last take.
+func (p *published) find(kind ecs.FactKind) []ecs.Fact {
+	var out []ecs.Fact
+	for _, b := range p.batches {
+		for _, f := range b.Facts {
+			if f.Kind == kind {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
-// memStore remembers saved positions.
 type memStore struct{ saved []ecs.SavedPosition }
 
 func (m *memStore) SavePositions(b []ecs.SavedPosition) { m.saved = append(m.saved, b...) }
@@ -58,49 +65,53 @@ func equal(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// testConfig is a small world: 100-unit cells, 20 ticks a second, 70 units a second.
+func testConfig() Config {
+	return Config{Rate: 20, Speed: 70, Bounds: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
+		FlushEvery: time.Second, CommandsPerTick: 64, CellSize: 100}
+}
+
 // newTick builds the production pipeline over a bare world with test parts.
-func newTick(t testing.TB, cfg Config) (*Tick, *ecs.Queue, *memStore) {
+func newTick(t testing.TB, cfg Config) (*Tick, *ecs.Queue, *published, *memStore) {
 	t.Helper()
 	q := ecs.NewQueue(256)
-	st := &memStore{}
-	tk, err := New(cfg, q, textCodecs, st)
+	pub, st := &published{}, &memStore{}
+	tk, err := New(cfg, q, pub, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tk, q, st
+	return tk, q, pub, st
 }
 
 // push queues a command, failing the test if the queue is full.
 func push(t testing.TB, q *ecs.Queue, c ecs.Command) {
 	t.Helper()
-	if q.Len() == q.Cap() {
-		t.Fatal("queue full")
+	if err := q.Push(t.Context(), c); err != nil {
+		t.Fatal(err)
 	}
-	q.Push(t.Context(), c) //nolint:errcheck // cannot block: checked above
 }
 
-// spawnCmd is a Spawn for actor id at x, y with a reply channel.
-func spawnCmd(c ecs.Client, proto ecs.Protocol, id int64, x, y float64) (ecs.Command, chan bool) {
-	reply := make(chan bool, 1)
-	return ecs.Command{Kind: ecs.Spawn, Client: c, Reply: reply, Proto: proto,
-		Actor: ecs.Actor{ID: id, Name: fmt.Sprintf("p%d", id), Avatar: int(id % 6), X: x, Y: y}}, reply
-}
-
-// join spawns a player through the pipeline and returns its client.
-func join(t testing.TB, tk *Tick, q *ecs.Queue, proto ecs.Protocol, id int64, x, y float64) *recorder {
+// join spawns a player (played by session id) through the pipeline.
+func join(t testing.TB, tk *Tick, q *ecs.Queue, id int64, x, y float64) ecs.Admission {
 	t.Helper()
-	r := &recorder{}
-	c, reply := spawnCmd(r, proto, id, x, y)
-	push(t, q, c)
+	r := ecs.NewReply()
+	push(t, q, ecs.Command{Kind: ecs.Spawn, Session: uint64(id), Reply: r,
+		Actor: ecs.Actor{ID: id, Name: fmt.Sprintf("p%d", id), Avatar: int(id % 6), X: x, Y: y}})
 	tk.Step()
-	if !<-reply {
-		t.Fatalf("actor %d not admitted", id)
+	select {
+	case a := <-r.C():
+		if !a.OK {
+			t.Fatalf("actor %d not admitted", id)
+		}
+		return a
+	default:
+		t.Fatalf("actor %d: no answer after a tick", id)
 	}
-	return r
+	return ecs.Admission{}
 }
 
-// walk sets a player's target.
-func walk(t testing.TB, q *ecs.Queue, c ecs.Client, id int64, x, y float64) {
+// walk sets a player's target, as its own session.
+func walk(t testing.TB, q *ecs.Queue, id int64, x, y float64) {
 	t.Helper()
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Client: c, Actor: ecs.Actor{ID: id}, X: x, Y: y})
+	push(t, q, ecs.Command{Kind: ecs.SetTarget, Session: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
 }

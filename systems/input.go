@@ -1,6 +1,7 @@
 // Package systems holds the tick: the systems that run, in a fixed order and
 // at a fixed rate, over the world in package ecs. Each system is a small type
-// with an Update method and can be run alone on a bare world.
+// with an Update method and can be run alone on a bare world. They know no
+// sockets, no observers and no protocol: what they produce is facts.
 package systems
 
 import (
@@ -12,15 +13,15 @@ import (
 // join and leave, pick targets and chat. It drains at most Max commands per
 // tick so a burst spreads over ticks instead of stretching one.
 type Input struct {
-	Queue    *ecs.Queue
-	Codecs   ecs.Codecs
-	Store    ecs.Mover
-	Bounds   ecs.Bounds
-	Max      int
-	audience *audience
+	Queue  *ecs.Queue
+	Store  ecs.PositionStore
+	Bounds ecs.Bounds
+	Max    int
+	// Remember is how many ticks a departed actor's position is kept for a
+	// login already in flight.
+	Remember uint64
 
 	targets generic.Map[ecs.Target]
-	cells   generic.Map[ecs.Cell]
 	one     [1]ecs.SavedPosition
 
 	// left remembers where recently departed actors stopped. A login loads
@@ -28,7 +29,6 @@ type Input struct {
 	// between, the load predates the logout's position, and this is newer.
 	left   map[int64]departure
 	leftAt []int64 // ids in the order they left, for expiry
-	tick   uint64
 }
 
 // departure is where and when (in ticks) an actor left.
@@ -37,24 +37,18 @@ type departure struct {
 	tick uint64
 }
 
-// rememberTicks is how long a departed actor's position is kept for a login
-// already in flight: far longer than a login takes to reach the tick.
-const rememberTicks = 60 * 20
-
 // Initialize builds the mappers once.
 func (s *Input) Initialize(w *ecs.World) {
 	s.targets = generic.NewMap[ecs.Target](w.ECS)
-	s.cells = generic.NewMap[ecs.Cell](w.ECS)
 	s.left = make(map[int64]departure)
 }
 
 // Update drains up to Max commands.
 func (s *Input) Update(w *ecs.World) {
-	s.tick++
 	for len(s.leftAt) > 0 {
 		id := s.leftAt[0]
 		if d, ok := s.left[id]; ok {
-			if s.tick-d.tick <= rememberTicks {
+			if w.Tick-d.tick <= s.Remember {
 				break
 			}
 			delete(s.left, id)
@@ -76,47 +70,33 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		return
 	}
 	e, ok := w.Actors[c.Actor.ID]
-	if !ok || w.Extra(e).Client != c.Client {
-		return // a command from a connection whose actor is not (or no longer) in play
+	if !ok || w.Owner(e) != c.Session {
+		return // a command from a session whose actor is not (or no longer) in play
 	}
 	switch c.Kind {
 	case ecs.Despawn:
 		p := w.Position(e)
 		s.one[0] = ecs.SavedPosition{ID: c.Actor.ID, X: p.X, Y: p.Y}
 		s.Store.SavePositions(s.one[:])
-		s.left[c.Actor.ID] = departure{p, s.tick}
+		s.left[c.Actor.ID] = departure{p, w.Tick}
 		s.leftAt = append(s.leftAt, c.Actor.ID)
 		w.Remove(e)
 	case ecs.SetTarget:
 		x, y := s.Bounds.Clamp(c.X, c.Y)
 		t := s.targets.Get(e)
-		*t = ecs.Target{X: x, Y: y, Moving: true, Seq: t.Seq + 1}
+		t.X, t.Y, t.Moving, t.Seq = x, y, true, t.Seq+1
+		w.Retargeted = append(w.Retargeted, e)
 	case ecs.Say:
-		s.say(w, e, c.Text)
+		// Said in the speaker's cell: every view covering the speaker hears
+		// it, shown the speaker yet or not.
+		w.Note(w.CellOf(e), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: c.Actor.ID, Name: w.Name(e)}, Text: c.Text})
 	}
 }
 
-// say relays a chat line to every other player who can see the speaker,
-// under the speaker's own name.
-func (s *Input) say(w *ecs.World, from ecs.Entity, text string) {
-	var msg [ecs.Protocols][]byte
-	name := w.Extra(from).Name
-	s.audience.each(w, s.cells.Get(from).Key, func(o ecs.Entity, k *ecs.Known) {
-		if _, sees := k.Set[from]; !sees || o == from {
-			return
-		}
-		if msg[k.Proto] == nil {
-			msg[k.Proto] = s.Codecs[k.Proto].Chat(name, text)
-		}
-		k.Out = append(k.Out, ecs.Packet{Bytes: msg[k.Proto]})
-	})
-}
-
-// spawn admits a logged-in actor unless it is already playing. The player
-// hears Ok and then its own actor in full, before anything else.
+// spawn admits a logged-in actor unless it is already playing.
 func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 	if _, playing := w.Actors[c.Actor.ID]; playing {
-		c.Reply <- false
+		c.Reply.Answer(ecs.Admission{})
 		return
 	}
 	a := c.Actor
@@ -124,9 +104,6 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 		a.X, a.Y = d.pos.X, d.pos.Y
 	}
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
-	e := w.SpawnPlayer(a, c.Client, c.Proto)
-	enc := s.Codecs[c.Proto]
-	k := w.Extra(e).Known
-	k.Out = append(k.Out, ecs.Packet{Bytes: enc.Ok()}, ecs.Packet{Bytes: enc.AppendEnter(nil, a, a.X, a.Y)})
-	c.Reply <- true
+	e := w.Spawn(a, c.Session)
+	c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
 }

@@ -1,20 +1,15 @@
 package systems
 
 import (
-	"math"
-
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/mlange-42/arche/generic"
 )
 
-// Movement walks every moving actor toward its target at Speed units per
-// second, for a fixed step of DT seconds, and refiles it in the world's grid
-// when it crosses into another cell. An actor within one step arrives
-// exactly, so positions settle on the clicked point.
+// Movement walks every moving actor one step toward its target and refiles
+// it when it crosses into another grid cell, noting the crossing for the
+// facts system. An actor within one step arrives exactly, so positions
+// settle on the clicked point.
 type Movement struct {
-	Speed float64
-	DT    float64
-
 	filter *generic.Filter3[ecs.Position, ecs.Target, ecs.Cell]
 }
 
@@ -23,33 +18,31 @@ func (s *Movement) Initialize(*ecs.World) {
 	s.filter = generic.NewFilter3[ecs.Position, ecs.Target, ecs.Cell]()
 }
 
-// Update advances every moving actor by one step.
+// Update advances every moving actor by one step of w.Step.
 func (s *Movement) Update(w *ecs.World) {
-	step := s.Speed * s.DT
 	q := s.filter.Query(w.ECS)
 	for q.Next() {
 		p, t, c := q.Get()
 		if !t.Moving {
 			continue
 		}
-		t.Moving = Walk(p, t.X, t.Y, step)
+		t.Moving = ecs.Walk(p, t.X, t.Y, w.Step)
 		if k := w.Grid.Key(p.X, p.Y); k != c.Key {
-			w.Refile(q.Entity(), c.Key, k)
+			w.Crossed = append(w.Crossed, ecs.Crossing{Entity: q.Entity(), From: c.Key, To: k})
 			c.Key = k
 		}
 	}
 }
 
-// Walk moves p up to step units toward x, y and reports whether it is still
-// on its way. It is the one definition of a step, shared with benchmarks.
-func Walk(p *ecs.Position, x, y, step float64) bool {
-	dx, dy := x-p.X, y-p.Y
-	d := math.Hypot(dx, dy)
-	if d <= step {
-		p.X, p.Y = x, y
-		return false
+// stopAll ends every walk where the actor stands, as a new target the facts
+// system publishes.
+func (s *Movement) stopAll(w *ecs.World) {
+	q := s.filter.Query(w.ECS)
+	for q.Next() {
+		p, t, _ := q.Get()
+		if t.Moving {
+			t.X, t.Y, t.Moving, t.Seq = p.X, p.Y, false, t.Seq+1
+			w.Retargeted = append(w.Retargeted, q.Entity())
+		}
 	}
-	p.X += dx / d * step
-	p.Y += dy / d * step
-	return true
 }

@@ -8,7 +8,7 @@ import (
 // Persist hands the positions that changed since they were last saved to the
 // store, in one batch every Every ticks. The store writes them off the tick.
 type Persist struct {
-	Store ecs.Mover
+	Store ecs.PositionStore
 	Every int
 
 	filter *generic.Filter3[ecs.ActorID, ecs.Position, ecs.Saved]

@@ -28,60 +28,29 @@ type Config struct {
 	Speed float64
 	// Bounds is where actors may walk.
 	Bounds ecs.Bounds
-	// FlushEvery is how many ticks pass between position batches to the store.
-	FlushEvery int
+	// FlushEvery is how often positions are handed to the store.
+	FlushEvery time.Duration
 	// CommandsPerTick caps the commands applied in one tick.
 	CommandsPerTick int
-	// FullPerTick caps the new actors one observer is shown per tick.
-	FullPerTick int
-	// ViewRadius is how far a player sees, in each axis (views are squares
-	// of grid cells, the radius rounded up to whole cells); 0 means everyone
-	// sees everyone.
-	ViewRadius float64
-	// ViewMargin is how much further an actor must go before it leaves a
-	// view (rounded up to whole cells), so one on the edge does not flicker
-	// in and out.
-	ViewMargin float64
-	// InterestEvery is how many ticks pass between an unlimited view's looks
-	// for actors it does not know yet.
-	InterestEvery int
-	// CellSize is the side of a cell of the world's grid.
+	// CellSize is the side of a cell of the world's grid: facts are
+	// published per cell.
 	CellSize float64
-	// LeadAhead is how far ahead on an actor's path the position sent to
-	// v1 observers may be; it must stay below the client's 200-unit snap.
-	LeadAhead float64
-	// LeadNear is how close an actor gets to its lead point before the next
-	// one is sent.
-	LeadNear float64
 }
 
-// DefaultConfig is a large world: 20,000 units square, players seeing 600
-// units around them (in 200-unit cells), 20 ticks a second, walking at 70 units a second as in
-// the original game, positions handed to the store every 5 seconds.
-func DefaultConfig() Config {
-	return Config{
-		Rate:            20,
-		Speed:           70,
-		Bounds:          ecs.Bounds{MinX: -10000, MinY: -10000, MaxX: 10000, MaxY: 10000},
-		FlushEvery:      100,
-		CommandsPerTick: 4096,
-		FullPerTick:     32,
-		ViewRadius:      600,
-		ViewMargin:      100,
-		InterestEvery:   4,
-		CellSize:        200,
-		LeadAhead:       120,
-		LeadNear:        35,
-	}
+// Step is how far an actor walks in one tick.
+func (c Config) Step() float64 { return c.Speed / float64(c.Rate) }
+
+// Period is the wall time of one tick.
+func (c Config) Period() time.Duration { return time.Second / time.Duration(c.Rate) }
+
+// ticks is how many ticks last at least d.
+func (c Config) ticks(d time.Duration) int {
+	return max(1, int((d+c.Period()-1)/c.Period()))
 }
 
-// RoomConfig is the tutorial's world: one room where everyone sees everyone.
-func RoomConfig() Config {
-	c := DefaultConfig()
-	c.Bounds = ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000}
-	c.ViewRadius = 0
-	return c
-}
+// rememberDepartures is how long a departed actor's position is kept for a
+// login already in flight: far longer than a login takes to reach the tick.
+const rememberDepartures = time.Minute
 
 // Observer hears how long each stage and each whole tick took. Its methods
 // run on the tick goroutine and must be quick.
@@ -90,43 +59,44 @@ type Observer interface {
 	TickDone(d time.Duration, overrun bool)
 }
 
-// Tick runs the systems in their fixed order over one world. Its goroutine,
-// started by Run, is the only one that touches the world.
+// Tick runs the systems in their fixed order over one world: input,
+// movement, facts, persist. Its goroutine, started by Run, is the only one
+// that touches the world.
 type Tick struct {
 	World    *ecs.World
 	Stages   []Stage
 	Observer Observer
 
-	cfg     Config
-	queue   *ecs.Queue
-	input   *Input
-	persist *Persist
+	cfg      Config
+	queue    *ecs.Queue
+	input    *Input
+	movement *Movement
+	persist  *Persist
+	halt     chan chan uint64
+	halted   bool
 }
 
-// New builds the production pipeline over an empty world: input, movement,
-// interest, delta, broadcast, persist.
-func New(cfg Config, q *ecs.Queue, codecs ecs.Codecs, store ecs.Mover) (*Tick, error) {
-	if cfg.Rate <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.FullPerTick <= 0 ||
-		cfg.InterestEvery <= 0 || cfg.ViewRadius < 0 || cfg.ViewMargin < 0 || cfg.CellSize <= 0 ||
-		cfg.LeadAhead <= cfg.LeadNear || cfg.LeadNear <= 0 {
+// New builds the production pipeline over an empty world, publishing its
+// facts to bus and its positions to store.
+func New(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore) (*Tick, error) {
+	if cfg.Rate <= 0 || cfg.Speed <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.CellSize <= 0 ||
+		cfg.Bounds.MinX >= cfg.Bounds.MaxX || cfg.Bounds.MinY >= cfg.Bounds.MaxY {
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
 	}
-	w := ecs.NewWorld(cfg.CellSize)
-	v := newView(cfg.ViewRadius, cfg.ViewMargin, cfg.CellSize)
-	aud := newAudience(w, v)
+	w := ecs.NewWorld(cfg.CellSize, cfg.Step())
 	t := &Tick{
-		World:   w,
-		cfg:     cfg,
-		queue:   q,
-		input:   &Input{Queue: q, Codecs: codecs, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, audience: aud},
-		persist: &Persist{Store: store, Every: cfg.FlushEvery},
+		World:    w,
+		cfg:      cfg,
+		queue:    q,
+		input:    &Input{Queue: q, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, Remember: uint64(cfg.ticks(rememberDepartures))},
+		movement: &Movement{},
+		persist:  &Persist{Store: store, Every: cfg.ticks(cfg.FlushEvery)},
+		halt:     make(chan chan uint64),
 	}
 	t.Stages = []Stage{
 		{"input", t.input},
-		{"movement", &Movement{Speed: cfg.Speed, DT: 1 / float64(cfg.Rate)}},
-		{"interest", &Interest{Codecs: codecs, Every: cfg.InterestEvery, FullPerTick: cfg.FullPerTick, view: v, audience: aud}},
-		{"delta", &Delta{Codecs: codecs, LeadAhead: cfg.LeadAhead, LeadNear: cfg.LeadNear}},
-		{"broadcast", &Broadcast{Codecs: codecs, audience: aud}},
+		{"movement", t.movement},
+		{"facts", &Facts{Bus: bus}},
 		{"persist", t.persist},
 	}
 	for _, s := range t.Stages {
@@ -135,16 +105,24 @@ func New(cfg Config, q *ecs.Queue, codecs ecs.Codecs, store ecs.Mover) (*Tick, e
 	return t, nil
 }
 
-// Step runs every stage once, reporting durations to the Observer if set.
+// Step runs one tick: every stage once, reporting durations to the
+// Observer if set. A halted tick still applies commands and publishes
+// their facts, but nobody walks.
 func (t *Tick) Step() {
+	t.World.Tick++
 	if t.Observer == nil {
 		for _, s := range t.Stages {
-			s.System.Update(t.World)
+			if !t.halted || s.System != t.movement {
+				s.System.Update(t.World)
+			}
 		}
 		return
 	}
 	start := time.Now()
 	for _, st := range t.Stages {
+		if t.halted && st.System == t.movement {
+			continue
+		}
 		began := time.Now() // after the last StageDone, so its time is no stage's
 		st.System.Update(t.World)
 		t.Observer.StageDone(st.Name, time.Since(began))
@@ -154,7 +132,22 @@ func (t *Tick) Step() {
 }
 
 // Period is the wall time of one tick.
-func (t *Tick) Period() time.Duration { return time.Second / time.Duration(t.cfg.Rate) }
+func (t *Tick) Period() time.Duration { return t.cfg.Period() }
+
+// Halt stops every walk where it stands, publishes the stops in one more
+// tick and returns that tick, so a shutdown can let every client hear the
+// final positions before the connections close. From then on nobody walks;
+// logouts are still applied. It waits for the running tick goroutine, or
+// until ctx ends.
+func (t *Tick) Halt(ctx context.Context) (uint64, error) {
+	reply := make(chan uint64, 1)
+	select {
+	case t.halt <- reply:
+		return <-reply, nil
+	case <-ctx.Done():
+		return 0, fmt.Errorf("systems: halt: %w", ctx.Err())
+	}
+}
 
 // Run ticks at the configured rate until ctx ends. Then it stops the command
 // queue, applies what was still queued (logouts above all) and hands every
@@ -167,6 +160,11 @@ func (t *Tick) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			t.stop()
 			return nil
+		case reply := <-t.halt:
+			t.movement.stopAll(t.World)
+			t.halted = true
+			t.Step() // publishes the stops
+			reply <- t.World.Tick
 		case <-ticker.C:
 			t.Step()
 		}
@@ -175,8 +173,9 @@ func (t *Tick) Run(ctx context.Context) error {
 
 func (t *Tick) stop() {
 	t.queue.Stop()
+	t.halted = true
 	for t.queue.Len() > 0 {
-		t.input.Update(t.World)
+		t.Step()
 	}
 	t.persist.Flush(t.World)
 }

@@ -10,10 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/cmd/internal/game"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/persist"
-	"github.com/godmmo/godmmo/systems"
 )
 
 // App is the whole server: store, tick and WebSocket endpoint, wired together.
@@ -22,8 +21,7 @@ type App struct {
 	cfg   Config
 	log   *slog.Logger
 	store *persist.Store
-	tick  *systems.Tick
-	game  *net.Server
+	game  *game.Game
 	ln    stdnet.Listener
 	http  *http.Server
 	// metrics hears the edge, the tick and the store; admin serves them (nil when -admin is empty).
@@ -49,7 +47,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	if cfg.Admin != "" {
 		ready := readiness{ping: store.Ping, lastTick: a.metrics.LastTick, now: time.Now,
-			maxAge: max(2*time.Second, 10*a.tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc}
+			maxAge: max(2*time.Second, 10*a.game.Tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc}
 		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, log); err != nil {
 			a.ln.Close()
 			store.Close()
@@ -60,30 +58,25 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 }
 
 func (a *App) wire() error {
-	tc := a.cfg.World
-	q := ecs.NewQueue(tc.CommandsPerTick)
-	var err error
-	a.tick, err = systems.New(tc, q, net.Encoders(net.Codecs(tc.Speed)), a.store)
-	if err != nil {
-		return err
-	}
-	a.metrics = newMetrics()
-	a.metrics.watchStages(a.tick.Stages)
-	a.tick.Observer = a.metrics
-	a.store.OnFlush(a.metrics.flushed)
 	opts := net.DefaultOptions()
 	opts.BcryptCost = a.cfg.BcryptCost
 	opts.SpawnX, opts.SpawnY, opts.SpawnSpread = a.cfg.SpawnX, a.cfg.SpawnY, a.cfg.SpawnSpread
-	opts.Speed = tc.Speed
 	opts.OriginPatterns = a.cfg.Origins
+	a.metrics = newMetrics()
 	opts.Metrics = a.metrics
-	a.game, err = net.NewServer(q, a.store, a.log, opts)
+	var err error
+	a.game, err = game.New(a.cfg.World, a.store, a.log, opts)
 	if err != nil {
 		return err
 	}
-	a.metrics.watchQueues(a.game.HashWaiting, q.Len)
+	a.metrics.watchStages(a.game.Tick.Stages)
+	a.game.Tick.Observer = a.metrics
+	a.store.OnFlush(a.metrics.flushed)
+	q := a.game.Queue
+	a.metrics.watchQueues(a.game.Server.HashWaiting, q.Len)
+	a.metrics.watchBus(a.game.Bus.Stats)
 	mux := http.NewServeMux()
-	root, err := newWebHandler(a.game, a.cfg.Web)
+	root, err := newWebHandler(a.game.Server, a.cfg.Web)
 	if err != nil {
 		return err
 	}
@@ -103,9 +96,10 @@ func (a *App) AdminAddr() string {
 	return a.admin.Addr()
 }
 
-// Run serves until ctx ends, then shuts down in order: stop accepting, close
-// every connection (1001), let the tick apply the logouts and stop, write
-// every position, close the database.
+// Run serves until ctx ends, then shuts down in order: stop accepting, stop
+// every walk and let every client hear it, close every connection (1001),
+// let the tick apply the logouts and stop, write every position, close the
+// database.
 func (a *App) Run(ctx context.Context) error {
 	scheme := "ws"
 	if a.cfg.TLSCert != "" {
@@ -123,10 +117,8 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	storeCtx, stopStore := context.WithCancel(context.Background())
-	tickCtx, stopTick := context.WithCancel(context.Background())
 	wg.Go(func() { a.store.Run(storeCtx) }) //nolint:errcheck // Run only returns nil
-	tickDone := make(chan struct{})
-	go func() { defer close(tickDone); a.tick.Run(tickCtx) }() //nolint:errcheck // Run only returns nil
+	a.game.Start()
 
 	serveErr := make(chan error, 1)
 	go func() {
@@ -152,11 +144,9 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		a.log.Warn("http shutdown", "err", err)
 	}
-	if err := a.game.Shutdown(shutdownCtx); err != nil {
-		a.log.Warn("closing connections", "err", err)
+	if err := a.game.Stop(shutdownCtx); err != nil {
+		a.log.Warn("stopping the world", "err", err)
 	}
-	stopTick()
-	<-tickDone
 	stopStore()
 	if a.admin != nil {
 		if err := a.admin.shutdown(shutdownCtx); err != nil {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/godmmo/godmmo/cmd/internal/game"
 	"github.com/godmmo/godmmo/ecs"
-	"github.com/godmmo/godmmo/systems"
 )
 
 // Config is everything the server process can be told.
@@ -22,8 +22,8 @@ type Config struct {
 	TLSCert    string
 	TLSKey     string
 	LogLevel   slog.Level
-	// World is the tick's configuration: bounds, views, rates.
-	World       systems.Config
+	// World is the world's configuration: bounds, views, rates.
+	World       game.Config
 	SpawnX      float64
 	SpawnY      float64
 	SpawnSpread float64
@@ -85,13 +85,13 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	}
 	switch *world {
 	case "large":
-		c.World = systems.DefaultConfig()
+		c.World = game.Large()
 	case "room":
-		c.World = systems.RoomConfig()
+		c.World = game.Room()
 	default:
 		return c, fmt.Errorf("-world must be large or room, not %q", *world)
 	}
-	w := &c.World
+	w := &c.World.Sim
 	if *bounds != "" {
 		b, err := floats(*bounds, 4)
 		if err != nil {
@@ -103,7 +103,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 		}
 	}
 	if *view >= 0 {
-		w.ViewRadius = *view
+		c.World.ViewRadius = *view
 		if *view > 0 {
 			w.CellSize = *view / 3 // views three cells across each way fit the radius closely
 		}
@@ -111,9 +111,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	if *margin < 0 || c.SpawnSpread < 0 {
 		return c, fmt.Errorf("-view-margin and -spawn-spread must not be negative")
 	}
-	w.ViewMargin = *margin
+	c.World.ViewMargin = *margin
 	w.Rate = c.TickRate
-	w.FlushEvery = max(1, int(c.FlushEvery*time.Duration(c.TickRate)/time.Second))
+	w.FlushEvery = c.FlushEvery
 	sp, err := floats(*spawn, 2)
 	if err != nil {
 		return c, fmt.Errorf("-spawn: %w", err)

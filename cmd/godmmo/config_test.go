@@ -17,21 +17,21 @@ func TestConfig(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(c Config) bool {
 			return c.Addr == "127.0.0.1:8081" && c.DB == "godmmo.db" && c.TickRate == 20 && c.FlushEvery == 5*time.Second &&
-				c.BcryptCost == 10 && c.World.ViewRadius == 600 && c.World.Bounds.MaxX == 10000 && c.World.FlushEvery == 100
+				c.BcryptCost == 10 && c.World.ViewRadius == 600 && c.World.Sim.Bounds.MaxX == 10000 && c.World.Sim.FlushEvery == 5*time.Second
 		}, ""},
 		{"environment", nil, map[string]string{"GODMMO_ADDR": "127.0.0.1:9000", "GODMMO_TICK_RATE": "10"}, func(c Config) bool {
-			return c.Addr == "127.0.0.1:9000" && c.TickRate == 10 && c.World.Rate == 10 && c.World.FlushEvery == 50
+			return c.Addr == "127.0.0.1:9000" && c.TickRate == 10 && c.World.Sim.Rate == 10 && c.World.Sim.FlushEvery == 5*time.Second
 		}, ""},
 		{"flag beats environment", []string{"-addr", "127.0.0.1:7000"}, map[string]string{"GODMMO_ADDR": "127.0.0.1:9000"},
 			func(c Config) bool { return c.Addr == "127.0.0.1:7000" }, ""},
 		{"empty environment disables admin", nil, map[string]string{"GODMMO_ADMIN": ""},
 			func(c Config) bool { return c.Admin == "" }, ""},
 		{"room", []string{"-world", "room"}, nil,
-			func(c Config) bool { return c.World.ViewRadius == 0 && c.World.Bounds.MaxX == 1000 }, ""},
+			func(c Config) bool { return c.World.ViewRadius == 0 && c.World.Sim.Bounds.MaxX == 1000 }, ""},
 		{"view radius sets cells", []string{"-view-radius", "300"}, nil,
-			func(c Config) bool { return c.World.ViewRadius == 300 && c.World.CellSize == 100 }, ""},
+			func(c Config) bool { return c.World.ViewRadius == 300 && c.World.Sim.CellSize == 100 }, ""},
 		{"bounds", []string{"-bounds", "0,0,50,60", "-spawn", "10,10"}, nil,
-			func(c Config) bool { return c.World.Bounds.MaxY == 60 && c.SpawnX == 10 }, ""},
+			func(c Config) bool { return c.World.Sim.Bounds.MaxY == 60 && c.SpawnX == 10 }, ""},
 		{"bad world", []string{"-world", "huge"}, nil, nil, "-world must be large or room"},
 		{"spawn outside", []string{"-bounds", "1,1,50,60"}, nil, nil, "outside the world's bounds"},
 		{"inverted bounds", []string{"-bounds", "10,0,0,60"}, nil, nil, "minimum must be below maximum"},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/systems"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -131,6 +132,28 @@ func (m *Metrics) watchQueues(hashWaiting func() int64, commands func() int) {
 			Name: "godmmo_command_queue_length",
 			Help: "Commands from connections waiting for the tick.",
 		}, func() float64 { return float64(commands()) }),
+	)
+}
+
+// watchBus exports the bus's counters, read at scrape time.
+func (m *Metrics) watchBus(stats func() bus.Stats) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "godmmo_bus_batches_published_total",
+			Help: "Cell batches of facts the tick published.",
+		}, func() float64 { return float64(stats().Published) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "godmmo_bus_messages_delivered_total",
+			Help: "Snapshots and batches handed to views.",
+		}, func() float64 { return float64(stats().Delivered) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "godmmo_bus_backlog_ticks",
+			Help: "Ticks published but not yet delivered to views.",
+		}, func() float64 { return float64(stats().Backlog) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "godmmo_bus_stalls_total",
+			Help: "Ticks that waited because delivery was a whole backlog behind.",
+		}, func() float64 { return float64(stats().Stalls) }),
 	)
 }
 

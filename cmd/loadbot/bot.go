@@ -17,7 +17,13 @@ import (
 )
 
 // The Deny texts a bot expects (PROTOCOL.md).
-const denyTaken = "This username is already taken"
+const (
+	denyTaken    = "This username is already taken"
+	denyLoggedIn = "You are already logged in"
+	// loginTries is how often a bot retries a login its own name still
+	// holds, 100 ms apart.
+	loginTries = 20
+)
 
 // bot is one simulated player. Its run goroutine logs in and then clicks and
 // chats on timers (the only writer); its read goroutine, owned by run,
@@ -150,11 +156,23 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 	b.mu.Unlock()
 
 	sent := time.Now()
-	if !b.send(ctx, conn, b.packet("Login", b.name, b.password)) {
-		return false
-	}
-	if p, ok = wait(); !ok {
-		return false
+	// A previous bot of the same name may still be logging out: the server
+	// says so, and a second later it has.
+	for try := 0; ; try++ {
+		if !b.send(ctx, conn, b.packet("Login", b.name, b.password)) {
+			return false
+		}
+		if p, ok = wait(); !ok {
+			return false
+		}
+		if p.kind != kindDeny || p.text != denyLoggedIn || try == loginTries {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	if p.kind != kindOk {
 		b.fail("login: " + describe(p))

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/cmd/internal/game"
 	gnet "github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
-	"github.com/godmmo/godmmo/systems"
 )
 
 func TestClientPacket(t *testing.T) {
@@ -37,7 +37,7 @@ func TestClientPacket(t *testing.T) {
 			t.Errorf("got %s, want %s", tt.got, tt.want)
 		}
 		// The server's own decoder must accept what the bots send.
-		if _, err := gnet.Decode(tt.got); err != nil {
+		if _, err := wire.Decode(tt.got); err != nil {
 			t.Errorf("server cannot decode %s: %v", tt.got, err)
 		}
 	}
@@ -250,25 +250,19 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := systems.RoomConfig() // one room, as the performance figures use
-	q := ecs.NewQueue(cfg.CommandsPerTick)
-	tick, err := systems.New(cfg, q, gnet.Encoders(gnet.Codecs(cfg.Speed)), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	game, err := gnet.NewServer(q, store, log, gnet.Options{BcryptCost: 4, Speed: cfg.Speed})
+	g, err := game.New(game.Room(), store, log, gnet.Options{BcryptCost: 4}) // one room, as the performance figures use
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { store.Run(ctx) }) //nolint:errcheck // only returns nil
-	wg.Go(func() { tick.Run(ctx) })  //nolint:errcheck // only returns nil
-	hs := httptest.NewServer(game)
+	g.Start()
+	hs := httptest.NewServer(g.Server)
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
-		if err := game.Shutdown(sctx); err != nil {
+		if err := g.Stop(sctx); err != nil {
 			t.Error(err)
 		}
 		hs.Close()
@@ -433,10 +427,10 @@ func TestParseConfigProto(t *testing.T) {
 	}
 }
 
-// readGolden returns one of the server's golden packets (net/testdata/golden).
+// readGolden returns one of the server's golden packets (net/wire/testdata/golden).
 func readGolden(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "net", "testdata", "golden", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "net", "wire", "testdata", "golden", name))
 	if err != nil {
 		t.Fatal(err)
 	}

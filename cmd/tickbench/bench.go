@@ -6,10 +6,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/godmmo/godmmo/cmd/internal/game"
 	"github.com/godmmo/godmmo/ecs"
-	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/view"
+	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/systems"
 	"github.com/mlange-42/arche/generic"
 )
@@ -19,13 +23,13 @@ type Scenario struct {
 	// Actors is how many actors the world holds, observers included.
 	Actors int
 	// Moving is the fraction of actors walking at any time, 0 to 1. A walker
-	// that arrives is sent to a new random point between ticks.
+	// that arrives is sent to a new random point between ticks, through
+	// the command queue as a player's click would be.
 	Moving float64
-	// Observers is how many of the actors are players with a (simulated)
-	// session speaking Proto. They join knowing only themselves, and the
-	// interest system introduces the world to them during the warm-up.
+	// Observers is how many of the actors are players with a view (a
+	// session without a socket) speaking Proto.
 	Observers int
-	Proto     ecs.Protocol
+	Proto     wire.Protocol
 	// Warmup ticks run before measuring (negative: enough for the walkers to
 	// set off and every observer to be shown everything in its view); Ticks
 	// are measured.
@@ -35,8 +39,8 @@ type Scenario struct {
 	Allocs bool
 	// Seed makes placement and targets repeatable.
 	Seed uint64
-	// Config is the tick's configuration; zero means systems.DefaultConfig.
-	Config systems.Config
+	// Config is the world; zero means game.Large.
+	Config game.Config
 }
 
 // Result is what one run measured. Its JSON form is tickbench's -json line.
@@ -61,124 +65,29 @@ type Result struct {
 	// Overruns counts measured ticks longer than the tick period.
 	Overruns int `json:"overruns"`
 
-	// Encoded is what the encoders produced per tick, facts only (models,
-	// moves, chat, leaving): each once per protocol, however many observe it.
-	EncodedMsgs  float64 `json:"encoded_msgs_per_tick"`
-	EncodedBytes float64 `json:"encoded_bytes_per_tick"`
-	// Batches are the per-observer v2 messages that wrap a tick's packets.
-	BatchMsgs  float64 `json:"batch_msgs_per_tick"`
-	BatchBytes float64 `json:"batch_bytes_per_tick"`
-	// Delivered is what the observers' outboxes received per tick, all
-	// observers together: the shared bytes counted once per observer.
-	DeliveredMsgs  float64 `json:"delivered_msgs_per_tick"`
-	DeliveredBytes float64 `json:"delivered_bytes_per_tick"`
+	// Published is the cell batches the tick published per tick, and
+	// Facts the facts (and snapshot entries) the bus delivered to views per
+	// tick: one per watching view.
+	Published float64 `json:"batches_per_tick"`
+	Facts     float64 `json:"facts_delivered_per_tick"`
+	// Delivery is the bus handing a tick's facts to the views, Render the
+	// views (in parallel, one worker per core) turning them into their
+	// clients' messages; both off the tick, as in the server.
+	Delivery Stats `json:"delivery"`
+	Render   Stats `json:"render"`
+	// NsPerFact is delivery plus rendering per delivered fact (p50 ticks).
+	NsPerFact float64 `json:"fanout_ns_per_fact"`
+	// Messages is what the views rendered per tick, all observers together.
+	Messages     float64 `json:"msgs_per_tick"`
+	MessageBytes float64 `json:"msg_bytes_per_tick"`
 	// MaxObserverMsgs is the most messages one observer got in one tick.
 	MaxObserverMsgs int   `json:"max_observer_msgs_per_tick"`
-	Dropped         int64 `json:"dropped"`
+	Slow            int64 `json:"slow"`
 
 	// HeapBytes is the live heap after building the world, before ticking.
 	HeapBytes uint64 `json:"heap_bytes"`
 	// Setup is how long building the world and the warm-up took.
 	Setup time.Duration `json:"setup_ns"`
-}
-
-// tally counts messages and bytes.
-type tally struct{ msgs, bytes int64 }
-
-func (t *tally) add(n int) {
-	t.msgs++
-	t.bytes += int64(n)
-}
-
-// take returns the tally and starts a new one.
-func (t *tally) take() tally {
-	v := *t
-	*t = tally{}
-	return v
-}
-
-// countingEncoder is a production encoder with a tally of what it made, so
-// the run can show that each fact is encoded once however many observe it.
-type countingEncoder struct {
-	enc            ecs.Encoder
-	facts, batches *tally
-}
-
-var _ ecs.Encoder = countingEncoder{}
-
-func (c countingEncoder) count(b []byte) []byte { c.facts.add(len(b)); return b }
-
-// Ok acknowledges a request.
-func (c countingEncoder) Ok() []byte { return c.count(c.enc.Ok()) }
-
-// AppendEnter appends an actor's whole model.
-func (c countingEncoder) AppendEnter(dst []byte, a ecs.Actor, tx, ty float64) []byte {
-	b := c.enc.AppendEnter(dst, a, tx, ty)
-	c.facts.add(len(b) - len(dst))
-	return b
-}
-
-// AppendMove appends a movement update.
-func (c countingEncoder) AppendMove(dst []byte, id int64, x, y, tx, ty float64) []byte {
-	b := c.enc.AppendMove(dst, id, x, y, tx, ty)
-	c.facts.add(len(b) - len(dst))
-	return b
-}
-
-// Chat relays a line.
-func (c countingEncoder) Chat(from, text string) []byte { return c.count(c.enc.Chat(from, text)) }
-
-// Leave says an actor went out of view.
-func (c countingEncoder) Leave(id int64) []byte { return c.count(c.enc.Leave(id)) }
-
-// Quit says an actor left the game.
-func (c countingEncoder) Quit(id int64) []byte { return c.count(c.enc.Quit(id)) }
-
-// Batched reports the protocol's framing.
-func (c countingEncoder) Batched() bool { return c.enc.Batched() }
-
-// AppendBatch wraps one observer's packets; counted apart from the facts.
-func (c countingEncoder) AppendBatch(dst []byte, packets []ecs.Packet) []byte {
-	b := c.enc.AppendBatch(dst, packets)
-	c.batches.add(len(b) - len(dst))
-	return b
-}
-
-// observer is a session without a socket: an outbox of up to limit
-// messages a tick (a send beyond it is dropped, as a session would drop the
-// client), which the bench empties between ticks, counting what arrived. It
-// counts instead of keeping the messages, so a hundred thousand of them fit
-// in memory.
-type observer struct {
-	limit      int
-	tickMsgs   int
-	tickBytes  int64
-	msgs       int64
-	bytes      int64
-	dropped    int64
-	maxPerTick int
-	actor      int64
-}
-
-// Send queues p like a session does, without ever blocking the tick.
-func (o *observer) Send(p ecs.Packet) bool {
-	if o.tickMsgs >= o.limit {
-		o.dropped++
-		return false
-	}
-	o.tickMsgs++
-	o.tickBytes += int64(len(p.Bytes))
-	return true
-}
-
-// drain empties the outbox, as a write loop would, and counts it.
-func (o *observer) drain() (msgs, bytes int64) {
-	msgs, bytes = int64(o.tickMsgs), o.tickBytes
-	o.maxPerTick = max(o.maxPerTick, o.tickMsgs)
-	o.tickMsgs, o.tickBytes = 0, 0
-	o.msgs += msgs
-	o.bytes += bytes
-	return msgs, bytes
 }
 
 // nopStore takes position batches and forgets them: the bench measures the
@@ -187,34 +96,40 @@ type nopStore struct{}
 
 func (nopStore) SavePositions([]ecs.SavedPosition) {}
 
+// observer is a player's view without a socket: what it renders is counted
+// and dropped.
+type observer struct {
+	view       *view.View
+	msgs       [][]byte
+	maxPerTick int
+}
+
 // bench is one built world, ready to tick.
 type bench struct {
-	sc             Scenario
-	cfg            systems.Config
-	rng            *rand.Rand
-	queue          *ecs.Queue
-	tick           *systems.Tick
-	facts, batches tally
-	observers      []*observer
-	walkers        []ecs.Entity // NPC walkers, retargeted directly
-	walkObs        []*observer  // observer walkers, retargeted by SetTarget commands
-	targets        generic.Map[ecs.Target]
+	sc        Scenario
+	cfg       game.Config
+	rng       *rand.Rand
+	sim       *game.Sim
+	observers []*observer
+	walkers   []int64 // actors kept walking, by id (= their session)
+	targets   generic.Map[ecs.Target]
+	slow      atomic.Int64
+	stopBus   context.CancelFunc
+	busDone   chan struct{}
 	// Walkers set off at random ticks over the first stagger ticks, as
 	// players do: started at once, they would all reach their v1 lead
 	// points in the same tick, every few ticks, for ever.
-	stagger  int
-	ticks    int
-	startNPC []int
-	startObs []int
+	stagger int
+	ticks   int
+	start   []int
 }
 
-// newBench builds the world: observers first (players with sessions), then
-// the other actors, all placed at random in the bounds; a random Moving
-// fraction of them gets a target.
+// newBench builds the world: all actors placed at random in the bounds,
+// observers among them with their views, a random Moving fraction walking.
 func newBench(sc Scenario) (*bench, error) {
 	cfg := sc.Config
-	if cfg.Rate == 0 {
-		cfg = systems.DefaultConfig()
+	if cfg.Sim.Rate == 0 {
+		cfg = game.Large()
 	}
 	if sc.Actors < 1 || sc.Observers < 0 || sc.Observers > sc.Actors {
 		return nil, fmt.Errorf("want 1 or more actors and 0 to %d observers, not %d and %d", sc.Actors, sc.Actors, sc.Observers)
@@ -222,26 +137,18 @@ func newBench(sc Scenario) (*bench, error) {
 	if sc.Moving < 0 || sc.Moving > 1 {
 		return nil, fmt.Errorf("-moving must be 0 to 1, not %v", sc.Moving)
 	}
-	if sc.Proto >= ecs.Protocols {
+	if sc.Proto >= wire.Count {
 		return nil, fmt.Errorf("no protocol v%d", sc.Proto+1)
 	}
-	b := &bench{sc: sc, cfg: cfg, rng: rand.New(rand.NewPCG(sc.Seed, 0x71cb)), queue: ecs.NewQueue(cfg.CommandsPerTick)}
-	var codecs ecs.Codecs
-	for p, enc := range net.Encoders(net.Codecs(cfg.Speed)) {
-		codecs[p] = countingEncoder{enc: enc, facts: &b.facts, batches: &b.batches}
-	}
-	var err error
-	b.tick, err = systems.New(cfg, b.queue, codecs, nopStore{})
+	cfg.Sim.CommandsPerTick = max(cfg.Sim.CommandsPerTick, sc.Actors)
+	sim, err := game.NewSim(cfg, nopStore{})
 	if err != nil {
 		return nil, err
 	}
-	w := b.tick.World
+	b := &bench{sc: sc, cfg: cfg, rng: rand.New(rand.NewPCG(sc.Seed, 0x71cb)), sim: sim, busDone: make(chan struct{})}
+	w := sim.Tick.World
 	b.targets = generic.NewMap[ecs.Target](w.ECS)
-
-	// One tick's worth of messages fits every outbox, so nothing is dropped
-	// for lack of a write loop; MaxObserverMsgs tells how much a real
-	// outbox would have to hold.
-	outbox := sc.Actors + cfg.FullPerTick + 64
+	codec := wire.New(sc.Proto, cfg.Wire)
 	walking := int(float64(sc.Actors)*sc.Moving + 0.5)
 	walks := make([]bool, sc.Actors)
 	for _, i := range b.rng.Perm(sc.Actors)[:walking] {
@@ -250,88 +157,115 @@ func newBench(sc Scenario) (*bench, error) {
 	for i := range sc.Actors {
 		a := ecs.Actor{ID: int64(i + 1), Name: fmt.Sprintf("actor%d", i+1), Avatar: i % (ecs.MaxAvatar + 1)}
 		a.X, a.Y = b.randomPoint()
+		e := w.Spawn(a, uint64(a.ID))
 		if i < sc.Observers {
-			o := &observer{limit: outbox, actor: a.ID}
+			o := &observer{}
+			o.view = view.New(sim.Bus, cfg.View(), codec.NewRenderer(), w.State(e), w.Tick, func() { b.slow.Add(1) })
 			b.observers = append(b.observers, o)
-			w.SpawnPlayer(a, o, sc.Proto)
-			if walks[i] {
-				b.walkObs = append(b.walkObs, o)
-			}
-			continue
 		}
-		e := w.SpawnActor(a)
 		if walks[i] {
-			b.walkers = append(b.walkers, e)
+			b.walkers = append(b.walkers, a.ID)
+			b.start = append(b.start, 0)
 		}
 	}
-	b.stagger = max(20, int(math.Ceil(2*cfg.LeadAhead*float64(cfg.Rate)/cfg.Speed)))
-	for range b.walkers {
-		b.startNPC = append(b.startNPC, b.rng.IntN(b.stagger))
+	b.stagger = max(20, int(math.Ceil(2*cfg.Wire.LeadAhead*float64(cfg.Sim.Rate)/cfg.Sim.Speed)))
+	for i := range b.start {
+		b.start[i] = b.rng.IntN(b.stagger)
 	}
-	for range b.walkObs {
-		b.startObs = append(b.startObs, b.rng.IntN(b.stagger))
-	}
-	b.between()
+	ctx, stop := context.WithCancel(context.Background())
+	b.stopBus = stop
+	go func() { defer close(b.busDone); sim.Bus.Run(ctx) }() //nolint:errcheck // Run only returns nil
 	return b, nil
 }
 
+// close stops the bus.
+func (b *bench) close() {
+	b.stopBus()
+	<-b.busDone
+}
+
 func (b *bench) randomPoint() (x, y float64) {
-	bd := b.cfg.Bounds
+	bd := b.cfg.Sim.Bounds
 	return bd.MinX + b.rng.Float64()*(bd.MaxX-bd.MinX), bd.MinY + b.rng.Float64()*(bd.MaxY-bd.MinY)
 }
 
-// walk gives an NPC a new target, as the input system would a player.
-func (b *bench) walk(t *ecs.Target) {
-	x, y := b.randomPoint()
-	*t = ecs.Target{X: x, Y: y, Moving: true, Seq: t.Seq + 1}
-}
-
-// retarget sends an observer's actor somewhere new through the command
-// queue, as its connection would; the input system applies it next tick.
-func (b *bench) retarget(o *observer) {
-	if b.queue.Len() == b.queue.Cap() {
-		return // full: try again after the next tick
-	}
-	x, y := b.randomPoint()
-	//nolint:errcheck // the queue has room and is never stopped here
-	b.queue.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Client: o, Actor: ecs.Actor{ID: o.actor}, X: x, Y: y})
-}
-
-// between runs between ticks, outside the measurement: it drains the
-// outboxes and keeps the walkers walking.
-func (b *bench) between() (msgs, bytes int64) {
-	for _, o := range b.observers {
-		m, n := o.drain()
-		msgs += m
-		bytes += n
-	}
-	for i, e := range b.walkers {
-		if t := b.targets.Get(e); !t.Moving && b.ticks >= b.startNPC[i] {
-			b.walk(t)
+// between runs between ticks, outside the measurement: it keeps the walkers
+// walking, with a click each as their connection would send it.
+func (b *bench) between() {
+	w := b.sim.Tick.World
+	for i, id := range b.walkers {
+		if b.ticks < b.start[i] || b.sim.Queue.Len() >= b.cfg.Sim.CommandsPerTick {
+			continue
 		}
-	}
-	for i, o := range b.walkObs {
-		if !b.targets.Get(b.tick.World.Actors[o.actor]).Moving && b.ticks >= b.startObs[i] {
-			b.retarget(o)
+		if t := b.targets.Get(w.Actors[id]); !t.Moving {
+			x, y := b.randomPoint()
+			//nolint:errcheck // the queue has room and is never stopped here
+			b.sim.Queue.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Session: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
 		}
 	}
 	b.ticks++
-	return msgs, bytes
 }
 
-// autoWarmup is enough ticks for the interest system to show every observer
-// everything in its view, FullPerTick actors a tick, plus a few rechecks.
+// fanOut waits for the bus to deliver tick, then renders every view that
+// got something (or has time-driven work), one worker per core, as the
+// sessions' write loops would. It returns both durations and what was
+// rendered.
+func (b *bench) fanOut(tick uint64) (deliver, render time.Duration, msgs, bytes int64) {
+	start := time.Now()
+	if err := b.sim.Bus.Await(context.Background(), tick); err != nil {
+		panic(err) // cannot happen: the context never ends
+	}
+	deliver = time.Since(start)
+	start = time.Now()
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	var total, size atomic.Int64
+	for k := range workers {
+		wg.Go(func() {
+			var m, n int64
+			for i := k; i < len(b.observers); i += workers {
+				o := b.observers[i]
+				select {
+				case <-o.view.Ready():
+				default:
+					if !o.view.Busy() {
+						continue
+					}
+				}
+				o.msgs = o.view.Render(o.msgs[:0])
+				o.maxPerTick = max(o.maxPerTick, len(o.msgs))
+				for _, msg := range o.msgs {
+					m++
+					n += int64(len(msg))
+				}
+				clear(o.msgs)
+			}
+			total.Add(m)
+			size.Add(n)
+		})
+	}
+	wg.Wait()
+	return deliver, time.Since(start), total.Load(), size.Load()
+}
+
+// autoWarmup is enough ticks for every observer to be shown everything in
+// its view, its protocol's newcomers a tick, plus the walkers' stagger.
 func (b *bench) autoWarmup() int {
 	if b.sc.Observers == 0 {
 		return b.stagger + 20
 	}
 	visible := float64(b.sc.Actors)
 	if r := b.cfg.ViewRadius; r > 0 {
-		bd := b.cfg.Bounds
+		bd := b.cfg.Sim.Bounds
 		area := (bd.MaxX - bd.MinX) * (bd.MaxY - bd.MinY)
-		visible = min(visible, float64(b.sc.Actors)*math.Pi*(r+b.cfg.ViewMargin)*(r+b.cfg.ViewMargin)/area)
+		side := 2 * (r + b.cfg.ViewMargin + b.cfg.Sim.CellSize)
+		visible = min(visible, float64(b.sc.Actors)*side*side/area)
 	}
-	return max(b.stagger+20, int(visible)/b.cfg.FullPerTick+3*b.cfg.InterestEvery+10)
+	per := b.cfg.Wire.NewcomersPerTick
+	if b.sc.Proto == wire.V2 {
+		per *= 8
+	}
+	return max(b.stagger+20, int(visible)/per+10)
 }
 
 // measurer times each stage and, if asked, counts its allocations.
@@ -341,9 +275,10 @@ type measurer struct {
 	after  runtime.MemStats
 }
 
-// step runs the tick's stages in their order, exactly as systems.Tick.Step
-// does, timing each one; the allocation counting stays outside the timing.
+// step runs one tick as systems.Tick.Step does, timing each stage; the
+// allocation counting stays outside the timing.
 func (m *measurer) step(t *systems.Tick, per []series) (total time.Duration) {
+	t.World.Tick++
 	for i, s := range t.Stages {
 		if m.allocs {
 			runtime.ReadMemStats(&m.before)
@@ -375,66 +310,74 @@ func Run(sc Scenario, report progress) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer b.close()
 	if sc.Warmup < 0 {
 		sc.Warmup = b.autoWarmup()
 	}
+	tick := b.sim.Tick
 	r := Result{
-		Actors: sc.Actors, Moving: sc.Moving, Walkers: len(b.walkers) + len(b.walkObs), Observers: sc.Observers,
-		Proto: int(sc.Proto) + 1, World: b.cfg.Bounds.MaxX - b.cfg.Bounds.MinX, ViewRadius: b.cfg.ViewRadius,
-		Ticks: sc.Ticks, Warmup: sc.Warmup, Rate: b.cfg.Rate,
+		Actors: sc.Actors, Moving: sc.Moving, Walkers: len(b.walkers), Observers: sc.Observers,
+		Proto: int(sc.Proto) + 1, World: b.cfg.Sim.Bounds.MaxX - b.cfg.Sim.Bounds.MinX, ViewRadius: b.cfg.ViewRadius,
+		Ticks: sc.Ticks, Warmup: sc.Warmup, Rate: b.cfg.Sim.Rate,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 	}
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	r.HeapBytes = ms.HeapAlloc
 
 	m := &measurer{}
-	warm := make([]series, len(b.tick.Stages))
+	warm := make([]series, len(tick.Stages))
 	for i := range sc.Warmup {
-		last := m.step(b.tick, warm)
+		last := m.step(tick, warm)
+		b.fanOut(tick.World.Tick)
 		b.between()
 		report("warm-up", i+1, sc.Warmup, last)
 	}
 	r.Setup = time.Since(start)
-	b.facts.take()
-	b.batches.take()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.HeapBytes = ms.HeapAlloc
 	for _, o := range b.observers {
-		o.maxPerTick, o.dropped = 0, 0
+		o.maxPerTick = 0
 	}
+	before := b.sim.Bus.Stats()
 
 	m.allocs = sc.Allocs
-	per := make([]series, len(b.tick.Stages))
-	var whole series
-	var facts, batches, out tally
+	per := make([]series, len(tick.Stages))
+	var whole, delivery, render series
+	var msgs, bytes int64
 	for i := range sc.Ticks {
-		d := m.step(b.tick, per)
+		d := m.step(tick, per)
 		whole.durations = append(whole.durations, d)
-		if d > b.tick.Period() {
+		if d > tick.Period() {
 			r.Overruns++
 		}
-		f, bt := b.facts.take(), b.batches.take()
-		facts.msgs, facts.bytes = facts.msgs+f.msgs, facts.bytes+f.bytes
-		batches.msgs, batches.bytes = batches.msgs+bt.msgs, batches.bytes+bt.bytes
-		om, ob := b.between()
-		out.msgs, out.bytes = out.msgs+om, out.bytes+ob
+		dd, rd, n, sz := b.fanOut(tick.World.Tick)
+		delivery.durations = append(delivery.durations, dd)
+		render.durations = append(render.durations, rd)
+		msgs, bytes = msgs+n, bytes+sz
+		b.between()
 		report("tick", i+1, sc.Ticks, d)
 	}
 
-	for i, s := range b.tick.Stages {
+	for i, s := range tick.Stages {
 		r.Stages = append(r.Stages, per[i].summarize(s.Name, sc.Actors))
 		whole.allocs += per[i].allocs
 		whole.bytes += per[i].bytes
 	}
 	r.Tick = whole.summarize("tick", sc.Actors)
+	r.Delivery = delivery.summarize("delivery", sc.Actors)
+	r.Render = render.summarize("render", sc.Actors)
+	after := b.sim.Bus.Stats()
 	if n := float64(sc.Ticks); n > 0 {
-		r.EncodedMsgs, r.EncodedBytes = float64(facts.msgs)/n, float64(facts.bytes)/n
-		r.BatchMsgs, r.BatchBytes = float64(batches.msgs)/n, float64(batches.bytes)/n
-		r.DeliveredMsgs, r.DeliveredBytes = float64(out.msgs)/n, float64(out.bytes)/n
+		r.Published = float64(after.Published-before.Published) / n
+		r.Facts = float64(after.Facts-before.Facts) / n
+		r.Messages, r.MessageBytes = float64(msgs)/n, float64(bytes)/n
+	}
+	if r.Facts > 0 {
+		r.NsPerFact = float64(r.Delivery.P50+r.Render.P50) / r.Facts
 	}
 	for _, o := range b.observers {
 		r.MaxObserverMsgs = max(r.MaxObserverMsgs, o.maxPerTick)
-		r.Dropped += o.dropped
 	}
+	r.Slow = b.slow.Load()
 	return r, nil
 }

@@ -1,9 +1,11 @@
 // Command tickbench is the headless tick benchmark: it builds a world of N
-// actors, some walking, with M simulated observers, and runs the production
-// systems (systems.New) in their real order, without any network. It prints
-// per-system and whole-tick p50/p99/max durations, ns per actor, allocations
-// per tick and the bytes encoded for and delivered to the observers, so a
-// change to a system can be measured before and after.
+// actors, some walking, with M players' views among them (sessions without
+// sockets), and runs the production world (game.NewSim: the tick, the bus,
+// the views) without any network. It prints per-system and whole-tick
+// p50/p99/max durations, ns per actor and allocations per tick, and apart
+// from the tick the fan-out: the bus delivering facts to the views and the
+// views rendering them, in ns per delivered fact, so a change can be
+// measured before and after.
 //
 //	go run ./cmd/tickbench                         # 1,000 / 10,000 / 100,000 walking actors
 //	go run ./cmd/tickbench -actors 10000 -observers 100 -room
@@ -23,8 +25,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/godmmo/godmmo/ecs"
-	"github.com/godmmo/godmmo/systems"
+	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 func main() {
@@ -73,17 +75,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	o.scenario.Seed = *seed
-	o.scenario.Config = systems.DefaultConfig()
+	o.scenario.Config = game.Large()
 	if o.room {
-		o.scenario.Config = systems.RoomConfig()
+		o.scenario.Config = game.Room()
 	}
 	if o.view >= 0 {
 		o.scenario.Config.ViewRadius = o.view
 	}
-	if o.proto < 1 || o.proto > int(ecs.Protocols) {
-		return o, fmt.Errorf("-proto must be 1 to %d", ecs.Protocols)
+	if o.proto < 1 || o.proto > int(wire.Count) {
+		return o, fmt.Errorf("-proto must be 1 to %d", wire.Count)
 	}
-	o.scenario.Proto = ecs.Protocol(o.proto - 1)
+	o.scenario.Proto = wire.Protocol(o.proto - 1)
 	for _, f := range strings.Split(*actors, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > o.maxActors {
@@ -163,7 +165,7 @@ func printTable(w io.Writer, r Result) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\tp50\tp99\tmax\tns/actor\tallocs/tick\tbytes/tick\t")
-	for _, s := range append(r.Stages, r.Tick) {
+	for _, s := range append(r.Stages, r.Tick, r.Delivery, r.Render) {
 		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\t%.1f\t%.1f\t%.0f\t\n", s.Name, dur(s.P50), dur(s.P99), dur(s.Max),
 			s.NsPerActor, s.AllocsPerTick, s.BytesPerTick)
 	}
@@ -171,16 +173,13 @@ func printTable(w io.Writer, r Result) error {
 		return err
 	}
 	fmt.Fprintf(w, "overruns (> %v): %d of %d ticks\n", time.Second/time.Duration(r.Rate), r.Overruns, r.Ticks)
-	fmt.Fprintf(w, "encoded per tick: %.0f msgs, %s", r.EncodedMsgs, size(r.EncodedBytes))
-	if r.BatchMsgs > 0 {
-		fmt.Fprintf(w, " + %.0f v2 batches, %s", r.BatchMsgs, size(r.BatchBytes))
-	}
-	fmt.Fprintf(w, "; delivered per tick to %d observers: %.0f msgs, %s", r.Observers, r.DeliveredMsgs, size(r.DeliveredBytes))
+	fmt.Fprintf(w, "per tick: %.0f cell batches published; %.0f facts delivered to %d views, %.0f ns per fact (delivery+render p50); %.0f msgs, %s rendered",
+		r.Published, r.Facts, r.Observers, r.NsPerFact, r.Messages, size(r.MessageBytes))
 	if r.Observers > 0 {
-		fmt.Fprintf(w, "; most to one observer in one tick: %d msgs", r.MaxObserverMsgs)
+		fmt.Fprintf(w, "; most to one view in one tick: %d msgs", r.MaxObserverMsgs)
 	}
-	if r.Dropped > 0 {
-		fmt.Fprintf(w, "; dropped %d", r.Dropped)
+	if r.Slow > 0 {
+		fmt.Fprintf(w, "; %d views slow", r.Slow)
 	}
 	fmt.Fprintf(w, "\nheap after setup: %s; setup %v\n\n", size(float64(r.HeapBytes)), r.Setup.Round(time.Millisecond))
 	return nil

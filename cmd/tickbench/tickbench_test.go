@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godmmo/godmmo/ecs"
-	"github.com/godmmo/godmmo/systems"
+	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 func TestPercentile(t *testing.T) {
@@ -66,47 +66,45 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-// TestRunSharesEncoding runs the real pipeline on a small room: the facts
-// are encoded once however many observe them, and every observer gets them.
-func TestRunSharesEncoding(t *testing.T) {
-	// Not parallel: arche copies components holding pointers without write
-	// barriers, which concurrent garbage collection can catch (see docs/performance.md).
-	run := func(observers int, proto ecs.Protocol) Result {
+// TestRunFansOut runs the real world on a small room: every view is shown
+// every actor, the facts reach every view, and the tick's own cost does not
+// depend on how many watch.
+func TestRunFansOut(t *testing.T) {
+	run := func(observers int, proto wire.Protocol) Result {
 		t.Helper()
 		r, err := Run(Scenario{Actors: 200, Moving: 0.5, Observers: observers, Proto: proto, Warmup: -1, Ticks: 40,
-			Allocs: true, Seed: 3, Config: systems.RoomConfig()}, nil)
+			Allocs: true, Seed: 3, Config: game.Room()}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	for _, proto := range []ecs.Protocol{ecs.V1, ecs.V2} {
+	for _, proto := range []wire.Protocol{wire.V1, wire.V2} {
 		one, ten := run(1, proto), run(10, proto)
 		if one.Walkers != 100 || ten.Walkers != 100 {
-			t.Errorf("v%d: %d and %d walkers, want 100", proto+1, one.Walkers, ten.Walkers)
+			t.Errorf("%v: %d and %d walkers, want 100", proto, one.Walkers, ten.Walkers)
 		}
-		if one.EncodedMsgs == 0 || one.DeliveredMsgs == 0 {
-			t.Fatalf("v%d: nothing encoded (%v) or delivered (%v)", proto+1, one.EncodedMsgs, one.DeliveredMsgs)
+		if one.Facts == 0 || one.Messages == 0 {
+			t.Fatalf("%v: nothing delivered (%v) or rendered (%v)", proto, one.Facts, one.Messages)
 		}
-		// Ten times the observers: about ten times the deliveries, about the
-		// same encoding (v1 encodes each player's own position for it alone).
-		if ten.DeliveredMsgs < 5*one.DeliveredMsgs {
-			t.Errorf("v%d: delivered %v msgs/tick to 10 observers, %v to 1", proto+1, ten.DeliveredMsgs, one.DeliveredMsgs)
+		// Ten times the views: about ten times the deliveries, the same batches.
+		if ten.Facts < 5*one.Facts {
+			t.Errorf("%v: %v facts/tick delivered to 10 views, %v to 1", proto, ten.Facts, one.Facts)
 		}
-		if ten.EncodedMsgs > 1.5*one.EncodedMsgs+10 {
-			t.Errorf("v%d: encoded %v msgs/tick for 10 observers, %v for 1: encoding grows with observers", proto+1, ten.EncodedMsgs, one.EncodedMsgs)
+		if ten.Published > 1.5*one.Published+2 {
+			t.Errorf("%v: %v batches/tick with 10 views, %v with 1: the tick's work grows with views", proto, ten.Published, one.Published)
 		}
-		if ten.Dropped != 0 {
-			t.Errorf("v%d: %d dropped", proto+1, ten.Dropped)
+		if ten.Slow != 0 {
+			t.Errorf("%v: %d views slow", proto, ten.Slow)
 		}
-		if proto == ecs.V2 && (ten.BatchMsgs == 0 || ten.BatchMsgs > 10 || ten.DeliveredMsgs > 10) {
-			t.Errorf("v2: %v batches and %v messages per tick for 10 observers, want at most one each", ten.BatchMsgs, ten.DeliveredMsgs)
+		if proto == wire.V2 && ten.Messages > 10 {
+			t.Errorf("v2: %v messages per tick for 10 views, want at most one each", ten.Messages)
 		}
 		var names []string
 		for _, s := range ten.Stages {
 			names = append(names, s.Name)
 		}
-		if got := strings.Join(names, ","); got != "input,movement,interest,delta,broadcast,persist" {
+		if got := strings.Join(names, ","); got != "input,movement,facts,persist" {
 			t.Errorf("stages %s, want the production order", got)
 		}
 		if ten.Tick.Max < ten.Tick.P99 || ten.Tick.P99 < ten.Tick.P50 || ten.Tick.P50 <= 0 {
@@ -115,27 +113,23 @@ func TestRunSharesEncoding(t *testing.T) {
 	}
 }
 
-// TestAutoWarmup checks that the automatic warm-up is long enough for the
-// interest system to show every observer everything: in a still room, the
-// measured ticks then have nothing to say.
+// TestAutoWarmup checks that the automatic warm-up is long enough to show
+// every view everything: in a still room, the measured ticks then have
+// nothing to say.
 func TestAutoWarmup(t *testing.T) {
-	// Not parallel: arche copies components holding pointers without write
-	// barriers, which concurrent garbage collection can catch (see docs/performance.md).
-	r, err := Run(Scenario{Actors: 150, Observers: 3, Warmup: -1, Ticks: 10, Seed: 1, Config: systems.RoomConfig()}, nil)
+	r, err := Run(Scenario{Actors: 150, Observers: 3, Warmup: -1, Ticks: 10, Seed: 1, Config: game.Room()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Warmup < 150/32 {
 		t.Errorf("warm-up of %d ticks", r.Warmup)
 	}
-	if r.DeliveredMsgs != 0 || r.EncodedMsgs != 0 {
-		t.Errorf("still room after warm-up: %v msgs encoded, %v delivered per tick, want none", r.EncodedMsgs, r.DeliveredMsgs)
+	if r.Messages != 0 || r.Facts != 0 {
+		t.Errorf("still room after warm-up: %v facts delivered, %v msgs rendered per tick, want none", r.Facts, r.Messages)
 	}
 }
 
 func TestRunCommand(t *testing.T) {
-	// Not parallel: arche copies components holding pointers without write
-	// barriers, which concurrent garbage collection can catch (see docs/performance.md).
 	var out, errOut bytes.Buffer
 	if err := run([]string{"-actors", "50,80", "-observers", "3", "-ticks", "5", "-warmup", "1", "-json", "-room", "-proto", "2"}, &out, &errOut); err != nil {
 		t.Fatal(err)
@@ -149,7 +143,7 @@ func TestRunCommand(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
 			t.Fatal(err)
 		}
-		if r.Actors != want || r.Observers != 3 || r.Proto != 2 || r.ViewRadius != 0 || r.Ticks != 5 || len(r.Stages) != 6 {
+		if r.Actors != want || r.Observers != 3 || r.Proto != 2 || r.ViewRadius != 0 || r.Ticks != 5 || len(r.Stages) != 4 {
 			t.Errorf("run %d: %+v", i, r)
 		}
 	}
@@ -161,7 +155,7 @@ func TestRunCommand(t *testing.T) {
 	if err := run([]string{"-actors", "20", "-ticks", "3", "-quiet"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"movement", "broadcast", "tick", "encoded per tick:", "view radius 600"} {
+	for _, want := range []string{"movement", "facts", "tick", "delivery", "render", "ns per fact", "view radius 600"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -1,4 +1,4 @@
-package net
+package wire
 
 import (
 	"encoding/json"
@@ -11,16 +11,16 @@ import (
 // golden files, and checks that each message is a JSON array of arrays.
 func TestV2Golden(t *testing.T) {
 	t.Parallel()
-	enc := V2{Speed: 70}
-	enter := enc.AppendEnter(nil, ecs.Actor{ID: 12, Name: "tristan", Avatar: 3, X: 198.21, Y: 78.42}, 300, -0.04)
+	enc := v2Enc{Speed: 70}
+	enter := enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: ecs.Intent{ToX: 300, ToY: -0.04}}, 198.21, 78.42)
 	move := enc.AppendMove(nil, 12, 200.55, 78.42, 300, 78.42)
 	tests := []struct {
 		name string
 		msg  []byte
 	}{
-		{"v2_login", enc.AppendBatch(nil, packets(enc.Ok(), enter))},
-		{"v2_tick", enc.AppendBatch(nil, packets(move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9)))},
-		{"v2_deny", enc.AppendBatch(nil, packets(enc.Deny(DenyTaken)))},
+		{"v2_login", enc.AppendBatch(nil, enc.Ok(), enter)},
+		{"v2_tick", enc.AppendBatch(nil, move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9))},
+		{"v2_deny", enc.AppendBatch(nil, enc.Deny(DenyTaken))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,14 +36,6 @@ func TestV2Golden(t *testing.T) {
 			}
 		})
 	}
-}
-
-func packets(msgs ...[]byte) []ecs.Packet {
-	p := make([]ecs.Packet, len(msgs))
-	for i, m := range msgs {
-		p[i].Bytes = m
-	}
-	return p
 }
 
 func TestDecodeV2(t *testing.T) {

@@ -1,4 +1,4 @@
-package net
+package wire
 
 import (
 	"bytes"
@@ -17,17 +17,17 @@ var update = flag.Bool("update", false, "rewrite the golden packets in testdata/
 // that each is JSON with "a" first and then p0, p1, … in order.
 func TestV1Golden(t *testing.T) {
 	t.Parallel()
-	enc := V1{}
+	enc := v1Enc{}
 	tests := []struct {
 		name string
 		msg  []byte
 	}{
 		{"ok", enc.Ok()},
 		{"deny", enc.Deny(DenyCredentials)},
-		{"full", enc.AppendEnter(nil, ecs.Actor{ID: 12, Name: "tristan", Avatar: 3, X: 198.21, Y: 78.42}, 300, 300)},
-		{"full_origin", enc.AppendEnter(nil, ecs.Actor{ID: 1, Name: "a", Avatar: 0}, 0, 0)},
-		{"move", enc.AppendMove(nil, 12, 200.5, 78.42, 500, 78.42)},
-		{"move_negative", enc.AppendMove(nil, 7, -0.004, -12.345, 0, 0)},
+		{"full", enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3}, 198.21, 78.42)},
+		{"full_origin", enc.AppendEnter(nil, ecs.ActorState{ID: 1, Name: "a", Avatar: 0}, 0, 0)},
+		{"move", enc.AppendMove(nil, 12, 200.5, 78.42)},
+		{"move_negative", enc.AppendMove(nil, 7, -0.004, -12.345)},
 		{"chat", enc.Chat("tristan", "hello \"you\" \\ [b]x[/b] é 🙂")},
 		{"chat_invalid_utf8", enc.Chat("a", "bad \xff byte\x01")},
 		{"disconnect", enc.Quit(12)},

@@ -1,4 +1,4 @@
-package net
+package wire
 
 import (
 	"encoding/json"
@@ -9,50 +9,45 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 )
 
-// SubprotocolV2 is the WebSocket subprotocol a client asks for to speak v2.
-// A client that asks for none speaks v1.
-const SubprotocolV2 = "godmmo.v2"
-
-// V2 encodes server packets in protocol v2 (docs/protocol-v2.md): each
+// v2Enc encodes server packets in protocol v2 (docs/protocol-v2.md): each
 // packet is a short JSON array, and a message is an array of the packets of
 // one tick. Movement is sent as intent: position, target and speed.
-type V2 struct {
+type v2Enc struct {
 	// Speed is what intents say actors walk at, in units per second.
 	Speed float64
 }
 
-var _ Codec = V2{}
-
 var okV2 = []byte(`["ok"]`)
 
 // Ok acknowledges a request. The bytes are shared: never modify them.
-func (V2) Ok() []byte { return okV2 }
+func (v2Enc) Ok() []byte { return okV2 }
 
 // Deny refuses a request with a reason a person can read.
-func (V2) Deny(reason string) []byte {
+func (v2Enc) Deny(reason string) []byte {
 	return append(appendString(append(make([]byte, 0, 12+len(reason)), `["deny",`...), reason), ']')
 }
 
-// AppendEnter appends ["E", id, name, avatar, x, y, tx, ty, speed].
-func (e V2) AppendEnter(b []byte, a ecs.Actor, tx, ty float64) []byte {
+// AppendEnter appends ["E", id, name, avatar, x, y, tx, ty, speed]: the
+// actor, at x, y on its walk.
+func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64) []byte {
 	b = append(b, `["E",`...)
 	b = strconv.AppendInt(b, a.ID, 10)
 	b = append(b, ',')
 	b = appendString(b, a.Name)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(a.Avatar), 10)
-	return e.appendIntent(b, a.X, a.Y, tx, ty)
+	return e.appendIntent(b, x, y, a.Intent.ToX, a.Intent.ToY)
 }
 
 // AppendMove appends ["M", id, x, y, tx, ty, speed]: the actor is at x, y
 // walking to tx, ty.
-func (e V2) AppendMove(b []byte, id int64, x, y, tx, ty float64) []byte {
+func (e v2Enc) AppendMove(b []byte, id int64, x, y, tx, ty float64) []byte {
 	b = append(b, `["M",`...)
 	b = strconv.AppendInt(b, id, 10)
 	return e.appendIntent(b, x, y, tx, ty)
 }
 
-func (e V2) appendIntent(b []byte, x, y, tx, ty float64) []byte {
+func (e v2Enc) appendIntent(b []byte, x, y, tx, ty float64) []byte {
 	for _, v := range [...]float64{x, y, tx, ty, e.Speed} {
 		b = append(b, ',')
 		b = appendCompact(b, v)
@@ -70,7 +65,7 @@ func appendCompact(b []byte, v float64) []byte {
 }
 
 // Chat appends ["C", from, text].
-func (V2) Chat(from, text string) []byte {
+func (v2Enc) Chat(from, text string) []byte {
 	b := make([]byte, 0, 16+len(from)+len(text))
 	b = append(b, `["C",`...)
 	b = appendString(b, from)
@@ -80,10 +75,10 @@ func (V2) Chat(from, text string) []byte {
 }
 
 // Leave is ["L", id]: the actor went out of view.
-func (V2) Leave(id int64) []byte { return appendIDPacket(`["L",`, id) }
+func (v2Enc) Leave(id int64) []byte { return appendIDPacket(`["L",`, id) }
 
 // Quit is ["Q", id]: the actor left the game.
-func (V2) Quit(id int64) []byte { return appendIDPacket(`["Q",`, id) }
+func (v2Enc) Quit(id int64) []byte { return appendIDPacket(`["Q",`, id) }
 
 func appendIDPacket(head string, id int64) []byte {
 	b := make([]byte, 0, 24)
@@ -92,23 +87,17 @@ func appendIDPacket(head string, id int64) []byte {
 	return append(b, ']')
 }
 
-// Batched is true: a tick's packets travel in one message.
-func (V2) Batched() bool { return true }
-
 // AppendBatch appends the message [p1,p2,…].
-func (V2) AppendBatch(b []byte, packets []ecs.Packet) []byte {
+func (v2Enc) AppendBatch(b []byte, packets ...[]byte) []byte {
 	b = append(b, '[')
 	for i, p := range packets {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, p.Bytes...)
+		b = append(b, p...)
 	}
 	return append(b, ']')
 }
-
-// Decode parses a client message; see DecodeV2.
-func (V2) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
 
 // DecodeV2 parses one v2 client message: a JSON array whose first element is
 // the action and the rest its payloads, e.g. ["Target", 10, 20]. Chat

@@ -1,0 +1,118 @@
+package ecs
+
+import "math"
+
+// Intent is a walk as everyone is told it: from (FromX, FromY) at tick Tick
+// toward (ToX, ToY), Step units each tick. An actor standing still walks
+// from where it is to the same point. Seq counts the actor's walks, so a new
+// click to the same point is still a new intent.
+type Intent struct {
+	FromX, FromY float64
+	ToX, ToY     float64
+	Tick         uint64
+	Step         float64
+	Seq          uint32
+}
+
+// At is where the walk has got to at the end of tick now: a point on the
+// straight line, never past the target.
+func (i Intent) At(now uint64) (x, y float64) {
+	if now <= i.Tick {
+		return i.FromX, i.FromY
+	}
+	dx, dy := i.ToX-i.FromX, i.ToY-i.FromY
+	d, s := math.Hypot(dx, dy), float64(now-i.Tick)*i.Step
+	if s >= d {
+		return i.ToX, i.ToY
+	}
+	return i.FromX + dx/d*s, i.FromY + dy/d*s
+}
+
+// Walking reports whether the walk is still under way at the end of tick now.
+func (i Intent) Walking(now uint64) bool {
+	return now < i.Tick || float64(now-i.Tick)*i.Step < math.Hypot(i.ToX-i.FromX, i.ToY-i.FromY)
+}
+
+// Walk moves p up to step units toward x, y and reports whether it is still
+// on its way. It is the one definition of a step: the tick walks actors
+// with it, and a view that replays an intent with it gets the very same
+// positions.
+func Walk(p *Position, x, y, step float64) bool {
+	dx, dy := x-p.X, y-p.Y
+	d := math.Hypot(dx, dy)
+	if d <= step {
+		p.X, p.Y = x, y
+		return false
+	}
+	p.X += dx / d * step
+	p.Y += dy / d * step
+	return true
+}
+
+// ActorState is an actor as an observer first needs it: who it is, how it
+// looks and where it walks. It is a plain value, the same in every process.
+type ActorState struct {
+	ID     int64
+	Name   string
+	Avatar int
+	Intent Intent
+}
+
+// FactKind says what happened in a cell.
+type FactKind uint8
+
+// The facts the tick publishes.
+const (
+	// Entered: Actor is in the cell now, in full. It spawned there, or
+	// (Crossed) walked in from the cell named by Cell.
+	Entered FactKind = iota + 1
+	// Exited: Actor.ID walked out of the cell into the cell named by Cell.
+	Exited
+	// Moved: Actor.ID set off on a new walk, Actor.Intent.
+	Moved
+	// Quit: Actor.ID left the game.
+	Quit
+	// Said: Actor.ID, named Actor.Name, said Text.
+	Said
+)
+
+// Fact is one thing that happened in a cell during a tick. It holds no
+// pointers into the world and means the same to any process that reads it.
+type Fact struct {
+	Kind  FactKind
+	Actor ActorState
+	// Cell is the other cell of a crossing: where an Entered actor came
+	// from (when Crossed), where an Exited one went.
+	Cell    CellKey
+	Crossed bool
+	Text    string
+}
+
+// CellFacts is what happened in one cell during one tick, in order.
+type CellFacts struct {
+	Cell CellKey
+	Tick uint64
+	// Seq numbers a cell's batches one by one (the bus sets it), so a
+	// snapshot as of Seq joins the stream at Seq+1 with no gap and no repeat.
+	Seq   uint64
+	Facts []Fact
+}
+
+// Snapshot is the actors in a cell as of the end of tick Tick, after the
+// cell's batch Seq.
+type Snapshot struct {
+	Cell   CellKey
+	Tick   uint64
+	Seq    uint64
+	Actors []ActorState
+}
+
+// Publisher carries the tick's facts away. Neither method may block the
+// tick for long: the publisher queues, the session side does the fan-out.
+type Publisher interface {
+	// Publish hands over one cell's facts of the current tick; the
+	// publisher owns f afterwards.
+	Publish(f *CellFacts)
+	// EndTick says every fact of tick has been published.
+	EndTick(tick uint64)
+}

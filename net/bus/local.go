@@ -1,0 +1,288 @@
+package bus
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// Local is the in-process bus, the default: one binary, nothing to set up.
+//
+// Cells are split among shards, one per core. Each tick the tick hands its
+// batches over at EndTick; Run then lets every shard, in parallel, apply its
+// cells' batches to its copy of the cells (what snapshots are made from)
+// and deliver them to the cells' subscribers, and only once all shards are
+// done wakes the subscribers that got something, so a subscriber always
+// reads whole ticks. Subscriptions are applied by the shard at the start of
+// a tick, before its batches: the snapshot is as of the tick before, and
+// the stream goes on from there.
+type Local struct {
+	shards  []*shard
+	pending [][]*Batch // by shard; touched by the tick goroutine only
+	ticks   chan tickWork
+	now     atomic.Uint64
+	done    chan struct{}
+
+	mu      sync.Mutex
+	advance chan struct{} // closed and replaced whenever now advances
+
+	published, delivered, facts, stalls atomic.Uint64
+}
+
+// tickWork is one tick's batches, by shard.
+type tickWork struct {
+	tick    uint64
+	batches [][]*Batch
+}
+
+// backlog is how many ticks may wait for delivery before EndTick waits too:
+// a bus that far behind slows the tick down rather than grow without bound.
+const backlog = 256
+
+// NewLocal makes a bus with one shard per core. Run delivers.
+func NewLocal() *Local {
+	n := runtime.GOMAXPROCS(0)
+	l := &Local{shards: make([]*shard, n), pending: make([][]*Batch, n),
+		ticks: make(chan tickWork, backlog), done: make(chan struct{}), advance: make(chan struct{})}
+	for i := range l.shards {
+		l.shards[i] = &shard{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber]struct{})}
+	}
+	return l
+}
+
+func (l *Local) shardOf(c ecs.CellKey) int {
+	h := uint32(c.X)*0x9E3779B1 ^ uint32(c.Y)*0x85EBCA77
+	return int(h>>16) % len(l.shards)
+}
+
+// Publish queues a cell's facts for delivery at EndTick. Tick goroutine only.
+func (l *Local) Publish(f *ecs.CellFacts) {
+	i := l.shardOf(f.Cell)
+	l.pending[i] = append(l.pending[i], &Batch{CellFacts: *f})
+}
+
+// EndTick hands the tick's batches to Run. It waits only when deliveries
+// are a whole backlog of ticks behind, and not at all once Run has ended.
+func (l *Local) EndTick(tick uint64) {
+	w := tickWork{tick: tick, batches: l.pending}
+	l.pending = make([][]*Batch, len(l.shards))
+	select {
+	case l.ticks <- w:
+		return
+	case <-l.done:
+		return
+	default:
+	}
+	l.stalls.Add(1)
+	select {
+	case l.ticks <- w:
+	case <-l.done:
+	}
+}
+
+// Subscribe starts delivering cell's messages to s (from the next tick on).
+func (l *Local) Subscribe(cell ecs.CellKey, s Subscriber) { l.request(cell, s, true) }
+
+// Unsubscribe stops delivering cell's messages to s (from the next tick on;
+// a subscriber ignores what still arrives for a cell it left).
+func (l *Local) Unsubscribe(cell ecs.CellKey, s Subscriber) { l.request(cell, s, false) }
+
+func (l *Local) request(cell ecs.CellKey, s Subscriber, sub bool) {
+	sh := l.shards[l.shardOf(cell)]
+	sh.mu.Lock()
+	sh.requests = append(sh.requests, request{cell: cell, sub: s, subscribe: sub})
+	sh.mu.Unlock()
+}
+
+// Now is the last tick whose messages have all been delivered.
+func (l *Local) Now() uint64 { return l.now.Load() }
+
+// Await waits until every message of tick has been delivered, or ctx ends.
+func (l *Local) Await(ctx context.Context, tick uint64) error {
+	for {
+		l.mu.Lock()
+		ch := l.advance
+		l.mu.Unlock()
+		if l.now.Load() >= tick {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Stats are the bus's counters since it started.
+type Stats struct {
+	// Published counts cell batches, Delivered messages handed to
+	// subscribers, Facts the facts and snapshot entries in them.
+	Published, Delivered, Facts uint64
+	// Backlog is how many ticks wait for delivery; Stalls counts ticks
+	// that had to wait for room.
+	Backlog int
+	Stalls  uint64
+}
+
+// Stats reads the counters.
+func (l *Local) Stats() Stats {
+	return Stats{Published: l.published.Load(), Delivered: l.delivered.Load(), Facts: l.facts.Load(), Backlog: len(l.ticks), Stalls: l.stalls.Load()}
+}
+
+// Run delivers ticks until ctx ends.
+func (l *Local) Run(ctx context.Context) error {
+	defer close(l.done)
+	var wg sync.WaitGroup
+	for {
+		var w tickWork
+		select {
+		case <-ctx.Done():
+			return nil
+		case w = <-l.ticks:
+		}
+		last := l.now.Load()
+		for i, sh := range l.shards {
+			wg.Go(func() { sh.deliver(w.tick, last, w.batches[i]) })
+		}
+		wg.Wait()
+		l.now.Store(w.tick)
+		for _, sh := range l.shards {
+			wg.Go(func() { sh.wake(w.tick) })
+		}
+		wg.Wait()
+		var p, d, f uint64
+		for i, sh := range l.shards {
+			p += uint64(len(w.batches[i]))
+			d, f = d+sh.sent, f+sh.facts
+			sh.sent, sh.facts = 0, 0
+		}
+		l.published.Add(p)
+		l.delivered.Add(d)
+		l.facts.Add(f)
+		l.mu.Lock()
+		close(l.advance)
+		l.advance = make(chan struct{})
+		l.mu.Unlock()
+	}
+}
+
+// shard owns some cells: their actors, sequence numbers and subscribers.
+// Only Run's goroutines touch it, one at a time, but for requests.
+type shard struct {
+	mu       sync.Mutex
+	requests []request
+
+	cells map[ecs.CellKey]*cell
+	dirty map[Subscriber]struct{}
+	todo  []request
+	sent  uint64
+	facts uint64
+}
+
+type request struct {
+	cell      ecs.CellKey
+	sub       Subscriber
+	subscribe bool
+}
+
+// cell is the shard's copy of one cell, kept up to date from its facts.
+type cell struct {
+	seq    uint64
+	actors map[int64]ecs.ActorState
+	subs   []Subscriber
+}
+
+func (sh *shard) cell(k ecs.CellKey) *cell {
+	c := sh.cells[k]
+	if c == nil {
+		c = &cell{actors: make(map[int64]ecs.ActorState)}
+		sh.cells[k] = c
+	}
+	return c
+}
+
+// deliver applies the subscriptions asked for since the last tick, with a
+// snapshot as of tick last for each new one, then tick's batches.
+func (sh *shard) deliver(tick, last uint64, batches []*Batch) {
+	sh.mu.Lock()
+	sh.todo, sh.requests = sh.requests, sh.todo[:0]
+	sh.mu.Unlock()
+	for _, r := range sh.todo {
+		c := sh.cell(r.cell)
+		if !r.subscribe {
+			for i, s := range c.subs {
+				if s == r.sub {
+					c.subs[i] = c.subs[len(c.subs)-1]
+					c.subs = c.subs[:len(c.subs)-1]
+					break
+				}
+			}
+			sh.prune(r.cell, c)
+			continue
+		}
+		c.subs = append(c.subs, r.sub)
+		snap := &ecs.Snapshot{Cell: r.cell, Tick: last, Seq: c.seq, Actors: make([]ecs.ActorState, 0, len(c.actors))}
+		for _, a := range c.actors {
+			snap.Actors = append(snap.Actors, a)
+		}
+		sh.send(r.sub, Message{Cell: r.cell, Tick: tick, Snapshot: snap})
+	}
+	clear(sh.todo)
+	for _, b := range batches {
+		c := sh.cell(b.Cell)
+		c.seq++
+		b.Seq = c.seq
+		for i := range b.Facts {
+			c.apply(&b.Facts[i])
+		}
+		for _, s := range c.subs {
+			sh.send(s, Message{Cell: b.Cell, Tick: tick, Batch: b})
+		}
+		sh.prune(b.Cell, c)
+	}
+}
+
+func (sh *shard) send(s Subscriber, m Message) {
+	s.Deliver(m)
+	sh.dirty[s] = struct{}{}
+	sh.sent++
+	if m.Batch != nil {
+		sh.facts += uint64(len(m.Batch.Facts))
+	} else {
+		sh.facts += uint64(len(m.Snapshot.Actors))
+	}
+}
+
+// prune forgets a cell that nobody is in or watches.
+func (sh *shard) prune(k ecs.CellKey, c *cell) {
+	if len(c.actors) == 0 && len(c.subs) == 0 {
+		delete(sh.cells, k)
+	}
+}
+
+// wake tells every subscriber that got something this tick.
+func (sh *shard) wake(tick uint64) {
+	for s := range sh.dirty {
+		s.Wake(tick)
+	}
+	clear(sh.dirty)
+}
+
+// apply keeps the cell's copy of its actors up to date.
+func (c *cell) apply(f *ecs.Fact) {
+	switch f.Kind {
+	case ecs.Entered:
+		c.actors[f.Actor.ID] = f.Actor
+	case ecs.Exited, ecs.Quit:
+		delete(c.actors, f.Actor.ID)
+	case ecs.Moved:
+		if a, ok := c.actors[f.Actor.ID]; ok {
+			a.Intent = f.Actor.Intent
+			c.actors[f.Actor.ID] = a
+		}
+	}
+}

@@ -1,0 +1,386 @@
+// Package view is a player's view of the world, on the session side: it
+// subscribes to the grid cells around the player, keeps whom the client has
+// been shown, and turns the facts of those cells into that client's
+// messages through its protocol's renderer. Views run on the sessions'
+// goroutines, so the work of telling each player what it sees is spread
+// over every core, and a slow client only slows its own view.
+package view
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/wire"
+)
+
+// Config is the shape of every player's view.
+type Config struct {
+	// Radius is how far a player sees in each axis (a square of grid cells,
+	// the radius rounded up to whole cells); 0 means everyone sees everyone.
+	Radius float64
+	// Margin is how much further an actor must go before it leaves a view
+	// (rounded up to whole cells), so one on the edge does not flicker.
+	Margin float64
+	// CellSize is the side of the world's grid cells, as the tick files them.
+	CellSize float64
+	// Bounds is the world: views subscribe to no cell outside it.
+	Bounds ecs.Bounds
+	// TickPeriod is the tick's period: how often a view with time-driven
+	// work (newcomers waiting, v1 lead points) renders.
+	TickPeriod time.Duration
+	// MaxLag is how many ticks of messages may wait for a view's writer
+	// before its client is given up as too slow.
+	MaxLag uint64
+}
+
+// shape is a Config in cells: actors within in cells (both axes) of the
+// player's cell are in view, those more than out cells away are not, and
+// in between (the margin) an actor keeps whatever it had. lo and hi are
+// the world's corner cells.
+type shape struct {
+	grid    ecs.Grid
+	in, out int32
+	lo, hi  ecs.CellKey
+}
+
+func newShape(c Config) shape {
+	g := ecs.NewGrid(c.CellSize)
+	s := shape{grid: g, lo: g.Key(c.Bounds.MinX, c.Bounds.MinY), hi: g.Key(c.Bounds.MaxX, c.Bounds.MaxY)}
+	if c.Radius <= 0 {
+		// Everyone sees everyone: a square that covers the world from any cell in it.
+		s.in = max(s.hi.X-s.lo.X, s.hi.Y-s.lo.Y)
+		s.out = s.in
+		return s
+	}
+	s.in = int32(math.Ceil(c.Radius / g.Size()))
+	s.out = s.in + int32(math.Ceil(c.Margin/g.Size()))
+	return s
+}
+
+// square calls fn for every cell of the world at most r cells from c.
+func (s shape) square(c ecs.CellKey, r int32, fn func(ecs.CellKey)) {
+	for y := max(c.Y-r, s.lo.Y); y <= min(c.Y+r, s.hi.Y); y++ {
+		for x := max(c.X-r, s.lo.X); x <= min(c.X+r, s.hi.X); x++ {
+			fn(ecs.CellKey{X: x, Y: y})
+		}
+	}
+}
+
+// View is one playing client's view. The bus delivers into it from its own
+// goroutines; everything else runs on the session's writer, which calls
+// Render when Ready fires.
+type View struct {
+	bus    bus.Bus
+	shape  shape
+	r      wire.Renderer
+	maxLag uint64
+	onSlow func()
+
+	mu    sync.Mutex
+	inbox []bus.Message
+	slow  bool
+	ready chan struct{}
+	ownX  atomic.Uint64 // float64 bits, for readers on other goroutines
+	ownY  atomic.Uint64
+
+	// The writer's state.
+	own     int64
+	center  ecs.CellKey
+	cells   map[ecs.CellKey]bool // subscribed cells: true once their snapshot arrived
+	actors  map[int64]*seen      // every actor in a subscribed cell, as far as this view knows
+	pending []int64              // actors to be shown, oldest first
+	work    []bus.Message
+	closed  bool
+}
+
+// seen is what a view knows of one actor.
+type seen struct {
+	state  ecs.ActorState
+	cell   ecs.CellKey
+	shown  bool
+	queued bool
+	// entered is the fact that brought it into view, and tick that fact's
+	// tick: its shared bytes serve while they are current.
+	entered wire.Source
+	tick    uint64
+}
+
+// New starts the view of the player admitted as own at tick now: the
+// client is told Ok and its own actor first, then the view subscribes to
+// the cells around it. onSlow is called (once, from any goroutine) when
+// the client falls more than MaxLag ticks behind.
+func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, onSlow func()) *View {
+	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onSlow: onSlow,
+		ready: make(chan struct{}, 1), own: own.ID,
+		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]*seen)}
+	x, y := own.Intent.At(now)
+	v.setOwn(x, y)
+	v.center = v.shape.grid.Key(x, y)
+	v.actors[own.ID] = &seen{state: own, cell: v.center, shown: true}
+	r.Admitted(own, now)
+	v.shape.square(v.center, v.shape.out, v.subscribe)
+	v.Wake(now) // the Ok and the own actor go out at once
+	return v
+}
+
+func (v *View) subscribe(k ecs.CellKey) {
+	v.cells[k] = false
+	v.bus.Subscribe(k, v)
+}
+
+// Deliver queues a message for the writer; a view whose oldest message
+// waiting is more than MaxLag ticks old stops taking them and reports its
+// client slow.
+func (v *View) Deliver(m bus.Message) {
+	v.mu.Lock()
+	if v.slow {
+		v.mu.Unlock()
+		return
+	}
+	if len(v.inbox) > 0 && m.Tick > v.inbox[0].Tick+v.maxLag {
+		v.slow = true
+		clear(v.inbox)
+		v.inbox = nil
+		v.mu.Unlock()
+		v.onSlow()
+		return
+	}
+	v.inbox = append(v.inbox, m)
+	v.mu.Unlock()
+}
+
+// Wake tells the writer there is something to render.
+func (v *View) Wake(uint64) {
+	select {
+	case v.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready fires when Render has work.
+func (v *View) Ready() <-chan struct{} { return v.ready }
+
+// Position is where the player's actor stood when last rendered; safe from
+// any goroutine.
+func (v *View) Position() (x, y float64) {
+	return math.Float64frombits(v.ownX.Load()), math.Float64frombits(v.ownY.Load())
+}
+
+func (v *View) setOwn(x, y float64) {
+	v.ownX.Store(math.Float64bits(x))
+	v.ownY.Store(math.Float64bits(y))
+}
+
+// Busy reports whether the view has work at a later tick even if nothing
+// arrives (actors waiting to be shown, v1 lead points to send): the
+// writer then renders every tick.
+func (v *View) Busy() bool { return len(v.pending) > 0 || v.r.Busy(v.bus.Now()) }
+
+// Render applies every whole tick delivered so far and appends the client's
+// messages to dst.
+func (v *View) Render(dst [][]byte) [][]byte {
+	now := v.bus.Now()
+	v.mu.Lock()
+	n := 0
+	for n < len(v.inbox) && v.inbox[n].Tick <= now {
+		n++
+	}
+	v.work = append(v.work[:0], v.inbox[:n]...)
+	rest := copy(v.inbox, v.inbox[n:])
+	clear(v.inbox[rest:])
+	v.inbox = v.inbox[:rest]
+	v.mu.Unlock()
+
+	for i := range v.work {
+		m := &v.work[i]
+		if m.Snapshot != nil {
+			v.snapshot(m.Snapshot, m.Tick)
+		} else {
+			v.batch(m.Batch)
+		}
+	}
+	clear(v.work)
+	v.showPending(now)
+	v.r.Tick(now)
+	if own := v.actors[v.own]; own != nil {
+		v.setOwn(own.state.Intent.At(now))
+	}
+	return v.r.Flush(dst)
+}
+
+// Close unsubscribes from every cell; the writer calls it once, last.
+func (v *View) Close() {
+	if v.closed {
+		return
+	}
+	v.closed = true
+	for k := range v.cells {
+		v.bus.Unsubscribe(k, v)
+	}
+}
+
+func (v *View) snapshot(s *ecs.Snapshot, tick uint64) {
+	if got, subscribed := v.cells[s.Cell]; !subscribed || got {
+		return // left again, or a resubscription's stale copy
+	}
+	v.cells[s.Cell] = true
+	for _, a := range s.Actors {
+		v.entered(a, s.Cell, wire.Source{}, tick)
+	}
+}
+
+func (v *View) batch(b *bus.Batch) {
+	if !v.cells[b.Cell] {
+		return // not subscribed (any more), or its snapshot is still to come
+	}
+	for i := range b.Facts {
+		f := &b.Facts[i]
+		src := wire.Source{Batch: b, Index: i}
+		switch f.Kind {
+		case ecs.Entered:
+			v.entered(f.Actor, b.Cell, src, b.Tick)
+		case ecs.Exited:
+			v.exited(f.Actor.ID, b.Cell, f.Cell)
+		case ecs.Moved:
+			if s := v.actors[f.Actor.ID]; s != nil {
+				s.state.Intent = f.Actor.Intent
+				if s.shown {
+					v.r.Move(s.state, s.state.ID == v.own, src)
+				}
+			}
+		case ecs.Quit:
+			if s := v.actors[f.Actor.ID]; s != nil && f.Actor.ID != v.own {
+				if s.shown {
+					v.r.Quit(f.Actor.ID, src)
+				}
+				delete(v.actors, f.Actor.ID)
+			}
+		case ecs.Said:
+			// Whoever's view covers the speaker hears it, shown the
+			// speaker yet or not; the speaker's own client printed it.
+			if f.Actor.ID == v.own {
+				continue
+			}
+			if s := v.actors[f.Actor.ID]; s != nil && s.shown || ecs.Within(b.Cell, v.center, v.shape.in) {
+				v.r.Chat(f.Actor.Name, f.Text, src)
+			}
+		}
+	}
+}
+
+// entered notes that actor a is in cell k (from a snapshot or a fact).
+func (v *View) entered(a ecs.ActorState, k ecs.CellKey, src wire.Source, tick uint64) {
+	s := v.actors[a.ID]
+	if s == nil {
+		s = &seen{state: a, cell: k, entered: src, tick: tick}
+		v.actors[a.ID] = s
+		v.consider(s)
+		return
+	}
+	s.cell = k
+	if a.Intent.Seq != s.state.Intent.Seq {
+		s.state.Intent = a.Intent
+		if s.shown {
+			v.r.Move(s.state, a.ID == v.own, wire.Source{})
+		}
+	}
+	if a.ID == v.own {
+		v.recenter(k)
+		return
+	}
+	if !s.shown {
+		s.entered, s.tick = src, tick
+	}
+	v.consider(s)
+}
+
+// exited follows actor id out of cell from into cell to.
+func (v *View) exited(id int64, from, to ecs.CellKey) {
+	s := v.actors[id]
+	if s == nil || s.cell != from || id == v.own {
+		return // its Entered in the other cell came first, or it is unknown
+	}
+	if _, watched := v.cells[to]; watched {
+		s.cell = to // its Entered there says the rest
+		return
+	}
+	v.forget(id, s)
+}
+
+// forget drops an actor that went out of view, telling the client if it knew.
+func (v *View) forget(id int64, s *seen) {
+	if s.shown {
+		v.r.Leave(id)
+	}
+	delete(v.actors, id)
+}
+
+// consider queues an actor to be shown once it is within the inner square.
+func (v *View) consider(s *seen) {
+	if !s.shown && !s.queued && ecs.Within(s.cell, v.center, v.shape.in) {
+		s.queued = true
+		v.pending = append(v.pending, s.state.ID)
+	}
+}
+
+// showPending shows the client up to its protocol's number of newcomers per
+// tick; the rest wait for the next tick.
+func (v *View) showPending(now uint64) {
+	n := 0
+	budget := v.r.Newcomers()
+	for n < len(v.pending) && budget > 0 {
+		id := v.pending[n]
+		n++
+		s := v.actors[id]
+		if s == nil || s.shown || !s.queued {
+			continue
+		}
+		s.queued = false
+		if !ecs.Within(s.cell, v.center, v.shape.in) {
+			continue
+		}
+		src := s.entered
+		if s.tick != now {
+			src = wire.Source{} // its shared bytes show where it was, not where it is
+		}
+		s.shown, s.entered = true, wire.Source{}
+		v.r.Enter(s.state, now, src)
+		budget--
+	}
+	rest := copy(v.pending, v.pending[n:])
+	v.pending = v.pending[:rest]
+}
+
+// recenter moves the view with its player: it leaves the cells beyond the
+// outer square (and forgets their actors), subscribes to the cells it now
+// reaches, and queues the actors now within the inner square.
+func (v *View) recenter(c ecs.CellKey) {
+	if c == v.center {
+		return
+	}
+	v.center = c
+	for k := range v.cells {
+		if !ecs.Within(k, c, v.shape.out) {
+			delete(v.cells, k)
+			v.bus.Unsubscribe(k, v)
+		}
+	}
+	v.shape.square(c, v.shape.out, func(k ecs.CellKey) {
+		if _, ok := v.cells[k]; !ok {
+			v.subscribe(k)
+		}
+	})
+	for id, s := range v.actors {
+		switch {
+		case id == v.own:
+		case !ecs.Within(s.cell, c, v.shape.out):
+			v.forget(id, s)
+		default:
+			v.consider(s)
+		}
+	}
+}

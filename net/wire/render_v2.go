@@ -1,0 +1,102 @@
+package wire
+
+import "github.com/godmmo/godmmo/ecs"
+
+// v2Codec is protocol v2 (docs/protocol-v2.md): a tick's packets in one
+// message, movement as intent that the client walks itself.
+type v2Codec struct{ cfg Config }
+
+func (v2Codec) Protocol() Protocol                { return V2 }
+func (v2Codec) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
+func (c v2Codec) Ok() []byte                      { return c.enc().AppendBatch(nil, okV2) }
+func (c v2Codec) Deny(reason string) []byte       { return c.enc().AppendBatch(nil, c.enc().Deny(reason)) }
+func (c v2Codec) enc() v2Enc                      { return v2Enc{Speed: c.cfg.Speed} }
+func (c v2Codec) NewRenderer() Renderer {
+	return &v2Renderer{enc: c.enc(), newcomers: 8 * c.cfg.NewcomersPerTick}
+}
+
+// v2Packet is a fact's packet in v2, the same for every client that is told it.
+func v2Packet(enc v2Enc, f *ecs.Fact, tick uint64) []byte {
+	switch f.Kind {
+	case ecs.Entered:
+		x, y := f.Actor.Intent.At(tick)
+		return enc.AppendEnter(nil, f.Actor, x, y)
+	case ecs.Moved:
+		i := f.Actor.Intent
+		return enc.AppendMove(nil, f.Actor.ID, i.FromX, i.FromY, i.ToX, i.ToY)
+	case ecs.Quit:
+		return enc.Quit(f.Actor.ID)
+	case ecs.Said:
+		return enc.Chat(f.Actor.Name, f.Text)
+	}
+	return nil
+}
+
+// v2Renderer batches a tick's packets into one message. Movement is the
+// walk itself: a client walks the actor from where it was to its target at
+// the speed given, so a walk costs one packet whatever its length.
+type v2Renderer struct {
+	enc       v2Enc
+	out       out
+	newcomers int
+}
+
+func (r *v2Renderer) shared(src Source) []byte {
+	return memo(src, slotV2, func(f *ecs.Fact, tick uint64) []byte { return v2Packet(r.enc, f, tick) })
+}
+
+func (r *v2Renderer) Admitted(own ecs.ActorState, now uint64) {
+	r.out.add(okV2, 0)
+	r.Enter(own, now, Source{})
+}
+
+func (r *v2Renderer) Enter(a ecs.ActorState, now uint64, src Source) {
+	p := r.shared(src)
+	if p == nil {
+		x, y := a.Intent.At(now)
+		p = r.enc.AppendEnter(nil, a, x, y)
+	}
+	r.out.add(p, 0)
+}
+
+func (r *v2Renderer) Move(a ecs.ActorState, _ bool, src Source) {
+	p := r.shared(src)
+	if p == nil {
+		i := a.Intent
+		p = r.enc.AppendMove(nil, a.ID, i.FromX, i.FromY, i.ToX, i.ToY)
+	}
+	r.out.add(p, a.ID)
+}
+
+func (r *v2Renderer) Leave(id int64) { r.out.add(r.enc.Leave(id), 0) }
+
+func (r *v2Renderer) Quit(id int64, src Source) {
+	p := r.shared(src)
+	if p == nil {
+		p = r.enc.Quit(id)
+	}
+	r.out.add(p, 0)
+}
+
+func (r *v2Renderer) Chat(from, text string, src Source) {
+	p := r.shared(src)
+	if p == nil {
+		p = r.enc.Chat(from, text)
+	}
+	r.out.add(p, 0)
+}
+
+func (r *v2Renderer) Tick(uint64)      {}
+func (r *v2Renderer) Busy(uint64) bool { return false }
+func (r *v2Renderer) Newcomers() int   { return r.newcomers }
+
+// Flush appends one message holding everything since the last Flush, or
+// nothing when there is nothing to say.
+func (r *v2Renderer) Flush(dst [][]byte) [][]byte {
+	if len(r.out.packets) == 0 {
+		return dst
+	}
+	dst = append(dst, r.enc.AppendBatch(nil, r.out.packets...))
+	r.out.reset()
+	return dst
+}

@@ -1,0 +1,194 @@
+// Package wire is the one home of the wire protocols: what each protocol's
+// packets look like, how client messages decode, and each protocol's
+// policy for turning a view's events into a client's messages (v1 lead
+// points and its own-position echo, v2 intents in one batch per tick).
+// Nothing outside this package branches on a protocol: a v3 is new files
+// here and a line in New.
+package wire
+
+import (
+	"fmt"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// Protocol is a wire protocol version a client speaks.
+type Protocol uint8
+
+// The protocols.
+const (
+	// V1 is the original tutorial's protocol: one JSON object per message,
+	// others' movement as lead points.
+	V1 Protocol = iota
+	// V2 batches a tick's packets into one message and sends movement as intent.
+	V2
+	// Count is how many protocols there are.
+	Count
+)
+
+// String is the protocol's name in logs and metrics.
+func (p Protocol) String() string { return fmt.Sprintf("v%d", p+1) }
+
+// SubprotocolV2 is the WebSocket subprotocol a client asks for to speak v2.
+// A client that asks for none speaks v1.
+const SubprotocolV2 = "godmmo.v2"
+
+// Subprotocols lists the WebSocket subprotocols the server accepts, best first.
+var Subprotocols = []string{SubprotocolV2}
+
+// Negotiated is the protocol of a connection whose handshake chose subprotocol.
+func Negotiated(subprotocol string) Protocol {
+	if subprotocol == SubprotocolV2 {
+		return V2
+	}
+	return V1
+}
+
+// Config is what the protocols' policies need to know about the world.
+type Config struct {
+	// Speed is how fast actors walk, in units per second (v2 intents say it).
+	Speed float64
+	// LeadAhead is how far ahead on an actor's path the position sent to
+	// v1 observers may be; it must stay below the client's 200-unit snap.
+	LeadAhead float64
+	// LeadNear is how close an actor gets to its lead point before the next
+	// one is sent.
+	LeadNear float64
+	// NewcomersPerTick caps the actors a v1 client is first shown in one
+	// tick, so a player arriving in a crowd gets it over a few ticks rather
+	// than in one burst larger than the original client reads at once. v2
+	// clients, whose tick is one message, get eight times as many.
+	NewcomersPerTick int
+}
+
+// DefaultConfig is the original game's pace: 70 units a second, lead points
+// up to 120 units ahead, renewed within 35 units.
+func DefaultConfig() Config {
+	return Config{Speed: 70, LeadAhead: 120, LeadNear: 35, NewcomersPerTick: 32}
+}
+
+// Codec is one protocol: its decoder, its replies outside play, and the
+// renderer for a playing client.
+type Codec interface {
+	// Protocol says which protocol this is.
+	Protocol() Protocol
+	// Decode parses a client message.
+	Decode(msg []byte) (Packet, error)
+	// Ok acknowledges a request, as a whole message.
+	Ok() []byte
+	// Deny refuses a request with a reason a person can read, as a whole message.
+	Deny(reason string) []byte
+	// NewRenderer makes the renderer of one playing client.
+	NewRenderer() Renderer
+}
+
+// New returns the codec of protocol p.
+func New(p Protocol, cfg Config) Codec {
+	if p == V2 {
+		return v2Codec{cfg: cfg}
+	}
+	return v1Codec{cfg: cfg}
+}
+
+// Renderer turns one client's view of the world into that client's
+// messages. A view calls it from one goroutine; each call describes what
+// the client must now be told, and Flush returns the messages.
+type Renderer interface {
+	// Admitted starts play: the login's Ok and the player's own actor in
+	// full, before anything else.
+	Admitted(own ecs.ActorState, now uint64)
+	// Enter shows an actor the client did not know, as it is at tick now.
+	Enter(a ecs.ActorState, now uint64, src Source)
+	// Move tells of a known actor's new walk; own says it is the player's.
+	Move(a ecs.ActorState, own bool, src Source)
+	// Leave says a known actor went out of view.
+	Leave(id int64)
+	// Quit says a known actor left the game.
+	Quit(id int64, src Source)
+	// Chat relays a line.
+	Chat(from, text string, src Source)
+	// Tick lets time-driven policy (v1 lead points and echo) catch up to now.
+	Tick(now uint64)
+	// Busy reports whether Tick has work at later ticks even if nothing
+	// else happens.
+	Busy(now uint64) bool
+	// Newcomers is how many actors the client may be first shown per tick.
+	Newcomers() int
+	// Flush appends the messages rendered since the last Flush to dst.
+	Flush(dst [][]byte) [][]byte
+}
+
+// Shared is a batch of facts that many views read, with a cache so each
+// protocol encodes each fact once per process and every view shares the bytes.
+type Shared interface {
+	// Memo returns the value built for slot, building it from the facts
+	// the first time.
+	Memo(slot int, build func(batch *ecs.CellFacts) any) any
+}
+
+// The memo slots of Shared: one per protocol for the facts' packets, and one
+// for v1's lead points.
+const (
+	slotV1 = iota
+	slotV2
+	slotV1Leads
+	// MemoSlots is how many slots a Shared must have.
+	MemoSlots
+)
+
+// Source names the fact an event comes from, so its shared bytes can be
+// used; a zero Source (a snapshot, a late showing) is encoded afresh.
+type Source struct {
+	Batch Shared
+	Index int
+}
+
+// out is a renderer's messages in order. A movement update of an actor still
+// waiting is replaced in place by a newer one, so a client that falls behind
+// gets fewer, newer positions; any other packet ends that, so the order of
+// enter, move and leave holds.
+type out struct {
+	packets [][]byte
+	pending map[int64]int // actor id → index of its replaceable update
+}
+
+// add queues p; move, when not 0, is the actor whose movement alone p updates.
+func (o *out) add(p []byte, move int64) {
+	if move != 0 {
+		if i, ok := o.pending[move]; ok {
+			o.packets[i] = p
+			return
+		}
+		if o.pending == nil {
+			o.pending = make(map[int64]int)
+		}
+		o.pending[move] = len(o.packets)
+	} else if len(o.pending) > 0 {
+		clear(o.pending)
+	}
+	o.packets = append(o.packets, p)
+}
+
+// reset empties o, dropping its references so sent bytes can be freed.
+func (o *out) reset() {
+	clear(o.packets)
+	o.packets = o.packets[:0]
+	clear(o.pending)
+}
+
+// memo returns the shared packet of src's fact for slot, encoding every fact
+// of the batch with enc the first time any view asks; nil when src names no
+// batch.
+func memo(src Source, slot int, enc func(f *ecs.Fact, tick uint64) []byte) []byte {
+	if src.Batch == nil {
+		return nil
+	}
+	all := src.Batch.Memo(slot, func(b *ecs.CellFacts) any {
+		p := make([][]byte, len(b.Facts))
+		for i := range b.Facts {
+			p[i] = enc(&b.Facts[i], b.Tick)
+		}
+		return p
+	}).([][]byte)
+	return all[src.Index]
+}

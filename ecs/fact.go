@@ -68,7 +68,8 @@ const (
 	Entered FactKind = iota + 1
 	// Exited: Actor.ID walked out of the cell into the cell named by Cell.
 	Exited
-	// Moved: Actor.ID set off on a new walk, Actor.Intent.
+	// Moved: Actor.ID set off on a new walk, Actor.Intent. Every new walk
+	// has one, after the actor's crossing in the same tick if any.
 	Moved
 	// Quit: Actor.ID left the game.
 	Quit

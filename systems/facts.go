@@ -15,7 +15,7 @@ type Facts struct {
 
 	targets generic.Map[ecs.Target]
 	pos     generic.Map[ecs.Position]
-	told    map[ecs.Entity]struct{} // actors whose walk a fact of this tick carries
+	told    map[ecs.Entity]struct{} // actors whose Moved this tick is noted
 }
 
 // Initialize builds the mappers once.
@@ -40,11 +40,12 @@ func (s *Facts) Update(w *ecs.World) {
 		st := w.State(c.Entity)
 		w.Note(c.From, ecs.Fact{Kind: ecs.Exited, Actor: ecs.ActorState{ID: st.ID}, Cell: c.To})
 		w.Note(c.To, ecs.Fact{Kind: ecs.Entered, Actor: st, Cell: c.From, Crossed: true})
-		s.told[c.Entity] = struct{}{}
 	}
+	// Every new walk is a Moved of its own, after any crossing, so a view
+	// that knows the actor learns of walks from Moved alone.
 	for _, e := range w.Retargeted {
 		if _, told := s.told[e]; told || !w.ECS.Alive(e) {
-			continue // an Entered or an earlier Moved carries the walk
+			continue // retargeted twice in one tick: one Moved says the last
 		}
 		s.told[e] = struct{}{}
 		st := w.State(e)

@@ -24,7 +24,7 @@ func TestFactsOfATick(t *testing.T) {
 	equal(t, "say, walk across, spawn", pub.take(), []string{
 		"0,0 said 1 p1: hi", "0,0 exited 1 1,0",
 		"2,0 entered 2",
-		"1,0 entered 1 0,0",
+		"1,0 entered 1 0,0", "1,0 moved 1",
 	})
 	if got := tk.World.Position(tk.World.Actors[1]); got.X != 101.5 {
 		t.Errorf("after one step at %v", got)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -43,6 +44,10 @@ func TestCrashLosesAtMostOneFlush(t *testing.T) {
 	ctx, stopReading := context.WithCancel(context.Background())
 	defer stopReading()
 	var wg sync.WaitGroup
+	// Kill once every walker has been seen walking for four flush intervals.
+	mark := time.Now().Add(4 * flush)
+	walked := make(chan struct{}, walkers)
+	reported := make([]bool, walkers)
 	for i := range walkers {
 		c, id := join(t, addr, fmt.Sprintf("walker%d", i), i)
 		ids[i] = id
@@ -52,8 +57,13 @@ func TestCrashLosesAtMostOneFlush(t *testing.T) {
 				select {
 				case p := <-c.in:
 					if x, _, ok := p.pos(); ok && p.A == "ModelDelta" && p.actorID() == id {
+						now := time.Now()
 						mu.Lock()
-						seen[i] = append(seen[i], sample{time.Now(), x})
+						seen[i] = append(seen[i], sample{now, x})
+						if now.After(mark) && !reported[i] {
+							reported[i] = true
+							walked <- struct{}{}
+						}
 						mu.Unlock()
 					}
 				case <-ctx.Done():
@@ -62,7 +72,13 @@ func TestCrashLosesAtMostOneFlush(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(4 * flush)
+	for range walkers {
+		select {
+		case <-walked:
+		case <-time.After(30 * time.Second):
+			t.Fatal("walkers not seen walking for four flush intervals")
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +161,12 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 			break
 		}
 	}
+	// Stopped mid-walk: what is saved is where the client was last told it is.
+	c.send("Target", 5000, 0)
+	lastSent := 0.0
+	for lastSent <= 20 {
+		lastSent, _, _ = c.await("own walk", isModelOf(id)).pos()
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -155,14 +177,19 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	if got := websocket.CloseStatus(c.err); got != websocket.StatusGoingAway {
 		t.Errorf("client closed with %v, want 1001", c.err)
 	}
+	for len(c.in) > 0 {
+		if p := <-c.in; isModelOf(id)(p) {
+			lastSent, _, _ = p.pos()
+		}
+	}
 	store, err := sql.Open("sqlite", "file:"+db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
 	var x float64
-	if err := store.QueryRow(`SELECT x FROM accounts WHERE id = ?`, id).Scan(&x); err != nil || x != 14 {
-		t.Errorf("saved x = %v (%v), want 14 although the flush interval never passed", x, err)
+	if err := store.QueryRow(`SELECT x FROM accounts WHERE id = ?`, id).Scan(&x); err != nil || x <= 20 || math.Abs(x-lastSent) > 0.005 {
+		t.Errorf("saved x = %v (%v), want the last position sent, %v, although the flush interval never passed", x, err, lastSent)
 	}
 }
 

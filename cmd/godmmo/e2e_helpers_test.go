@@ -144,18 +144,22 @@ func (c *client) read() {
 			c.err = fmt.Errorf("server sent a %v frame", typ)
 			return
 		}
-		c.in <- decodeTestPacket(c.tb, msg)
+		p, err := decodeTestPacket(msg)
+		if err != nil {
+			c.err = err // reported by whoever waits on the client
+			return
+		}
+		c.in <- p
 	}
 }
 
 // decodeTestPacket checks the v1 shape (a first, then p0, p1, … in order) and decodes.
-func decodeTestPacket(tb testing.TB, msg []byte) packet {
+func decodeTestPacket(msg []byte) (packet, error) {
 	p := packet{Raw: string(msg)}
 	var keys []string
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(msg, &raw); err != nil {
-		tb.Errorf("server sent non-JSON %q", msg)
-		return p
+		return p, fmt.Errorf("server sent non-JSON %q", msg)
 	}
 	// Key order as sent.
 	tok := json.NewDecoder(strings.NewReader(string(msg)))
@@ -172,7 +176,7 @@ func decodeTestPacket(tb testing.TB, msg []byte) packet {
 			want = fmt.Sprintf("p%d", i-1)
 		}
 		if k != want {
-			tb.Errorf("key %d of %s is %q, want %q", i, msg, k, want)
+			return p, fmt.Errorf("key %d of %s is %q, want %q", i, msg, k, want)
 		}
 	}
 	json.Unmarshal(raw["a"], &p.A) //nolint:errcheck // checked by the shape test
@@ -181,7 +185,7 @@ func decodeTestPacket(tb testing.TB, msg []byte) packet {
 		json.Unmarshal(raw[keys[i]], &v) //nolint:errcheck // valid JSON
 		p.P = append(p.P, v)
 	}
-	return p
+	return p, nil
 }
 
 // send writes a v1 packet in a binary frame, as the original client does.
@@ -228,12 +232,12 @@ func (c *client) next() packet {
 // await skips packets until one matches, failing the test if none comes in time.
 func (c *client) await(what string, match func(packet) bool) packet {
 	c.tb.Helper()
-	return awaitOn(c.tb, c.in, c.done, wait, what, match)
+	return awaitOn(c.tb, c.in, c.done, func() error { return c.err }, wait, what, match)
 }
 
 // awaitOn reads in until a value matches, failing the test if done closes
-// or nothing matches within d.
-func awaitOn[T any](tb testing.TB, in <-chan T, done <-chan struct{}, d time.Duration, what string, match func(T) bool) T {
+// (saying why: ended, read once done is closed) or nothing matches within d.
+func awaitOn[T any](tb testing.TB, in <-chan T, done <-chan struct{}, ended func() error, d time.Duration, what string, match func(T) bool) T {
 	tb.Helper()
 	deadline := time.After(d)
 	for {
@@ -243,7 +247,7 @@ func awaitOn[T any](tb testing.TB, in <-chan T, done <-chan struct{}, d time.Dur
 				return p
 			}
 		case <-done:
-			tb.Fatalf("waiting for %s: connection ended", what)
+			tb.Fatalf("waiting for %s: connection ended: %v", what, ended())
 		case <-deadline:
 			tb.Fatalf("no %s within %v", what, d)
 		}

@@ -49,12 +49,12 @@ func TestMetricsAfterPlay(t *testing.T) {
 		"go_goroutines":                                      1,
 	}
 	var got map[string]float64
-	for {
-		got = scrape(t, admin+"/metrics")
-		if allAtLeast(got, want) {
-			break
+	deadline := time.Now().Add(wait)
+	for got = scrape(t, admin+"/metrics"); !allAtLeast(got, want); got = scrape(t, admin+"/metrics") {
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics after play: %v, want at least %v", got, want)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the flush and the scrape run on their own schedules
 	}
 	for _, name := range []string{"godmmo_login_failures_total", "godmmo_slow_client_disconnects_total",
 		`godmmo_db_errors_total{op="flush"}`, "godmmo_hash_queue_length", "godmmo_command_queue_length", "godmmo_tick_overruns_total"} {

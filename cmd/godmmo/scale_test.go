@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"testing"
 
@@ -15,6 +16,7 @@ type v2client struct {
 	conn *websocket.Conn
 	in   chan []any // packets, unbatched
 	done chan struct{}
+	err  error // why reading stopped; valid after done is closed
 }
 
 func dialV2(tb testing.TB, addr string) *v2client {
@@ -35,11 +37,12 @@ func dialV2(tb testing.TB, addr string) *v2client {
 		for {
 			_, msg, err := conn.Read(context.Background())
 			if err != nil {
+				c.err = err
 				return
 			}
 			var batch [][]any
 			if err := json.Unmarshal(msg, &batch); err != nil || len(batch) == 0 {
-				tb.Errorf("v2 message %s is not a non-empty array of packets: %v", msg, err)
+				c.err = fmt.Errorf("v2 message %s is not a non-empty array of packets: %v", msg, err)
 				return
 			}
 			for _, p := range batch {
@@ -64,7 +67,7 @@ func (c *v2client) send(packet ...any) {
 // await skips packets until one matches.
 func (c *v2client) await(what string, match func([]any) bool) []any {
 	c.tb.Helper()
-	return awaitOn(c.tb, c.in, c.done, 2*wait, what, match)
+	return awaitOn(c.tb, c.in, c.done, func() error { return c.err }, 2*wait, what, match)
 }
 
 func v2is(kind string, id int64) func([]any) bool {

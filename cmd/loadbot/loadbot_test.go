@@ -210,7 +210,7 @@ func TestCheckURL(t *testing.T) {
 func TestParseConfigBounds(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
-		{"-n", "0"}, {"-n", "10001"}, {"-duration", "2h"}, {"-duration", "0s"}, {"-ramp", "59m", "-duration", "2m"},
+		{"-n", "0"}, {"-n", "30001"}, {"-duration", "2h"}, {"-duration", "0s"}, {"-ramp", "59m", "-duration", "2m"},
 		{"-move-every", "1ms"}, {"-chat-every", "5ms"}, {"-prefix", "no spaces"}, {"-url", "ws://8.8.8.8/"}, {"stray"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {

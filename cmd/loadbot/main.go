@@ -44,7 +44,7 @@ func main() {
 
 // Hard limits that no flag lifts: a load generator that cannot run away.
 const (
-	maxBots     = 10000
+	maxBots     = 30000
 	maxDuration = time.Hour
 )
 

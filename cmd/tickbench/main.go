@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -41,14 +42,15 @@ func main() {
 
 // options are tickbench's flags.
 type options struct {
-	actors    []int
-	room      bool
-	view      float64
-	proto     int
-	scenario  Scenario
-	json      bool
-	quiet     bool
-	maxActors int
+	actors     []int
+	room       bool
+	view       float64
+	proto      int
+	scenario   Scenario
+	json       bool
+	quiet      bool
+	maxActors  int
+	cpuProfile string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -68,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON line per run instead of a table")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
 	fs.IntVar(&o.maxActors, "max-actors", 1_000_000, "refuse worlds larger than this (memory guard)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the runs to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -113,6 +116,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cpu := cpuModel()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, n := range o.actors {
 		sc := o.scenario
 		sc.Actors = n

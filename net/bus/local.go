@@ -11,14 +11,21 @@ import (
 
 // Local is the in-process bus, the default: one binary, nothing to set up.
 //
-// Cells are split among shards, one per core. Each tick the tick hands its
-// batches over at EndTick; Run then lets every shard, in parallel, apply its
-// cells' batches to its copy of the cells (what snapshots are made from)
-// and deliver them to the cells' subscribers, and only once all shards are
-// done wakes the subscribers that got something, so a subscriber always
-// reads whole ticks. Subscriptions are applied by the shard at the start of
-// a tick, before its batches: the snapshot is as of the tick before, and
-// the stream goes on from there.
+// Each tick the tick hands its batches over at EndTick; Run then applies
+// them to its copy of the cells (what snapshots are made from), delivers
+// them to the cells' subscribers, and only once every batch of the tick is
+// delivered wakes the subscribers that got something, so a subscriber
+// always reads whole ticks. Subscriptions are applied at the start of a
+// tick, before its batches: the snapshot is as of the tick before, and the
+// stream goes on from there.
+//
+// Delivery is cheap (a pointer appended per subscriber) and runs on Run's
+// goroutine alone, one tick start to finish without handing work to other
+// goroutines: with thousands of sessions' writers woken each tick, any
+// goroutine the bus waited for would queue behind them. The costly part,
+// rendering, runs on the subscribers' own goroutines, on every core. Cells
+// are split among a few shards only so that subscription requests from
+// many sessions contend less.
 type Local struct {
 	shards  []*shard
 	pending [][]*Batch // by shard; touched by the tick goroutine only
@@ -42,7 +49,7 @@ type tickWork struct {
 // a bus that far behind slows the tick down rather than grow without bound.
 const backlog = 256
 
-// NewLocal makes a bus with one shard per core. Run delivers.
+// NewLocal makes a bus. Run delivers.
 func NewLocal() *Local {
 	n := runtime.GOMAXPROCS(0)
 	l := &Local{shards: make([]*shard, n), pending: make([][]*Batch, n),
@@ -136,7 +143,6 @@ func (l *Local) Stats() Stats {
 // Run delivers ticks until ctx ends.
 func (l *Local) Run(ctx context.Context) error {
 	defer close(l.done)
-	var wg sync.WaitGroup
 	for {
 		var w tickWork
 		select {
@@ -146,14 +152,12 @@ func (l *Local) Run(ctx context.Context) error {
 		}
 		last := l.now.Load()
 		for i, sh := range l.shards {
-			wg.Go(func() { sh.deliver(w.tick, last, w.batches[i]) })
+			sh.deliver(w.tick, last, w.batches[i])
 		}
-		wg.Wait()
 		l.now.Store(w.tick)
 		for _, sh := range l.shards {
-			wg.Go(func() { sh.wake(w.tick) })
+			sh.wake(w.tick)
 		}
-		wg.Wait()
 		var p, d, f uint64
 		for i, sh := range l.shards {
 			p += uint64(len(w.batches[i]))
@@ -171,7 +175,7 @@ func (l *Local) Run(ctx context.Context) error {
 }
 
 // shard owns some cells: their actors, sequence numbers and subscribers.
-// Only Run's goroutines touch it, one at a time, but for requests.
+// Only Run's goroutine touches it, but for requests.
 type shard struct {
 	mu       sync.Mutex
 	requests []request

@@ -45,6 +45,7 @@ type shape struct {
 	grid    ecs.Grid
 	in, out int32
 	lo, hi  ecs.CellKey
+	all     bool // the square covers the world from any cell in it
 }
 
 func newShape(c Config) shape {
@@ -53,7 +54,7 @@ func newShape(c Config) shape {
 	if c.Radius <= 0 {
 		// Everyone sees everyone: a square that covers the world from any cell in it.
 		s.in = max(s.hi.X-s.lo.X, s.hi.Y-s.lo.Y)
-		s.out = s.in
+		s.out, s.all = s.in, true
 		return s
 	}
 	s.in = int32(math.Ceil(c.Radius / g.Size()))
@@ -91,22 +92,50 @@ type View struct {
 	own     int64
 	center  ecs.CellKey
 	cells   map[ecs.CellKey]bool // subscribed cells: true once their snapshot arrived
-	actors  map[int64]*seen      // every actor in a subscribed cell, as far as this view knows
-	pending []int64              // actors to be shown, oldest first
+	actors  map[int64]seen       // every actor in a subscribed cell, as far as this view knows
+	states  []ecs.ActorState     // the actors' names, looks and walks, by seen.slot
+	free    []int32              // unused slots of states
+	pending []newcomer           // actors to be shown, oldest first
 	work    []bus.Message
 	closed  bool
 }
 
-// seen is what a view knows of one actor.
+// seen is what a view must check of an actor for every fact about it:
+// kept by value and small, so that the look-up touches little memory. The
+// rest (name, looks, walk) is in the view's states.
 type seen struct {
-	state  ecs.ActorState
 	cell   ecs.CellKey
+	slot   int32
 	shown  bool
 	queued bool
-	// entered is the fact that brought it into view, and tick that fact's
-	// tick: its shared bytes serve while they are current.
-	entered wire.Source
-	tick    uint64
+}
+
+// track starts knowing actor a, in cell k.
+func (v *View) track(a ecs.ActorState, k ecs.CellKey) seen {
+	s := seen{cell: k}
+	if n := len(v.free); n > 0 {
+		s.slot, v.free = v.free[n-1], v.free[:n-1]
+		v.states[s.slot] = a
+	} else {
+		s.slot = int32(len(v.states))
+		v.states = append(v.states, a)
+	}
+	return s
+}
+
+// untrack forgets an actor altogether.
+func (v *View) untrack(id int64, s seen) {
+	v.states[s.slot] = ecs.ActorState{}
+	v.free = append(v.free, s.slot)
+	delete(v.actors, id)
+}
+
+// newcomer is an actor waiting to be shown, with the fact that brought it
+// into view and that fact's tick: its shared bytes serve while current.
+type newcomer struct {
+	id   int64
+	src  wire.Source
+	tick uint64
 }
 
 // New starts the view of the player admitted as own at tick now: the
@@ -116,11 +145,13 @@ type seen struct {
 func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, onSlow func()) *View {
 	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onSlow: onSlow,
 		ready: make(chan struct{}, 1), own: own.ID,
-		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]*seen)}
+		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]seen)}
 	x, y := own.Intent.At(now)
 	v.setOwn(x, y)
 	v.center = v.shape.grid.Key(x, y)
-	v.actors[own.ID] = &seen{state: own, cell: v.center, shown: true}
+	me := v.track(own, v.center)
+	me.shown = true
+	v.actors[own.ID] = me
 	r.Admitted(own, now)
 	v.shape.square(v.center, v.shape.out, v.subscribe)
 	v.Wake(now) // the Ok and the own actor go out at once
@@ -206,9 +237,7 @@ func (v *View) Render(dst [][]byte) [][]byte {
 	clear(v.work)
 	v.showPending(now)
 	v.r.Tick(now)
-	if own := v.actors[v.own]; own != nil {
-		v.setOwn(own.state.Intent.At(now))
-	}
+	v.setOwn(v.states[v.actors[v.own].slot].Intent.At(now))
 	return v.r.Flush(dst)
 }
 
@@ -242,22 +271,30 @@ func (v *View) batch(b *bus.Batch) {
 		src := wire.Source{Batch: b, Index: i}
 		switch f.Kind {
 		case ecs.Entered:
+			if f.Crossed && v.shape.all {
+				continue // known since it arrived, and every cell is alike
+			}
 			v.entered(f.Actor, b.Cell, src, b.Tick)
 		case ecs.Exited:
 			v.exited(f.Actor.ID, b.Cell, f.Cell)
 		case ecs.Moved:
-			if s := v.actors[f.Actor.ID]; s != nil {
-				s.state.Intent = f.Actor.Intent
-				if s.shown {
-					v.r.Move(s.state, s.state.ID == v.own, src)
-				}
+			s, ok := v.actors[f.Actor.ID]
+			if !ok {
+				continue
+			}
+			own := f.Actor.ID == v.own
+			if !s.shown || own {
+				v.states[s.slot].Intent = f.Actor.Intent // for showing it later, and Position
+			}
+			if s.shown {
+				v.r.Move(f.Actor, own, src)
 			}
 		case ecs.Quit:
-			if s := v.actors[f.Actor.ID]; s != nil && f.Actor.ID != v.own {
+			if s, ok := v.actors[f.Actor.ID]; ok && f.Actor.ID != v.own {
 				if s.shown {
 					v.r.Quit(f.Actor.ID, src)
 				}
-				delete(v.actors, f.Actor.ID)
+				v.untrack(f.Actor.ID, s)
 			}
 		case ecs.Said:
 			// Whoever's view covers the speaker hears it, shown the
@@ -265,7 +302,7 @@ func (v *View) batch(b *bus.Batch) {
 			if f.Actor.ID == v.own {
 				continue
 			}
-			if s := v.actors[f.Actor.ID]; s != nil && s.shown || ecs.Within(b.Cell, v.center, v.shape.in) {
+			if s, ok := v.actors[f.Actor.ID]; ok && s.shown || ecs.Within(b.Cell, v.center, v.shape.in) {
 				v.r.Chat(f.Actor.Name, f.Text, src)
 			}
 		}
@@ -274,57 +311,58 @@ func (v *View) batch(b *bus.Batch) {
 
 // entered notes that actor a is in cell k (from a snapshot or a fact).
 func (v *View) entered(a ecs.ActorState, k ecs.CellKey, src wire.Source, tick uint64) {
-	s := v.actors[a.ID]
-	if s == nil {
-		s = &seen{state: a, cell: k, entered: src, tick: tick}
-		v.actors[a.ID] = s
-		v.consider(s)
-		return
-	}
+	s, known := v.actors[a.ID]
+	if !known {
+		s = v.track(a, k)
+	} else if !s.shown {
+		v.states[s.slot].Intent = a.Intent
+	} // a shown actor's new walk comes as a Moved of its own
+	moved := s.cell != k
 	s.cell = k
-	if a.Intent.Seq != s.state.Intent.Seq {
-		s.state.Intent = a.Intent
-		if s.shown {
-			v.r.Move(s.state, a.ID == v.own, wire.Source{})
-		}
-	}
 	if a.ID == v.own {
+		v.actors[a.ID] = s
 		v.recenter(k)
 		return
 	}
-	if !s.shown {
-		s.entered, s.tick = src, tick
+	if v.consider(&s, src, tick) || moved || !known {
+		v.actors[a.ID] = s
 	}
-	v.consider(s)
 }
 
 // exited follows actor id out of cell from into cell to.
 func (v *View) exited(id int64, from, to ecs.CellKey) {
-	s := v.actors[id]
-	if s == nil || s.cell != from || id == v.own {
+	if v.shape.all {
+		return // every cell is watched, and alike
+	}
+	s, ok := v.actors[id]
+	if !ok || s.cell != from || id == v.own {
 		return // its Entered in the other cell came first, or it is unknown
 	}
 	if _, watched := v.cells[to]; watched {
 		s.cell = to // its Entered there says the rest
+		v.actors[id] = s
 		return
 	}
 	v.forget(id, s)
 }
 
 // forget drops an actor that went out of view, telling the client if it knew.
-func (v *View) forget(id int64, s *seen) {
+func (v *View) forget(id int64, s seen) {
 	if s.shown {
 		v.r.Leave(id)
 	}
-	delete(v.actors, id)
+	v.untrack(id, s)
 }
 
-// consider queues an actor to be shown once it is within the inner square.
-func (v *View) consider(s *seen) {
-	if !s.shown && !s.queued && ecs.Within(s.cell, v.center, v.shape.in) {
-		s.queued = true
-		v.pending = append(v.pending, s.state.ID)
+// consider queues an actor to be shown once it is within the inner square,
+// and reports whether it did; src and tick are the fact that says where it is.
+func (v *View) consider(s *seen, src wire.Source, tick uint64) bool {
+	if s.shown || s.queued || !ecs.Within(s.cell, v.center, v.shape.in) {
+		return false
 	}
+	s.queued = true
+	v.pending = append(v.pending, newcomer{id: v.states[s.slot].ID, src: src, tick: tick})
+	return true
 }
 
 // showPending shows the client up to its protocol's number of newcomers per
@@ -333,25 +371,26 @@ func (v *View) showPending(now uint64) {
 	n := 0
 	budget := v.r.Newcomers()
 	for n < len(v.pending) && budget > 0 {
-		id := v.pending[n]
+		p := v.pending[n]
 		n++
-		s := v.actors[id]
-		if s == nil || s.shown || !s.queued {
+		s, ok := v.actors[p.id]
+		if !ok || s.shown || !s.queued {
 			continue
 		}
 		s.queued = false
-		if !ecs.Within(s.cell, v.center, v.shape.in) {
-			continue
+		if ecs.Within(s.cell, v.center, v.shape.in) {
+			src := p.src
+			if p.tick != now {
+				src = wire.Source{} // its shared bytes show where it was, not where it is
+			}
+			s.shown = true
+			v.r.Enter(v.states[s.slot], now, src)
+			budget--
 		}
-		src := s.entered
-		if s.tick != now {
-			src = wire.Source{} // its shared bytes show where it was, not where it is
-		}
-		s.shown, s.entered = true, wire.Source{}
-		v.r.Enter(s.state, now, src)
-		budget--
+		v.actors[p.id] = s
 	}
 	rest := copy(v.pending, v.pending[n:])
+	clear(v.pending[rest:])
 	v.pending = v.pending[:rest]
 }
 
@@ -363,6 +402,9 @@ func (v *View) recenter(c ecs.CellKey) {
 		return
 	}
 	v.center = c
+	if v.shape.all {
+		return // the same world from any cell
+	}
 	for k := range v.cells {
 		if !ecs.Within(k, c, v.shape.out) {
 			delete(v.cells, k)
@@ -379,8 +421,9 @@ func (v *View) recenter(c ecs.CellKey) {
 		case id == v.own:
 		case !ecs.Within(s.cell, c, v.shape.out):
 			v.forget(id, s)
-		default:
-			v.consider(s)
+		case !s.shown && !s.queued:
+			v.consider(&s, wire.Source{}, 0)
+			v.actors[id] = s
 		}
 	}
 }

@@ -1,0 +1,215 @@
+package view
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/wire"
+)
+
+// script is a Renderer that writes down what it is told, one line an event.
+type script struct {
+	lines     []string
+	newcomers int
+}
+
+func (s *script) say(f string, a ...any) { s.lines = append(s.lines, fmt.Sprintf(f, a...)) }
+
+func (s *script) Admitted(own ecs.ActorState, _ uint64)           { s.say("admitted %d", own.ID) }
+func (s *script) Enter(a ecs.ActorState, _ uint64, _ wire.Source) { s.say("enter %d", a.ID) }
+func (s *script) Move(a ecs.ActorState, own bool, _ wire.Source) {
+	if own {
+		s.say("own move")
+		return
+	}
+	s.say("move %d", a.ID)
+}
+func (s *script) Leave(id int64)                        { s.say("leave %d", id) }
+func (s *script) Quit(id int64, _ wire.Source)          { s.say("quit %d", id) }
+func (s *script) Chat(from, text string, _ wire.Source) { s.say("chat %s: %s", from, text) }
+func (s *script) Tick(uint64)                           {}
+func (s *script) Busy(uint64) bool                      { return false }
+func (s *script) Newcomers() int                        { return s.newcomers }
+func (s *script) Flush(dst [][]byte) [][]byte           { return dst }
+func (s *script) take() []string                        { l := s.lines; s.lines = nil; return l }
+
+// world is a running bus and the tick number, for publishing by hand.
+type world struct {
+	t    *testing.T
+	bus  *bus.Local
+	tick uint64
+}
+
+func newWorld(t *testing.T) *world {
+	l := bus.NewLocal()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }() //nolint:errcheck // returns nil
+	t.Cleanup(func() { cancel(); <-done })
+	return &world{t: t, bus: l}
+}
+
+// step publishes one tick of facts, in the order given, and waits for
+// their delivery.
+func (w *world) step(facts ...cellFact) {
+	w.t.Helper()
+	w.tick++
+	by := map[ecs.CellKey][]ecs.Fact{}
+	var order []ecs.CellKey
+	for _, f := range facts {
+		if _, ok := by[f.cell]; !ok {
+			order = append(order, f.cell)
+		}
+		by[f.cell] = append(by[f.cell], f.fact)
+	}
+	for _, k := range order {
+		w.bus.Publish(&ecs.CellFacts{Cell: k, Tick: w.tick, Facts: by[k]})
+	}
+	w.bus.EndTick(w.tick)
+	ctx, cancel := context.WithTimeout(w.t.Context(), 5*time.Second)
+	defer cancel()
+	if err := w.bus.Await(ctx, w.tick); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+type cellFact struct {
+	cell ecs.CellKey
+	fact ecs.Fact
+}
+
+func cell(x int32) ecs.CellKey { return ecs.CellKey{X: x} }
+
+func entered(id int64, at ecs.CellKey) cellFact {
+	return cellFact{at, ecs.Fact{Kind: ecs.Entered, Actor: ecs.ActorState{ID: id, Name: fmt.Sprint("p", id)}}}
+}
+
+// crossed is a walk from one cell into the next: Exited there, Entered here.
+func crossed(id int64, from, to ecs.CellKey) []cellFact {
+	return []cellFact{
+		{from, ecs.Fact{Kind: ecs.Exited, Actor: ecs.ActorState{ID: id}, Cell: to}},
+		{to, ecs.Fact{Kind: ecs.Entered, Actor: ecs.ActorState{ID: id, Name: fmt.Sprint("p", id)}, Cell: from, Crossed: true}},
+	}
+}
+
+// testConfig sees 2 cells around (100-unit cells, radius 200) and keeps
+// actors one cell further (margin 100).
+func testConfig() Config {
+	return Config{Radius: 200, Margin: 100, CellSize: 100, Bounds: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
+		TickPeriod: 50 * time.Millisecond, MaxLag: 100}
+}
+
+func equal(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+// TestViewFollowsTheWorld walks through what a view must show: newcomers
+// in the inner square, the margin's hysteresis, leaving, chat from those
+// not shown yet, and the view moving with its player.
+func TestViewFollowsTheWorld(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s := &script{newcomers: 32}
+	own := ecs.ActorState{ID: 1, Name: "me", Intent: ecs.Intent{FromX: 50, FromY: 50, ToX: 50, ToY: 50}}
+	v := New(w.bus, testConfig(), s, own, 0, func() { t.Error("reported slow") })
+	render := func(what string, want ...string) {
+		t.Helper()
+		v.Render(nil)
+		equal(t, what, s.take(), want)
+	}
+	render("admitted", "admitted 1")
+
+	w.step(entered(1, cell(0)), entered(2, cell(2)), entered(3, cell(3)))
+	render("inner square shown, margin not", "enter 2")
+
+	w.step(crossed(3, cell(3), cell(2))...)
+	render("walked into the inner square", "enter 3")
+
+	w.step(append(crossed(2, cell(2), cell(3)), cellFact{cell(3), ecs.Fact{Kind: ecs.Moved, Actor: ecs.ActorState{ID: 2}}})...)
+	render("into the margin: kept, and its walks told", "move 2")
+
+	w.step(crossed(2, cell(3), cell(4))...)
+	render("beyond the margin", "leave 2")
+
+	w.step(crossed(2, cell(4), cell(3))...)
+	render("back in the margin: not shown again")
+
+	w.step(cellFact{cell(1), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: 4, Name: "p4"}, Text: "hi"}},
+		cellFact{cell(3), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: 2, Name: "p2"}, Text: "far"}},
+		cellFact{cell(0), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: 1, Name: "me"}, Text: "mine"}})
+	render("chat from whoever the view covers, not from the margin, not echoed", "chat p4: hi")
+
+	w.step(crossed(1, cell(0), cell(-1))...)
+	render("own step west: actor 3 is now in the margin, kept")
+	w.step(crossed(1, cell(-1), cell(-2))...)
+	render("another: actor 3 is beyond the margin", "leave 3")
+
+	w.step(crossed(1, cell(-2), cell(-1))...)
+	render("back east: actor 3 in the margin again, not shown")
+	w.step(crossed(1, cell(-1), cell(0))...)
+	render("home: actor 3 in view again", "enter 3")
+
+	w.step(cellFact{cell(2), ecs.Fact{Kind: ecs.Quit, Actor: ecs.ActorState{ID: 3}}},
+		cellFact{cell(0), ecs.Fact{Kind: ecs.Moved, Actor: ecs.ActorState{ID: 1}}})
+	render("quit and own walk", "quit 3", "own move")
+	v.Close()
+}
+
+// TestNewcomersArePaced: a player arriving in a crowd is shown it a few
+// actors a tick, and the view says it has work until done.
+func TestNewcomersArePaced(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var crowd []cellFact
+	for id := int64(2); id < 9; id++ {
+		crowd = append(crowd, entered(id, cell(1)))
+	}
+	w.step(crowd...)
+	s := &script{newcomers: 3}
+	v := New(w.bus, testConfig(), s, ecs.ActorState{ID: 1}, w.tick, func() { t.Error("reported slow") })
+	v.Render(nil)
+	s.take()
+	w.step() // the subscriptions: snapshots of the crowd
+	var counts []int
+	for range 4 {
+		v.Render(nil)
+		counts = append(counts, len(s.take()))
+		if !v.Busy() {
+			break
+		}
+		w.step()
+	}
+	if fmt.Sprint(counts) != "[3 3 1]" {
+		t.Errorf("shown per tick %v, want [3 3 1]", counts)
+	}
+}
+
+// TestSlowViewIsDropped: a view whose writer stops rendering is reported
+// slow once its oldest message is MaxLag ticks old, and takes no more.
+func TestSlowViewIsDropped(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	cfg := testConfig()
+	cfg.MaxLag = 5
+	slow := make(chan struct{}, 10)
+	v := New(w.bus, cfg, &script{newcomers: 1}, ecs.ActorState{ID: 1}, 0, func() { slow <- struct{}{} })
+	for i := range 20 {
+		w.step(entered(int64(i+2), cell(1)))
+	}
+	if len(slow) != 1 {
+		t.Fatalf("reported slow %d times, want once", len(slow))
+	}
+	v.mu.Lock()
+	n := len(v.inbox)
+	v.mu.Unlock()
+	if n != 0 {
+		t.Errorf("a slow view still holds %d messages", n)
+	}
+}

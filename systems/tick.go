@@ -52,9 +52,9 @@ func (c Config) ticks(d time.Duration) int {
 // login already in flight: far longer than a login takes to reach the tick.
 const rememberDepartures = time.Minute
 
-// Observer hears how long each stage and each whole tick took. Its methods
+// Timer hears how long each stage and each whole tick took. Its methods
 // run on the tick goroutine and must be quick.
-type Observer interface {
+type Timer interface {
 	StageDone(name string, d time.Duration)
 	TickDone(d time.Duration, overrun bool)
 }
@@ -63,9 +63,9 @@ type Observer interface {
 // movement, facts, persist. Its goroutine, started by Run, is the only one
 // that touches the world.
 type Tick struct {
-	World    *ecs.World
-	Stages   []Stage
-	Observer Observer
+	World  *ecs.World
+	Stages []Stage
+	Timer  Timer
 
 	cfg      Config
 	queue    *ecs.Queue
@@ -106,11 +106,11 @@ func New(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore) (
 }
 
 // Step runs one tick: every stage once, reporting durations to the
-// Observer if set. A halted tick still applies commands and publishes
+// Timer if set. A halted tick still applies commands and publishes
 // their facts, but nobody walks.
 func (t *Tick) Step() {
 	t.World.Tick++
-	if t.Observer == nil {
+	if t.Timer == nil {
 		for _, s := range t.Stages {
 			if !t.halted || s.System != t.movement {
 				s.System.Update(t.World)
@@ -125,10 +125,10 @@ func (t *Tick) Step() {
 		}
 		began := time.Now() // after the last StageDone, so its time is no stage's
 		st.System.Update(t.World)
-		t.Observer.StageDone(st.Name, time.Since(began))
+		t.Timer.StageDone(st.Name, time.Since(began))
 	}
 	d := time.Since(start)
-	t.Observer.TickDone(d, d > t.Period())
+	t.Timer.TickDone(d, d > t.Period())
 }
 
 // Period is the wall time of one tick.

@@ -70,7 +70,7 @@ func (a *App) wire() error {
 		return err
 	}
 	a.metrics.watchStages(a.game.Tick.Stages)
-	a.game.Tick.Observer = a.metrics
+	a.game.Tick.Timer = a.metrics
 	a.store.OnFlush(a.metrics.flushed)
 	q := a.game.Queue
 	a.metrics.watchQueues(a.game.Server.HashWaiting, q.Len)

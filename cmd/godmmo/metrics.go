@@ -17,7 +17,7 @@ import (
 // Metrics is the server's live instrumentation, kept in its own Prometheus
 // registry so that two Apps in one process (as in the tests) never share or
 // collide on counters. One value hears the edge (net.Metrics), the tick
-// (systems.Observer) and the store's flushes, so everything an operator
+// (systems.Timer) and the store's flushes, so everything an operator
 // scrapes comes from one place.
 type Metrics struct {
 	reg *prometheus.Registry
@@ -46,7 +46,7 @@ type Metrics struct {
 // The implementations Metrics is wired into.
 var (
 	_ net.Metrics      = (*Metrics)(nil)
-	_ systems.Observer = (*Metrics)(nil)
+	_ systems.Timer = (*Metrics)(nil)
 )
 
 // tickBuckets cover 10 µs to about 2.6 s: a stage of a small world up to a

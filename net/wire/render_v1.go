@@ -16,7 +16,7 @@ func (v1Codec) Ok() []byte                        { return v1Enc{}.Ok() }
 func (v1Codec) Deny(reason string) []byte         { return v1Enc{}.Deny(reason) }
 
 func (c v1Codec) NewRenderer() Renderer {
-	return &v1Renderer{cfg: c.cfg, walkers: make(map[int64]*walker)}
+	return &v1Renderer{cfg: c.cfg, walkers: make(map[int64]int)}
 }
 
 // v1Packet is a fact's packet in v1, the same for every client that is told
@@ -46,7 +46,8 @@ func v1Packet(f *ecs.Fact, tick uint64) []byte {
 type v1Renderer struct {
 	cfg     Config
 	out     out
-	walkers map[int64]*walker
+	walkers map[int64]int // actor id → index in walking
+	walking []walker
 
 	own     int64
 	ownWalk ecs.Intent
@@ -57,11 +58,40 @@ type v1Renderer struct {
 }
 
 // walker is an actor the client knows that is on its way: the lead point
-// last sent, and the walk's shared lead packets when it came from a fact.
+// last sent, the tick the next one is due, and the walk's shared lead
+// packets when it came from a fact.
 type walker struct {
+	id    int64
 	walk  ecs.Intent
 	sent  int // index of the lead point last sent; -1: none yet
+	due   uint64
 	leads *leads
+}
+
+// follow starts (or restarts) sending lead points of a's walk.
+func (r *v1Renderer) follow(w walker) {
+	if i, ok := r.walkers[w.id]; ok {
+		r.walking[i] = w
+		return
+	}
+	r.walkers[w.id] = len(r.walking)
+	r.walking = append(r.walking, w)
+}
+
+// unfollow stops sending lead points of actor id.
+func (r *v1Renderer) unfollow(id int64) {
+	i, ok := r.walkers[id]
+	if !ok {
+		return
+	}
+	last := len(r.walking) - 1
+	if i != last {
+		r.walking[i] = r.walking[last]
+		r.walkers[r.walking[i].id] = i
+	}
+	r.walking[last] = walker{}
+	r.walking = r.walking[:last]
+	delete(r.walkers, id)
 }
 
 // leads are the lead packets of one walk, encoded once for every v1 client.
@@ -88,7 +118,7 @@ func (r *v1Renderer) Enter(a ecs.ActorState, now uint64, src Source) {
 	}
 	r.out.add(p, 0)
 	if a.Intent.Walking(now) {
-		r.walkers[a.ID] = &walker{walk: a.Intent, sent: -1}
+		r.follow(walker{id: a.ID, walk: a.Intent, sent: -1})
 	}
 }
 
@@ -99,21 +129,21 @@ func (r *v1Renderer) Move(a ecs.ActorState, own bool, src Source) {
 		r.ownPos = ecs.Position{X: a.Intent.FromX, Y: a.Intent.FromY}
 		return
 	}
-	w := &walker{walk: a.Intent, sent: -1}
+	w := walker{id: a.ID, walk: a.Intent, sent: -1}
 	if src.Batch != nil {
 		all := src.Batch.Memo(slotV1Leads, func(b *ecs.CellFacts) any { return make([]leads, len(b.Facts)) }).([]leads)
 		w.leads = &all[src.Index]
 	}
-	r.walkers[a.ID] = w
+	r.follow(w)
 }
 
 func (r *v1Renderer) Leave(id int64) {
-	delete(r.walkers, id)
+	r.unfollow(id)
 	r.out.add(v1Enc{}.Leave(id), 0)
 }
 
 func (r *v1Renderer) Quit(id int64, src Source) {
-	delete(r.walkers, id)
+	r.unfollow(id)
 	p := r.shared(src)
 	if p == nil {
 		p = v1Enc{}.Quit(id)
@@ -143,20 +173,28 @@ func (r *v1Renderer) Tick(now uint64) {
 		r.echoX, r.echoY = r.ownPos.X, r.ownPos.Y
 		r.out.add(v1Enc{}.AppendMove(nil, r.own, r.ownPos.X, r.ownPos.Y), r.own)
 	}
-	for id, w := range r.walkers {
+	for i := 0; i < len(r.walking); i++ {
+		w := &r.walking[i]
+		if now < w.due {
+			continue
+		}
 		k, last := r.leadDue(w.walk, now)
 		if k > w.sent {
 			w.sent = k
-			r.out.add(r.lead(id, w, k, last), id)
+			r.out.add(r.lead(w, k, last), w.id)
 		}
 		if k == last {
-			delete(r.walkers, id) // the target itself was sent
+			r.unfollow(w.id) // the target itself was sent
+			i--
+			continue
 		}
+		gap := r.cfg.LeadAhead - r.cfg.LeadNear
+		w.due = max(now+1, w.walk.Tick+uint64(math.Ceil(float64(w.sent+1)*gap/w.walk.Step)))
 	}
 }
 
 func (r *v1Renderer) Busy(uint64) bool {
-	return len(r.walkers) > 0 || r.ownPos.X != r.ownWalk.ToX || r.ownPos.Y != r.ownWalk.ToY
+	return len(r.walking) > 0 || r.ownPos.X != r.ownWalk.ToX || r.ownPos.Y != r.ownWalk.ToY
 }
 
 func (r *v1Renderer) Newcomers() int { return r.cfg.NewcomersPerTick }
@@ -183,7 +221,7 @@ func (r *v1Renderer) leadDue(walk ecs.Intent, now uint64) (k, last int) {
 
 // lead returns the packet of lead point k of a walk: from the walk's
 // shared packets when it has them.
-func (r *v1Renderer) lead(id int64, w *walker, k, last int) []byte {
+func (r *v1Renderer) lead(w *walker, k, last int) []byte {
 	at := func(k int) []byte {
 		walk := w.walk
 		dx, dy := walk.ToX-walk.FromX, walk.ToY-walk.FromY
@@ -192,7 +230,7 @@ func (r *v1Renderer) lead(id int64, w *walker, k, last int) []byte {
 		if s := r.cfg.LeadAhead + float64(k)*(r.cfg.LeadAhead-r.cfg.LeadNear); s < d {
 			x, y = walk.FromX+dx/d*s, walk.FromY+dy/d*s
 		}
-		return v1Enc{}.AppendMove(nil, id, x, y)
+		return v1Enc{}.AppendMove(nil, w.id, x, y)
 	}
 	if w.leads == nil {
 		return at(k)

@@ -125,11 +125,12 @@ func returner():
 	click_control(login.login_button)
 	ok = yield(wait_until("a wrong password", self, "status_has", ["Username or password incorrect"]), "completed")
 	check(ok, "a wrong password shows the server's Deny reason")
+	var panel_rect = login.panel.get_global_rect()
 	login.password.text = ""
 	type(login.password, "pw-" + user)
-	click_control(login.login_button)
+	press_enter()
 	ok = yield(wait_until("logging in again", self, "in_world"), "completed")
-	check(ok, "Login button logs in")
+	check(ok, "Enter in the password field logs in")
 	if not ok:
 		return
 	var own = main.world.own
@@ -139,6 +140,7 @@ func returner():
 	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
 	check(ok, "losing the connection goes back to the login screen")
 	check(login.status.text != "", "with the reason: " + login.status.text)
+	check(login.panel.get_global_rect() == panel_rect, "the login panel does not move when Retry appears (%s, was %s)" % [login.panel.get_global_rect(), panel_rect])
 	click_control(login.retry_button)
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
 	check(ok, "Retry tries again and says the server is unreachable")

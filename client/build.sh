@@ -6,8 +6,9 @@
 #       as the release template (see export_presets.cfg); default OUT_DIR
 #       build/linux, next to client/. Run it:
 #       build/linux/godmmo.x86_64 --server=ws://127.0.0.1:8081
-#   client/build.sh web [TEMPLATE]
-#       the HTML5 build in build/web/ (index.html, .js, .wasm, .pck). It
+#   client/build.sh web [TEMPLATE [OUT_DIR]]
+#       the HTML5 build in OUT_DIR, default build/web/ next to client/
+#       (index.html, .js, .wasm, .pck). It
 #       first installs the Godot 3.2.3 web template where Godot looks for
 #       it ($HOME/.local/share/godot/templates/3.2.3.stable/, as the
 #       release and the debug template). TEMPLATE is a webassembly_*.zip
@@ -50,8 +51,9 @@ if [ "${1:-}" = web ]; then
 	mkdir -p "$templates"
 	cp "$template" "$templates/webassembly_release.zip"
 	cp "$template" "$templates/webassembly_debug.zip"
-	out=$repo/build/web
+	out=${3:-$repo/build/web}
 	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
 	log=$(mktemp -d)
 	trap 'rm -rf "$log"' EXIT
 	export LANG=en_US.UTF-8
@@ -59,7 +61,7 @@ if [ "${1:-}" = web ]; then
 	for f in index.html index.js index.wasm index.pck; do
 		test -s "$out/$f" || { cat "$log/export.log" >&2; echo "build.sh: no $f written" >&2; exit 1; }
 	done
-	echo "built $out/index.html (+ index.js, index.wasm, index.pck); serve it: go run ./cmd/godmmo -web build/web"
+	echo "built $out/index.html (+ index.js, index.wasm, index.pck); serve it: go run ./cmd/godmmo -web $out"
 	exit 0
 fi
 

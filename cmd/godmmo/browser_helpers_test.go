@@ -26,16 +26,7 @@ const browserTimeout = 3 * time.Minute
 // appended, e.g. chromedp.WindowSize(1280, 800).
 func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skipf("chromium is not installed, so nothing is tested in a browser: %s", chromiumInstall)
-	}
+	bin := needChromium(t)
 	all := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),
@@ -67,7 +58,7 @@ func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Cont
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, all...)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	// Start the browser now, so that a broken install fails here, clearly.
-	if err := chromedp.Run(bctx); err != nil {
+	if err := chromedp.Do(bctx); err != nil {
 		cancelBrowser()
 		cancelAlloc()
 		cancelTimeout()
@@ -79,4 +70,16 @@ func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Cont
 		cancelTimeout()
 	})
 	return bctx
+}
+
+// needChromium finds Chromium or skips the test saying how to install it.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skipf("chromium is not installed, so nothing is tested in a browser: %s", chromiumInstall)
+	return ""
 }

@@ -11,6 +11,7 @@ const Protocol = preload("res://net/Protocol.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
 const Screen = preload("res://ui/Screen.gd")
 const PageState = preload("res://web/PageState.gd")
+const TouchText = preload("res://web/TouchText.gd")
 
 enum Pending { NONE, REGISTER, LOGIN }
 
@@ -31,6 +32,12 @@ func _ready() -> void:
 	_fit_screen()
 	if PageState.wanted():
 		add_child(PageState.new())
+	if TouchText.wanted():
+		var touch = TouchText.new()
+		add_child(touch)
+		touch.add(login.server, "Server (ws://host:port/)")
+		touch.add(login.username, "Username")
+		touch.add(login.password, "Password")
 	url = ServerAddress.resolve(OS.get_cmdline_args())
 	connection.connect("connected", self, "_on_connected")
 	connection.connect("disconnected", self, "_on_disconnected")
@@ -126,6 +133,11 @@ func _enter_world() -> void:
 	world.connect("target_chosen", self, "_on_target_chosen")
 	world.connect("chat_submitted", self, "_on_chat_submitted")
 	add_child(world)
+	if TouchText.wanted():
+		var touch = TouchText.new()
+		world.add_child(touch)
+		touch.add(world.chat.input, "Say something")
+		world.chat.input.placeholder_text = "Tap to type, then Send"
 	login.visible = false
 
 

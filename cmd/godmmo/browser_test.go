@@ -161,10 +161,8 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 		t.Errorf("the server field says %q, want the page's own host %q", s.Server, want)
 	}
 	p.checkReadable(s, "username", "password", "register", "login", "server", "avatar0", "avatar5")
-	p.press(s, "username")
-	p.typeText("alice")
-	p.press(s, "password")
-	p.typeText("pw-alice")
+	p.fill(s, "username", "Username", "alice")
+	p.fill(s, "password", "Password", "pw-alice")
 	p.press(s, "avatar3")
 	s = p.wait("avatar 3 picked", 10*time.Second, func(s pageState) bool { return s.Avatar == 3 })
 	if scr.login != "" {
@@ -186,7 +184,7 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 		return q.A == "ModelDelta" && actorName(q) == "alice"
 	}).actorID()
 	p.wait("bob in view", 20*time.Second, func(s pageState) bool { return s.actor("bob") != nil })
-	bobAt := [2]float64{-90, 50}
+	bobAt := [2]float64{-60, -40}
 	bob.send("Target", bobAt[0], bobAt[1])
 	p.wait("bob walking to where he clicked", 20*time.Second, func(s pageState) bool {
 		b := s.actor("bob")
@@ -208,25 +206,33 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 		return o != nil && math.Hypot(o.X-want[0], o.Y-want[1]) < 1
 	})
 
-	// Chat with Enter: Enter opens the chat input, Enter sends.
-	p.enter()
-	p.wait("Enter focusing the chat input", 10*time.Second, func(s pageState) bool { return s.Focus == "chat_input" })
-	line1 := "hello from the browser"
-	p.typeText(line1)
-	p.enter()
-	heard(t, bob, "alice", line1)
+	var said []string
+	if !scr.touch {
+		// Chat with Enter: Enter opens the chat input, Enter sends.
+		p.enter()
+		p.wait("Enter focusing the chat input", 10*time.Second, func(s pageState) bool { return s.Focus == "chat_input" })
+		line := "hello from the browser"
+		p.typeText(line)
+		p.enter()
+		heard(t, bob, "alice", line)
+		said = append(said, line)
+	}
 
-	// Chat with Send, after taps on the history and the input (none walks).
+	// Chat with Send, after a tap on the history (neither walks).
 	s = p.state()
 	p.press(s, "chat_history")
-	p.press(s, "chat_input")
-	p.wait("a tap focusing the chat input", 10*time.Second, func(s pageState) bool { return s.Focus == "chat_input" })
-	line2 := "and this one with Send"
-	p.typeText(line2)
+	line := "and this one with Send"
+	p.fill(s, "chat_input", "Say something", line)
 	p.press(s, "chat_send")
-	heard(t, bob, "alice", line2)
-	s = p.wait("both lines in alice's chat", 10*time.Second, func(s pageState) bool {
-		return s.hasLine("alice: "+line1) && s.hasLine("alice: "+line2)
+	heard(t, bob, "alice", line)
+	said = append(said, line)
+	s = p.wait("alice's lines in her chat", 10*time.Second, func(s pageState) bool {
+		for _, l := range said {
+			if !s.hasLine("alice: " + l) {
+				return false
+			}
+		}
+		return true
 	})
 	if s.Walks != 1 {
 		t.Errorf("%d walks after taps on the chat, want 1: a tap on the chat walked", s.Walks)
@@ -265,10 +271,8 @@ func testBrowserDropped(t *testing.T, web string) {
 	p := openPage(t, browserScreen{w: 1024, h: 640, dpr: 1}, "http://"+app.Addr()+"/?state")
 	s := p.wait("the login screen, connected", time.Minute, func(s pageState) bool { return s.Screen == "login" && s.Online })
 	loginPanel := s.Rects["panel"]
-	p.press(s, "username")
-	p.typeText("carol")
-	p.press(s, "password")
-	p.typeText("pw-carol")
+	p.fill(s, "username", "Username", "carol")
+	p.fill(s, "password", "Password", "pw-carol")
 	p.enter() // Enter in the password field logs in; there is no account yet
 	s = p.wait("the Deny of an unknown account", 20*time.Second, func(s pageState) bool {
 		return strings.Contains(s.Status, "incorrect")
@@ -368,8 +372,10 @@ type browserPage struct {
 	ctx    context.Context
 	screen browserScreen
 
-	mu  sync.Mutex
-	log []string // the page's console and exceptions
+	mu      sync.Mutex
+	log     []string          // the page's console and exceptions
+	answers map[string]string // what to answer a prompt dialog, by its question
+	asked   []string          // the questions of the prompt dialogs, in order
 }
 
 // socketRecorder keeps every WebSocket the page opens in
@@ -392,7 +398,24 @@ const socketRecorder = `(() => {
 func openPage(t *testing.T, scr browserScreen, url string) *browserPage {
 	t.Helper()
 	ctx := newBrowser(t, chromedp.WindowSize(int(scr.w), int(scr.h)))
-	p := &browserPage{t: t, ctx: ctx, screen: scr}
+	p := &browserPage{t: t, ctx: ctx, screen: scr, answers: map[string]string{}}
+	// Answer prompt dialogs (client/web/TouchText.gd asks with them on
+	// touch screens) as a player would, with the text the test chose.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			answer, ok := p.answers[ev.Message]
+			p.asked = append(p.asked, ev.Message)
+			p.mu.Unlock()
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: ok, PromptText: answer}); err != nil {
+				return
+			}
+		}
+	}()
 	err := chromedp.Listen(ctx, func(ev any) {
 		var line string
 		switch ev := ev.(type) {
@@ -523,6 +546,40 @@ func (p *browserPage) pressAt(x, y float64) {
 	if err != nil {
 		p.t.Fatalf("press at %.0f,%.0f: %v", x, y, err)
 	}
+}
+
+// fill puts text into the field key as a player would: on a desktop a
+// click on it and the keys; on a touch screen a tap, which asks with a
+// prompt dialog (client/web/TouchText.gd), answered with text.
+func (p *browserPage) fill(s pageState, key, question, text string) {
+	p.t.Helper()
+	if !p.screen.touch {
+		p.press(s, key)
+		p.typeText(text)
+		return
+	}
+	p.mu.Lock()
+	p.answers[question] = text
+	n := len(p.asked)
+	p.mu.Unlock()
+	p.press(s, key)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		asked := p.asked[n:]
+		p.mu.Unlock()
+		if len(asked) > 0 {
+			if asked[0] != question {
+				p.t.Fatalf("a tap on %s asked %q, want %q", key, asked[0], question)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("a tap on %s asked nothing within 10s", key)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.wait("the answer in "+key, 10*time.Second, func(s pageState) bool { return s.Focus != key })
 }
 
 // typeText types text key by key into whatever has the focus. Each key is

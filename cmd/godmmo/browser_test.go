@@ -152,11 +152,13 @@ func TestBrowser(t *testing.T) {
 func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 	dir := t.TempDir()
 	app, _ := startApp(t, testConfig(t, dir, "-web", web))
+	opened := time.Now()
 	p := openPage(t, scr, "http://"+app.Addr()+"/?state")
 
 	s := p.wait("the login screen, connected over v2", time.Minute, func(s pageState) bool {
 		return s.Screen == "login" && s.Online && s.Proto == "v2"
 	})
+	t.Logf("%dx%d: the login screen was up and connected %v after the browser started", scr.w, scr.h, time.Since(opened).Round(100*time.Millisecond))
 	if want := "ws://" + app.Addr() + "/"; s.Server != want {
 		t.Errorf("the server field says %q, want the page's own host %q", s.Server, want)
 	}

@@ -145,6 +145,15 @@ func returner():
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
 	check(ok, "Retry tries again and says the server is unreachable")
 	check(login.retry_button.visible and login.login_button.disabled, "Retry stays offered, Login stays off")
+	# The Server field is where the client connects: Enter in it connects
+	# to what was typed (a loopback port nothing listens on).
+	var elsewhere = "ws://127.0.0.1:1/"
+	login.server.text = ""
+	type(login.server, elsewhere)
+	press_enter()
+	ok = yield(wait_until("connecting elsewhere", self, "status_has", ["Cannot reach the server at " + elsewhere]), "completed")
+	check(ok, "Enter in the Server field connects to the address typed there")
+	check(main.url == elsewhere, "the client's address is now %s" % main.url)
 
 
 func roamer():

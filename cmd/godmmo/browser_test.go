@@ -294,7 +294,7 @@ func testBrowserDropped(t *testing.T, web string) {
 		t.Fatalf("closed %d open WebSockets in the page, want 1", closed)
 	}
 	s = p.wait("the login screen with a reason", 10*time.Second, func(s pageState) bool {
-		return s.Screen == "login" && !s.Online && strings.Contains(s.Status, "Disconnected") && s.Rects["retry"] != [4]float64{}
+		return s.Screen == "login" && !s.Online && strings.Contains(s.Status, "Disconnected. The connection was lost") && s.Rects["retry"] != [4]float64{}
 	})
 	t.Logf("the client says: %q", s.Status)
 	if s.Rects["panel"] != loginPanel {

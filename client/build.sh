@@ -56,7 +56,9 @@ if [ "${1:-}" = web ]; then
 	out=$(cd "$out" && pwd)
 	log=$(mktemp -d)
 	trap 'rm -rf "$log"' EXIT
-	export LANG=en_US.UTF-8
+	# Godot finds the template under HOME, but its editor settings and
+	# cache stay out of the user's.
+	export LANG=en_US.UTF-8 XDG_CONFIG_HOME="$log/config" XDG_CACHE_HOME="$log/cache" XDG_DATA_HOME="$HOME/.local/share"
 	export_preset HTML5 "$out/index.html" "$log"
 	for f in index.html index.js index.wasm index.pck; do
 		test -s "$out/$f" || { cat "$log/export.log" >&2; echo "build.sh: no $f written" >&2; exit 1; }

@@ -163,6 +163,17 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 		t.Errorf("the server field says %q, want the page's own host %q", s.Server, want)
 	}
 	p.checkReadable(s, "username", "password", "register", "login", "server", "avatar0", "avatar5")
+	if scr.touch {
+		// The login form fills the phone's short side, not two-fifths of it.
+		panel := s.Rects["panel"]
+		across, short := panel[2]/s.DPR, float64(scr.w)
+		if scr.h < scr.w {
+			across, short = panel[3]/s.DPR, float64(scr.h)
+		}
+		if across < 0.8*short {
+			t.Errorf("%dx%d: the login panel spans %.0f of the %.0f CSS pixels across the short side", scr.w, scr.h, across, short)
+		}
+	}
 	p.fill(s, "username", "Username", "alice")
 	p.fill(s, "password", "Password", "pw-alice")
 	p.press(s, "avatar3")

@@ -26,7 +26,16 @@ const browserTimeout = 3 * time.Minute
 // appended, e.g. chromedp.WindowSize(1280, 800).
 func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	bin := needChromium(t)
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Skipf("chromium is not installed, so nothing is tested in a browser: %s", chromiumInstall)
+	}
 	all := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),
@@ -70,16 +79,4 @@ func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Cont
 		cancelTimeout()
 	})
 	return bctx
-}
-
-// needChromium finds Chromium or skips the test saying how to install it.
-func needChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skipf("chromium is not installed, so nothing is tested in a browser: %s", chromiumInstall)
-	return ""
 }

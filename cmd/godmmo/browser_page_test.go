@@ -53,7 +53,7 @@ type pageResult struct {
 // and talk; the same page from another origin (a second HTTP server on
 // another loopback port) is refused.
 func TestBrowserPage(t *testing.T) {
-	needChromium(t)
+	skipWithoutChromium(t)
 	web := t.TempDir()
 	writePage := func(dir, game, user string) {
 		page := wsTestPage

@@ -31,86 +31,49 @@ import (
 // ../shared/godot-web beside the repository.
 const webTemplateEnv = "GODMMO_WEB_TEMPLATE"
 
-// webExport is the HTML5 export the browser tests share: made once per
-// test binary by client/build.sh web, from a copy of client/.
-var webExport struct {
-	once sync.Once
-	dir  string
-	skip string // why there is none, when the machine lacks something
-	err  error
-}
-
-// exportWeb returns the directory of a fresh HTML5 export of the client, or
-// skips the test saying what is missing.
+// exportWeb exports the client to HTML5 with client/build.sh web, from a
+// copy of client/ (the import rewrites files in the project) and with a
+// HOME of its own (the template is installed there), into a directory
+// removed when t ends. It skips t saying what is missing.
 func exportWeb(t *testing.T) string {
 	t.Helper()
-	webExport.once.Do(func() {
-		if _, err := exec.LookPath("godot3-server"); err != nil {
-			webExport.skip = "godot3-server is not installed, so there is no web export: " + godotInstall
-			return
-		}
-		template := os.Getenv(webTemplateEnv)
-		if template == "" {
-			template = filepath.Join("..", "..", "..", "shared", "godot-web")
-		}
-		if st, err := os.Stat(template); err == nil && st.IsDir() {
-			template = filepath.Join(template, "webassembly_release.zip")
-		}
-		if _, err := os.Stat(template); err != nil {
-			webExport.skip = fmt.Sprintf("no Godot 3.2.3 web template at %s (%v): set %s to a webassembly_release.zip "+
-				"(Godot 3.2.3's export templates, or ../shared/godot-web beside the repository)", template, err, webTemplateEnv)
-			return
-		}
-		template, err := filepath.Abs(template)
-		if err != nil {
-			webExport.err = err
-			return
-		}
-		// A private copy of client/ and HOME: the import rewrites files in
-		// the project, and the template is installed under HOME.
-		root, err := os.MkdirTemp("", "godmmo-web-")
-		if err != nil {
-			webExport.err = err
-			return
-		}
-		client := filepath.Join(root, "client")
-		if err := copyTree(filepath.Join("..", "..", "client"), client, false); err != nil {
-			webExport.err = err
-			return
-		}
-		if err := os.Chmod(filepath.Join(client, "build.sh"), 0o755); err != nil {
-			webExport.err = err
-			return
-		}
-		out := filepath.Join(root, "web")
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		start := time.Now()
-		cmd := exec.CommandContext(ctx, filepath.Join(client, "build.sh"), "web", template, out)
-		cmd.Env = godotEnv(filepath.Join(root, "home"))
-		if b, err := cmd.CombinedOutput(); err != nil {
-			webExport.err = fmt.Errorf("client/build.sh web: %v\n%s", err, b)
-			return
-		}
-		fmt.Fprintf(os.Stderr, "browser tests: client/build.sh web took %v\n", time.Since(start).Round(10*time.Millisecond))
-		webExport.dir = out
-	})
-	if webExport.skip != "" {
-		t.Skip(webExport.skip)
+	if _, err := exec.LookPath("godot3-server"); err != nil {
+		t.Skip("godot3-server is not installed, so there is no web export: " + godotInstall)
 	}
-	if webExport.err != nil {
-		t.Fatal(webExport.err)
+	template := os.Getenv(webTemplateEnv)
+	if template == "" {
+		template = filepath.Join("..", "..", "..", "shared", "godot-web")
 	}
-	return webExport.dir
-}
-
-// TestMain removes the shared web export after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if webExport.dir != "" {
-		os.RemoveAll(filepath.Dir(webExport.dir))
+	if st, err := os.Stat(template); err == nil && st.IsDir() {
+		template = filepath.Join(template, "webassembly_release.zip")
 	}
-	os.Exit(code)
+	if _, err := os.Stat(template); err != nil {
+		t.Skipf("no Godot 3.2.3 web template at %s (%v): set %s to a webassembly_release.zip "+
+			"(Godot 3.2.3's export templates, or ../shared/godot-web beside the repository)", template, err, webTemplateEnv)
+	}
+	template, err := filepath.Abs(template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	client := filepath.Join(root, "client")
+	if err := copyTree(filepath.Join("..", "..", "client"), client, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(client, "build.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "web")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, filepath.Join(client, "build.sh"), "web", template, out)
+	cmd.Env = godotEnv(filepath.Join(root, "home"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("client/build.sh web: %v\n%s", err, b)
+	}
+	t.Logf("client/build.sh web took %v", time.Since(start).Round(10*time.Millisecond))
+	return out
 }
 
 // skipWithoutChromium skips a test before it prepares anything for a

@@ -1,12 +1,17 @@
 # Main runs the client: it connects, shows the login screen until the server
 # lets the player in, then the world, and the login screen again (with the
 # reason) when the connection ends. Packets go through the codec of the
-# protocol the server chose (see net/Protocol.gd), both ways.
+# protocol the server chose (see net/Protocol.gd), both ways. It also keeps
+# the UI scaled to the window (ui/Screen.gd) and, in a browser page opened
+# with ?state, publishes what the player sees to the page (web/PageState.gd).
 extends Node
 
 const Codec = preload("res://net/Codec.gd")
 const Protocol = preload("res://net/Protocol.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
+const Screen = preload("res://ui/Screen.gd")
+const PageState = preload("res://web/PageState.gd")
+const TouchText = preload("res://web/TouchText.gd")
 
 enum Pending { NONE, REGISTER, LOGIN }
 
@@ -16,10 +21,23 @@ onready var login = $Login
 var url = ""
 var codec = null # the chosen protocol's codec, once connected
 var world = null # the World while playing
+var ui_scale = 1.0 # window pixels per logical unit (ui/Screen.gd)
+var _fitted = Vector2.ZERO # the logical size last set
 var _pending = Pending.NONE
+var _credentials = [] # [username, password] of a Register, to log in with once it is Ok
 
 
 func _ready() -> void:
+	get_tree().root.connect("size_changed", self, "_fit_screen")
+	_fit_screen()
+	if PageState.wanted():
+		add_child(PageState.new())
+	if TouchText.wanted():
+		var touch = TouchText.new()
+		add_child(touch)
+		touch.add(login.server, "Server (ws://host:port/)")
+		touch.add(login.username, "Username")
+		touch.add(login.password, "Password")
 	url = ServerAddress.resolve(OS.get_cmdline_args())
 	connection.connect("connected", self, "_on_connected")
 	connection.connect("disconnected", self, "_on_disconnected")
@@ -30,7 +48,26 @@ func _ready() -> void:
 	_connect_to_server()
 
 
+# _fit_screen scales the UI to the window: see ui/Screen.gd.
+func _fit_screen() -> void:
+	var window = OS.window_size
+	if window.x <= 0 or window.y <= 0:
+		return
+	var s = Screen.scale_for(window, Screen.device_pixel_ratio())
+	var size = Screen.logical_size(window, s)
+	if s == ui_scale and size == _fitted:
+		return # set_screen_stretch resizes the root, which calls this again
+	ui_scale = s
+	_fitted = size
+	get_tree().set_screen_stretch(SceneTree.STRETCH_MODE_2D, SceneTree.STRETCH_ASPECT_EXPAND, size)
+
+
+# _connect_to_server connects to the address on the login screen (what
+# --server= or the page said, unless the player changed it).
 func _connect_to_server() -> void:
+	var typed = login.server_address()
+	if typed != "":
+		url = ServerAddress.normalize(typed)
 	login.show_connecting(url)
 	connection.open(url, Protocol.requested(OS.get_cmdline_args()))
 
@@ -43,15 +80,19 @@ func _on_connected(protocol: String) -> void:
 
 func _on_disconnected(reason: String) -> void:
 	_pending = Pending.NONE
+	_credentials = []
 	if world != null:
 		world.queue_free()
 		world = null
+		reason = "Disconnected. %s. Log in again." % reason.trim_suffix(".")
+	print("godmmo: ", reason)
 	login.visible = true
 	login.show_offline(reason)
 
 
 func _on_register_requested(username: String, password: String, avatar_id: int) -> void:
 	_pending = Pending.REGISTER
+	_credentials = [username, password]
 	connection.send(codec.register(username, password, avatar_id))
 
 
@@ -73,12 +114,17 @@ func _handle(msg: Dictionary) -> void:
 		world.apply(msg) # in play, Ok and Deny mean nothing
 	elif kind == Codec.MSG_OK:
 		if _pending == Pending.REGISTER:
-			login.show_answer("Registered, now log in.", false)
+			# Registering does not log in (docs/protocol.md): do it now.
+			login.show_busy("Registered. Logging in...")
+			_on_login_requested(_credentials[0], _credentials[1])
+			_credentials = []
+			return
 		elif _pending == Pending.LOGIN:
 			_enter_world()
 		_pending = Pending.NONE
 	elif kind == Codec.MSG_DENY:
 		_pending = Pending.NONE
+		_credentials = []
 		login.show_answer(msg["reason"], true)
 
 
@@ -87,6 +133,11 @@ func _enter_world() -> void:
 	world.connect("target_chosen", self, "_on_target_chosen")
 	world.connect("chat_submitted", self, "_on_chat_submitted")
 	add_child(world)
+	if TouchText.wanted():
+		var touch = TouchText.new()
+		world.add_child(touch)
+		touch.add(world.chat.input, "Say something")
+		world.chat.input.placeholder_text = "Tap to type, then Send"
 	login.visible = false
 
 

@@ -1,11 +1,17 @@
 # Chat shows the conversation as plain text (markup in a name or message is
 # shown as typed, never interpreted) and sends what the player types, with
-# Enter or the Send button (which is what phones use).
+# Enter or the Send button (which is what phones use). It sits at the
+# bottom left, as wide as the screen allows up to WIDTH, and lower on a
+# short (landscape phone) screen.
 extends PanelContainer
 
 signal submitted(text)
 
 const MAX_LINES = 200
+const WIDTH = 420.0 # logical units, at most
+const HEIGHT = 192.0 # logical units, at most; at least MIN_HEIGHT
+const MIN_HEIGHT = 120.0
+const GAP = 8.0 # from the screen's edges
 
 onready var history: RichTextLabel = $Box/History
 onready var input: LineEdit = $Box/Input/Line
@@ -18,6 +24,19 @@ func _ready() -> void:
 	history.bbcode_enabled = false
 	input.connect("text_entered", self, "_on_entered")
 	send_button.connect("pressed", self, "_on_send")
+	get_viewport().connect("size_changed", self, "_fit")
+	_fit()
+
+
+# _fit sizes the chat to the screen (in logical units, see ui/Screen.gd).
+func _fit() -> void:
+	var screen = get_viewport_rect().size
+	var w = min(WIDTH, screen.x - 2 * GAP)
+	var h = clamp(floor(screen.y * 0.34), MIN_HEIGHT, HEIGHT)
+	margin_left = GAP
+	margin_right = GAP + w
+	margin_top = -GAP - h
+	margin_bottom = -GAP
 
 
 # add_line shows a message from sender.

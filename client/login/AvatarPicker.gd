@@ -18,7 +18,7 @@ func _ready() -> void:
 		b.name = "Avatar%d" % id
 		b.toggle_mode = true
 		b.group = group
-		b.rect_min_size = Vector2(56, 56)
+		b.rect_min_size = Vector2(48, 48)
 		b.hint_tooltip = Avatars.NAMES[id]
 		b.focus_mode = FOCUS_NONE
 		var icon = AvatarIcon.new()

@@ -1,16 +1,21 @@
-# Login is the login screen: it collects a username, a password and an
-# avatar, asks Main to register or log in, and shows what came of it.
+# Login is the login screen: it collects the server's address, a username,
+# a password and an avatar, asks Main to connect, register or log in, and
+# shows what came of it. Retry takes the place of Register and Login while
+# there is no connection, and the status line always has room for two
+# lines, so nothing on the panel moves when either changes.
 extends Control
 
 const Avatars = preload("res://avatars/Avatars.gd")
 
 signal register_requested(username, password, avatar_id)
 signal login_requested(username, password)
-signal retry_requested
+signal retry_requested # connect (again) to server_address()
 
 const ERROR_COLOR = Color(1, 0.55, 0.5)
 const INFO_COLOR = Color(0.85, 0.9, 1)
 
+onready var panel: Control = $Center/Panel
+onready var server: LineEdit = $Center/Panel/Box/Server
 onready var username: LineEdit = $Center/Panel/Box/Username
 onready var password: LineEdit = $Center/Panel/Box/Password
 onready var avatars = $Center/Panel/Box/Avatars
@@ -18,14 +23,14 @@ onready var avatar_name: Label = $Center/Panel/Box/AvatarName
 onready var register_button: Button = $Center/Panel/Box/Buttons/Register
 onready var login_button: Button = $Center/Panel/Box/Buttons/Login
 onready var status: Label = $Center/Panel/Box/Status
-onready var retry_button: Button = $Center/Panel/Box/Retry
-onready var server_label: Label = $Center/Panel/Box/Server
+onready var retry_button: Button = $Center/Panel/Box/Buttons/Retry
 
 var _online = false
 var _busy = false
 
 
 func _ready() -> void:
+	server.connect("text_entered", self, "_on_server_entered")
 	username.connect("text_entered", self, "_on_username_entered")
 	password.connect("text_entered", self, "_on_password_entered")
 	register_button.connect("pressed", self, "_on_register")
@@ -36,13 +41,18 @@ func _ready() -> void:
 	_refresh()
 
 
+# server_address is the address in the Server field, as typed.
+func server_address() -> String:
+	return server.text.strip_edges()
+
+
 # show_connecting says a connection to url is being made.
 func show_connecting(url: String) -> void:
-	server_label.text = "Server: " + url
+	server.text = url
 	_online = false
 	_busy = false
 	_say("Connecting to the server...", false)
-	retry_button.visible = false
+	_show_retry(false)
 	_refresh()
 
 
@@ -51,7 +61,7 @@ func show_connected() -> void:
 	_online = true
 	_busy = false
 	_say("Connected. Log in, or pick an avatar and register.", false)
-	retry_button.visible = false
+	_show_retry(false)
 	_refresh()
 	if username.text == "":
 		username.grab_focus()
@@ -64,7 +74,14 @@ func show_offline(reason: String) -> void:
 	_online = false
 	_busy = false
 	_say(reason, true)
-	retry_button.visible = true
+	_show_retry(true)
+	_refresh()
+
+
+# show_busy says a request is on its way (e.g. the Login after a Register).
+func show_busy(text: String) -> void:
+	_busy = true
+	_say(text, false)
 	_refresh()
 
 
@@ -82,9 +99,19 @@ func _say(text: String, is_error: bool) -> void:
 	status.add_color_override("font_color", ERROR_COLOR if is_error else INFO_COLOR)
 
 
+func _show_retry(offered: bool) -> void:
+	retry_button.visible = offered
+	register_button.visible = not offered
+	login_button.visible = not offered
+
+
 func _refresh() -> void:
 	register_button.disabled = not _online or _busy
 	login_button.disabled = not _online or _busy
+
+
+func _on_server_entered(_text: String) -> void:
+	_on_retry()
 
 
 func _on_username_entered(_text: String) -> void:
@@ -124,7 +151,7 @@ func _can_submit() -> bool:
 
 
 func _on_retry() -> void:
-	retry_button.visible = false
+	_show_retry(false)
 	emit_signal("retry_requested")
 
 

@@ -124,10 +124,14 @@ func _on_data() -> void:
 
 
 func _on_close_request(code: int, reason: String) -> void:
-	if reason == "":
-		_close_reason = "The server closed the connection (code %d)" % code
-	else:
+	if reason != "":
 		_close_reason = "The server closed the connection: %s" % reason
+	elif code == 1005 or code == 1006:
+		# No close frame, or one without a code: the connection went away
+		# (a browser reports its own end's close here too).
+		_close_reason = "The connection was lost (code %d)" % code
+	else:
+		_close_reason = "The server closed the connection (code %d)" % code
 
 
 func _on_error() -> void:

@@ -125,11 +125,12 @@ func returner():
 	click_control(login.login_button)
 	ok = yield(wait_until("a wrong password", self, "status_has", ["Username or password incorrect"]), "completed")
 	check(ok, "a wrong password shows the server's Deny reason")
+	var panel_rect = login.panel.get_global_rect()
 	login.password.text = ""
 	type(login.password, "pw-" + user)
-	click_control(login.login_button)
+	press_enter()
 	ok = yield(wait_until("logging in again", self, "in_world"), "completed")
-	check(ok, "Login button logs in")
+	check(ok, "Enter in the password field logs in")
 	if not ok:
 		return
 	var own = main.world.own
@@ -139,10 +140,20 @@ func returner():
 	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
 	check(ok, "losing the connection goes back to the login screen")
 	check(login.status.text != "", "with the reason: " + login.status.text)
+	check(login.panel.get_global_rect() == panel_rect, "the login panel does not move when Retry appears (%s, was %s)" % [login.panel.get_global_rect(), panel_rect])
 	click_control(login.retry_button)
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
 	check(ok, "Retry tries again and says the server is unreachable")
 	check(login.retry_button.visible and login.login_button.disabled, "Retry stays offered, Login stays off")
+	# The Server field is where the client connects: Enter in it connects
+	# to what was typed (a loopback port nothing listens on).
+	var elsewhere = "ws://127.0.0.1:1/"
+	login.server.text = ""
+	type(login.server, elsewhere)
+	press_enter()
+	ok = yield(wait_until("connecting elsewhere", self, "status_has", ["Cannot reach the server at " + elsewhere]), "completed")
+	check(ok, "Enter in the Server field connects to the address typed there")
+	check(main.url == elsewhere, "the client's address is now %s" % main.url)
 
 
 func roamer():

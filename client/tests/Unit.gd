@@ -9,6 +9,7 @@ const CodecV1 = preload("res://net/CodecV1.gd")
 const CodecV2 = preload("res://net/CodecV2.gd")
 const Protocol = preload("res://net/Protocol.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
+const Screen = preload("res://ui/Screen.gd")
 
 var passed = 0
 var failed = 0
@@ -26,6 +27,7 @@ func _ready() -> void:
 	test_decode_v2_bad()
 	test_protocol()
 	test_server_address()
+	test_screen()
 	test_other_actor_v1()
 	test_other_actor_v2()
 	test_own_actor_v1()
@@ -165,6 +167,21 @@ func test_server_address() -> void:
 	eq(ServerAddress.resolve(["res://Main.tscn", "--", "--server=ws://10.0.0.2:9000"]), "ws://10.0.0.2:9000/", "--server wins")
 	eq(ServerAddress.normalize("example.org:8081"), "ws://example.org:8081/", "scheme added")
 	eq(ServerAddress.normalize("wss://example.org/game"), "wss://example.org/game", "path kept")
+
+
+func test_screen() -> void:
+	# [window pixels, device pixel ratio, logical size wanted]
+	for c in [
+		[Vector2(1024, 600), 1.0, Vector2(1024, 600)], # the desktop layout, unscaled
+		[Vector2(2048, 1200), 2.0, Vector2(1024, 600)], # the same on a HiDPI screen
+		[Vector2(1280, 800), 1.0, Vector2(1024, 640)], # bigger: scaled up, wider
+		[Vector2(1170, 2532), 3.0, Vector2(340, 736)], # phone, portrait: 340 across
+		[Vector2(2532, 1170), 3.0, Vector2(736, 340)], # phone, landscape
+	]:
+		var s = Screen.scale_for(c[0], c[1])
+		eq(Screen.logical_size(c[0], s), c[2], "%s px at %sx is %s units" % [c[0], c[1], c[2]])
+	var phone = Screen.scale_for(Vector2(390, 844), 1.0)
+	eq(phone > 1.1, true, "a phone's UI is larger than a desktop's, not shrunk (%.2f CSS px per unit)" % phone)
 
 
 # pos_msg is what v1 says: where the actor is.

@@ -17,7 +17,9 @@ func _process(_delta: float) -> void:
 
 
 func _visible_tiles() -> Rect2:
-	var inv = get_viewport_transform().affine_inverse()
+	# In logical units (the UI's, see ui/Screen.gd): the camera's transform
+	# and the viewport's logical size, not the window's pixels.
+	var inv = get_canvas_transform().affine_inverse()
 	var size = get_viewport_rect().size
 	var a = inv.xform(Vector2.ZERO)
 	var b = inv.xform(size)

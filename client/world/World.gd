@@ -15,6 +15,7 @@ onready var chat = $UI/Hud/Chat
 
 var actors = {} # actor id → Actor
 var own = null # the player's own Actor, the first actor heard of
+var walks = 0 # clicks or taps on the ground that walked the player
 var _actor_scene: PackedScene = load("res://world/Actor.tscn")
 
 
@@ -92,6 +93,7 @@ func _unhandled_input(event: InputEvent) -> void:
 			var p = get_canvas_transform().affine_inverse().xform(event.position)
 			own.walk_to(p)
 			marker.show_at(p)
+			walks += 1
 			emit_signal("target_chosen", p)
 		get_tree().set_input_as_handled()
 	elif event is InputEventKey and event.pressed and (event.scancode == KEY_ENTER or event.scancode == KEY_KP_ENTER):

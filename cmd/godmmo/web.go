@@ -58,8 +58,11 @@ func headerHasToken(h http.Header, key, token string) bool {
 }
 
 // crossOriginIsolated adds the headers a browser wants before it lets a page
-// use SharedArrayBuffer, which HTML5 exports with threads need (Godot 3.5+
-// "Threads" export type). Everything here is same-origin, so they cost nothing.
+// use SharedArrayBuffer, which HTML5 exports with threads need (the threads
+// web template, Godot 3.5+'s "Threads" export type). The project's export
+// uses the no-threads template, which needs none of them (docs/client.md);
+// everything here is same-origin, so they cost nothing and keep a threads
+// export working too.
 func crossOriginIsolated(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
@@ -110,14 +113,16 @@ const noExportHTML = `<!doctype html>
 <h1>godmmo</h1>
 <p>This is a godmmo game server. Its WebSocket endpoint is this address
 (<code>ws://</code>, or <code>wss://</code> with TLS).</p>
-<p>It serves no web client yet. To play in a browser:</p>
+<p>It serves no web client yet. To play in a browser, from the repository:</p>
 <ol>
-<li>Open <code>client/</code> in the Godot 3 editor.</li>
-<li>Install the export templates (Editor &rarr; Manage Export Templates &rarr; Download).</li>
-<li>Project &rarr; Export &rarr; HTML5 &rarr; Export Project to <code>build/web/index.html</code>.</li>
-<li>Start the server with <code>-web build/web</code> and open this page again.</li>
+<li>Export the client to HTML5: <code>client/build.sh web</code> (writes <code>build/web/</code>;
+it needs Debian's <code>godot3-server</code> and the Godot 3.2.3 web export template, see
+<code>docs/client.md</code>). Or, in the Godot 3.2.3 editor: Editor &rarr; Manage Export
+Templates &rarr; Download, then Project &rarr; Export &rarr; HTML5 to <code>build/web/index.html</code>.</li>
+<li>Start the server with <code>-web build/web</code>
+(<code>go run ./cmd/godmmo -web build/web</code>) and open this page again.</li>
 </ol>
-<p>Or play with the desktop client: <code>godot3 --path client</code>
-(add <code>--server=ws://host:port</code> for another server).</p>
+<p>Or play with the desktop client: <code>godot3-runner --path client</code>
+(Debian's <code>godot3-runner</code>; add <code>--server=ws://host:port</code> for another server).</p>
 </body></html>
 `

@@ -93,7 +93,8 @@ func TestWebWithoutExport(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "Export") || !strings.Contains(string(body), "-web") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "client/build.sh web") || !strings.Contains(string(body), "-web build/web") ||
+		!strings.Contains(string(body), "godot3-runner --path client") {
 		t.Errorf("GET / = %d %q, want the page on building the web export", resp.StatusCode, body)
 	}
 	resp, err = http.Get("http://" + app.Addr() + "/index.html")

@@ -58,6 +58,8 @@ type Options struct {
 	Speed float64
 	// Metrics hears what happens at the edge; nil counts nothing.
 	Metrics Metrics
+	// Limits bound connections, logins, registrations and chat (net/limits.go); nil: DefaultLimits.
+	Limits *Limits
 }
 
 // DefaultOptions are the settings the server runs with unless told otherwise.
@@ -91,6 +93,7 @@ type Server struct {
 	hash    *hasher
 	metrics Metrics
 	badLog  *rate.Limiter
+	guard   *guard // limits, bans and mutes (net/guard.go)
 
 	ctx    context.Context // the server's lifetime; sessions derive from it
 	cancel context.CancelFunc
@@ -145,6 +148,7 @@ func NewServer(q *ecs.Queue, store *persist.Store, log *slog.Logger, opts Option
 	return &Server{
 		opts: opts, queue: q, store: store, log: log, hash: h, metrics: opts.Metrics, codecs: Codecs(opts.Speed),
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
+		guard: newGuard(opts, log),
 	}, nil
 }
 
@@ -153,7 +157,14 @@ func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: []string{SubprotocolV2}}
+	release, ok := s.admit(w, r) // bans, connection caps, origin and host checks
+	if !ok {
+		return
+	}
+	defer release()
+	var sess *session
+	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: []string{SubprotocolV2},
+		OnPingReceived: func(context.Context, []byte) bool { return sess.pinged() }}
 	if nativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
@@ -167,7 +178,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if conn.Subprotocol() == SubprotocolV2 {
 		proto = ecs.V2
 	}
-	sess := s.newSession(conn, r.RemoteAddr, proto)
+	sess = s.newSession(conn, r.RemoteAddr, proto)
 	if sess == nil {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
@@ -200,6 +211,7 @@ func (s *Server) newSession(conn *websocket.Conn, remote string, proto ecs.Proto
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
 		bad:     rate.NewLimiter(rate.Limit(s.opts.BadPerSecond), s.opts.BadBurst),
+		ops:     newSessionOps(remote, s.guard.lim),
 	}
 	s.live[sess] = struct{}{}
 	s.wg.Add(1)

@@ -45,6 +45,8 @@ type session struct {
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
+
+	ops sessionOps // for limits and operators (net/guard.go)
 }
 
 var _ ecs.Client = (*session)(nil)
@@ -73,6 +75,7 @@ func (s *session) kick(code websocket.StatusCode, reason string) {
 
 // serve runs the connection until it ends, then takes the actor out of the world.
 func (s *session) serve() {
+	defer s.watchLogin()()
 	var wg sync.WaitGroup
 	wg.Go(s.writeLoop)
 	wg.Go(s.pingLoop)
@@ -92,6 +95,7 @@ func (s *session) serve() {
 	} else {
 		s.log.Debug("connection closed", "code", s.code, "reason", s.reason)
 	}
+	s.ended()
 	if s.playing {
 		// The tick must hear of the logout even while the server stops; it
 		// applies queued commands before it exits.
@@ -124,6 +128,7 @@ func (s *session) writeLoop() {
 				return
 			}
 			s.srv.metrics.PacketOut(len(msg))
+			s.ops.out.Add(1)
 			batch[i] = nil
 		}
 		cancel()
@@ -156,7 +161,7 @@ func (s *session) readLoop() {
 	for {
 		// Not s.ctx: a cancelled read drops the connection without its
 		// close frame. Close (from serve) ends a pending read.
-		_, msg, err := s.conn.Read(context.Background())
+		typ, msg, err := s.conn.Read(context.Background())
 		if err != nil {
 			code := websocket.CloseStatus(err)
 			switch {
@@ -165,11 +170,14 @@ func (s *session) readLoop() {
 			case code != -1:
 				s.kick(code, "closed by client")
 			default:
-				s.kick(websocket.StatusNoStatusRcvd, "connection lost")
+				s.kick(readFailure(err))
 			}
 			return
 		}
 		s.srv.metrics.PacketIn(len(msg))
+		if !s.received(typ, msg) {
+			return
+		}
 		if !s.packets.Allow() {
 			s.kick(websocket.StatusPolicyViolation, "too many packets")
 			return
@@ -235,6 +243,9 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 		if strings.TrimSpace(r.Text) == "" {
 			return "", false // blank lines are dropped
 		}
+		if deny, drop := s.screenChat(r.Text); drop || deny != "" {
+			return deny, false
+		}
 		c.Kind, c.Text = ecs.Say, r.Text
 	case ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
@@ -254,16 +265,22 @@ func (s *session) push(c ecs.Command) bool {
 
 func (s *session) register(r Request) string {
 	ctx := s.ctx
-	taken, err := s.srv.store.Exists(ctx, r.Username)
-	if err != nil {
-		return s.dbFailed("register", err)
+	deny, reserved := s.beforeRegister(r.Username)
+	if deny != "" && !reserved {
+		return deny
 	}
-	if taken {
-		return DenyTaken
+	// Hash before looking the name up, so "taken" costs what a free name does.
+	done, err := s.hashTurn()
+	if err != nil {
+		return ""
 	}
 	hash, err := s.srv.hash.hash(ctx, r.Password)
+	done()
 	if err != nil {
 		return s.hashFailed(err)
+	}
+	if reserved {
+		return deny
 	}
 	x, y := s.srv.spawnPoint()
 	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, x, y)
@@ -274,24 +291,38 @@ func (s *session) register(r Request) string {
 		return s.dbFailed("register", err)
 	}
 	s.log.Info("account created", "username", r.Username)
+	s.srv.guard.metrics.Registered()
 	s.sendPacket(s.codec.Ok())
 	return ""
 }
 
 func (s *session) login(r Request) string {
 	ctx := s.ctx
+	if deny := s.beforeLogin(r.Username); deny != "" {
+		return deny
+	}
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, persist.ErrNotFound) {
 		return s.dbFailed("login", err)
 	}
+	done, err := s.hashTurn()
+	if err != nil {
+		return ""
+	}
 	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
+	done()
 	if err != nil {
 		return s.hashFailed(err)
 	}
 	if !known || !ok {
 		s.srv.metrics.Login(false)
+		s.loginFailed(r.Username)
 		return DenyCredentials
+	}
+	if deny := s.accountBanned(acc.Actor.Name); deny != "" {
+		s.srv.metrics.Login(false)
+		return deny
 	}
 	reply := make(chan bool, 1)
 	if !s.push(ecs.Command{Kind: ecs.Spawn, Client: s, Actor: acc.Actor, Proto: s.proto, Reply: reply}) {
@@ -309,10 +340,12 @@ func (s *session) login(r Request) string {
 		if <-reply {
 			s.actor, s.playing = acc.Actor, true
 			s.srv.metrics.Online(1)
+			s.admitted(acc.Actor)
 		}
 		return ""
 	}
 	s.actor, s.playing = acc.Actor, true
+	s.admitted(acc.Actor)
 	s.srv.metrics.Login(true)
 	s.srv.metrics.Online(1)
 	s.log = s.log.With("actor", acc.Actor.ID, "username", acc.Actor.Name)

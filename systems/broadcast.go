@@ -72,6 +72,9 @@ func (s *Broadcast) Update(w *ecs.World) {
 		p, id := q.Get()
 		x := w.Extra(q.Entity())
 		k := x.Known
+		if m, ok := x.Client.(interface{ Moved(x, y float64) }); ok {
+			m.Moved(p.X, p.Y) // the operators' live map
+		}
 		enc := s.Codecs[k.Proto]
 		if k.Proto == ecs.V1 && (p.X != k.OwnX || p.Y != k.OwnY) {
 			k.OwnX, k.OwnY = p.X, p.Y

@@ -86,7 +86,7 @@ type guard struct {
 	hosts   map[string]bool // lower-case; nil accepts any
 	// originPatterns are Options.OriginPatterns: other sites' pages allowed.
 	originPatterns []string
-	logRate *rate.Limiter   // refusal lines in the log, server-wide
+	logRate        *rate.Limiter // refusal lines in the log, server-wide
 
 	conns     conns
 	acctFails *failures

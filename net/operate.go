@@ -250,4 +250,3 @@ func (s *Server) DeleteAccountsWithPrefix(ctx context.Context, prefix string) ([
 	}
 	return s.store.DeleteAccountsWithPrefix(ctx, prefix)
 }
-

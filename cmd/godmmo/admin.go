@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// admin is the operators' listener: Prometheus metrics, health checks and
-// profiles. It is a listener of its own, by default on loopback only, so
+// admin is the operators' listener: the console and its API (console.go),
+// Prometheus metrics, health checks and profiles. It is a listener of its own, by default on loopback only, so
 // none of it is reachable through the public game port.
 type admin struct {
 	ln  stdnet.Listener
@@ -23,8 +23,9 @@ type admin struct {
 
 // newAdmin listens on addr at once, so a taken port fails NewApp instead of
 // surfacing later, and Addr is known before Run.
-func newAdmin(addr string, m *Metrics, ready readiness, log *slog.Logger) (*admin, error) {
+func newAdmin(addr string, m *Metrics, ready readiness, con *console, log *slog.Logger) (*admin, error) {
 	mux := http.NewServeMux()
+	con.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
 		Registry:          m.Registry(), // counts its own scrape errors
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -54,12 +55,15 @@ func newAdmin(addr string, m *Metrics, ready readiness, log *slog.Logger) (*admi
 	if err != nil {
 		return nil, fmt.Errorf("admin listen on %s: %w", addr, err)
 	}
-	return &admin{ln: ln, srv: &http.Server{
+	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: a CPU profile or trace streams for as long as asked.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}}, nil
+	}
+	// The console's event streams never go idle: end them when shutdown begins.
+	srv.RegisterOnShutdown(con.stop)
+	return &admin{ln: ln, srv: srv}, nil
 }
 
 // Addr is the address the admin endpoints are served on.

@@ -47,10 +47,17 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	if err := a.game.Prepare(ctx); err != nil {
+		a.ln.Close()
+		store.Close()
+		return nil, err
+	}
 	if cfg.Admin != "" {
 		ready := readiness{ping: store.Ping, lastTick: a.metrics.LastTick, now: time.Now,
-			maxAge: max(2*time.Second, 10*a.tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc}
-		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, log); err != nil {
+			maxAge: max(2*time.Second, 10*a.tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc,
+			lastWrite: store.LastWriteError}
+		con := &console{game: a.game, metrics: a.metrics, token: cfg.AdminToken, log: log, hosts: ownHosts(cfg.Admin)}
+		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, con, log); err != nil {
 			a.ln.Close()
 			store.Close()
 			return nil, err
@@ -77,6 +84,7 @@ func (a *App) wire() error {
 	opts.Speed = tc.Speed
 	opts.OriginPatterns = a.cfg.Origins
 	opts.Metrics = a.metrics
+	opts.Limits = &a.cfg.Limits
 	a.game, err = net.NewServer(q, a.store, a.log, opts)
 	if err != nil {
 		return err

@@ -24,11 +24,23 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	}
 	cfg, err := parseConfig(args, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.Version {
+		v := buildVersion()
+		fmt.Printf("godmmo %s (revision %s, %s)\n", v.version, v.revision, v.goVersion)
+		return nil
+	}
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	}
+	log := slog.New(handler)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app, err := NewApp(ctx, cfg, log)

@@ -171,7 +171,7 @@ func allAtLeast(got, want map[string]float64) bool {
 // gather reads a Metrics' registry in the text format, as a scrape would.
 func gather(t *testing.T, m *Metrics) map[string]float64 {
 	t.Helper()
-	a, err := newAdmin("127.0.0.1:0", m, readiness{}, slog.New(slog.DiscardHandler))
+	a, err := newAdmin("127.0.0.1:0", m, readiness{}, &console{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -256,7 +256,10 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	game, err := gnet.NewServer(q, store, log, gnet.Options{BcryptCost: 4, Speed: cfg.Speed})
+	// The bots chat faster than a player may: a load test lifts the chat limit.
+	lim := gnet.DefaultLimits()
+	lim.ChatPerSecond = 0
+	game, err := gnet.NewServer(q, store, log, gnet.Options{BcryptCost: 4, Speed: cfg.Speed, Limits: &lim})
 	if err != nil {
 		t.Fatal(err)
 	}

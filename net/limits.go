@@ -139,7 +139,9 @@ func (f *failures) fail(key string, now time.Time) bool {
 	}
 	f.drain(st, now)
 	st.level++
-	if st.level >= float64(f.max) {
+	// The max-th failure in a row locks, though the level drained a little
+	// between them: a level above max-1 is that many failures.
+	if st.level > float64(f.max)-1 {
 		st.locked = now.Add(f.lockout)
 		st.level = float64(f.max) / 2 // after the lockout, slowed down at once
 		return true

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 

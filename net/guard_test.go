@@ -1,0 +1,72 @@
+package net
+
+import (
+	"testing"
+	"time"
+)
+
+func TestInvisibleAndBidi(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text      string
+		invisible bool
+		bidi      bool
+	}{
+		{"hello", false, false},
+		{"   ", true, false},
+		{"\u200b", true, false}, // zero-width space
+		{"\u200b\u200c\u200d\u2060", true, false},
+		{"\u3164\u3164", true, false}, // Hangul filler
+		{"\u2800", true, false},       // braille blank
+		{"\ufe0f\u0301", true, false}, // a variation selector and a mark with nothing to mark
+		{"a\u200b", false, false},
+		{"é", false, false},
+		{"abc\u202edcba", false, true},  // right-to-left override
+		{"\u202a", true, true},          // an embedding alone is both
+		{"x\u2066y\u2069", false, true}, // isolates
+		{"\u200f", true, false},         // a mark (not an override) shows nothing
+	}
+	for _, tc := range tests {
+		if got := invisible(tc.text); got != tc.invisible {
+			t.Errorf("invisible(%+q) = %v, want %v", tc.text, got, tc.invisible)
+		}
+		if got := hasBidiOverride(tc.text); got != tc.bidi {
+			t.Errorf("hasBidiOverride(%+q) = %v, want %v", tc.text, got, tc.bidi)
+		}
+	}
+}
+
+// TestFailures walks the failed-login throttle through its states: free,
+// slowed down past half the limit, locked at the limit, and free again as
+// the level drains after the lockout.
+func TestFailures(t *testing.T) {
+	t.Parallel()
+	f := newFailures(10, 10*time.Minute, 5*time.Minute)
+	now := time.Unix(0, 0)
+	steps := []struct {
+		fails     int           // failures to add at now
+		advance   time.Duration // then move the clock
+		slow      bool
+		lockedFor time.Duration
+	}{
+		{fails: 4, slow: false},
+		{fails: 2, slow: true},
+		{fails: 4, lockedFor: 5 * time.Minute},
+		{advance: 4 * time.Minute, lockedFor: time.Minute},
+		{advance: time.Minute, slow: false}, // lockout over; the level it kept (max/2) drained during it
+		{advance: 10 * time.Minute, slow: false},
+	}
+	for i, s := range steps {
+		for range s.fails {
+			f.fail("k", now)
+		}
+		now = now.Add(s.advance)
+		delay, locked := f.check("k", now)
+		if locked != s.lockedFor || (delay > 0) != s.slow {
+			t.Errorf("step %d: delay %v, locked %v; want slow %v, locked %v", i, delay, locked, s.slow, s.lockedFor)
+		}
+	}
+	if d, l := f.check("other", now); d != 0 || l != 0 {
+		t.Errorf("an untouched key is throttled: %v %v", d, l)
+	}
+}

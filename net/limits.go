@@ -55,7 +55,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxConns:             10000,
 		MaxConnsPerAddr:      32,
-		LoginTimeout:         30 * time.Second,
+		LoginTimeout:         2 * time.Minute,
 		LoginFailsPerAccount: 10,
 		LoginFailsPerAddr:    30,
 		LoginFailWindow:      10 * time.Minute,

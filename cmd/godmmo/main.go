@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -36,11 +37,7 @@ func run(args []string) error {
 		fmt.Printf("godmmo %s (revision %s, %s)\n", v.version, v.revision, v.goVersion)
 		return nil
 	}
-	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
-	if cfg.LogFormat == "json" {
-		handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
-	}
-	log := slog.New(handler)
+	log := newLogger(os.Stderr, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app, err := NewApp(ctx, cfg, log)
@@ -48,4 +45,13 @@ func run(args []string) error {
 		return err
 	}
 	return app.Run(ctx)
+}
+
+// newLogger writes cfg.LogFormat lines (text or json) at cfg.LogLevel to w.
+func newLogger(w io.Writer, cfg Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -176,6 +176,21 @@ func remoteIP(remote string) string {
 	return host
 }
 
+// limitKey is what the per-address limits count for an address: the
+// address itself for IPv4, its /64 for IPv6, as one subscriber usually
+// gets a whole /64 and could otherwise take a fresh address per connection.
+func limitKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Is4() {
+		return addr
+	}
+	p, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
+}
+
 // admit decides, before the WebSocket upgrade, whether a connection may be
 // made: the address is not banned, the connection caps hold, and a browser
 // page comes from an allowed origin to one of the server's own host names.
@@ -199,7 +214,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 		http.Error(w, "This address is banned"+banUntil(b), http.StatusForbidden)
 		return nil, false
 	}
-	switch g.conns.open(addr, g.limited(addr)) {
+	key := limitKey(addr)
+	switch g.conns.open(key, g.limited(addr)) {
 	case "total":
 		g.refuse(log, slog.LevelInfo, "conns_total", "connection refused: server full", "max_conns", g.lim.MaxConns)
 		w.Header().Set("Retry-After", "30")
@@ -212,7 +228,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 		return nil, false
 	}
 	g.metrics.Connections(1)
-	return func() { g.conns.close(addr); g.metrics.Connections(-1) }, true
+	return func() { g.conns.close(key); g.metrics.Connections(-1) }, true
 }
 
 // checkOrigin refuses what browsers can be made to send against a player's
@@ -293,6 +309,7 @@ func (g *guard) muted(name string) bool {
 // it is, since when, how much it said, where its actor is.
 type sessionOps struct {
 	addr    string // remote IP
+	key     string // what the per-address limits count: limitKey(addr)
 	since   time.Time
 	in, out atomic.Int64
 	x, y    atomic.Uint64 // float64 bits of the actor's last position
@@ -310,7 +327,8 @@ func newSessionOps(remote string, lim Limits) sessionOps {
 	if lim.ChatPerSecond > 0 {
 		limit = rate.Limit(lim.ChatPerSecond)
 	}
-	return sessionOps{addr: remoteIP(remote), since: time.Now(), chat: rate.NewLimiter(limit, burst)}
+	addr := remoteIP(remote)
+	return sessionOps{addr: addr, key: limitKey(addr), since: time.Now(), chat: rate.NewLimiter(limit, burst)}
 }
 
 // Moved is told the session's own actor's position each tick (by the
@@ -432,7 +450,7 @@ func (s *session) beforeLogin(name string) (deny string) {
 	now := time.Now()
 	var delay time.Duration
 	if g.limited(s.ops.addr) {
-		d, locked := g.addrFails.check(s.ops.addr, now)
+		d, locked := g.addrFails.check(s.ops.key, now)
 		if locked > 0 {
 			g.refuse(s.log, slog.LevelInfo, "login_locked_addr", "login refused: address locked out", "username", name, "for", locked.Round(time.Second))
 			return fmt.Sprintf(DenyAddrLocked, roundUp(locked))
@@ -464,16 +482,15 @@ func (s *session) loginFailed(name string) {
 	g := s.srv.guard
 	now := time.Now()
 	lockedAcct := g.acctFails.fail(strings.ToLower(name), now)
-	lockedAddr := g.limited(s.ops.addr) && g.addrFails.fail(s.ops.addr, now)
+	lockedAddr := g.limited(s.ops.addr) && g.addrFails.fail(s.ops.key, now)
 	if g.logRate.Allow() {
 		s.log.Info("login refused", "username", truncate(name, MaxUsername), "reason", "wrong credentials",
 			"locked_account", lockedAcct, "locked_addr", lockedAddr)
 	}
 }
 
-// admitted is told of a successful login; it returns a Deny when the
-// account is banned (checked after the password, so a ban reveals nothing
-// to someone guessing).
+// accountBanned returns a Deny when the account is banned. It is checked
+// after the password, so a ban reveals nothing to someone guessing.
 func (s *session) accountBanned(name string) (deny string) {
 	g := s.srv.guard
 	if b, banned := g.ban(persist.BanAccount, name); banned {
@@ -503,7 +520,7 @@ func (s *session) beforeRegister(name string) (deny string, reserved bool) {
 	if strings.EqualFold(name, ServerName) {
 		return DenyTaken, true
 	}
-	if g.limited(s.ops.addr) && !g.regs.allow(s.ops.addr, time.Now()) {
+	if g.limited(s.ops.addr) && !g.regs.allow(s.ops.key, time.Now()) {
 		g.refuse(s.log, slog.LevelInfo, "registrations", "registration refused: too many from address", "username", name)
 		return DenyRegistrations, false
 	}
@@ -515,7 +532,7 @@ func (s *session) hashTurn() (func(), error) {
 	if !s.srv.guard.limited(s.ops.addr) {
 		return func() {}, nil
 	}
-	return s.srv.guard.turns.wait(s.ctx, s.ops.addr)
+	return s.srv.guard.turns.wait(s.ctx, s.ops.key)
 }
 
 // ended counts a finished connection by why it ended and logs a logout.

@@ -70,3 +70,21 @@ func TestFailures(t *testing.T) {
 		t.Errorf("an untouched key is throttled: %v %v", d, l)
 	}
 }
+
+func TestLimitKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ addr, want string }{
+		{"192.0.2.1", "192.0.2.1"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::ffff", "2001:db8:1:2::/64"},
+		{"not an ip", "not an ip"},
+	}
+	for _, tc := range tests {
+		if got := limitKey(tc.addr); got != tc.want {
+			t.Errorf("limitKey(%q) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+	if remoteIP("[::ffff:192.0.2.1]:5000") != "192.0.2.1" {
+		t.Errorf("remoteIP of an IPv4-mapped address = %q", remoteIP("[::ffff:192.0.2.1]:5000"))
+	}
+}

@@ -332,6 +332,7 @@ func (s *session) login(r Request) string {
 	case admitted := <-reply:
 		if !admitted {
 			s.srv.metrics.Login(false)
+			s.log.Info("login refused", "username", acc.Actor.Name, "reason", "already logged in")
 			return DenyLoggedIn
 		}
 	case <-s.ctx.Done():

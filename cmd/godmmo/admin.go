@@ -26,11 +26,11 @@ type admin struct {
 func newAdmin(addr string, m *Metrics, ready readiness, con *console, log *slog.Logger) (*admin, error) {
 	mux := http.NewServeMux()
 	con.routes(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
+	mux.Handle("GET /metrics", con.private(promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
 		Registry:          m.Registry(), // counts its own scrape errors
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		EnableOpenMetrics: true,
-	}))
+	})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -45,11 +45,12 @@ func newAdmin(addr string, m *Metrics, ready readiness, con *console, log *slog.
 	})
 	// The pprof handlers by hand: importing net/http/pprof also registers them
 	// on http.DefaultServeMux, which nothing in this process serves.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// With a token they need it too: the command line may hold it.
+	mux.Handle("/debug/pprof/", con.private(http.HandlerFunc(pprof.Index)))
+	mux.Handle("/debug/pprof/cmdline", con.private(http.HandlerFunc(pprof.Cmdline)))
+	mux.Handle("/debug/pprof/profile", con.private(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("/debug/pprof/symbol", con.private(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("/debug/pprof/trace", con.private(http.HandlerFunc(pprof.Trace)))
 
 	ln, err := stdnet.Listen("tcp", addr)
 	if err != nil {

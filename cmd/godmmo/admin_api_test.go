@@ -155,8 +155,14 @@ func TestAdminToken(t *testing.T) {
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusOK {
 		t.Errorf("with the cookie: %v %v", res.StatusCode, err)
 	}
-	if code := get(t, base+"/"); code != http.StatusOK {
-		t.Errorf("console page: %d", code)
+	// The page and health checks are open; metrics and profiles are not.
+	for path, want := range map[string]int{"/": 200, "/healthz": 200, "/metrics": 401, "/debug/pprof/cmdline": 401} {
+		if code := get(t, base+path); code != want {
+			t.Errorf("GET %s without the token: %d, want %d", path, code, want)
+		}
+	}
+	if code, _ := apiCall(t, base, "s3cret", http.MethodGet, "/metrics", nil); code != http.StatusOK {
+		t.Errorf("GET /metrics with the token: %d", code)
 	}
 }
 
@@ -167,22 +173,24 @@ func TestAdminCommand(t *testing.T) {
 	c, _ := join(t, app.Addr(), "loadbot-7", 0)
 	vars := map[string]string{"GODMMO_ADMIN": app.AdminAddr(), "GODMMO_ADMIN_TOKEN": "tok"}
 	tests := []struct {
-		args []string
-		want string // in the output
-		ok   bool
+		args  []string
+		stdin string
+		want  string // in the output
+		ok    bool
 	}{
-		{[]string{"players"}, "loadbot-7", true},
-		{[]string{"players", "-json"}, `"name":"loadbot-7"`, true},
-		{[]string{"say", "hello", "all"}, `"players":1`, true},
-		{[]string{"kick", "nobody"}, "", false},
-		{[]string{"ban", "-for", "1h", "-address", "192.0.2.1"}, `"ok":true`, true},
-		{[]string{"bans"}, "192.0.2.1", true},
-		{[]string{"delete", "-prefix", "loadbot-"}, `"deleted":["loadbot-7"]`, true},
-		{[]string{"frobnicate"}, "", false},
+		{[]string{"players"}, "", "loadbot-7", true},
+		{[]string{"players", "-json"}, "", `"name":"loadbot-7"`, true},
+		{[]string{"say", "hello", "all"}, "", `"players":1`, true},
+		{[]string{"kick", "nobody"}, "", "", false},
+		{[]string{"ban", "-for", "1h", "-address", "192.0.2.1"}, "", `"ok":true`, true},
+		{[]string{"bans"}, "", "192.0.2.1", true},
+		{[]string{"reset-password", "loadbot-7"}, "from stdin\n", `"ok":true`, true},
+		{[]string{"delete", "-prefix", "loadbot-"}, "", `"deleted":["loadbot-7"]`, true},
+		{[]string{"frobnicate"}, "", "", false},
 	}
 	for _, tc := range tests {
 		var out bytes.Buffer
-		err := runAdmin(context.Background(), tc.args, env(vars), &out, io.Discard)
+		err := runAdmin(context.Background(), tc.args, env(vars), strings.NewReader(tc.stdin), &out, io.Discard)
 		if (err == nil) != tc.ok || !strings.Contains(out.String(), tc.want) {
 			t.Errorf("godmmo admin %v: %v, output %q; want ok %v and %q", tc.args, err, out.String(), tc.ok, tc.want)
 		}
@@ -191,7 +199,7 @@ func TestAdminCommand(t *testing.T) {
 		t.Errorf("deleted player's close reason %q", err)
 	}
 	var out bytes.Buffer
-	if err := runAdmin(context.Background(), []string{"players"}, env(map[string]string{"GODMMO_ADMIN": app.AdminAddr()}), &out, io.Discard); err == nil {
+	if err := runAdmin(context.Background(), []string{"players"}, env(map[string]string{"GODMMO_ADMIN": app.AdminAddr()}), strings.NewReader(""), &out, io.Discard); err == nil {
 		t.Error("admin without the token succeeded")
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -26,14 +27,15 @@ Talks to a running server's admin API (docs/operations.md).
   bans                                  the bans in force
   mute [-for D] NAME | unmute NAME      stop or allow NAME's chat
   say TEXT…                             a chat line from "server" to everyone
-  reset-password NAME PASSWORD          give NAME a new password
+  reset-password NAME [PASSWORD]        give NAME a new password (read from stdin when not given,
+                                        so that it does not show in the process list)
   delete NAME | delete -prefix P        delete an account, or every account starting with P
 `
 
 // runAdmin is the `godmmo admin` subcommand: one API call, its answer on
 // stdout. It reads -admin and -admin-token (or GODMMO_ADMIN and
 // GODMMO_ADMIN_TOKEN) like the server does.
-func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("godmmo admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
@@ -105,6 +107,13 @@ func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string
 		path, body["text"] = "broadcast", strings.Join(sub.Args(), " ")
 	case "reset-password":
 		path, body["name"], body["password"] = "password", arg(0), arg(1)
+		if sub.NArg() < 2 {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return fmt.Errorf("admin: reading the new password from stdin: %w", err)
+			}
+			body["password"] = strings.TrimRight(line, "\r\n")
+		}
 	case "delete":
 		path, body["name"], body["prefix"] = "delete", arg(0), *prefix
 	default:

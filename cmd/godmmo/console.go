@@ -117,6 +117,22 @@ func (c *console) guarded(auth bool, fn http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// private requires the token, when there is one, for h (metrics and
+// profiles); health checks stay open for load balancers.
+func (c *console) private(h http.Handler) http.Handler {
+	if c.token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="godmmo admin"`)
+			http.Error(w, "admin token required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // authorized compares the request's token with ours in constant time.
 func (c *console) authorized(r *http.Request) bool {
 	got := ""

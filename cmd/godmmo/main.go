@@ -26,7 +26,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "admin" {
-		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
 	}
 	cfg, err := parseConfig(args, os.LookupEnv)
 	if err != nil {

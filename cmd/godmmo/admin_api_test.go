@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net"
 )
 
@@ -201,5 +203,44 @@ func TestAdminCommand(t *testing.T) {
 	var out bytes.Buffer
 	if err := runAdmin(context.Background(), []string{"players"}, env(map[string]string{"GODMMO_ADMIN": app.AdminAddr()}), strings.NewReader(""), &out, io.Discard); err == nil {
 		t.Error("admin without the token succeeded")
+	}
+}
+
+// TestBroadcastV2 checks that a v2 player gets the operators' message as a
+// chat line from "server" in its own protocol.
+func TestBroadcastV2(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws://"+app.Addr()+"/", &websocket.DialOptions{Subprotocols: []string{net.SubprotocolV2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow() //nolint:errcheck // test cleanup
+	for _, msg := range []string{`["Register","vee","pw",0]`, `["Login","vee","pw"]`} {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The login is done once the server lists the player.
+	for len(app.game.Players()) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the v2 player never logged in")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if n, err := app.game.Broadcast("hello v2"); err != nil || n != 1 {
+		t.Fatalf("Broadcast: %d, %v", n, err)
+	}
+	for {
+		_, msg, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("no server message: %v", err)
+		}
+		if strings.Contains(string(msg), `["C","server","hello v2"]`) {
+			return
+		}
 	}
 }

@@ -103,7 +103,7 @@ func TestConnectionLimits(t *testing.T) {
 		if err != nil && resp != nil && resp.StatusCode == http.StatusForbidden {
 			break
 		}
-		if err == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("banned address dialled: %v, want HTTP 403", err)
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -1,6 +1,11 @@
 package net
 
 import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,5 +91,24 @@ func TestLimitKey(t *testing.T) {
 	}
 	if remoteIP("[::ffff:192.0.2.1]:5000") != "192.0.2.1" {
 		t.Errorf("remoteIP of an IPv4-mapped address = %q", remoteIP("[::ffff:192.0.2.1]:5000"))
+	}
+}
+
+// TestForeignOriginLogged checks that a page of another site is refused
+// with 403 and logged at warn, naming the flag that would allow it.
+func TestForeignOriginLogged(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	s := &Server{log: log, guard: newGuard(Options{}, log)}
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8081/", nil)
+	req.Host = "127.0.0.1:8081"
+	req.Header.Set("Origin", "https://other.example")
+	rec := httptest.NewRecorder()
+	if _, ok := s.admit(rec, req); ok || rec.Code != http.StatusForbidden {
+		t.Fatalf("foreign origin admitted (%v) or answered %d", ok, rec.Code)
+	}
+	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "-origins") {
+		t.Errorf("log line %q: want a warning naming -origins", line)
 	}
 }

@@ -103,3 +103,47 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("bans table %q lacks the ban", bans)
 	}
 }
+
+// TestConsoleTokenAndMapInBrowser opens the console of a server with an
+// admin token: the page asks for it, then shows the players over its
+// cookie; the mouse wheel zooms the map and dragging pans it.
+func TestConsoleTokenAndMapInBrowser(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0", "-admin-token", "open-sesame"))
+	ctx := newBrowser(t)
+	join(t, app.Addr(), "ann", 0)
+
+	step(t, ctx, "asks for the token",
+		chromedp.Navigate("http://"+app.AdminAddr()+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#token`)),
+		chromedp.SendKeys(chromedp.CSS(`#token`), "wrong"),
+		chromedp.Click(chromedp.CSS(`#login-form button`)),
+	)
+	value(t, ctx, "wrong token refused", chromedp.Poll[bool](`document.getElementById("login-err").textContent.includes("wrong token")`))
+	value(t, ctx, "clear the token", chromedp.Evaluate[string](`document.getElementById("token").value = ""`))
+	step(t, ctx, "right token opens it",
+		chromedp.SendKeys(chromedp.CSS(`#token`), "open-sesame"),
+		chromedp.Click(chromedp.CSS(`#login-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#players tr[data-name="ann"]`)),
+	)
+
+	scale := value(t, ctx, "map scale", chromedp.Evaluate[float64](`godmmoConsole.view.scale`))
+	value(t, ctx, "wheel zooms in", chromedp.Evaluate[bool](`(() => {
+		const c = document.getElementById("map");
+		c.dispatchEvent(new WheelEvent("wheel", {deltaY: -300, clientX: 100, clientY: 100, bubbles: true, cancelable: true}));
+		return true;
+	})()`))
+	if got := value(t, ctx, "map scale", chromedp.Evaluate[float64](`godmmoConsole.view.scale`)); got <= scale*2 {
+		t.Errorf("scale %v after zooming in from %v", got, scale)
+	}
+	cx := value(t, ctx, "map centre", chromedp.Evaluate[float64](`godmmoConsole.view.cx`))
+	value(t, ctx, "drag pans", chromedp.Evaluate[bool](`(() => {
+		const c = document.getElementById("map");
+		const ev = (type, x) => c.dispatchEvent(new PointerEvent(type, {clientX: x, clientY: 200, pointerId: 1, bubbles: true}));
+		ev("pointerdown", 300); ev("pointermove", 200); ev("pointerup", 200);
+		return true;
+	})()`))
+	if got := value(t, ctx, "map centre", chromedp.Evaluate[float64](`godmmoConsole.view.cx`)); got <= cx {
+		t.Errorf("dragging left moved the centre from %v to %v, want it further right", cx, got)
+	}
+}

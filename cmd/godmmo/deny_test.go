@@ -72,9 +72,17 @@ func TestDeny(t *testing.T) {
 				}
 				return true
 			})
-			// Still open and served.
+			// Still open and served (the world may be telling it things meanwhile).
 			c.send("Login", "", "")
-			c.expectDeny("Username or password must not be empty")
+			c.await("the next Deny", func(p packet) bool {
+				if p.A != "Deny" {
+					return false
+				}
+				if p.P[0] != "Username or password must not be empty" {
+					t.Errorf("Deny %q after %q", p.P[0], tc.reason)
+				}
+				return true
+			})
 		})
 	}
 

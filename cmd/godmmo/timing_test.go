@@ -92,7 +92,7 @@ func TestLoginDuringStorm(t *testing.T) {
 	}
 
 	// Calm: one login's time.
-	calm := timeLogin(t, app.Addr(), "player5")
+	calm, _ := timeLogin(t, app, "player5")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -128,25 +128,29 @@ func TestLoginDuringStorm(t *testing.T) {
 			t.Fatal("the storm's guesses are not answered")
 		}
 	}
+	// What keeps the player's login quick is that the storm may hold at
+	// most -hashes-per-addr hashes in the queue: check that, each time a
+	// login waits, and log the times (the machine decides those).
 	var ds []time.Duration
 	for i := range 5 {
-		ds = append(ds, timeLogin(t, app.Addr(), fmt.Sprintf("player%d", i)))
+		d, waiting := timeLogin(t, app, fmt.Sprintf("player%d", i))
+		ds = append(ds, d)
+		if waiting > 2+1 {
+			t.Errorf("%d hashes waited while a player logged in: the storm holds more than its 2", waiting)
+		}
 	}
 	slices.Sort(ds)
-	during := ds[len(ds)/2]
-	t.Logf("login alone %v; during a storm of %d connections from another address %v (median of 5; %d hash waiting now)",
-		calm, storm, during, app.game.Server.HashWaiting())
-	if limit := max(600*time.Millisecond, 8*calm); during > limit {
-		t.Errorf("login during the storm took %v (alone %v), over %v", during, calm, limit)
-	}
+	t.Logf("login alone %v; during a storm of %d connections from another address %v (median of 5)", calm, storm, ds[len(ds)/2])
 }
 
 // timeLogin logs a player in from its own address and returns how long the
-// Login took to answer.
-func timeLogin(t *testing.T, addr, name string) time.Duration {
+// Login took to answer, and the most hashes seen waiting meanwhile.
+func timeLogin(t *testing.T, app *App, name string) (time.Duration, int64) {
 	t.Helper()
-	c := dialFrom(t, addr, "127.0.0.3")
+	c := dialFrom(t, app.Addr(), "127.0.0.3")
 	start := time.Now()
-	c.login(name, "pw")
-	return time.Since(start)
+	c.send("Login", name, "pw")
+	waiting := app.game.Server.HashWaiting()
+	awaitOn(t, c.in, c.done, func() error { return c.err }, 30*time.Second, "login's Ok", func(p packet) bool { return p.A == "Ok" })
+	return time.Since(start), max(waiting, app.game.Server.HashWaiting())
 }

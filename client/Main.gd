@@ -39,6 +39,7 @@ var _pending = Pending.NONE
 var _credentials = [] # [username, password] of a Register, to log in with once it is Ok
 var token = "" # resumes the session in play (v2), from the last Ok; "" for none
 var resumes = 0 # sessions resumed on a new connection
+var attempts = 0 # connections made to resume since the connection was lost
 var _resuming = false # reconnecting to resume the session
 var _resume_until = 0 # OS.get_ticks_msec() when to stop trying
 var _retry_wait = FIRST_RETRY_MSEC
@@ -143,6 +144,7 @@ func _start_resuming(reason: String) -> void:
 	_lost_reason = reason
 	_resume_until = OS.get_ticks_msec() + RESUME_FOR_MSEC
 	_retry_wait = FIRST_RETRY_MSEC
+	attempts = 0
 	world.show_offline(RECONNECTING)
 	_retry()
 
@@ -165,7 +167,8 @@ func _process(_delta: float) -> void:
 	if _next_attempt > 0 and now >= _next_attempt:
 		_next_attempt = 0
 		_attempt_until = now + ATTEMPT_MSEC
-		print("godmmo: reconnecting to ", url)
+		attempts += 1
+		print("godmmo: reconnecting to %s (attempt %d)" % [url, attempts])
 		connection.open(url, [Protocol.V2], false) # only v2 resumes
 	elif _attempt_until > 0 and now >= _attempt_until:
 		print("godmmo: reconnecting timed out")

@@ -36,6 +36,14 @@ func TestGodot(t *testing.T) {
 			testGodotView(t, proj, proto)
 		})
 	}
+	t.Run("Resume", func(t *testing.T) {
+		t.Parallel()
+		testGodotResume(t, proj)
+	})
+	t.Run("Resume/refused", func(t *testing.T) {
+		t.Parallel()
+		testGodotResumeRefused(t, proj)
+	})
 	t.Run("Pictures", func(t *testing.T) {
 		t.Parallel()
 		testGodotPictures(t, proj)

@@ -28,6 +28,7 @@ func testGodotResume(t *testing.T, proj *godotProject) {
 	hook, ready := lineValue("E2E ready for the cut, actor ")
 	carol := startGodot(ctx, t, "carol", proj.godotArgs("res://tests/E2E.tscn", "--timeout=90", "--server=ws://"+proxy.Addr(),
 		"--role=resume", "--user=carol", "--peer=bob", "--avatar=1", "--refused=2"), hook)
+	carol.logIfFailed(t)
 	id := awaitActorLine(t, carol, ready)
 	bob.await("carol in view", v2is("E", id))
 
@@ -82,6 +83,7 @@ func testGodotResumeRefused(t *testing.T, proj *godotProject) {
 	hook, ready := lineValue("E2E ready for the cut, actor ")
 	dave := startGodot(ctx, t, "dave", proj.godotArgs("res://tests/E2E.tscn", "--timeout=90", "--server=ws://"+proxy.Addr(),
 		"--role=resume-refused", "--user=dave", "--peer=bob", "--avatar=3"), hook)
+	dave.logIfFailed(t)
 	id := awaitActorLine(t, dave, ready)
 	bob.await("dave in view", v2is("E", id))
 	if n := proxy.cut(); n != 1 {
@@ -91,6 +93,20 @@ func testGodotResumeRefused(t *testing.T, proj *godotProject) {
 	proxy.up()
 	awaitV2(t, bob, 60*time.Second, "dave back after a Login", v2is("E", id))
 	dave.mustWait(t)
+}
+
+// logIfFailed logs the process's output when t fails before mustWait did:
+// at the end of the test, once the process is stopped.
+func (p *godotProc) logIfFailed(t *testing.T) {
+	t.Cleanup(func() {
+		p.cancel()
+		<-p.done
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if t.Failed() {
+			t.Logf("--- %s log ---\n%s", p.name, strings.Join(p.lines, "\n"))
+		}
+	})
 }
 
 // joinV2 registers and logs in a v2 player and returns it with its own E read.

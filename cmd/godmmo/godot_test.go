@@ -40,7 +40,7 @@ func TestGodot(t *testing.T) {
 		t.Parallel()
 		testGodotResume(t, proj)
 	})
-	t.Run("Resume/refused", func(t *testing.T) {
+	t.Run("ResumeRefused", func(t *testing.T) {
 		t.Parallel()
 		testGodotResumeRefused(t, proj)
 	})

@@ -181,6 +181,8 @@ func _drop(reason: String, end: int) -> void:
 	if _ws == null:
 		return
 	ended = end
+	for h in HANDLERS: # a socket may say more after its end (a close after an error)
+		_ws.disconnect(h[0], self, h[1])
 	_retired = _ws
 	_ws = null
 	state = State.IDLE

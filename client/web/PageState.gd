@@ -1,7 +1,7 @@
 # PageState publishes what the player sees to the web page, as JSON in
 # window.godmmoState, ten times a second: the screen (login or world), the
-# status line (or the world's notice, e.g. reconnecting), where the controls are on the canvas, the actors, the chat
-# and which field has the keyboard. It runs only in a browser, and only when
+# status line, the world's notice (reconnecting), where the controls are on
+# the canvas, the actors, the chat and which field has the keyboard. It runs only in a browser, and only when
 # the page was opened with ?state in its address (Main adds it then), so an
 # end-to-end test can find the controls to click and see what came of it;
 # the clicks and keys themselves still go through the browser's real input

@@ -3,7 +3,7 @@
 # reason) when the connection ends. When a v2 connection drops while
 # playing, it keeps the world on the screen and reconnects by itself to
 # resume the session with the server's token (see _reconnect); only when
-# the server refuses the token, or it cannot be reached in RESUME_FOR_MSEC,
+# the server refuses the token, or it cannot be reached in resume_for_msec,
 # is it the login screen again. Packets go through the codec of the
 # protocol the server chose (see net/Protocol.gd), both ways. It also keeps
 # the UI scaled to the window (ui/Screen.gd) and, in a browser page opened
@@ -40,6 +40,7 @@ var _credentials = [] # [username, password] of a Register, to log in with once 
 var token = "" # resumes the session in play (v2), from the last Ok; "" for none
 var resumes = 0 # sessions resumed on a new connection
 var attempts = 0 # connections made to resume since the connection was lost
+var resume_for_msec = RESUME_FOR_MSEC # how long to try (a test may shorten it)
 var _resuming = false # reconnecting to resume the session
 var _resume_until = 0 # OS.get_ticks_msec() when to stop trying
 var _retry_wait = FIRST_RETRY_MSEC
@@ -136,13 +137,13 @@ func _end_session(reason: String) -> void:
 
 # _start_resuming keeps the world on the screen, says the connection is
 # lost, and reconnects: after FIRST_RETRY_MSEC, then twice as long after
-# each failed attempt (up to MAX_RETRY_MSEC), until RESUME_FOR_MSEC have
+# each failed attempt (up to MAX_RETRY_MSEC), until resume_for_msec have
 # passed.
 func _start_resuming(reason: String) -> void:
 	print("godmmo: %s; reconnecting to resume the session" % reason)
 	_resuming = true
 	_lost_reason = reason
-	_resume_until = OS.get_ticks_msec() + RESUME_FOR_MSEC
+	_resume_until = OS.get_ticks_msec() + resume_for_msec
 	_retry_wait = FIRST_RETRY_MSEC
 	attempts = 0
 	world.show_offline(RECONNECTING)

@@ -18,7 +18,9 @@
 #           --refused connections were refused, sees --peer again, walks,
 #           chats, hears --peer welcome it back
 #   resume-refused  the same until reconnecting; the Resume is denied, so
-#           it is back at the login screen, connected, and logs in again
+#           it is back at the login screen, connected, and logs in again;
+#           then a second cut after which the server is never reached
+#           again: after trying for a while, the login screen
 # Every role checks the protocol spoken is --want-proto (v2 unless told);
 # --proto=v1 makes the client ask for no subprotocol.
 extends "res://tests/Driver.gd"
@@ -320,6 +322,25 @@ func resume_refused():
 	check(ok, "Enter logs in again")
 	ok = yield(wait_until("seeing " + peer, self, "sees", [peer], 10), "completed")
 	check(ok, "sees %s again" % peer)
+	if not ok:
+		return
+
+	# Cut again, and the server never comes back: after trying for
+	# resume_for_msec (shortened here), the login screen with the reason.
+	check(is_token(main.token), "the new Login has a token too")
+	main.resume_for_msec = 4000
+	world = main.world
+	print("E2E ready for the second cut")
+	ok = yield(wait_until("the second cut", self, "reconnecting", [], 20), "completed")
+	check(ok, "the second cut says so in the world")
+	var cut_at = OS.get_ticks_msec()
+	ok = yield(wait_until("giving up", self, "back_at_login", [], 20), "completed")
+	check(ok, "when the server cannot be reached again, the login screen")
+	var took = (OS.get_ticks_msec() - cut_at) / 1000.0
+	check(status_has("could not be reached again"), "saying so: " + main.login.status.text)
+	# Attempts at 0.5, 1.5 and 3.5 s; the next would be at 7.5 s, past 4 s.
+	check(main.attempts == 3, "gave up after %d attempts, want 3" % main.attempts)
+	check(took >= 3.4 and took < 8, "gave up %.1f s after the cut" % took)
 
 
 # until_cut registers and logs in, waits for peer, says the driver is

@@ -73,6 +73,8 @@ func testGodotResume(t *testing.T, proj *godotProject) {
 // until the server's grace period is over (the second player sees the
 // actor leave): the client's next Resume is denied, and it goes back to the
 // login screen, connected, with the server's reason; a Login plays again.
+// Then a second cut, after which every connection is refused: the client
+// (told to try for 4 s) makes three attempts and shows the login screen.
 func testGodotResumeRefused(t *testing.T, proj *godotProject) {
 	app, _ := startApp(t, testConfig(t, t.TempDir(), "-resume-grace", "1s"))
 	proxy := newCutProxy(t, app.Addr())
@@ -80,9 +82,10 @@ func testGodotResumeRefused(t *testing.T, proj *godotProject) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	hook, ready := lineValue("E2E ready for the cut, actor ")
+	first, ready := lineValue("E2E ready for the cut, actor ")
+	second, again := lineSignal("E2E ready for the second cut")
 	dave := startGodot(ctx, t, "dave", proj.godotArgs("res://tests/E2E.tscn", "--timeout=90", "--server=ws://"+proxy.Addr(),
-		"--role=resume-refused", "--user=dave", "--peer=bob", "--avatar=3"), hook)
+		"--role=resume-refused", "--user=dave", "--peer=bob", "--avatar=3"), func(line string) { first(line); second(line) })
 	dave.logIfFailed(t)
 	id := awaitActorLine(t, dave, ready)
 	bob.await("dave in view", v2is("E", id))
@@ -92,7 +95,26 @@ func testGodotResumeRefused(t *testing.T, proj *godotProject) {
 	awaitV2(t, bob, 20*time.Second, "dave's Q after the grace period", v2is("Q", id))
 	proxy.up()
 	awaitV2(t, bob, 60*time.Second, "dave back after a Login", v2is("E", id))
+
+	// A second cut, and the server is never reached again.
+	select {
+	case <-again:
+	case <-dave.done:
+		dave.mustWait(t)
+		t.Fatal("dave ended before the second cut")
+	case <-time.After(60 * time.Second):
+		t.Fatal("dave was not ready for the second cut within 60s")
+	}
+	if n := proxy.cut(); n != 1 {
+		t.Errorf("the second cut ended %d client connections, want 1", n)
+	}
+	proxy.awaitRefused(3, 20*time.Second, dave.done)
 	dave.mustWait(t)
+	select {
+	case <-proxy.refused:
+		t.Error("dave tried a fourth time")
+	default:
+	}
 }
 
 // logIfFailed logs the process's output when t fails before mustWait did:

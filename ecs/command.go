@@ -18,6 +18,9 @@ const (
 	SetTarget
 	// Say relays Text from an actor to the players who can see it.
 	Say
+	// Rejoin hands a playing actor from the login that played it (Session)
+	// to a new one (Heir), which resumes it after a dropped connection.
+	Rejoin
 )
 
 // Command is one request from a connection, applied by the input system at
@@ -31,13 +34,16 @@ type Command struct {
 	Actor Actor
 	X, Y  float64
 	Text  string
-	// Reply, for Spawn, hears whether the actor was admitted.
+	// Heir is the login that takes the actor over, for Rejoin.
+	Heir uint64
+	// Reply, for Spawn and Rejoin, hears whether the actor was admitted.
 	Reply Reply
 }
 
-// Admission is the tick's answer to a Spawn.
+// Admission is the tick's answer to a Spawn or a Rejoin.
 type Admission struct {
-	// OK is false when the actor is already playing.
+	// OK is false when the actor is already playing (Spawn), or no longer
+	// played by the login that hands it over (Rejoin).
 	OK bool
 	// Actor is the admitted actor as it entered the world (a position
 	// newer than the loaded one may have replaced it).

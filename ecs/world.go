@@ -95,6 +95,9 @@ func (w *World) Name(e Entity) string { return w.names[e.ID()] }
 // Owner returns the session that plays a live actor.
 func (w *World) Owner(e Entity) uint64 { return w.owners.Get(e).Session }
 
+// SetOwner hands a live actor to another session.
+func (w *World) SetOwner(e Entity, session uint64) { w.owners.Get(e).Session = session }
+
 // Position returns an actor's position.
 func (w *World) Position(e Entity) Position { return *w.pos.Get(e) }
 

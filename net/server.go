@@ -59,6 +59,9 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// WriteTimeout bounds the writing of one burst of queued messages.
 	WriteTimeout time.Duration
+	// ResumeGrace is how long a v2 player's actor waits in the world after
+	// its connection dropped, for a resume; negative: no resuming.
+	ResumeGrace time.Duration
 	// OriginPatterns are the browser origins (host patterns) allowed besides
 	// the server's own host. Requests without an Origin header, or with a
 	// non-web one, are native clients and always allowed.
@@ -87,6 +90,7 @@ func DefaultOptions() Options {
 		PingInterval:     15 * time.Second,
 		PingTimeout:      15 * time.Second,
 		WriteTimeout:     10 * time.Second,
+		ResumeGrace:      30 * time.Second,
 		Wire:             wire.DefaultConfig(),
 	}
 }
@@ -101,6 +105,7 @@ type Server struct {
 	log     *slog.Logger
 	codecs  [wire.Count]wire.Codec
 	hash    *hasher
+	resume  *resumer
 	logins  atomic.Uint64 // numbers each login, for Command.Session
 	metrics Metrics
 	badLog  *rate.Limiter
@@ -155,6 +160,9 @@ func NewServer(q *ecs.Queue, b bus.Bus, store *persist.Store, log *slog.Logger, 
 			*d.v = *d.def
 		}
 	}
+	if opts.ResumeGrace == 0 {
+		opts.ResumeGrace = def.ResumeGrace
+	}
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
@@ -171,6 +179,7 @@ func NewServer(q *ecs.Queue, b bus.Bus, store *persist.Store, log *slog.Logger, 
 	for p := range wire.Count {
 		srv.codecs[p] = wire.New(p, opts.Wire)
 	}
+	srv.resume = newResumer(opts.ResumeGrace, q, log)
 	return srv, nil
 }
 
@@ -240,6 +249,7 @@ func (s *Server) forget(sess *session) {
 // Shutdown closes every connection with 1001 (going away) and waits until
 // each has ended and queued its logout, or until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.resume.stop()
 	s.mu.Lock()
 	s.closed = true
 	for sess := range s.live {

@@ -3,6 +3,7 @@ package net
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -22,6 +23,8 @@ const (
 	StatusSlowClient websocket.StatusCode = 4001
 	// StatusUnresponsive closes a client that stopped answering pings.
 	StatusUnresponsive websocket.StatusCode = 4002
+	// StatusResumed closes a connection whose session was resumed on another.
+	StatusResumed websocket.StatusCode = 4003
 )
 
 // session is one connection. Its read loop turns packets into commands; its
@@ -49,6 +52,7 @@ type session struct {
 	// Read-loop state.
 	actor   ecs.Actor // set once playing
 	session uint64    // this login's number, which its commands carry
+	token   string    // resumes this login (v2), while playing
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
@@ -83,18 +87,22 @@ func (s *session) serve() {
 	// and orders the reads below after whichever kick came first.
 	s.kick(websocket.StatusGoingAway, "server shutting down")
 	<-wrote // its last words go out before the close frame
-	if s.code == StatusUnresponsive {
+	dropped := s.code == StatusUnresponsive || s.code == websocket.StatusAbnormalClosure
+	if dropped {
 		s.conn.CloseNow() //nolint:errcheck // the peer is gone; nothing to report
 	} else {
 		s.conn.Close(s.code, s.reason) //nolint:errcheck // the peer may already be gone
 	}
 	wg.Wait()
-	if s.code != websocket.StatusNormalClosure && s.code != websocket.StatusGoingAway && s.code != websocket.StatusNoStatusRcvd {
+	if s.code != websocket.StatusNormalClosure && s.code != websocket.StatusGoingAway && s.code != websocket.StatusNoStatusRcvd && s.code != websocket.StatusAbnormalClosure {
 		s.log.Info("connection closed", "code", s.code, "reason", s.reason)
 	} else {
 		s.log.Debug("connection closed", "code", s.code, "reason", s.reason)
 	}
-	if s.playing {
+	if s.playing && s.token != "" && s.srv.resume.leave(s, s.token, dropped) {
+		s.log.Info("actor kept for a resume", "grace", s.srv.opts.ResumeGrace)
+		s.srv.metrics.Online(-1)
+	} else if s.playing {
 		// The tick must hear of the logout even while the server stops; it
 		// applies queued commands before it exits.
 		if err := s.srv.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: s.session, Actor: s.actor}); err != nil {
@@ -222,7 +230,7 @@ func (s *session) readLoop() {
 			case code != -1:
 				s.kick(code, "closed by client")
 			default:
-				s.kick(websocket.StatusNoStatusRcvd, "connection lost")
+				s.kick(websocket.StatusAbnormalClosure, "connection lost") // no close frame: never sent, only noted
 			}
 			return
 		}
@@ -281,6 +289,14 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 			return wire.DenyLoggedIn, true
 		}
 		return s.login(r), false
+	case wire.ActResume:
+		if !s.codec.Resumable() {
+			return fmt.Sprintf("Unknown action %q", r.Action), true
+		}
+		if s.playing {
+			return wire.DenyLoggedIn, true
+		}
+		return s.resume(r), false
 	}
 	if !s.playing {
 		return wire.DenyNotLoggedIn, true
@@ -349,34 +365,72 @@ func (s *session) login(r wire.Request) string {
 		s.srv.metrics.Login(false)
 		return wire.DenyCredentials
 	}
-	reply := ecs.NewReply()
+	if !s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor) {
+		if s.ctx.Err() != nil {
+			return ""
+		}
+		s.srv.metrics.Login(false)
+		return wire.DenyLoggedIn
+	}
+	s.srv.metrics.Login(true)
+	s.log.Info("logged in")
+	return ""
+}
+
+// resume takes over the actor of the login a token names, after its
+// connection dropped (or while it is still closing): no password, and no
+// one else sees the actor leave.
+func (s *session) resume(r wire.Request) string {
+	c, ok := s.srv.resume.take(r.Token)
+	if !ok {
+		return wire.DenyResumed
+	}
+	if !s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor) && s.ctx.Err() == nil {
+		return wire.DenyResumed
+	}
+	s.log.Info("resumed")
+	return ""
+}
+
+// enter asks the tick to let this session play actor, by cmd (a Spawn or a
+// Rejoin, for which it fills in the new login), and on success starts
+// playing: a resume token where the protocol has them, and the view, whose
+// first words are the Ok and the own actor. It reports false when the tick
+// refused, or when the session is ending anyway.
+func (s *session) enter(cmd ecs.Command, actor ecs.Actor) bool {
 	login := s.srv.logins.Add(1)
-	if !s.push(ecs.Command{Kind: ecs.Spawn, Session: login, Actor: acc.Actor, Reply: reply}) {
-		return ""
+	cmd.Reply = ecs.NewReply()
+	if cmd.Kind == ecs.Spawn {
+		cmd.Session = login
+	} else {
+		cmd.Heir = login
+	}
+	if !s.push(cmd) {
+		return false
 	}
 	var adm ecs.Admission
 	select {
-	case adm = <-reply.C():
-		if !adm.OK {
-			s.srv.metrics.Login(false)
-			return wire.DenyLoggedIn
-		}
+	case adm = <-cmd.Reply.C():
 	case <-s.ctx.Done():
 		// The tick may still admit us; it will then hear our Despawn, as
 		// serve sends one whenever playing is set. Wait for its answer.
-		if adm = <-reply.C(); adm.OK {
-			s.actor, s.session, s.playing = acc.Actor, login, true
+		if adm = <-cmd.Reply.C(); adm.OK {
+			s.actor, s.session, s.playing = actor, login, true
 			s.srv.metrics.Online(1)
 		}
-		return ""
+		return false
 	}
-	s.actor, s.session, s.playing = acc.Actor, login, true
-	s.play <- view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.slow)
-	s.srv.metrics.Login(true)
+	if !adm.OK {
+		return false
+	}
+	s.actor, s.session, s.playing = actor, login, true
+	if s.codec.Resumable() {
+		s.token = s.srv.resume.issue(s, actor, login)
+	}
+	s.play <- view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.slow)
 	s.srv.metrics.Online(1)
-	s.log = s.log.With("actor", acc.Actor.ID, "username", acc.Actor.Name)
-	s.log.Info("logged in")
-	return ""
+	s.log = s.log.With("actor", actor.ID, "username", actor.Name)
+	return true
 }
 
 // dbFailed reports a database error met by a request and answers it, unless

@@ -71,7 +71,10 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 	}
 	e, ok := w.Actors[c.Actor.ID]
 	if !ok || w.Owner(e) != c.Session {
-		return // a command from a session whose actor is not (or no longer) in play
+		// A command from a session whose actor is not (or no longer) in
+		// play; a Rejoin hears so.
+		c.Reply.Answer(ecs.Admission{})
+		return
 	}
 	switch c.Kind {
 	case ecs.Despawn:
@@ -86,6 +89,9 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		t := s.targets.Get(e)
 		t.X, t.Y, t.Moving, t.Seq = x, y, true, t.Seq+1
 		w.Retargeted = append(w.Retargeted, e)
+	case ecs.Rejoin:
+		w.SetOwner(e, c.Heir)
+		c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
 	case ecs.Say:
 		// Said in the speaker's cell: every view covering the speaker hears
 		// it, shown the speaker yet or not.

@@ -62,6 +62,10 @@ func (a *App) wire() error {
 	opts.BcryptCost = a.cfg.BcryptCost
 	opts.SpawnX, opts.SpawnY, opts.SpawnSpread = a.cfg.SpawnX, a.cfg.SpawnY, a.cfg.SpawnSpread
 	opts.OriginPatterns = a.cfg.Origins
+	opts.ResumeGrace = a.cfg.ResumeGrace
+	if opts.ResumeGrace == 0 {
+		opts.ResumeGrace = -1 // none
+	}
 	a.metrics = newMetrics()
 	opts.Metrics = a.metrics
 	var err error

@@ -31,6 +31,8 @@ type Config struct {
 	// Admin is where metrics, health checks and pprof are served; empty
 	// disables them. Loopback by default: it is for operators, not players.
 	Admin string
+	// ResumeGrace is how long a dropped v2 player's actor waits for a resume.
+	ResumeGrace time.Duration
 	// Web is the HTML5 export served to plain GET requests at the game's
 	// address; empty serves a page saying how to build one.
 	Web string
@@ -58,6 +60,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	fs.Float64Var(&c.SpawnSpread, "spawn-spread", 150, "new accounts start at random within this distance of -spawn, so they don't stack")
 	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address for /metrics, /healthz, /readyz and pprof (empty disables)")
 	fs.StringVar(&c.Web, "web", "", "directory of the client's HTML5 export, served over HTTP at the game's address")
+	fs.DurationVar(&c.ResumeGrace, "resume-grace", 30*time.Second, "how long a v2 player's actor waits in the world after its connection dropped, for the client to resume it (0: no resuming)")
 	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
 
 	// Environment first, so the command line overrides it.
@@ -130,6 +133,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 		return c, fmt.Errorf("-tick-rate must be 1–1000, not %d", c.TickRate)
 	case c.FlushEvery < time.Second/time.Duration(c.TickRate):
 		return c, fmt.Errorf("-flush-every must be at least one tick")
+	case c.ResumeGrace < 0:
+		return c, fmt.Errorf("-resume-grace must not be negative")
 	case c.BcryptCost < 4 || c.BcryptCost > 31:
 		return c, fmt.Errorf("-bcrypt-cost must be 4–31, not %d", c.BcryptCost)
 	case (c.TLSCert == "") != (c.TLSKey == ""):

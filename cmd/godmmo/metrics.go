@@ -45,7 +45,7 @@ type Metrics struct {
 
 // The implementations Metrics is wired into.
 var (
-	_ net.Metrics      = (*Metrics)(nil)
+	_ net.Metrics   = (*Metrics)(nil)
 	_ systems.Timer = (*Metrics)(nil)
 )
 

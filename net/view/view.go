@@ -139,10 +139,10 @@ type newcomer struct {
 }
 
 // New starts the view of the player admitted as own at tick now: the
-// client is told Ok and its own actor first, then the view subscribes to
-// the cells around it. onSlow is called (once, from any goroutine) when
+// client is told Ok (with token, the session's resume token, if any) and
+// its own actor first, then the view subscribes to the cells around it. onSlow is called (once, from any goroutine) when
 // the client falls more than MaxLag ticks behind.
-func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, onSlow func()) *View {
+func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, token string, onSlow func()) *View {
 	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onSlow: onSlow,
 		ready: make(chan struct{}, 1), own: own.ID,
 		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]seen)}
@@ -152,7 +152,7 @@ func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64,
 	me := v.track(own, v.center)
 	me.shown = true
 	v.actors[own.ID] = me
-	r.Admitted(own, now)
+	r.Admitted(own, now, token)
 	v.shape.square(v.center, v.shape.out, v.subscribe)
 	v.Wake(now) // the Ok and the own actor go out at once
 	return v

@@ -47,7 +47,7 @@ func BenchmarkEncode(b *testing.B) {
 // way: the check every tick and, every second or so, a new lead point.
 func BenchmarkLeads(b *testing.B) {
 	r := New(V1, DefaultConfig()).NewRenderer()
-	r.Admitted(ecs.ActorState{ID: 1, Name: "me"}, 0)
+	r.Admitted(ecs.ActorState{ID: 1, Name: "me"}, 0, "")
 	for i := range 100 {
 		walk := ecs.Intent{FromX: float64(i), ToX: float64(i) + 1e6, Tick: 1, Step: 3.5}
 		r.Enter(ecs.ActorState{ID: int64(i + 2), Name: "x", Intent: walk}, 1, Source{})

@@ -16,6 +16,7 @@ const (
 	ActLogin      = "Login"
 	ActChat       = "Chat"
 	ActTarget     = "Target"
+	ActResume     = "Resume"
 	ActOk         = "Ok"
 	ActDeny       = "Deny"
 	ActModelDelta = "ModelDelta"

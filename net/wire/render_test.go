@@ -63,7 +63,7 @@ func TestV1LeadPoints(t *testing.T) {
 	var got [2][]string
 	for v := range got {
 		r := New(V1, cfg).NewRenderer()
-		r.Admitted(ecs.ActorState{ID: 1, Intent: ecs.Intent{FromX: 500, ToX: 500}}, 9)
+		r.Admitted(ecs.ActorState{ID: 1, Intent: ecs.Intent{FromX: 500, ToX: 500}}, 9, "")
 		r.Flush(nil)
 		r.Move(ecs.ActorState{ID: 7, Intent: walk}, false, Source{Batch: batch})
 		for now := uint64(10); now <= 110; now++ {
@@ -93,7 +93,7 @@ func TestV1LeadPoints(t *testing.T) {
 func TestV1OwnEcho(t *testing.T) {
 	t.Parallel()
 	r := New(V1, DefaultConfig()).NewRenderer()
-	r.Admitted(ecs.ActorState{ID: 1, Name: "me", Intent: ecs.Intent{FromX: 10, FromY: 10, ToX: 10, ToY: 10}}, 4)
+	r.Admitted(ecs.ActorState{ID: 1, Name: "me", Intent: ecs.Intent{FromX: 10, FromY: 10, ToX: 10, ToY: 10}}, 4, "")
 	if got := positions(t, r.Flush(nil)); fmt.Sprint(got) != "[Ok 1 10,10]" {
 		t.Fatalf("admitted: %q", got)
 	}

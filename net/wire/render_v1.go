@@ -15,6 +15,9 @@ func (v1Codec) Decode(msg []byte) (Packet, error) { return Decode(msg) }
 func (v1Codec) Ok() []byte                        { return v1Enc{}.Ok() }
 func (v1Codec) Deny(reason string) []byte         { return v1Enc{}.Deny(reason) }
 
+// Resumable is false: the original client goes back to its login screen.
+func (v1Codec) Resumable() bool { return false }
+
 func (c v1Codec) NewRenderer() Renderer {
 	return &v1Renderer{cfg: c.cfg, walkers: make(map[int64]int)}
 }
@@ -102,7 +105,7 @@ type leads struct {
 
 func (r *v1Renderer) shared(src Source) []byte { return memo(src, slotV1, v1Packet) }
 
-func (r *v1Renderer) Admitted(own ecs.ActorState, now uint64) {
+func (r *v1Renderer) Admitted(own ecs.ActorState, now uint64, _ string) {
 	r.own, r.ownWalk, r.ownTick = own.ID, own.Intent, now
 	r.ownPos.X, r.ownPos.Y = own.Intent.At(now)
 	r.echoX, r.echoY = r.ownPos.X, r.ownPos.Y

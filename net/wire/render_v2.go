@@ -11,6 +11,7 @@ func (v2Codec) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
 func (c v2Codec) Ok() []byte                      { return c.enc().AppendBatch(nil, okV2) }
 func (c v2Codec) Deny(reason string) []byte       { return c.enc().AppendBatch(nil, c.enc().Deny(reason)) }
 func (c v2Codec) enc() v2Enc                      { return v2Enc{Speed: c.cfg.Speed} }
+func (v2Codec) Resumable() bool                   { return true }
 func (c v2Codec) NewRenderer() Renderer {
 	return &v2Renderer{enc: c.enc(), newcomers: 8 * c.cfg.NewcomersPerTick}
 }
@@ -45,8 +46,8 @@ func (r *v2Renderer) shared(src Source) []byte {
 	return memo(src, slotV2, func(f *ecs.Fact, tick uint64) []byte { return v2Packet(r.enc, f, tick) })
 }
 
-func (r *v2Renderer) Admitted(own ecs.ActorState, now uint64) {
-	r.out.add(okV2, 0)
+func (r *v2Renderer) Admitted(own ecs.ActorState, now uint64, token string) {
+	r.out.add(append(appendString(append(make([]byte, 0, 16+len(token)), `["ok",`...), token), ']'), 0)
 	r.Enter(own, now, Source{})
 }
 

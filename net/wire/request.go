@@ -30,6 +30,9 @@ const (
 	DenyNotPacket      = "Packets must be JSON objects with a string \"a\""
 	DenyBusy           = "The server is busy, please try again"
 	DenyUnavailable    = "The server cannot reach its database, please try again"
+	DenyResumeToken    = "Resume needs the token the last Ok gave"
+	DenyResumed        = "That session has ended, please log in again"
+	maxToken           = 64
 	MaxUsername        = 32
 	MaxPassword        = 72
 	MaxChatRunes       = 256
@@ -44,10 +47,12 @@ type Request struct {
 	Avatar   int
 	Text     string
 	X, Y     float64
+	// Token is a Resume's resume token.
+	Token string
 }
 
 // payloadCount is how many payloads each client action needs.
-var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActChat: 2, ActTarget: 2}
+var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActChat: 2, ActTarget: 2, ActResume: 1}
 
 // ParseRequest checks a packet's action and payloads. When they are not
 // acceptable it returns a Deny reason a person can read.
@@ -95,6 +100,11 @@ func ParseRequest(p Packet) (r Request, deny string) {
 		}
 		if strings.IndexFunc(r.Text, unicode.IsControl) >= 0 || !utf8.ValidString(r.Text) {
 			return r, DenyChatControl
+		}
+	case ActResume:
+		var ok bool
+		if r.Token, ok = p.String(0); !ok || r.Token == "" || len(r.Token) > maxToken {
+			return r, DenyResumeToken
 		}
 	case ActTarget:
 		var ok1, ok2 bool

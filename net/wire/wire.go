@@ -80,6 +80,9 @@ type Codec interface {
 	Deny(reason string) []byte
 	// NewRenderer makes the renderer of one playing client.
 	NewRenderer() Renderer
+	// Resumable says whether the protocol can resume a session after a
+	// dropped connection.
+	Resumable() bool
 }
 
 // New returns the codec of protocol p.
@@ -94,9 +97,10 @@ func New(p Protocol, cfg Config) Codec {
 // messages. A view calls it from one goroutine; each call describes what
 // the client must now be told, and Flush returns the messages.
 type Renderer interface {
-	// Admitted starts play: the login's Ok and the player's own actor in
-	// full, before anything else.
-	Admitted(own ecs.ActorState, now uint64)
+	// Admitted starts play: the login's Ok (with the token that resumes
+	// this session, where the protocol has resuming) and the player's own
+	// actor in full, before anything else.
+	Admitted(own ecs.ActorState, now uint64, token string)
 	// Enter shows an actor the client did not know, as it is at tick now.
 	Enter(a ecs.ActorState, now uint64, src Source)
 	// Move tells of a known actor's new walk; own says it is the player's.

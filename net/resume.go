@@ -1,0 +1,137 @@
+package net
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// resumer keeps the resume tokens of v2 sessions. A token names a login: it
+// is handed to the client with the login's Ok, and after a connection drops
+// without a clean close the login's actor stays in the world, idle, for the
+// grace period, so a new connection that presents the token gets the same
+// actor back with no password and nobody else sees it leave. A token works
+// once: resuming hands out the next one. A clean close, a kick, a ban or
+// the end of the grace period ends it.
+type resumer struct {
+	grace time.Duration
+	queue *ecs.Queue
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	claims  map[string]*claim
+	stopped bool
+}
+
+// claim is one login a token resumes.
+type claim struct {
+	actor ecs.Actor
+	login uint64
+	owner *session    // the session playing it; nil while parked
+	timer *time.Timer // ends a parked claim
+}
+
+func newResumer(grace time.Duration, q *ecs.Queue, log *slog.Logger) *resumer {
+	return &resumer{grace: grace, queue: q, log: log, claims: make(map[string]*claim)}
+}
+
+// newToken is 128 random bits, in hex.
+func newToken() string {
+	var b [16]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// issue gives session s, playing actor as login, a token.
+func (r *resumer) issue(s *session, actor ecs.Actor, login uint64) string {
+	t := newToken()
+	r.mu.Lock()
+	r.claims[t] = &claim{actor: actor, login: login, owner: s}
+	r.mu.Unlock()
+	return t
+}
+
+// leave is told that session s, holding token, ended. A dropped connection
+// parks the claim for the grace period and reports that the actor must
+// stay; any other end spends the token, and the actor leaves as usual. A
+// session whose claim was taken over by a resume must not log it out either.
+func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.claims[token]
+	if !ok || c.owner != s {
+		return !ok && token != "" // resumed elsewhere: the actor plays on there
+	}
+	if !dropped || r.stopped || r.grace <= 0 {
+		delete(r.claims, token)
+		return false
+	}
+	c.owner = nil
+	c.timer = time.AfterFunc(r.grace, func() { r.expire(token, c) })
+	return true
+}
+
+// expire ends a claim still parked when its grace period is over: the actor
+// logs out.
+func (r *resumer) expire(token string, c *claim) {
+	r.mu.Lock()
+	if r.claims[token] != c || c.owner != nil {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.claims, token)
+	r.mu.Unlock()
+	r.logout(c)
+}
+
+func (r *resumer) logout(c *claim) {
+	if err := r.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: c.login, Actor: c.actor}); err != nil {
+		r.log.Error("logout after the resume grace not applied", "actor", c.actor.ID, "err", err)
+	}
+}
+
+// take spends token for a resume and returns its claim; the session that
+// still plays it, if its connection is not yet known to be gone, is told to
+// close.
+func (r *resumer) take(token string) (claim, bool) {
+	r.mu.Lock()
+	c, ok := r.claims[token]
+	if ok {
+		delete(r.claims, token)
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+	}
+	r.mu.Unlock()
+	if !ok {
+		return claim{}, false
+	}
+	if c.owner != nil {
+		c.owner.kick(StatusResumed, "resumed on another connection")
+	}
+	return *c, true
+}
+
+// stop ends every parked claim now, logging its actor out, and every later
+// one as it comes: the server is shutting down.
+func (r *resumer) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	var parked []*claim
+	for t, c := range r.claims {
+		if c.owner == nil {
+			c.timer.Stop()
+			parked = append(parked, c)
+			delete(r.claims, t)
+		}
+	}
+	r.mu.Unlock()
+	for _, c := range parked {
+		r.logout(c)
+	}
+}

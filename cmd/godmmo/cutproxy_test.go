@@ -50,6 +50,9 @@ func (p *cutProxy) cut() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = true
+	for len(p.refused) > 0 {
+		<-p.refused // awaitRefused counts from this cut on
+	}
 	n := 0
 	for c := range p.conns {
 		if c.LocalAddr().String() == p.Addr() {
@@ -67,8 +70,8 @@ func (p *cutProxy) up() {
 	p.mu.Unlock()
 }
 
-// awaitRefused waits until n connections were reset on arrival since the
-// last call, failing the test after d or when stop closes first.
+// awaitRefused waits until n more connections were reset on arrival since
+// the last cut, failing the test after d or when stop closes first.
 func (p *cutProxy) awaitRefused(n int, d time.Duration, stop <-chan struct{}) {
 	p.tb.Helper()
 	deadline := time.After(d)

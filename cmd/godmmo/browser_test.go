@@ -281,8 +281,10 @@ func testBrowserDropped(t *testing.T, web string) {
 	p.wait("dave in view", 20*time.Second, func(s pageState) bool { return s.actor("dave") != nil })
 
 	// The network goes away, and comes back.
-	if n := proxy.cut(); n != 1 {
-		t.Errorf("the cut ended %d connections from the page, want 1", n)
+	// The page's HTTP connections (the export's files) go through the
+	// proxy too: at least the game's WebSocket is cut.
+	if n := proxy.cut(); n < 1 {
+		t.Errorf("the cut ended %d connections from the page, want the WebSocket's", n)
 	}
 	s = p.wait("the world saying it is reconnecting", 10*time.Second, func(s pageState) bool {
 		return s.Screen == "world" && s.Notice == "Connection lost, reconnecting..."

@@ -21,6 +21,8 @@
 #           it is back at the login screen, connected, and logs in again;
 #           then a second cut after which the server is never reached
 #           again: after trying for a while, the login screen
+#   cut     (v1: no token) registers, sees --peer, is cut, and is back at
+#           the login screen at once, without trying to reconnect
 # Every role checks the protocol spoken is --want-proto (v2 unless told);
 # --proto=v1 makes the client ask for no subprotocol.
 extends "res://tests/Driver.gd"
@@ -57,9 +59,11 @@ func run():
 		yield(resumer(), "completed")
 	elif role == "resume-refused":
 		yield(resume_refused(), "completed")
+	elif role == "cut":
+		yield(cut_v1(), "completed")
 	else:
 		yield(get_tree(), "idle_frame")
-		check(false, "a known --role (walker, stayer, return, roam, watch, resume, resume-refused), not %s" % role)
+		check(false, "a known --role (walker, stayer, return, roam, watch, resume, resume-refused, cut), not %s" % role)
 	finish()
 
 
@@ -341,6 +345,22 @@ func resume_refused():
 	# Attempts at 0.5, 1.5 and 3.5 s; the next would be at 7.5 s, past 4 s.
 	check(main.attempts == 3, "gave up after %d attempts, want 3" % main.attempts)
 	check(took >= 3.4 and took < 8, "gave up %.1f s after the cut" % took)
+
+
+func cut_v1():
+	var user = arg("user")
+	var peer = arg("peer")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return
+	check(main.token == "", "v1 has no resume token")
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+	print("E2E ready for the cut, actor %d" % main.world.own.id)
+	ok = yield(wait_until("the connection being cut", self, "back_at_login", [], 20), "completed")
+	check(ok, "a cut connection without a token goes back to the login screen")
+	check(status_has("Disconnected. Connection lost"), "saying so: " + main.login.status.text)
+	check(main.attempts == 0, "without trying to reconnect (%d attempts)" % main.attempts)
 
 
 # until_cut registers and logs in, waits for peer, says the driver is

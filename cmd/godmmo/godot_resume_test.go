@@ -131,6 +131,29 @@ func (p *godotProc) logIfFailed(t *testing.T) {
 	})
 }
 
+// testGodotCutV1 cuts a v1 client's connection: v1 has no resuming, so
+// the client goes back to the login screen at once, having made no attempt
+// to reconnect, and the other player sees it leave.
+func testGodotCutV1(t *testing.T, proj *godotProject) {
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	proxy := newCutProxy(t, app.Addr())
+	bob := joinV2(t, app.Addr(), "bob", 4)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hook, ready := lineValue("E2E ready for the cut, actor ")
+	erin := startGodot(ctx, t, "erin", proj.godotArgs("res://tests/E2E.tscn", "--timeout=40", "--server=ws://"+proxy.Addr(),
+		"--proto=v1", "--want-proto=v1", "--role=cut", "--user=erin", "--peer=bob", "--avatar=5"), hook)
+	erin.logIfFailed(t)
+	id := awaitActorLine(t, erin, ready)
+	bob.await("erin in view", v2is("E", id))
+	if n := proxy.cut(); n != 1 {
+		t.Errorf("the cut ended %d client connections, want 1", n)
+	}
+	awaitV2(t, bob, 10*time.Second, "erin's Q", v2is("Q", id))
+	erin.mustWait(t)
+}
+
 // joinV2 registers and logs in a v2 player and returns it with its own E read.
 func joinV2(tb testing.TB, addr, name string, avatar int) *v2client {
 	tb.Helper()

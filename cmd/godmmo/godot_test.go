@@ -44,6 +44,10 @@ func TestGodot(t *testing.T) {
 		t.Parallel()
 		testGodotResumeRefused(t, proj)
 	})
+	t.Run("Cut/v1", func(t *testing.T) {
+		t.Parallel()
+		testGodotCutV1(t, proj)
+	})
 	t.Run("Pictures", func(t *testing.T) {
 		t.Parallel()
 		testGodotPictures(t, proj)

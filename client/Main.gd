@@ -2,7 +2,7 @@
 # lets the player in, then the world, and the login screen again (with the
 # reason) when the connection ends. When a v2 connection drops while
 # playing, it keeps the world on the screen and reconnects by itself to
-# resume the session with the server's token (see _reconnect); only when
+# resume the session with the server's token (see _start_resuming); only when
 # the server refuses the token, or it cannot be reached in resume_for_msec,
 # is it the login screen again. Packets go through the codec of the
 # protocol the server chose (see net/Protocol.gd), both ways. It also keeps

@@ -58,7 +58,7 @@ func (p *cutProxy) cut() int {
 		if c.LocalAddr().String() == p.Addr() {
 			n++
 		}
-		reset(c)
+		resetConn(c)
 	}
 	return n
 }
@@ -96,7 +96,7 @@ func (p *cutProxy) serve() {
 		p.mu.Lock()
 		if p.down || p.closed {
 			p.mu.Unlock()
-			reset(c)
+			resetConn(c)
 			select {
 			case p.refused <- struct{}{}:
 			default:
@@ -119,10 +119,10 @@ func (p *cutProxy) pipe(c net.Conn) {
 	if err != nil || p.down || p.closed {
 		p.mu.Unlock()
 		if s != nil {
-			reset(s)
+			resetConn(s)
 		}
 		p.forget(c)
-		reset(c)
+		resetConn(c)
 		return
 	}
 	p.conns[s] = struct{}{}
@@ -148,7 +148,7 @@ func (p *cutProxy) close() {
 	p.mu.Lock()
 	p.closed = true
 	for c := range p.conns {
-		reset(c)
+		resetConn(c)
 	}
 	p.mu.Unlock()
 	if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -157,8 +157,8 @@ func (p *cutProxy) close() {
 	p.wg.Wait()
 }
 
-// reset closes c with a TCP reset: no FIN, and no WebSocket close frame.
-func reset(c net.Conn) {
+// resetConn closes c with a TCP reset: no FIN, and no WebSocket close frame.
+func resetConn(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetLinger(0) //nolint:errcheck // best effort: a plain close is still abrupt
 	}

@@ -44,6 +44,10 @@ func apply(msg: Dictionary) -> void:
 func show_offline(text: String) -> void:
 	offline = true
 	notice.text = text
+	# Below the hint, which takes more lines on a narrow (phone) screen.
+	var hint: Control = $UI/Hud/Hint
+	notice.margin_top = hint.rect_position.y + hint.rect_size.y + 8
+	notice.margin_bottom = notice.margin_top + 18
 	notice.visible = true
 
 

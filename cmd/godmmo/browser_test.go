@@ -278,7 +278,12 @@ func testBrowserDropped(t *testing.T, web string) {
 	carolID := awaitWithin(t, dave, 10*time.Second, "carol's model", func(q packet) bool {
 		return q.A == "ModelDelta" && actorName(q) == "carol"
 	}).actorID()
-	p.wait("dave in view", 20*time.Second, func(s pageState) bool { return s.actor("dave") != nil })
+	daveAt := [2]float64{-90, 50}
+	dave.send("Target", daveAt[0], daveAt[1])
+	p.wait("dave in view, where he walked", 20*time.Second, func(s pageState) bool {
+		d := s.actor("dave")
+		return d != nil && math.Hypot(d.X-daveAt[0], d.Y-daveAt[1]) < 1
+	})
 
 	// The network goes away, and comes back.
 	// The page's HTTP connections (the export's files) go through the
@@ -292,6 +297,7 @@ func testBrowserDropped(t *testing.T, web string) {
 	if s.actor("dave") == nil || s.own() == nil || s.own().ID != carolID {
 		t.Errorf("while reconnecting the page shows %+v, want carol (%d) and dave still drawn", s.Actors, carolID)
 	}
+	p.shot("client-reconnecting.png", nil)
 	proxy.awaitRefused(1, 20*time.Second, nil)
 	proxy.up()
 	s = p.wait("the session resumed", 30*time.Second, func(s pageState) bool {

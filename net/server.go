@@ -72,6 +72,8 @@ type Options struct {
 	View view.Config
 	// Metrics hears what happens at the edge; nil counts nothing.
 	Metrics Metrics
+	// Limits bound connections, logins, registrations and chat (net/limits.go); nil: DefaultLimits.
+	Limits *Limits
 }
 
 // DefaultOptions are the settings the server runs with unless told otherwise.
@@ -109,6 +111,7 @@ type Server struct {
 	logins  atomic.Uint64 // numbers each login, for Command.Session
 	metrics Metrics
 	badLog  *rate.Limiter
+	guard   *guard // limits, bans and mutes (net/guard.go)
 
 	ctx    context.Context // the server's lifetime; sessions derive from it
 	cancel context.CancelFunc
@@ -174,7 +177,8 @@ func NewServer(q *ecs.Queue, b bus.Bus, store *persist.Store, log *slog.Logger, 
 	srv := &Server{
 		opts: opts, queue: q, bus: b, store: store, log: log, hash: h, metrics: opts.Metrics,
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
-		rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		rand:  rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		guard: newGuard(opts, log),
 	}
 	for p := range wire.Count {
 		srv.codecs[p] = wire.New(p, opts.Wire)
@@ -188,7 +192,14 @@ func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: wire.Subprotocols}
+	release, ok := s.admit(w, r) // bans, connection caps, origin and host checks
+	if !ok {
+		return
+	}
+	defer release()
+	var sess *session
+	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: wire.Subprotocols,
+		OnPingReceived: func(context.Context, []byte) bool { return sess.pinged() }}
 	if nativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
@@ -199,7 +210,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetReadLimit(s.opts.ReadLimit)
-	sess := s.newSession(conn, hw.conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
+	sess = s.newSession(conn, hw.conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
 	if sess == nil {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
@@ -232,6 +243,7 @@ func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string,
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
 		bad:     rate.NewLimiter(rate.Limit(s.opts.BadPerSecond), s.opts.BadBurst),
+		ops:     newSessionOps(remote, s.guard.lim),
 	}
 	s.live[sess] = struct{}{}
 	s.wg.Add(1)

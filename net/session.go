@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -56,6 +57,9 @@ type session struct {
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
+
+	ops  sessionOps                // for limits and operators (net/guard.go)
+	seen atomic.Pointer[view.View] // the view, for operators' reads of the position
 }
 
 // kick asks the owner to close the connection with code and reason. Only the
@@ -77,6 +81,7 @@ func (s *session) slow() {
 
 // serve runs the connection until it ends, then takes the actor out of the world.
 func (s *session) serve() {
+	defer s.watchLogin()()
 	var wg sync.WaitGroup
 	wrote := make(chan struct{})
 	go func() { defer close(wrote); s.writeLoop() }()
@@ -99,6 +104,7 @@ func (s *session) serve() {
 	} else {
 		s.log.Debug("connection closed", "code", s.code, "reason", s.reason)
 	}
+	s.ended()
 	if s.playing && s.token != "" && s.srv.resume.leave(s, s.token, dropped) {
 		s.log.Info("actor kept for a resume", "grace", s.srv.opts.ResumeGrace)
 		s.srv.metrics.Online(-1)
@@ -187,6 +193,7 @@ func (s *session) write(msgs [][]byte, timeout time.Duration) bool {
 			return false
 		}
 		s.srv.metrics.PacketOut(len(msg))
+		s.ops.out.Add(1)
 	}
 	if err := s.held.Flush(time.Now().Add(timeout)); err != nil {
 		s.kick(StatusUnresponsive, "write failed")
@@ -221,7 +228,7 @@ func (s *session) readLoop() {
 	for {
 		// Not s.ctx: a cancelled read drops the connection without its
 		// close frame. Close (from serve) ends a pending read.
-		_, msg, err := s.conn.Read(context.Background())
+		typ, msg, err := s.conn.Read(context.Background())
 		if err != nil {
 			code := websocket.CloseStatus(err)
 			switch {
@@ -230,11 +237,14 @@ func (s *session) readLoop() {
 			case code != -1:
 				s.kick(code, "closed by client")
 			default:
-				s.kick(websocket.StatusAbnormalClosure, "connection lost") // no close frame: never sent, only noted
+				s.kick(readFailure(err))
 			}
 			return
 		}
 		s.srv.metrics.PacketIn(len(msg))
+		if !s.received(typ, msg) {
+			return
+		}
 		if !s.packets.Allow() {
 			s.kick(websocket.StatusPolicyViolation, "too many packets")
 			return
@@ -307,6 +317,9 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 		if strings.TrimSpace(r.Text) == "" {
 			return "", false // blank lines are dropped
 		}
+		if deny, drop := s.screenChat(r.Text); drop || deny != "" {
+			return deny, false
+		}
 		c.Kind, c.Text = ecs.Say, r.Text
 	case wire.ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
@@ -326,16 +339,22 @@ func (s *session) push(c ecs.Command) bool {
 
 func (s *session) register(r wire.Request) string {
 	ctx := s.ctx
-	taken, err := s.srv.store.Exists(ctx, r.Username)
-	if err != nil {
-		return s.dbFailed("register", err)
+	deny, reserved := s.beforeRegister(r.Username)
+	if deny != "" && !reserved {
+		return deny
 	}
-	if taken {
-		return wire.DenyTaken
+	// Hash before looking the name up, so "taken" costs what a free name does.
+	done, err := s.hashTurn()
+	if err != nil {
+		return ""
 	}
 	hash, err := s.srv.hash.hash(ctx, r.Password)
+	done()
 	if err != nil {
 		return s.hashFailed(err)
+	}
+	if reserved {
+		return deny
 	}
 	x, y := s.srv.spawnPoint()
 	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, x, y)
@@ -346,30 +365,45 @@ func (s *session) register(r wire.Request) string {
 		return s.dbFailed("register", err)
 	}
 	s.log.Info("account created", "username", r.Username)
+	s.srv.guard.metrics.Registered()
 	s.reply(s.codec.Ok())
 	return ""
 }
 
 func (s *session) login(r wire.Request) string {
 	ctx := s.ctx
+	if deny := s.beforeLogin(r.Username); deny != "" {
+		return deny
+	}
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, persist.ErrNotFound) {
 		return s.dbFailed("login", err)
 	}
+	done, err := s.hashTurn()
+	if err != nil {
+		return ""
+	}
 	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
+	done()
 	if err != nil {
 		return s.hashFailed(err)
 	}
 	if !known || !ok {
 		s.srv.metrics.Login(false)
+		s.loginFailed(r.Username)
 		return wire.DenyCredentials
+	}
+	if deny := s.accountBanned(acc.Actor.Name); deny != "" {
+		s.srv.metrics.Login(false)
+		return deny
 	}
 	if !s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor) {
 		if s.ctx.Err() != nil {
 			return ""
 		}
 		s.srv.metrics.Login(false)
+		s.log.Info("login refused", "username", acc.Actor.Name, "reason", "already logged in")
 		return wire.DenyLoggedIn
 	}
 	s.srv.metrics.Login(true)
@@ -417,6 +451,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor) bool {
 		if adm = <-cmd.Reply.C(); adm.OK {
 			s.actor, s.session, s.playing = actor, login, true
 			s.srv.metrics.Online(1)
+			s.admitted(actor)
 		}
 		return false
 	}
@@ -427,7 +462,10 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor) bool {
 	if s.codec.Resumable() {
 		s.token = s.srv.resume.issue(s, actor, login)
 	}
-	s.play <- view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.slow)
+	v := view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.slow)
+	s.seen.Store(v)
+	s.play <- v
+	s.admitted(actor)
 	s.srv.metrics.Online(1)
 	s.log = s.log.With("actor", actor.ID, "username", actor.Name)
 	return true

@@ -17,6 +17,16 @@ var migrations = []string{
 		y             REAL    NOT NULL,
 		created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 	)`,
+	// Bans keep an account or an address out until expires_at (unix
+	// seconds; NULL: until lifted).
+	`CREATE TABLE bans (
+		kind       TEXT    NOT NULL CHECK (kind IN ('account', 'address')),
+		value      TEXT    NOT NULL COLLATE NOCASE,
+		reason     TEXT    NOT NULL,
+		expires_at INTEGER,
+		created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+		PRIMARY KEY (kind, value)
+	)`,
 }
 
 // migrate brings the schema up to date, one transaction per migration.

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +24,8 @@ var (
 	ErrTaken = errors.New("persist: username taken")
 	// ErrNotFound means no account has that username.
 	ErrNotFound = errors.New("persist: account not found")
+	// ErrLocked means another process has the database open.
+	ErrLocked = errors.New("persist: database locked by another server")
 )
 
 // Account is a stored account with its actor.
@@ -45,10 +46,31 @@ type Store struct {
 	inflight map[int64]ecs.SavedPosition // the batch being written now
 	wake     chan struct{}
 	onFlush  func(rows int, d time.Duration, err error)
+	lastErr  error // of the last position batch; nil once one succeeds
+
+	lock *fileLock // held while open, so a second server cannot share the file
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.
 func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	if err := createPrivate(path); err != nil {
+		lock.release()
+		return nil, err
+	}
+	s, err := open(ctx, path, log)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 	dsn := func(extra string) string {
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" + extra
@@ -77,7 +99,12 @@ func (s *Store) OnFlush(fn func(rows int, d time.Duration, err error)) { s.onFlu
 
 // Close closes the database. Call Flush first: Close does not write pending positions.
 func (s *Store) Close() error {
-	return errors.Join(s.write.Close(), s.read.Close())
+	err := errors.Join(s.write.Close(), s.read.Close())
+	if s.lock != nil {
+		s.lock.release()
+		s.lock = nil
+	}
+	return err
 }
 
 // Ping checks that the database answers.
@@ -97,7 +124,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string, hash []byte, ava
 		`INSERT INTO accounts (username, password_hash, avatar, x, y) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		name, hash, avatar, spawnX, spawnY).Scan(&a.ID)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		if isUnique(err) {
 			return a, ErrTaken
 		}
 		return a, fmt.Errorf("persist: create account: %w", err)
@@ -199,6 +226,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inflight = nil
+	s.lastErr = err
 	if err != nil {
 		for id, p := range batch {
 			if _, newer := s.pending[id]; !newer {

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// admin is the operators' listener: Prometheus metrics, health checks and
-// profiles. It is a listener of its own, by default on loopback only, so
+// admin is the operators' listener: the console and its API (console.go),
+// Prometheus metrics, health checks and profiles. It is a listener of its own, by default on loopback only, so
 // none of it is reachable through the public game port.
 type admin struct {
 	ln  stdnet.Listener
@@ -23,13 +23,14 @@ type admin struct {
 
 // newAdmin listens on addr at once, so a taken port fails NewApp instead of
 // surfacing later, and Addr is known before Run.
-func newAdmin(addr string, m *Metrics, ready readiness, log *slog.Logger) (*admin, error) {
+func newAdmin(addr string, m *Metrics, ready readiness, con *console, log *slog.Logger) (*admin, error) {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
+	con.routes(mux)
+	mux.Handle("GET /metrics", con.private(promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{
 		Registry:          m.Registry(), // counts its own scrape errors
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		EnableOpenMetrics: true,
-	}))
+	})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -44,22 +45,26 @@ func newAdmin(addr string, m *Metrics, ready readiness, log *slog.Logger) (*admi
 	})
 	// The pprof handlers by hand: importing net/http/pprof also registers them
 	// on http.DefaultServeMux, which nothing in this process serves.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// With a token they need it too: the command line may hold it.
+	mux.Handle("/debug/pprof/", con.private(http.HandlerFunc(pprof.Index)))
+	mux.Handle("/debug/pprof/cmdline", con.private(http.HandlerFunc(pprof.Cmdline)))
+	mux.Handle("/debug/pprof/profile", con.private(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("/debug/pprof/symbol", con.private(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("/debug/pprof/trace", con.private(http.HandlerFunc(pprof.Trace)))
 
 	ln, err := stdnet.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("admin listen on %s: %w", addr, err)
 	}
-	return &admin{ln: ln, srv: &http.Server{
+	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: a CPU profile or trace streams for as long as asked.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}}, nil
+	}
+	// The console's event streams never go idle: end them when shutdown begins.
+	srv.RegisterOnShutdown(con.stop)
+	return &admin{ln: ln, srv: srv}, nil
 }
 
 // Addr is the address the admin endpoints are served on.

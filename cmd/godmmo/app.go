@@ -45,10 +45,17 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	if err := a.game.Server.Prepare(ctx); err != nil {
+		a.ln.Close()
+		store.Close()
+		return nil, err
+	}
 	if cfg.Admin != "" {
 		ready := readiness{ping: store.Ping, lastTick: a.metrics.LastTick, now: time.Now,
-			maxAge: max(2*time.Second, 10*a.game.Tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc}
-		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, log); err != nil {
+			maxAge: max(2*time.Second, 10*a.game.Tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc,
+			lastWrite: store.LastWriteError}
+		con := &console{game: a.game.Server, metrics: a.metrics, token: cfg.AdminToken, log: log, hosts: ownHosts(cfg.Admin)}
+		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, con, log); err != nil {
 			a.ln.Close()
 			store.Close()
 			return nil, err
@@ -68,6 +75,7 @@ func (a *App) wire() error {
 	}
 	a.metrics = newMetrics()
 	opts.Metrics = a.metrics
+	opts.Limits = &a.cfg.Limits
 	var err error
 	a.game, err = game.New(a.cfg.World, a.store, a.log, opts)
 	if err != nil {

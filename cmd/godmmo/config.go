@@ -10,6 +10,7 @@ import (
 
 	"github.com/godmmo/godmmo/cmd/internal/game"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net"
 )
 
 // Config is everything the server process can be told.
@@ -36,6 +37,15 @@ type Config struct {
 	// Web is the HTML5 export served to plain GET requests at the game's
 	// address; empty serves a page saying how to build one.
 	Web string
+	// AdminToken guards the admin listener's console and API; required
+	// when Admin is not a loopback address.
+	AdminToken string
+	// LogFormat is "text" or "json".
+	LogFormat string
+	// Version asks only for the version to be printed.
+	Version bool
+	// Limits bound connections, logins, registrations and chat.
+	Limits net.Limits
 }
 
 // parseConfig reads flags, each of which can also be set by a GODMMO_*
@@ -62,6 +72,25 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	fs.StringVar(&c.Web, "web", "", "directory of the client's HTML5 export, served over HTTP at the game's address")
 	fs.DurationVar(&c.ResumeGrace, "resume-grace", 30*time.Second, "how long a v2 player's actor waits in the world after its connection dropped, for the client to resume it (0: no resuming)")
 	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "token the admin console and API require (required when -admin is not loopback)")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log line format: text or json")
+	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
+	l := &c.Limits
+	*l = net.DefaultLimits()
+	fs.IntVar(&l.MaxConns, "max-conns", l.MaxConns, "most open connections in all (0: no cap)")
+	fs.IntVar(&l.MaxConnsPerAddr, "max-conns-per-addr", l.MaxConnsPerAddr, "most open connections from one IP address (0: no cap)")
+	fs.DurationVar(&l.LoginTimeout, "login-timeout", l.LoginTimeout, "close a connection that has not logged in this long after it opened (0: never)")
+	fs.IntVar(&l.LoginFailsPerAccount, "login-fails-per-account", l.LoginFailsPerAccount, "failed logins an account may have per -login-fail-window before it is locked out for -login-lockout (0: no limit)")
+	fs.IntVar(&l.LoginFailsPerAddr, "login-fails-per-addr", l.LoginFailsPerAddr, "failed logins an IP address may have per -login-fail-window before it is locked out for -login-lockout (0: no limit)")
+	fs.DurationVar(&l.LoginFailWindow, "login-fail-window", l.LoginFailWindow, "the window the failed-login limits count over")
+	fs.DurationVar(&l.LoginLockout, "login-lockout", l.LoginLockout, "how long a locked-out account or address is refused")
+	fs.IntVar(&l.HashesPerAddr, "hashes-per-addr", l.HashesPerAddr, "password hashes one IP address may have queued at once; the rest wait behind them (0: no limit)")
+	fs.IntVar(&l.RegistrationsPerAddr, "registrations-per-addr", l.RegistrationsPerAddr, "accounts one IP address may create per hour (0: no limit)")
+	fs.Float64Var(&l.ChatPerSecond, "chat-rate", l.ChatPerSecond, "chat lines per second a player may say, after -chat-burst (0: no limit)")
+	fs.IntVar(&l.ChatBurst, "chat-burst", l.ChatBurst, "chat lines a player may say at once")
+	hosts := fs.String("hosts", "", "comma-separated host names browsers may reach the game by (default: -addr's host, localhost, loopback IPs; * for any)")
+	fs.BoolVar(&l.AllowNullOrigin, "allow-null-origin", false, "accept browser connections with Origin: null (sandboxed or file:// pages)")
+	exempt := fs.String("exempt", "", "comma-separated networks (CIDR) the per-address limits do not apply to, e.g. 127.0.0.0/8 for load tests")
 
 	// Environment first, so the command line overrides it.
 	var envErr error
@@ -128,6 +157,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	if *origins != "" {
 		c.Origins = strings.Split(*origins, ",")
 	}
+	if err := c.limits(*hosts, *exempt); err != nil {
+		return c, err
+	}
 	switch {
 	case c.TickRate < 1 || c.TickRate > 1000:
 		return c, fmt.Errorf("-tick-rate must be 1–1000, not %d", c.TickRate)
@@ -139,6 +171,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 		return c, fmt.Errorf("-bcrypt-cost must be 4–31, not %d", c.BcryptCost)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return c, fmt.Errorf("-tls-cert and -tls-key go together")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return c, fmt.Errorf("-log-format must be text or json, not %q", c.LogFormat)
+	case c.Admin != "" && c.AdminToken == "" && !loopbackAddr(c.Admin):
+		return c, fmt.Errorf("-admin %s is not a loopback address: set -admin-token (or $GODMMO_ADMIN_TOKEN) to protect it", c.Admin)
 	}
 	return c, nil
 }

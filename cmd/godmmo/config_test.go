@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,51 @@ func TestConfig(t *testing.T) {
 			}
 			if !tc.check(c) {
 				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}
+
+// TestLimitFlags checks the limit flags: defaults, the lists and refusals.
+func TestLimitFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  []string
+		ok    bool
+		check func(c Config) bool
+	}{
+		{"defaults", nil, true, func(c Config) bool {
+			l := c.Limits
+			return l.MaxConns == 10000 && l.MaxConnsPerAddr == 32 && l.LoginTimeout == 2*time.Minute &&
+				l.HashesPerAddr == 2 && len(l.Exempt) == 0 && !l.AllowNullOrigin &&
+				slices.Contains(l.Hosts, "localhost") && slices.Contains(l.Hosts, "127.0.0.1") && slices.Contains(l.Hosts, "::1")
+		}},
+		{"listen host is a name", []string{"-addr", "game.example:8081"}, true, func(c Config) bool {
+			return slices.Contains(c.Limits.Hosts, "game.example")
+		}},
+		{"hosts given", []string{"-hosts", "a.example, b.example"}, true, func(c Config) bool {
+			return slices.Equal(c.Limits.Hosts, []string{"a.example", "b.example"})
+		}},
+		{"exempt networks and addresses", []string{"-exempt", "127.0.0.0/8,10.1.2.3,2001:db8::/32"}, true, func(c Config) bool {
+			return len(c.Limits.Exempt) == 3 && c.Limits.Exempt[1].Bits() == 32
+		}},
+		{"limits off", []string{"-max-conns", "0", "-chat-rate", "0", "-login-timeout", "0"}, true, func(c Config) bool {
+			return c.Limits.MaxConns == 0 && c.Limits.ChatPerSecond == 0 && c.Limits.LoginTimeout == 0
+		}},
+		{"bad exempt", []string{"-exempt", "nonsense"}, false, nil},
+		{"negative cap", []string{"-max-conns-per-addr", "-1"}, false, nil},
+		{"tiny login timeout", []string{"-login-timeout", "1ms"}, false, nil},
+		{"bad log format", []string{"-log-format", "yaml"}, false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(tc.args, env(nil))
+			if (err == nil) != tc.ok {
+				t.Fatalf("parseConfig(%q): %v, want ok %v", tc.args, err, tc.ok)
+			}
+			if tc.check != nil && !tc.check(c) {
+				t.Errorf("parseConfig(%q) = %+v", tc.args, c.Limits)
 			}
 		})
 	}

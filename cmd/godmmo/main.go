@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -24,11 +25,19 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
+	}
 	cfg, err := parseConfig(args, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.Version {
+		v := buildVersion()
+		fmt.Printf("godmmo %s (revision %s, %s)\n", v.version, v.revision, v.goVersion)
+		return nil
+	}
+	log := newLogger(os.Stderr, cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app, err := NewApp(ctx, cfg, log)
@@ -36,4 +45,13 @@ func run(args []string) error {
 		return err
 	}
 	return app.Run(ctx)
+}
+
+// newLogger writes cfg.LogFormat lines (text or json) at cfg.LogLevel to w.
+func newLogger(w io.Writer, cfg Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

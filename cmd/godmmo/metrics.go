@@ -41,6 +41,8 @@ type Metrics struct {
 	flush     prometheus.Histogram
 	flushRows prometheus.Counter
 	dbErrors  *prometheus.CounterVec
+
+	ops opsMetrics // limits, connections, operators (metrics_ops.go)
 }
 
 // The implementations Metrics is wired into.
@@ -102,6 +104,7 @@ func newMetrics() *Metrics {
 		m.packetsIn, m.packetsOut, m.bytesIn, m.bytesOut, m.badPackets, m.slow,
 		m.flush, m.flushRows, m.dbErrors,
 	)
+	m.registerOps()
 	// Both series exist from the start, so a dashboard shows 0, not "no data".
 	m.dbErrors.WithLabelValues("flush")
 	m.dbErrors.WithLabelValues("ping")
@@ -241,6 +244,9 @@ type readiness struct {
 	maxAge time.Duration
 	// pingFailed, if set, hears every failed ping (for the error counter).
 	pingFailed func()
+	// lastWrite, if set, is the error of the last position write: a server
+	// that cannot write positions (a full disk) is not ready, though it reads.
+	lastWrite func() error
 }
 
 // check returns nil when the server can take players, or why it cannot.
@@ -250,6 +256,11 @@ func (r readiness) check(ctx context.Context) error {
 			r.pingFailed()
 		}
 		return fmt.Errorf("database: %w", err)
+	}
+	if r.lastWrite != nil {
+		if err := r.lastWrite(); err != nil {
+			return fmt.Errorf("database writes failing: %w", err)
+		}
 	}
 	last := r.lastTick()
 	if last.IsZero() {

@@ -116,13 +116,15 @@ func TestReadiness(t *testing.T) {
 		name     string
 		ping     error
 		lastTick time.Time
+		write    error // of the last position batch
 		wantErr  bool
 		wantFail int
 	}{
-		{"ready", nil, now.Add(-100 * time.Millisecond), false, 0},
-		{"no tick yet", nil, time.Time{}, true, 0},
-		{"tick stopped", nil, now.Add(-3 * time.Second), true, 0},
-		{"database down", dbDown, now, true, 1},
+		{"ready", nil, now.Add(-100 * time.Millisecond), nil, false, 0},
+		{"no tick yet", nil, time.Time{}, nil, true, 0},
+		{"tick stopped", nil, now.Add(-3 * time.Second), nil, true, 0},
+		{"database down", dbDown, now, nil, true, 1},
+		{"writes failing", nil, now, errors.New("disk full"), true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +136,7 @@ func TestReadiness(t *testing.T) {
 				now:        func() time.Time { return now },
 				maxAge:     2 * time.Second,
 				pingFailed: func() { fails++ },
+				lastWrite:  func() error { return tt.write },
 			}
 			err := r.check(context.Background())
 			if (err != nil) != tt.wantErr {
@@ -171,7 +174,7 @@ func allAtLeast(got, want map[string]float64) bool {
 // gather reads a Metrics' registry in the text format, as a scrape would.
 func gather(t *testing.T, m *Metrics) map[string]float64 {
 	t.Helper()
-	a, err := newAdmin("127.0.0.1:0", m, readiness{}, slog.New(slog.DiscardHandler))
+	a, err := newAdmin("127.0.0.1:0", m, readiness{}, &console{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

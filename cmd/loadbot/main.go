@@ -9,6 +9,14 @@
 //	go run ./cmd/godmmo -bcrypt-cost 4 &
 //	go run ./cmd/loadbot -n 100 -duration 30s
 //
+// Its accounts are named loadbot-1, loadbot-2, … (-prefix), in whatever
+// database the server uses; remove them with
+//
+//	go run ./cmd/godmmo admin delete -prefix loadbot-
+//
+// The server's per-address limits would refuse a swarm from one address:
+// start it with -exempt 127.0.0.0/8 (and -chat-rate 0 for fast chatters).
+//
 // It is a load generator, so it is bounded: at most -max-n bots, at most an
 // hour, and only against a loopback address unless -allow-remote is given.
 package main
@@ -86,7 +94,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.proto, "proto", "v1", "wire protocol: v1 (the original client's) or v2 (subprotocol godmmo.v2, batched intent)")
 	fs.Float64Var(&c.speed, "speed", 70, "the server's walking speed, units/s: a click is never farther than a bot walks before the next")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed for targets and timing")
-	fs.StringVar(&c.prefix, "prefix", "bot", "usernames are prefix + number; change it to run two swarms at once")
+	fs.StringVar(&c.prefix, "prefix", "loadbot-", "usernames are prefix + number, so the bots' accounts are easy to tell apart and to remove afterwards with\n'godmmo admin delete -prefix loadbot-'; change it to run two swarms at once")
 	fs.DurationVar(&c.progress, "progress", 5*time.Second, "progress line interval on stderr (0: none)")
 	fs.BoolVar(&c.json, "json", false, "print the report as one JSON line")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a URL that is not a loopback address")

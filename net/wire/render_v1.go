@@ -15,6 +15,9 @@ func (v1Codec) Decode(msg []byte) (Packet, error) { return Decode(msg) }
 func (v1Codec) Ok() []byte                        { return v1Enc{}.Ok() }
 func (v1Codec) Deny(reason string) []byte         { return v1Enc{}.Deny(reason) }
 
+// Chat is a line from the named sender.
+func (v1Codec) Chat(from, text string) []byte { return v1Enc{}.Chat(from, text) }
+
 // Resumable is false: the original client goes back to its login screen.
 func (v1Codec) Resumable() bool { return false }
 

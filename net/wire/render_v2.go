@@ -11,7 +11,10 @@ func (v2Codec) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
 func (c v2Codec) Ok() []byte                      { return c.enc().AppendBatch(nil, okV2) }
 func (c v2Codec) Deny(reason string) []byte       { return c.enc().AppendBatch(nil, c.enc().Deny(reason)) }
 func (c v2Codec) enc() v2Enc                      { return v2Enc{Speed: c.cfg.Speed} }
-func (v2Codec) Resumable() bool                   { return true }
+func (c v2Codec) Chat(from, text string) []byte {
+	return c.enc().AppendBatch(nil, c.enc().Chat(from, text))
+}
+func (v2Codec) Resumable() bool { return true }
 func (c v2Codec) NewRenderer() Renderer {
 	return &v2Renderer{enc: c.enc(), newcomers: 8 * c.cfg.NewcomersPerTick}
 }

@@ -60,7 +60,7 @@ func ParseRequest(p Packet) (r Request, deny string) {
 	r.Action = p.Action
 	n, known := payloadCount[p.Action]
 	if !known {
-		return r, fmt.Sprintf("Unknown action %q", truncate(p.Action, 32))
+		return r, fmt.Sprintf("Unknown action %q", Truncate(p.Action, 32))
 	}
 	if len(p.Payloads) < n {
 		return r, fmt.Sprintf("%s needs %d payloads (p0 to p%d)", p.Action, n, n-1)
@@ -79,7 +79,7 @@ func ParseRequest(p Packet) (r Request, deny string) {
 		if p.Action == ActLogin {
 			return r, ""
 		}
-		if !validUsername(r.Username) {
+		if !ValidUsername(r.Username) {
 			return r, DenyUsername
 		}
 		if len(r.Password) > MaxPassword {
@@ -117,8 +117,8 @@ func ParseRequest(p Packet) (r Request, deny string) {
 	return r, ""
 }
 
-// validUsername allows 1–32 ASCII letters, digits, '_' and '-'.
-func validUsername(s string) bool {
+// ValidUsername allows 1–32 ASCII letters, digits, '_' and '-'.
+func ValidUsername(s string) bool {
 	if len(s) == 0 || len(s) > MaxUsername {
 		return false
 	}
@@ -131,8 +131,8 @@ func validUsername(s string) bool {
 	return true
 }
 
-// truncate shortens s to at most n bytes for messages and logs.
-func truncate(s string, n int) string {
+// Truncate shortens s to at most n bytes for messages and logs.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -168,7 +168,7 @@ func checkAccepted(t *testing.T, r Request) {
 	t.Helper()
 	switch r.Action {
 	case ActRegister:
-		if !validUsername(r.Username) || r.Password == "" || len(r.Password) > MaxPassword || r.Avatar < 0 || r.Avatar > ecs.MaxAvatar {
+		if !ValidUsername(r.Username) || r.Password == "" || len(r.Password) > MaxPassword || r.Avatar < 0 || r.Avatar > ecs.MaxAvatar {
 			t.Errorf("accepted bad registration %+v", r)
 		}
 	case ActLogin:

@@ -78,6 +78,9 @@ type Codec interface {
 	Ok() []byte
 	// Deny refuses a request with a reason a person can read, as a whole message.
 	Deny(reason string) []byte
+	// Chat is a line from the named sender as a whole message, for what
+	// does not come from the world (the operators' server messages).
+	Chat(from, text string) []byte
 	// NewRenderer makes the renderer of one playing client.
 	NewRenderer() Renderer
 	// Resumable says whether the protocol can resume a session after a

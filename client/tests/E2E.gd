@@ -158,6 +158,7 @@ func returner():
 	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
 	check(ok, "losing the connection goes back to the login screen")
 	check(login.status.text != "", "with the reason: " + login.status.text)
+	check(main.attempts == 0, "a server shutting down ends the session: no attempt to resume (%d)" % main.attempts)
 	check(login.panel.get_global_rect() == panel_rect, "the login panel does not move when Retry appears (%s, was %s)" % [login.panel.get_global_rect(), panel_rect])
 	click_control(login.retry_button)
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")

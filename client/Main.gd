@@ -1,6 +1,10 @@
 # Main runs the client: it connects, shows the login screen until the server
 # lets the player in, then the world, and the login screen again (with the
-# reason) when the connection ends. Packets go through the codec of the
+# reason) when the connection ends. When a v2 connection drops while
+# playing, it keeps the world on the screen and reconnects by itself to
+# resume the session with the server's token (see _start_resuming); only when
+# the server refuses the token, or it cannot be reached in resume_for_msec,
+# is it the login screen again. Packets go through the codec of the
 # protocol the server chose (see net/Protocol.gd), both ways. It also keeps
 # the UI scaled to the window (ui/Screen.gd) and, in a browser page opened
 # with ?state, publishes what the player sees to the page (web/PageState.gd).
@@ -13,7 +17,15 @@ const Screen = preload("res://ui/Screen.gd")
 const PageState = preload("res://web/PageState.gd")
 const TouchText = preload("res://web/TouchText.gd")
 
-enum Pending { NONE, REGISTER, LOGIN }
+enum Pending { NONE, REGISTER, LOGIN, RESUME }
+
+const Connection = preload("res://net/Connection.gd")
+
+const RESUME_FOR_MSEC = 30000 # how long to try to resume (the server's default grace)
+const FIRST_RETRY_MSEC = 500 # the wait before the first attempt; it doubles after each
+const MAX_RETRY_MSEC = 8000
+const ATTEMPT_MSEC = 5000 # an attempt that has not resumed by then is given up
+const RECONNECTING = "Connection lost, reconnecting..."
 
 onready var connection = $Connection
 onready var login = $Login
@@ -25,6 +37,16 @@ var ui_scale = 1.0 # window pixels per logical unit (ui/Screen.gd)
 var _fitted = Vector2.ZERO # the logical size last set
 var _pending = Pending.NONE
 var _credentials = [] # [username, password] of a Register, to log in with once it is Ok
+var token = "" # resumes the session in play (v2), from the last Ok; "" for none
+var resumes = 0 # sessions resumed on a new connection
+var attempts = 0 # connections made to resume since the connection was lost
+var resume_for_msec = RESUME_FOR_MSEC # how long to try (a test may shorten it)
+var _resuming = false # reconnecting to resume the session
+var _resume_until = 0 # OS.get_ticks_msec() when to stop trying
+var _retry_wait = FIRST_RETRY_MSEC
+var _next_attempt = 0 # when to connect again; 0 while an attempt is under way
+var _attempt_until = 0 # when the attempt under way is given up
+var _lost_reason = "" # how the connection was lost, for the login screen
 
 
 func _ready() -> void:
@@ -65,6 +87,7 @@ func _fit_screen() -> void:
 # _connect_to_server connects to the address on the login screen (what
 # --server= or the page said, unless the player changed it).
 func _connect_to_server() -> void:
+	_resuming = false
 	var typed = login.server_address()
 	if typed != "":
 		url = ServerAddress.normalize(typed)
@@ -75,12 +98,34 @@ func _connect_to_server() -> void:
 func _on_connected(protocol: String) -> void:
 	codec = Protocol.codec_for(protocol)
 	print("godmmo: connected to %s, speaking protocol %s" % [url, codec.version])
+	if _resuming:
+		print("godmmo: resuming the session")
+		_pending = Pending.RESUME
+		connection.send(codec.resume(token))
+		return
 	login.show_connected()
 
 
 func _on_disconnected(reason: String) -> void:
 	_pending = Pending.NONE
 	_credentials = []
+	if _resuming:
+		if connection.ended == Connection.End.CLOSED:
+			_end_session(reason) # the server ended it: a shutdown, a kick
+		else:
+			print("godmmo: reconnecting failed: ", reason)
+			_retry()
+		return
+	if world != null and token != "" and connection.ended == Connection.End.LOST:
+		_start_resuming(reason)
+		return
+	_end_session(reason)
+
+
+# _end_session goes back to the login screen, saying why.
+func _end_session(reason: String) -> void:
+	_resuming = false
+	token = ""
 	if world != null:
 		world.queue_free()
 		world = null
@@ -88,6 +133,75 @@ func _on_disconnected(reason: String) -> void:
 	print("godmmo: ", reason)
 	login.visible = true
 	login.show_offline(reason)
+
+
+# _start_resuming keeps the world on the screen, says the connection is
+# lost, and reconnects: after FIRST_RETRY_MSEC, then twice as long after
+# each failed attempt (up to MAX_RETRY_MSEC), until resume_for_msec have
+# passed.
+func _start_resuming(reason: String) -> void:
+	print("godmmo: %s; reconnecting to resume the session" % reason)
+	_resuming = true
+	_lost_reason = reason
+	_resume_until = OS.get_ticks_msec() + resume_for_msec
+	_retry_wait = FIRST_RETRY_MSEC
+	attempts = 0
+	world.show_offline(RECONNECTING)
+	_retry()
+
+
+# _retry waits for the next attempt, or gives up when the time is over.
+func _retry() -> void:
+	_attempt_until = 0
+	var now = OS.get_ticks_msec()
+	if now + _retry_wait > _resume_until:
+		_end_session("%s, and the server could not be reached again" % _lost_reason.trim_suffix("."))
+		return
+	_next_attempt = now + _retry_wait
+	_retry_wait = min(_retry_wait * 2, MAX_RETRY_MSEC)
+
+
+func _process(_delta: float) -> void:
+	if not _resuming:
+		return
+	var now = OS.get_ticks_msec()
+	if _next_attempt > 0 and now >= _next_attempt:
+		_next_attempt = 0
+		_attempt_until = now + ATTEMPT_MSEC
+		attempts += 1
+		print("godmmo: reconnecting to %s (attempt %d)" % [url, attempts])
+		connection.open(url, [Protocol.V2], false) # only v2 resumes
+	elif _attempt_until > 0 and now >= _attempt_until:
+		print("godmmo: reconnecting timed out")
+		connection.close()
+		_pending = Pending.NONE
+		_retry()
+
+
+# _resumed carries on playing on the new connection.
+func _resumed(next_token: String) -> void:
+	print("godmmo: session resumed")
+	_resuming = false
+	_attempt_until = 0
+	_pending = Pending.NONE
+	token = next_token
+	resumes += 1
+	world.resumed()
+
+
+# _resume_refused ends the session the server would not resume; the
+# connection stays open for a Login.
+func _resume_refused(reason: String) -> void:
+	print("godmmo: resuming refused: ", reason)
+	_resuming = false
+	_attempt_until = 0
+	_pending = Pending.NONE
+	token = ""
+	world.queue_free()
+	world = null
+	login.visible = true
+	login.show_connected()
+	login.show_answer(reason, true)
 
 
 func _on_register_requested(username: String, password: String, avatar_id: int) -> void:
@@ -110,6 +224,12 @@ func _handle(msg: Dictionary) -> void:
 	var kind = msg["kind"]
 	if kind == Codec.MSG_IGNORED:
 		print("godmmo: ignored a packet: ", msg["why"])
+	elif _pending == Pending.RESUME:
+		if kind == Codec.MSG_OK:
+			_resumed(msg.get("token", ""))
+		elif kind == Codec.MSG_DENY:
+			_resume_refused(msg["reason"])
+		# nothing else comes before the answer
 	elif world != null:
 		world.apply(msg) # in play, Ok and Deny mean nothing
 	elif kind == Codec.MSG_OK:
@@ -120,6 +240,7 @@ func _handle(msg: Dictionary) -> void:
 			_credentials = []
 			return
 		elif _pending == Pending.LOGIN:
+			token = msg.get("token", "")
 			_enter_world()
 		_pending = Pending.NONE
 	elif kind == Codec.MSG_DENY:

@@ -10,7 +10,7 @@ const SPEED = 70.0 # units per second actors walk at, unless the server says oth
 const RUBBER_BAND = 200.0 # farther than this from the server, an actor jumps
 
 # Message kinds decode() returns.
-const MSG_OK = "ok" # {}
+const MSG_OK = "ok" # {}, or {token} when it can resume the session (v2)
 const MSG_DENY = "deny" # {reason}
 # An actor's looks and movement: {id, avatar, name, has_pos, x, y, tx, ty,
 # speed}: at x, y walking to tx, ty at speed units/s (v1 says only where an
@@ -39,6 +39,12 @@ func chat(_sender: String, _text: String) -> String:
 
 
 func target(_pos: Vector2) -> String:
+	return ""
+
+
+# resume asks for the session a token from an Ok names, after its
+# connection dropped; "" where the protocol cannot resume (v1).
+func resume(_token: String) -> String:
 	return ""
 
 

@@ -25,6 +25,10 @@ func target(pos: Vector2) -> String:
 	return to_json(["Target", pos.x, pos.y])
 
 
+func resume(token: String) -> String:
+	return to_json(["Resume", token])
+
+
 # decode reads one message: the packets of one tick, each a message.
 func decode(text: String) -> Array:
 	var batch = parse(text)
@@ -43,6 +47,10 @@ func _packet(p) -> Dictionary:
 		return ignored("not a packet: " + to_json(p).substr(0, 80))
 	match p[0]:
 		"ok":
+			# The Ok of a Login or a Resume carries the token that resumes
+			# the session (servers before resuming send none).
+			if p.size() >= 2 and typeof(p[1]) == TYPE_STRING and p[1] != "":
+				return {"kind": MSG_OK, "token": p[1]}
 			return {"kind": MSG_OK}
 		"deny":
 			if p.size() >= 2:

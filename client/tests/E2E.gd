@@ -12,11 +12,23 @@
 #   watch   registers --user, sees --peer go out of view (quietly in v2; v1
 #           only knows Disconnect) and come back, hears it, sees it leave
 # roam and watch tell each other how far they got by files in --sync=DIR.
+# Through a proxy the Go test cuts (cmd/godmmo/godot_resume_test.go):
+#   resume  registers --user, sees --peer, says it is ready for the cut; sees
+#           the world stay while reconnecting, resumes the same actor after
+#           --refused connections were refused, sees --peer again, walks,
+#           chats, hears --peer welcome it back
+#   resume-refused  the same until reconnecting; the Resume is denied, so
+#           it is back at the login screen, connected, and logs in again;
+#           then a second cut after which the server is never reached
+#           again: after trying for a while, the login screen
+#   cut     (v1: no token) registers, sees --peer, is cut, and is back at
+#           the login screen at once, without trying to reconnect
 # Every role checks the protocol spoken is --want-proto (v2 unless told);
 # --proto=v1 makes the client ask for no subprotocol.
 extends "res://tests/Driver.gd"
 
 const Codec = preload("res://net/Codec.gd")
+const Main = preload("res://Main.gd")
 
 const WALK = Vector2(120, -60) # where the walker clicks, from where it stands
 const STEP = 100.0 # how far the roamer walks per click
@@ -43,9 +55,15 @@ func run():
 		yield(roamer(), "completed")
 	elif role == "watch":
 		yield(watcher(), "completed")
+	elif role == "resume":
+		yield(resumer(), "completed")
+	elif role == "resume-refused":
+		yield(resume_refused(), "completed")
+	elif role == "cut":
+		yield(cut_v1(), "completed")
 	else:
 		yield(get_tree(), "idle_frame")
-		check(false, "a known --role (walker, stayer, return, roam, watch), not %s" % role)
+		check(false, "a known --role (walker, stayer, return, roam, watch, resume, resume-refused, cut), not %s" % role)
 	finish()
 
 
@@ -140,6 +158,7 @@ func returner():
 	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
 	check(ok, "losing the connection goes back to the login screen")
 	check(login.status.text != "", "with the reason: " + login.status.text)
+	check(main.attempts == 0, "a server shutting down ends the session: no attempt to resume (%d)" % main.attempts)
 	check(login.panel.get_global_rect() == panel_rect, "the login panel does not move when Retry appears (%s, was %s)" % [login.panel.get_global_rect(), panel_rect])
 	click_control(login.retry_button)
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
@@ -240,6 +259,151 @@ func watcher():
 	check(_watch_path > 100, "saw %s walk (%.1f units)" % [peer, _watch_path])
 	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [peer, _watch_jumps])
 	check(_watch_final.distance_to(_watch_server) < 6, "%s was drawn where the server put it (%s, %s)" % [peer, _watch_final, _watch_server])
+
+
+func resumer():
+	var user = arg("user")
+	var peer = arg("peer")
+	var world = yield(until_cut(user, peer), "completed")
+	if world == null:
+		return
+	var id = world.own.id
+	var token = main.token
+	var cut_at = OS.get_ticks_msec()
+	var walks = world.walks
+	click(screen_of(world, world.own.position + WALK))
+	check(world.walks == walks, "a click while reconnecting does not walk")
+
+	var ok = yield(wait_until("resuming", self, "resumed", [], 40), "completed")
+	check(ok, "the session is resumed")
+	if not ok:
+		return
+	var took = (OS.get_ticks_msec() - cut_at) / 1000.0
+	var refused = int(arg("refused", "0"))
+	check(main.attempts == refused + 1, "resumed on attempt %d, after %d refused" % [main.attempts, refused])
+	# Backoff: 0.5 s, then 1 s, 2 s… between attempts.
+	var least = 0.0
+	var gap = Main.FIRST_RETRY_MSEC / 1000.0
+	for _i in range(refused + 1):
+		least += gap
+		gap *= 2
+	check(took >= least - 0.1, "attempts backed off: resumed %.1f s after the cut, at least %.1f s" % [took, least])
+	check(main.world == world and main.world.own != null and main.world.own.id == id, "the same world and the same actor (%d)" % id)
+	check(main.token != token and is_token(main.token), "a new token")
+	check(not world.notice.visible, "the notice is gone")
+	ok = yield(wait_until("seeing %s again" % peer, self, "sees", [peer], 10), "completed")
+	check(ok, "sees %s again: the server sent everyone in view again" % peer)
+	check(world.actors.size() == 2, "each actor once (%d)" % world.actors.size())
+	check(count_lines("* %s left" % peer) == 0, "nobody left meanwhile")
+
+	# Play on: walk and talk.
+	var own = world.own
+	var target = own.position + WALK
+	click(screen_of(world, target))
+	ok = yield(wait_until("walking after the resume", self, "own_server_near", [target, 5.0], 10), "completed")
+	check(ok, "the server walks the resumed actor to the click (%s)" % own.server_pos)
+	type(world.chat.input, "back again")
+	click_control(world.chat.send_button)
+	ok = yield(wait_until("%s welcoming us back" % peer, self, "chat_has", ["%s: welcome back" % peer], 20), "completed")
+	check(ok, "hears %s after the resume" % peer)
+	check(count_lines("%s: back again" % user) == 1, "own line shown once")
+
+
+func resume_refused():
+	var user = arg("user")
+	var peer = arg("peer")
+	var world = yield(until_cut(user, peer), "completed")
+	if world == null:
+		return
+	var ok = yield(wait_until("the Resume being refused", self, "status_has", ["That session has ended"], 40), "completed")
+	check(ok, "a refused Resume says so on the login screen: " + main.login.status.text)
+	check(main.world == null and main.token == "" and main.resumes == 0, "the world and the token are gone")
+	ok = yield(wait_until("connected", self, "online"), "completed")
+	check(ok, "the login screen is connected: no Retry needed")
+	check(main.login.username.text == user and main.login.password.text != "", "the username and password are still there")
+	main.login.password.grab_focus()
+	press_enter()
+	ok = yield(wait_until("logging in again", self, "in_world"), "completed")
+	check(ok, "Enter logs in again")
+	ok = yield(wait_until("seeing " + peer, self, "sees", [peer], 10), "completed")
+	check(ok, "sees %s again" % peer)
+	if not ok:
+		return
+
+	# Cut again, and the server never comes back: after trying for
+	# resume_for_msec (shortened here), the login screen with the reason.
+	check(is_token(main.token), "the new Login has a token too")
+	main.resume_for_msec = 4000
+	world = main.world
+	print("E2E ready for the second cut")
+	ok = yield(wait_until("the second cut", self, "reconnecting", [], 20), "completed")
+	check(ok, "the second cut says so in the world")
+	var cut_at = OS.get_ticks_msec()
+	ok = yield(wait_until("giving up", self, "back_at_login", [], 20), "completed")
+	check(ok, "when the server cannot be reached again, the login screen")
+	var took = (OS.get_ticks_msec() - cut_at) / 1000.0
+	check(status_has("could not be reached again"), "saying so: " + main.login.status.text)
+	# Attempts at 0.5, 1.5 and 3.5 s; the next would be at 7.5 s, past 4 s.
+	check(main.attempts == 3, "gave up after %d attempts, want 3" % main.attempts)
+	check(took >= 3.4 and took < 8, "gave up %.1f s after the cut" % took)
+
+
+func cut_v1():
+	var user = arg("user")
+	var peer = arg("peer")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return
+	check(main.token == "", "v1 has no resume token")
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+	print("E2E ready for the cut, actor %d" % main.world.own.id)
+	ok = yield(wait_until("the connection being cut", self, "back_at_login", [], 20), "completed")
+	check(ok, "a cut connection without a token goes back to the login screen")
+	check(status_has("Disconnected. Connection lost"), "saying so: " + main.login.status.text)
+	check(main.attempts == 0, "without trying to reconnect (%d attempts)" % main.attempts)
+
+
+# until_cut registers and logs in, waits for peer, says the driver is
+# ready for the cut, and waits for the world to say it is reconnecting; it
+# returns the World (null when something failed).
+func until_cut(user: String, peer: String):
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return null
+	check(is_token(main.token), "the Ok of the Login carries a resume token (%s)" % main.token)
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+	if not ok:
+		return null
+	var world = main.world
+	print("E2E ready for the cut, actor %d" % world.own.id)
+	ok = yield(wait_until("the connection being cut", self, "reconnecting", [], 20), "completed")
+	check(ok, "a cut connection says so in the world")
+	if not ok:
+		return null
+	check(main.world == world and world.notice.text == Main.RECONNECTING, "the world stays, saying: " + world.notice.text)
+	check(sees(peer) and world.own != null, "the world still shows the player and " + peer)
+	check(not main.login.visible, "no login screen while reconnecting")
+	return world
+
+
+func reconnecting() -> bool:
+	return main.world != null and main.world.offline
+
+
+func resumed() -> bool:
+	return main.resumes > 0 and main.world != null and not main.world.offline
+
+
+# is_token: 32 hex digits.
+func is_token(t: String) -> bool:
+	if t.length() != 32:
+		return false
+	for i in range(t.length()):
+		if "0123456789abcdef".find(t[i]) == -1:
+			return false
+	return true
 
 
 # watch starts watching how an actor is drawn, every frame (see observe).

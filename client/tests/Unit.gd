@@ -125,12 +125,16 @@ func test_encode_v2() -> void:
 	eq(v2.login("alice", "pw"), '["Login","alice","pw"]', "v2 Login")
 	eq(v2.chat("alice", "[b]hi[/b]\n"), '["Chat","[b]hi[/b]\\n"]', "v2 Chat: the text only")
 	eq(v2.target(Vector2(120.5, -60)), '["Target",120.5,-60]', "v2 Target")
+	eq(v2.resume("0123456789abcdef0123456789abcdef"), '["Resume","0123456789abcdef0123456789abcdef"]', "v2 Resume")
+	eq(v1.resume("0123456789abcdef0123456789abcdef"), "", "v1 cannot resume")
 
 
 func test_decode_v2() -> void:
 	var msgs = v2.decode('[["ok"],["E",12,"tristan",3,198.2,78.4,400,78.4,70]]')
 	eq(msgs.size(), 2, "a batch is one message per packet")
 	eq(msgs[0], {"kind": Codec.MSG_OK}, "ok")
+	eq(one(v2, '[["ok","0123456789abcdef0123456789abcdef"]]'), {"kind": Codec.MSG_OK, "token": "0123456789abcdef0123456789abcdef"}, "ok with a resume token")
+	eq(one(v2, '[["ok",7]]'), {"kind": Codec.MSG_OK}, "ok: a token is a string")
 	var e = msgs[1]
 	eq([e["kind"], e["id"], e["name"], e["avatar"], e["has_pos"]], [Codec.MSG_ACTOR, 12, "tristan", 3, true], "E: who")
 	eq([e["x"], e["y"], e["tx"], e["ty"], e["speed"]], [198.2, 78.4, 400.0, 78.4, 70.0], "E: intent")
@@ -321,4 +325,37 @@ func test_world() -> void:
 	w.chat.input.text = "  hello  "
 	w.chat._on_send()
 	eq(w.chat.lines[-1], "me: hello", "world: own lines show at once under the server's name")
+
+	# Offline (reconnecting): the world stays, says so, and sends nothing.
+	var sent = []
+	w.connect("chat_submitted", self, "_record", [sent])
+	w.connect("target_chosen", self, "_record", [sent])
+	w.show_offline("Connection lost, reconnecting...")
+	eq([w.offline, w.notice.visible, w.notice.text], [true, true, "Connection lost, reconnecting..."], "world: offline says so")
+	eq(w.actors.size(), 2, "world: offline keeps every actor drawn")
+	w.chat.input.text = "lost"
+	w.chat._on_send()
+	eq(w.chat.lines[-1], "* not connected: \"lost\" was not sent", "world: offline, a chat line is not sent")
+	var click = InputEventMouseButton.new()
+	click.button_index = BUTTON_LEFT
+	click.pressed = true
+	w._unhandled_input(click)
+	eq([sent, w.walks], [[], 0], "world: offline, clicks and chat go nowhere")
+
+	# Resumed: others are forgotten (the server sends them again); the
+	# player's own actor stays, unless the server gives it another id.
+	w.resumed()
+	eq([w.offline, w.notice.visible], [false, false], "world: resumed is online again")
+	eq(w.actors.keys(), [5], "world: resumed forgets every other actor")
+	w.apply(intent_msg(5, 7, 8, 7, 8, "me"))
+	w.apply(intent_msg(10, 40, 0, 40, 0, "carol"))
+	eq([w.own.id, w.own.is_self, w.own.server_pos, w.actors.size()], [5, true, Vector2(7, 8), 2], "world: resumed, own actor kept and updated, others back")
+	eq(w.actors[10].is_self, false, "world: resumed, another actor is not the player")
+	w.resumed()
+	w.apply(intent_msg(6, 1, 1, 1, 1, "me"))
+	eq([w.own.id, w.actors.keys()], [6, [6]], "world: resumed with another own id: that one is the player")
 	w.queue_free()
+
+
+func _record(what, into: Array) -> void:
+	into.append(what)

@@ -1,7 +1,7 @@
 # PageState publishes what the player sees to the web page, as JSON in
 # window.godmmoState, ten times a second: the screen (login or world), the
-# status line, where the controls are on the canvas, the actors, the chat
-# and which field has the keyboard. It runs only in a browser, and only when
+# status line, the world's notice (reconnecting), where the controls are on
+# the canvas, the actors, the chat and which field has the keyboard. It runs only in a browser, and only when
 # the page was opened with ?state in its address (Main adds it then), so an
 # end-to-end test can find the controls to click and see what came of it;
 # the clicks and keys themselves still go through the browser's real input
@@ -65,6 +65,8 @@ func state() -> Dictionary:
 		controls = {"chat": chat, "chat_input": chat.input, "chat_send": chat.send_button, "chat_history": chat.history}
 		s["chat"] = chat.lines
 		s["walks"] = world.walks
+		s["notice"] = world.notice.text if world.notice.visible else ""
+		s["resumes"] = main.resumes
 		var actors = []
 		for a in world.actors.values():
 			var at = world.get_viewport_transform().xform(a.position)

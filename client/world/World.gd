@@ -12,10 +12,13 @@ onready var actors_node = $Actors
 onready var camera: Camera2D = $Camera
 onready var marker = $Marker
 onready var chat = $UI/Hud/Chat
+onready var notice: Label = $UI/Hud/Notice
 
 var actors = {} # actor id → Actor
 var own = null # the player's own Actor, the first actor heard of
 var walks = 0 # clicks or taps on the ground that walked the player
+var offline = false # the connection is gone for now: clicks and chat go nowhere
+var _own_next = false # the next actor to come is the player's own (after a resume)
 var _actor_scene: PackedScene = load("res://world/Actor.tscn")
 
 
@@ -36,6 +39,30 @@ func apply(msg: Dictionary) -> void:
 		_remove(msg["id"], false)
 
 
+# show_offline says the connection is gone for now (Main is reconnecting),
+# and keeps the world drawn.
+func show_offline(text: String) -> void:
+	offline = true
+	notice.text = text
+	# Below the hint, which takes more lines on a narrow (phone) screen.
+	var hint: Control = $UI/Hud/Hint
+	notice.margin_top = hint.rect_position.y + hint.rect_size.y + 8
+	notice.margin_bottom = notice.margin_top + 18
+	notice.visible = true
+
+
+# resumed starts over on a new connection that resumed the session: the
+# server sends the player's own actor first, then everyone in view again,
+# so every other actor is forgotten (those still around come back).
+func resumed() -> void:
+	offline = false
+	notice.visible = false
+	for id in actors.keys():
+		if actors[id] != own:
+			_remove(id, false)
+	_own_next = true
+
+
 # own_name is the name the server knows the player by.
 func own_name() -> String:
 	if own == null or own.actor_name == "":
@@ -52,6 +79,10 @@ func actor_named(actor_name: String):
 
 
 func _apply_actor(msg: Dictionary) -> void:
+	if _own_next:
+		_own_next = false
+		if own != null and own.id != msg["id"]:
+			_remove(own.id, false) # not the actor it had: start over with this one
 	var a = actors.get(msg["id"])
 	if a == null:
 		if msg["name"] == null:
@@ -89,7 +120,7 @@ func _process(_delta: float) -> void:
 func _unhandled_input(event: InputEvent) -> void:
 	if event is InputEventMouseButton and event.pressed and event.button_index == BUTTON_LEFT:
 		chat.release_input_focus()
-		if own != null:
+		if own != null and not offline:
 			var p = get_canvas_transform().affine_inverse().xform(event.position)
 			own.walk_to(p)
 			marker.show_at(p)
@@ -102,5 +133,8 @@ func _unhandled_input(event: InputEvent) -> void:
 
 
 func _on_chat_submitted(text: String) -> void:
+	if offline:
+		chat.add_note("not connected: \"%s\" was not sent" % text)
+		return
 	chat.add_line(own_name(), text) # the server does not echo our own lines
 	emit_signal("chat_submitted", text)

@@ -251,12 +251,19 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 	})
 }
 
-// testBrowserDropped closes the game's WebSocket from inside the page: the
-// client says so and goes back to the login screen, the server sees the
-// player leave, and Retry and a Login let the player back in.
+// testBrowserDropped drops the game's connection twice. First the network
+// goes: a proxy between the page and the server resets both TCP
+// connections (no close frame) and refuses the next connection; the page
+// keeps the world, says it is reconnecting, resumes the same actor through
+// the proxy and plays on, and the other player sees it neither leave nor
+// come back. Then the page closes its WebSocket itself, a clean close that
+// ends the session: the client says so and goes back to the login screen,
+// the server sees the player leave, and Retry and a Login let it back in.
 func testBrowserDropped(t *testing.T, web string) {
-	app, _ := startApp(t, testConfig(t, t.TempDir(), "-web", web))
-	p := openPage(t, browserScreen{w: 1024, h: 640, dpr: 1}, "http://"+app.Addr()+"/?state")
+	dir := t.TempDir()
+	app, _ := startApp(t, testConfig(t, dir, "-web", web))
+	proxy := newCutProxy(t, app.Addr())
+	p := openPage(t, browserScreen{w: 1024, h: 640, dpr: 1}, "http://"+proxy.Addr()+"/?state")
 	s := p.wait("the login screen, connected", time.Minute, func(s pageState) bool { return s.Screen == "login" && s.Online })
 	loginPanel := s.Rects["panel"]
 	p.fill(s, "username", "Username", "carol")
@@ -266,12 +273,67 @@ func testBrowserDropped(t *testing.T, web string) {
 		return strings.Contains(s.Status, "incorrect")
 	})
 	p.press(s, "register")
-	p.wait("the world", 20*time.Second, func(s pageState) bool { return s.Screen == "world" })
+	p.wait("the world", 20*time.Second, func(s pageState) bool { return s.Screen == "world" && s.own() != nil })
 	dave, _ := join(t, app.Addr(), "dave", 1)
 	carolID := awaitWithin(t, dave, 10*time.Second, "carol's model", func(q packet) bool {
 		return q.A == "ModelDelta" && actorName(q) == "carol"
 	}).actorID()
+	daveAt := [2]float64{-90, 50}
+	dave.send("Target", daveAt[0], daveAt[1])
+	p.wait("dave in view, where he walked", 20*time.Second, func(s pageState) bool {
+		d := s.actor("dave")
+		return d != nil && math.Hypot(d.X-daveAt[0], d.Y-daveAt[1]) < 1
+	})
 
+	// The network goes away, and comes back.
+	// The page's HTTP connections (the export's files) go through the
+	// proxy too: at least the game's WebSocket is cut.
+	if n := proxy.cut(); n < 1 {
+		t.Errorf("the cut ended %d connections from the page, want the WebSocket's", n)
+	}
+	s = p.wait("the world saying it is reconnecting", 10*time.Second, func(s pageState) bool {
+		return s.Screen == "world" && s.Notice == "Connection lost, reconnecting..."
+	})
+	if s.actor("dave") == nil || s.own() == nil || s.own().ID != carolID {
+		t.Errorf("while reconnecting the page shows %+v, want carol (%d) and dave still drawn", s.Actors, carolID)
+	}
+	p.shot("client-reconnecting.png", nil)
+	proxy.awaitRefused(1, 20*time.Second, nil)
+	proxy.up()
+	s = p.wait("the session resumed", 30*time.Second, func(s pageState) bool {
+		return s.Screen == "world" && s.Resumes == 1 && s.Notice == "" && s.actor("dave") != nil
+	})
+	if own := s.own(); own == nil || own.ID != carolID {
+		t.Fatalf("after the resume the page's own actor is %+v, want carol's actor %d", own, carolID)
+	}
+	// Carol plays on: she walks, and dave hears her.
+	own := s.own()
+	want := [2]float64{own.X + 150/s.Scale*s.DPR, own.Y - 100/s.Scale*s.DPR}
+	p.pressAt(own.SX/s.DPR+150, own.SY/s.DPR-100)
+	store := openStore(t, filepath.Join(dir, "game.db"))
+	storeNear(t, store, carolID, want, 20*time.Second)
+	s = p.state()
+	p.fill(s, "chat_input", "Say something", "still here")
+	p.press(s, "chat_send")
+	// Dave saw carol walk and talk, and never leave or come in again.
+	walked := false
+	awaitWithin(t, dave, 10*time.Second, "carol's line after the resume", func(q packet) bool {
+		if q.A == "Disconnect" && q.actorID() == carolID {
+			t.Fatalf("dave saw carol leave: %s", q.Raw)
+		}
+		if q.A == "ModelDelta" && q.actorID() == carolID {
+			if q.full() {
+				t.Fatalf("dave saw carol come into view again: %s", q.Raw)
+			}
+			walked = true
+		}
+		return q.A == "Chat" && len(q.P) == 2 && q.P[0] == "carol" && q.P[1] == "still here"
+	})
+	if !walked {
+		t.Error("dave did not see carol walk after the resume")
+	}
+
+	// The page closes its socket: a clean close, which ends the session.
 	closed, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](`window.__godmmoSockets.filter(s => s.readyState === 1).map(s => (s.close(), 1)).length`))
 	if err != nil {
 		t.Fatal(err)
@@ -302,21 +364,23 @@ func testBrowserDropped(t *testing.T, web string) {
 // pageState is window.godmmoState, what client/web/PageState.gd publishes.
 // Rectangles ([x, y, w, h]) and screen positions are in canvas pixels.
 type pageState struct {
-	Msec   float64
-	DPR    float64
-	Scale  float64 // canvas pixels per logical unit
-	Window [2]float64
-	Screen string // "login" or "world"
-	Online bool
-	Proto  string
-	Server string
-	Status string
-	Focus  string
-	Rects  map[string][4]float64
-	Avatar int
-	Chat   []string
-	Walks  int
-	Actors []pageActor
+	Msec    float64
+	DPR     float64
+	Scale   float64 // canvas pixels per logical unit
+	Window  [2]float64
+	Screen  string // "login" or "world"
+	Online  bool
+	Proto   string
+	Server  string
+	Status  string
+	Notice  string // the world's notice (reconnecting), "" for none
+	Focus   string
+	Rects   map[string][4]float64
+	Avatar  int
+	Chat    []string
+	Walks   int
+	Resumes int // sessions resumed on a new connection
+	Actors  []pageActor
 }
 
 type pageActor struct {

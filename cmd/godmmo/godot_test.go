@@ -36,6 +36,18 @@ func TestGodot(t *testing.T) {
 			testGodotView(t, proj, proto)
 		})
 	}
+	t.Run("Resume", func(t *testing.T) {
+		t.Parallel()
+		testGodotResume(t, proj)
+	})
+	t.Run("ResumeRefused", func(t *testing.T) {
+		t.Parallel()
+		testGodotResumeRefused(t, proj)
+	})
+	t.Run("Cut/v1", func(t *testing.T) {
+		t.Parallel()
+		testGodotCutV1(t, proj)
+	})
 	t.Run("Pictures", func(t *testing.T) {
 		t.Parallel()
 		testGodotPictures(t, proj)

@@ -85,7 +85,7 @@ func newMetrics() *Metrics {
 		bytesOut:   counter("godmmo_bytes_out_total", "Payload bytes written to clients."),
 		badPackets: counter("godmmo_bad_packets_total", "Client packets refused with a Deny."),
 		slow: counter("godmmo_slow_client_disconnects_total",
-			"Clients dropped because their outbox was full; each is one dropped outbox message, the first the session refused."),
+			"Clients dropped as too slow: their view fell more than the allowed lag behind the world, or their replies piled up."),
 		flush: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "godmmo_flush_seconds",
 			Help:    "Time one batch of positions took to write to the database.",

@@ -82,6 +82,9 @@ func (s *session) slow() {
 // serve runs the connection until it ends, then takes the actor out of the world.
 func (s *session) serve() {
 	defer s.watchLogin()()
+	if hello := s.codec.Hello(); hello != nil {
+		s.reply(hello)
+	}
 	var wg sync.WaitGroup
 	wrote := make(chan struct{})
 	go func() { defer close(wrote); s.writeLoop() }()

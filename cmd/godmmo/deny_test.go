@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 // TestDeny checks every refusal: each gets a Deny with a reason, the
@@ -210,4 +211,35 @@ func TestAbuseCloses(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestV2HelloAndChatEcho: a v2 connection first hears the limits; a v2
+// player's own line comes back once the server took it, a refused one
+// only as a Deny; v1 hears neither (the original client prints its own).
+func TestV2HelloAndChatEcho(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	c := dialV2(t, app.Addr())
+	first := c.next()
+	limits, _ := first[1].(map[string]any)
+	if first[0] != "hello" || limits["username"] != float64(wire.MaxUsername) || limits["password"] != float64(wire.MaxPassword) || limits["chat"] != float64(wire.MaxChatRunes) {
+		t.Fatalf("first packet %v, want the hello with the limits", first)
+	}
+	c.send("Register", "echoer", "pw", 1)
+	c.await("registered", v2is("ok", 0))
+	c.send("Login", "echoer", "pw")
+	c.await("own actor", v2is("E", 0))
+	v1, _ := join(t, app.Addr(), "plain", 0)
+
+	c.send("Chat", strings.Repeat("x", wire.MaxChatRunes+1))
+	if p := c.await("the refusal", func(p []any) bool { return p[0] == "deny" || p[0] == "C" }); p[0] != "deny" {
+		t.Errorf("a refused line answered %v", p)
+	}
+	c.send("Chat", "taken")
+	c.await("own line back", func(p []any) bool { return p[0] == "C" && p[1] == "echoer" && p[2] == "taken" })
+	v1.await("the v2 line", func(p packet) bool { return p.A == "Chat" && p.P[1] == "taken" })
+
+	v1.send("Chat", "", "from v1")
+	c.await("the v1 line", func(p []any) bool { return p[0] == "C" && p[1] == "plain" && p[2] == "from v1" })
+	v1.quiet(300*time.Millisecond, "its own line back", func(p packet) bool { return p.A == "Chat" && p.P[1] == "from v1" })
 }

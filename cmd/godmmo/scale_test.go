@@ -138,3 +138,9 @@ func TestAreaOfInterestV1AndV2(t *testing.T) {
 		}
 	}
 }
+
+// next returns the next packet.
+func (c *v2client) next() []any {
+	c.tb.Helper()
+	return c.await("a packet", func([]any) bool { return true })
+}

@@ -403,8 +403,8 @@ func movedToward(prev, now, target [2]float64) bool {
 // chat measures a line another bot of this run said.
 func (b *bot) chat(p serverPacket) {
 	rest, ok := strings.CutPrefix(p.text, b.sw.chatTag)
-	if !ok {
-		return // someone else's
+	if !ok || p.from == b.name {
+		return // someone else's swarm, or its own line coming back (v2)
 	}
 	sent, err := strconv.ParseInt(rest, 10, 64)
 	if err != nil {

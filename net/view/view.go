@@ -298,8 +298,12 @@ func (v *View) batch(b *bus.Batch) {
 			}
 		case ecs.Said:
 			// Whoever's view covers the speaker hears it, shown the
-			// speaker yet or not; the speaker's own client printed it.
+			// speaker yet or not; the speaker itself where its protocol
+			// says that its line was taken.
 			if f.Actor.ID == v.own {
+				if v.r.EchoesOwnChat() {
+					v.r.Chat(f.Actor.Name, f.Text, src)
+				}
 				continue
 			}
 			if s, ok := v.actors[f.Actor.ID]; ok && s.shown || ecs.Within(b.Cell, v.center, v.shape.in) {

@@ -34,6 +34,7 @@ func (s *script) Chat(from, text string, _ wire.Source) { s.say("chat %s: %s", f
 func (s *script) Tick(uint64)                           {}
 func (s *script) Busy(uint64) bool                      { return false }
 func (s *script) Newcomers() int                        { return s.newcomers }
+func (s *script) EchoesOwnChat() bool                   { return false }
 func (s *script) Flush(dst [][]byte) [][]byte           { return dst }
 func (s *script) take() []string                        { l := s.lines; s.lines = nil; return l }
 

@@ -18,6 +18,9 @@ func (v1Codec) Deny(reason string) []byte         { return v1Enc{}.Deny(reason) 
 // Chat is a line from the named sender.
 func (v1Codec) Chat(from, text string) []byte { return v1Enc{}.Chat(from, text) }
 
+// Hello is nil: the original client must hear nothing before it logs in.
+func (v1Codec) Hello() []byte { return nil }
+
 // Resumable is false: the original client goes back to its login screen.
 func (v1Codec) Resumable() bool { return false }
 
@@ -204,6 +207,8 @@ func (r *v1Renderer) Busy(uint64) bool {
 }
 
 func (r *v1Renderer) Newcomers() int { return r.cfg.NewcomersPerTick }
+
+func (r *v1Renderer) EchoesOwnChat() bool { return false }
 
 // Flush appends each packet since the last Flush as a message of its own.
 func (r *v1Renderer) Flush(dst [][]byte) [][]byte {

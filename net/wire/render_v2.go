@@ -1,6 +1,10 @@
 package wire
 
-import "github.com/godmmo/godmmo/ecs"
+import (
+	"fmt"
+
+	"github.com/godmmo/godmmo/ecs"
+)
 
 // v2Codec is protocol v2 (docs/protocol-v2.md): a tick's packets in one
 // message, movement as intent that the client walks itself.
@@ -13,6 +17,11 @@ func (c v2Codec) Deny(reason string) []byte       { return c.enc().AppendBatch(n
 func (c v2Codec) enc() v2Enc                      { return v2Enc{Speed: c.cfg.Speed} }
 func (c v2Codec) Chat(from, text string) []byte {
 	return c.enc().AppendBatch(nil, c.enc().Chat(from, text))
+}
+
+// Hello is [["hello",{"username":…,"password":…,"chat":…}]]: the limits.
+func (c v2Codec) Hello() []byte {
+	return c.enc().AppendBatch(nil, fmt.Appendf(nil, `["hello",{"username":%d,"password":%d,"chat":%d}]`, MaxUsername, MaxPassword, MaxChatRunes))
 }
 func (v2Codec) Resumable() bool { return true }
 func (c v2Codec) NewRenderer() Renderer {
@@ -90,9 +99,10 @@ func (r *v2Renderer) Chat(from, text string, src Source) {
 	r.out.add(p, 0)
 }
 
-func (r *v2Renderer) Tick(uint64)      {}
-func (r *v2Renderer) Busy(uint64) bool { return false }
-func (r *v2Renderer) Newcomers() int   { return r.newcomers }
+func (r *v2Renderer) Tick(uint64)         {}
+func (r *v2Renderer) Busy(uint64) bool    { return false }
+func (r *v2Renderer) Newcomers() int      { return r.newcomers }
+func (r *v2Renderer) EchoesOwnChat() bool { return true }
 
 // Flush appends one message holding everything since the last Flush, or
 // nothing when there is nothing to say.

@@ -78,6 +78,9 @@ type Codec interface {
 	Ok() []byte
 	// Deny refuses a request with a reason a person can read, as a whole message.
 	Deny(reason string) []byte
+	// Hello is the message a new connection hears first (v2: the limits
+	// the client's forms should keep to), or nil for none.
+	Hello() []byte
 	// Chat is a line from the named sender as a whole message, for what
 	// does not come from the world (the operators' server messages).
 	Chat(from, text string) []byte
@@ -121,6 +124,10 @@ type Renderer interface {
 	Busy(now uint64) bool
 	// Newcomers is how many actors the client may be first shown per tick.
 	Newcomers() int
+	// EchoesOwnChat says whether the player's own chat lines come back to
+	// it, as the sign the server took them (v2); the original client
+	// prints its own lines itself (v1).
+	EchoesOwnChat() bool
 	// Flush appends the messages rendered since the last Flush to dst.
 	Flush(dst [][]byte) [][]byte
 }

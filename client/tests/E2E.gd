@@ -29,6 +29,8 @@
 # a hello and put them in its fields; without it, its built-in ones stay.
 # The walker with --sync=DIR is muted by the Go test after it prints
 # "E2E mute me" (which writes DIR/muted), and says a line that is refused.
+# The stayer with --burst=N says N lines at once, one more than the
+# server's chat burst, once the walker left.
 extends "res://tests/Driver.gd"
 
 const Codec = preload("res://net/Codec.gd")
@@ -37,6 +39,7 @@ const Main = preload("res://Main.gd")
 # The server's Deny reasons the drivers expect (net/guard.go, net/wire/request.go).
 const DENY_MUTED = "You are muted"
 const DENY_CHAT_LONG = "Message must be at most 256 characters"
+const DENY_CHAT_SLOW = "Slow down: too many chat lines"
 
 const WALK = Vector2(120, -60) # where the walker clicks, from where it stands
 const STEP = 100.0 # how far the roamer walks per click
@@ -137,6 +140,8 @@ func stayer():
 	check(ok, "%s's actor is removed when it disconnects" % peer)
 	check(chat_has("* %s left" % peer), "the chat says %s left" % peer)
 	check_own_once(user)
+	if arg("burst") != "":
+		yield(say_burst(user, int(arg("burst"))), "completed")
 	# Said before it left, a line the server relayed would be here now.
 	check(count_lines("%s: %s" % [peer, MUTED_LINE]) == 0, "%s's refused line never reached us" % peer)
 	check(_watch_path > 50, "saw %s walk (%.1f units)" % [peer, _watch_path])
@@ -553,6 +558,45 @@ func say_muted(user: String):
 		check(shown == 0, "v2: a refused line is not shown as said (%d)" % shown)
 	else:
 		check(shown == 1, "v1: the line was shown when sent (%d)" % shown)
+
+
+# say_burst says n lines in one frame, more than the server lets a player
+# say at once, so at least one is refused (Slow down). v2: each line shows
+# once as said or once as not sent, those said in the order typed. v1: all
+# show at once, and the refusals follow.
+func say_burst(user: String, n: int):
+	var chat = main.world.chat
+	for i in range(n):
+		type(chat.input, "burst %d" % i)
+		press_enter()
+	var ok = yield(wait_until("answers to %d lines" % n, self, "burst_answered", [user, n]), "completed")
+	check(ok, "the burst is answered")
+	var said = burst_said(user)
+	var refused = count_lines("* not sent: " + DENY_CHAT_SLOW)
+	if main.world.acks:
+		check(refused >= 1 and said.size() + refused == n, "v2: a burst of %d: %d said, %d not sent" % [n, said.size(), refused])
+	else:
+		check(refused >= 1 and said.size() == n, "v1: a burst of %d: %d shown at once, %d not sent" % [n, said.size(), refused])
+	var in_order = true
+	for i in range(1, said.size()):
+		in_order = in_order and said[i] > said[i - 1]
+	check(in_order, "the lines said show once each, in the order typed: %s" % str(said))
+
+
+# burst_said is the numbers of the burst's lines shown as said, in order.
+func burst_said(user: String) -> Array:
+	var said = []
+	for l in main.world.chat.lines:
+		if l.begins_with("%s: burst " % user):
+			said.append(int(l.split(" ")[2]))
+	return said
+
+
+func burst_answered(user: String, n: int) -> bool:
+	var refused = count_lines("* not sent: " + DENY_CHAT_SLOW)
+	if main.world.acks:
+		return burst_said(user).size() + refused >= n
+	return refused >= 1
 
 
 func muted_mark() -> bool:

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
 )
 
@@ -83,7 +84,8 @@ const mutedLine = "can anyone hear me"
 // stopped, then stops the server under it. A v1 test client watches too.
 // The walker says a line as long as the client lets it (v2: the hello's
 // limit, which the server takes), and one after the test muted it through
-// the admin API, which nobody hears.
+// the admin API, which nobody hears. The other says one line more than the
+// server's chat burst at once: at least one is refused (Slow down).
 //
 // With proto "v2" the clients ask for v2 and get it. With "v1", alice asks
 // for v2 from a server that speaks only v1 (a proxy hides the request for a
@@ -114,7 +116,8 @@ func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
 	sync := t.TempDir()
 	muteMe, muteReady := lineSignal("E2E mute me")
 	alice := startGodot(ctx, t, "alice", e2e(viaProxy, "--role=walker", "--user=alice", "--peer=bob", "--avatar=2", "--sync="+sync), muteMe)
-	bob := startGodot(ctx, t, "bob", e2e(direct, "--role=stayer", "--user=bob", "--peer=alice", "--avatar=4"), nil)
+	burst := fmt.Sprintf("--burst=%d", net.DefaultLimits().ChatBurst+1)
+	bob := startGodot(ctx, t, "bob", e2e(direct, "--role=stayer", "--user=bob", "--peer=alice", "--avatar=4", burst), nil)
 	select {
 	case <-muteReady:
 		base := "http://" + app.AdminAddr()

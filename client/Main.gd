@@ -105,14 +105,13 @@ func _on_connected(protocol: String) -> void:
 	codec = Protocol.codec_for(protocol)
 	print("godmmo: connected to %s, speaking protocol %s" % [url, codec.version])
 	hello = false
-	if not _resuming: # maybe another server: its limits come with its hello
-		limits.reset()
-		login.apply_limits(limits)
 	if _resuming:
 		print("godmmo: resuming the session")
 		_pending = Pending.RESUME
 		connection.send(codec.resume(token))
 		return
+	limits.reset() # maybe another server: its limits come with its hello
+	login.apply_limits(limits)
 	login.show_connected()
 
 

@@ -6,6 +6,7 @@
 extends Control
 
 const Avatars = preload("res://avatars/Avatars.gd")
+const Limits = preload("res://net/Limits.gd")
 
 signal register_requested(username, password, avatar_id)
 signal login_requested(username, password)
@@ -27,7 +28,7 @@ onready var retry_button: Button = $Center/Panel/Box/Buttons/Retry
 
 var _online = false
 var _busy = false
-var _password_bytes = 64 # the longest password the server takes, in UTF-8 bytes
+var _password_bytes = Limits.DEFAULTS["password"] # the longest password the server takes, in UTF-8 bytes
 
 
 func _ready() -> void:

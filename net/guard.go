@@ -542,8 +542,8 @@ func closeLabel(code websocket.StatusCode) string {
 		return "normal"
 	case websocket.StatusGoingAway:
 		return "going_away"
-	case websocket.StatusNoStatusRcvd:
-		return "lost"
+	case websocket.StatusNoStatusRcvd, websocket.StatusAbnormalClosure:
+		return "lost" // a close frame without a code, or none at all
 	case websocket.StatusMessageTooBig:
 		return "too_big"
 	case websocket.StatusPolicyViolation:

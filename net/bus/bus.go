@@ -25,13 +25,12 @@ type Bus interface {
 	Now() uint64
 }
 
-// Subscriber hears messages of the cells it subscribed to. Both methods
-// are called from the bus's goroutines, several at once, and must not block.
+// Subscriber hears messages of the cells it subscribed to. Deliver is
+// called from the bus's goroutine and must not block.
 type Subscriber interface {
-	// Deliver hands over one message.
-	Deliver(m Message)
-	// Wake says every message of tick has been delivered.
-	Wake(tick uint64)
+	// Deliver hands over every message of one tick for the subscriber, at
+	// once, in order per cell. msgs is the bus's: copy what is kept.
+	Deliver(tick uint64, msgs []Message)
 }
 
 // Message is one snapshot or one batch of a cell.

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -12,10 +11,10 @@ import (
 // Local is the in-process bus, the default: one binary, nothing to set up.
 //
 // Each tick the tick hands its batches over at EndTick; Run then applies
-// them to its copy of the cells (what snapshots are made from), delivers
-// them to the cells' subscribers, and only once every batch of the tick is
-// delivered wakes the subscribers that got something, so a subscriber
-// always reads whole ticks. Subscriptions are applied at the start of a
+// them to its copy of the cells (what snapshots are made from), gathers
+// each subscriber's messages of the tick, and hands each subscriber its
+// tick in one call, so a subscriber always reads whole ticks and pays for
+// one hand-over a tick, however many cells it watches. Subscriptions are applied at the start of a
 // tick, before its batches: the snapshot is as of the tick before, and the
 // stream goes on from there.
 //
@@ -23,9 +22,7 @@ import (
 // goroutine alone, one tick start to finish without handing work to other
 // goroutines: with thousands of sessions' writers woken each tick, any
 // goroutine the bus waited for would queue behind them. The costly part,
-// rendering, runs on the subscribers' own goroutines, on every core. Cells
-// are split among a few shards only so that subscription requests from
-// many sessions contend less.
+// rendering, runs on the subscribers' own goroutines, on every core.
 type Local struct {
 	shards  []*shard
 	pending [][]*Batch // by shard; touched by the tick goroutine only
@@ -51,11 +48,13 @@ const backlog = 256
 
 // NewLocal makes a bus. Run delivers.
 func NewLocal() *Local {
-	n := runtime.GOMAXPROCS(0)
+	// One shard: a subscriber must get its whole tick in one hand-over, and
+	// Run's goroutine does all the work anyway.
+	const n = 1
 	l := &Local{shards: make([]*shard, n), pending: make([][]*Batch, n),
 		ticks: make(chan tickWork, backlog), done: make(chan struct{}), advance: make(chan struct{})}
 	for i := range l.shards {
-		l.shards[i] = &shard{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber]struct{})}
+		l.shards[i] = &shard{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber][]Message)}
 	}
 	return l
 }
@@ -181,7 +180,8 @@ type shard struct {
 	requests []request
 
 	cells map[ecs.CellKey]*cell
-	dirty map[Subscriber]struct{}
+	dirty map[Subscriber][]Message // this tick's messages, by subscriber
+	spare [][]Message              // emptied message lists, for reuse
 	todo  []request
 	sent  uint64
 	facts uint64
@@ -251,8 +251,11 @@ func (sh *shard) deliver(tick, last uint64, batches []*Batch) {
 }
 
 func (sh *shard) send(s Subscriber, m Message) {
-	s.Deliver(m)
-	sh.dirty[s] = struct{}{}
+	msgs, ok := sh.dirty[s]
+	if !ok && len(sh.spare) > 0 {
+		msgs, sh.spare = sh.spare[len(sh.spare)-1], sh.spare[:len(sh.spare)-1]
+	}
+	sh.dirty[s] = append(msgs, m)
 	sh.sent++
 	if m.Batch != nil {
 		sh.facts += uint64(len(m.Batch.Facts))
@@ -268,10 +271,12 @@ func (sh *shard) prune(k ecs.CellKey, c *cell) {
 	}
 }
 
-// wake tells every subscriber that got something this tick.
+// wake hands every subscriber that got something this tick its messages.
 func (sh *shard) wake(tick uint64) {
-	for s := range sh.dirty {
-		s.Wake(tick)
+	for s, msgs := range sh.dirty {
+		s.Deliver(tick, msgs)
+		clear(msgs)
+		sh.spare = append(sh.spare, msgs[:0])
 	}
 	clear(sh.dirty)
 }

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +18,12 @@ type recorder struct {
 	woken []uint64
 }
 
-func (r *recorder) Deliver(m Message) { r.mu.Lock(); r.msgs = append(r.msgs, m); r.mu.Unlock() }
-func (r *recorder) Wake(t uint64)     { r.mu.Lock(); r.woken = append(r.woken, t); r.mu.Unlock() }
+func (r *recorder) Deliver(t uint64, msgs []Message) {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, msgs...)
+	r.woken = append(r.woken, t)
+	r.mu.Unlock()
+}
 
 // take returns the messages so far as short strings and forgets them.
 func (r *recorder) take() []string {
@@ -104,7 +107,7 @@ func TestSnapshotJoinsTheStream(t *testing.T) {
 	tick(t, l, 4, map[ecs.CellKey][]ecs.Fact{a: enter(13), b: enter(21)})
 	equal(t, "after leaving a", r.take(), []string{"t4 batch {2 -3} seq 2: 1 facts"})
 	r.mu.Lock()
-	woken := fmt.Sprint(slices.Compact(r.woken)) // once per shard with news for it
+	woken := fmt.Sprint(r.woken)
 	r.mu.Unlock()
 	if woken != "[3 4]" {
 		t.Errorf("woken for ticks %s, want [3 4]", woken)

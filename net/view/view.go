@@ -154,7 +154,7 @@ func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64,
 	v.actors[own.ID] = me
 	r.Admitted(own, now, token)
 	v.shape.square(v.center, v.shape.out, v.subscribe)
-	v.Wake(now) // the Ok and the own actor go out at once
+	v.wake() // the Ok and the own actor go out at once
 	return v
 }
 
@@ -163,16 +163,16 @@ func (v *View) subscribe(k ecs.CellKey) {
 	v.bus.Subscribe(k, v)
 }
 
-// Deliver queues a message for the writer; a view whose oldest message
-// waiting is more than MaxLag ticks old stops taking them and reports its
-// client slow.
-func (v *View) Deliver(m bus.Message) {
+// Deliver queues a tick's messages for the writer and wakes it; a view
+// whose oldest message waiting is more than MaxLag ticks old stops taking
+// them and reports its client slow.
+func (v *View) Deliver(tick uint64, msgs []bus.Message) {
 	v.mu.Lock()
 	if v.slow {
 		v.mu.Unlock()
 		return
 	}
-	if len(v.inbox) > 0 && m.Tick > v.inbox[0].Tick+v.maxLag {
+	if len(v.inbox) > 0 && tick > v.inbox[0].Tick+v.maxLag {
 		v.slow = true
 		clear(v.inbox)
 		v.inbox = nil
@@ -180,12 +180,13 @@ func (v *View) Deliver(m bus.Message) {
 		v.onSlow()
 		return
 	}
-	v.inbox = append(v.inbox, m)
+	v.inbox = append(v.inbox, msgs...)
 	v.mu.Unlock()
+	v.wake()
 }
 
-// Wake tells the writer there is something to render.
-func (v *View) Wake(uint64) {
+// wake tells the writer there is something to render.
+func (v *View) wake() {
 	select {
 	case v.ready <- struct{}{}:
 	default:

@@ -5,7 +5,10 @@
 # resume the session with the server's token (see _start_resuming); only when
 # the server refuses the token, or it cannot be reached in resume_for_msec,
 # is it the login screen again. Packets go through the codec of the
-# protocol the server chose (see net/Protocol.gd), both ways. It also keeps
+# protocol the server chose (see net/Protocol.gd), both ways. The limits of
+# the server's hello (net/Limits.gd) go to the login form and the chat
+# input, and after a hello the player's own chat lines show when the server
+# sends them back, not when sent (World.acks). It also keeps
 # the UI scaled to the window (ui/Screen.gd) and, in a browser page opened
 # with ?state, publishes what the player sees to the page (web/PageState.gd).
 extends Node
@@ -20,6 +23,7 @@ const TouchText = preload("res://web/TouchText.gd")
 enum Pending { NONE, REGISTER, LOGIN, RESUME }
 
 const Connection = preload("res://net/Connection.gd")
+const Limits = preload("res://net/Limits.gd")
 
 const RESUME_FOR_MSEC = 30000 # how long to try to resume (the server's default grace)
 const FIRST_RETRY_MSEC = 500 # the wait before the first attempt; it doubles after each
@@ -47,6 +51,8 @@ var _retry_wait = FIRST_RETRY_MSEC
 var _next_attempt = 0 # when to connect again; 0 while an attempt is under way
 var _attempt_until = 0 # when the attempt under way is given up
 var _lost_reason = "" # how the connection was lost, for the login screen
+var limits = Limits.new() # what the server takes (its hello's, or the built-in ones)
+var hello = false # the server said hello on this connection
 
 
 func _ready() -> void:
@@ -98,11 +104,14 @@ func _connect_to_server() -> void:
 func _on_connected(protocol: String) -> void:
 	codec = Protocol.codec_for(protocol)
 	print("godmmo: connected to %s, speaking protocol %s" % [url, codec.version])
+	hello = false
 	if _resuming:
 		print("godmmo: resuming the session")
 		_pending = Pending.RESUME
 		connection.send(codec.resume(token))
 		return
+	limits.reset() # maybe another server: its limits come with its hello
+	login.apply_limits(limits)
 	login.show_connected()
 
 
@@ -186,6 +195,7 @@ func _resumed(next_token: String) -> void:
 	_pending = Pending.NONE
 	token = next_token
 	resumes += 1
+	world.acks = hello
 	world.resumed()
 
 
@@ -224,6 +234,8 @@ func _handle(msg: Dictionary) -> void:
 	var kind = msg["kind"]
 	if kind == Codec.MSG_IGNORED:
 		print("godmmo: ignored a packet: ", msg["why"])
+	elif kind == Codec.MSG_HELLO:
+		_on_hello(msg["limits"])
 	elif _pending == Pending.RESUME:
 		if kind == Codec.MSG_OK:
 			_resumed(msg.get("token", ""))
@@ -231,7 +243,7 @@ func _handle(msg: Dictionary) -> void:
 			_resume_refused(msg["reason"])
 		# nothing else comes before the answer
 	elif world != null:
-		world.apply(msg) # in play, Ok and Deny mean nothing
+		world.apply(msg) # in play, a Deny refused a chat line (World.gd)
 	elif kind == Codec.MSG_OK:
 		if _pending == Pending.REGISTER:
 			# Registering does not log in (docs/protocol.md): do it now.
@@ -249,11 +261,25 @@ func _handle(msg: Dictionary) -> void:
 		login.show_answer(msg["reason"], true)
 
 
+# _on_hello takes the limits of the server's hello, and knows it sends the
+# player's own chat lines back.
+func _on_hello(said: Dictionary) -> void:
+	hello = true
+	limits.heard(said)
+	print("godmmo: the server takes usernames of up to %d characters, passwords of up to %d bytes, chat lines of up to %d characters" % [limits.username, limits.password, limits.chat])
+	login.apply_limits(limits)
+	if world != null:
+		world.chat.set_max_length(limits.chat)
+		world.acks = true
+
+
 func _enter_world() -> void:
 	world = load("res://world/World.tscn").instance()
 	world.connect("target_chosen", self, "_on_target_chosen")
 	world.connect("chat_submitted", self, "_on_chat_submitted")
 	add_child(world)
+	world.acks = hello
+	world.chat.set_max_length(limits.chat)
 	if TouchText.wanted():
 		var touch = TouchText.new()
 		world.add_child(touch)

@@ -49,6 +49,15 @@ func add_note(text: String) -> void:
 	_append("* " + text)
 
 
+# set_max_length sets the longest line the input takes, in characters (but
+# never below what it holds, which Godot would clear; the server would say
+# why such a line does not do).
+func set_max_length(n: int) -> void:
+	n = max(n, input.text.length())
+	if input.max_length != n:
+		input.max_length = n
+
+
 func focus_input() -> void:
 	input.grab_focus()
 

@@ -6,6 +6,7 @@
 extends Control
 
 const Avatars = preload("res://avatars/Avatars.gd")
+const Limits = preload("res://net/Limits.gd")
 
 signal register_requested(username, password, avatar_id)
 signal login_requested(username, password)
@@ -27,6 +28,7 @@ onready var retry_button: Button = $Center/Panel/Box/Buttons/Retry
 
 var _online = false
 var _busy = false
+var _password_bytes = Limits.DEFAULTS["password"] # the longest password the server takes, in UTF-8 bytes
 
 
 func _ready() -> void:
@@ -54,6 +56,24 @@ func show_connecting(url: String) -> void:
 	_say("Connecting to the server...", false)
 	_show_retry(false)
 	_refresh()
+
+
+# apply_limits makes the fields take what the server takes (net/Limits.gd).
+# A LineEdit counts characters, so the password field takes as many
+# characters as the server takes bytes, and _can_submit checks the bytes.
+func apply_limits(limits) -> void:
+	set_max_length(username, limits.username)
+	set_max_length(password, limits.password)
+	_password_bytes = limits.password
+
+
+# set_max_length sets how many characters field takes, but never below what
+# it holds: Godot would empty a field whose text is over its new limit. (The
+# server says why such a username or password does not do.)
+static func set_max_length(field: LineEdit, n: int) -> void:
+	n = max(n, field.text.length())
+	if field.max_length != n:
+		field.max_length = n
 
 
 # show_connected says the player can register or log in now.
@@ -146,6 +166,10 @@ func _can_submit() -> bool:
 		return false
 	if username.text.strip_edges() == "" or password.text == "":
 		_say("Enter a username and a password.", true)
+		return false
+	var n = password.text.to_utf8().size()
+	if n > _password_bytes:
+		_say("The password must be at most %d bytes; this one has %d (a letter outside A-Z can take 2-4)." % [_password_bytes, n], true)
 		return false
 	return true
 

@@ -21,6 +21,10 @@ const MSG_CHAT = "chat" # {sender, text}
 const MSG_GONE = "gone" # {id}: the actor left the game
 const MSG_OUT = "out" # {id}: the actor went out of view (it may come back)
 const MSG_IGNORED = "ignored" # {why}: not understood; the client carries on
+# {limits}: the server's hello, the first message of a v2 connection, with
+# the limits it holds requests to: {username, password, chat}, each a
+# positive int, only those it named (see Limits.gd).
+const MSG_HELLO = "hello"
 
 var version = "" # "v1", "v2": what the codec speaks
 

@@ -46,6 +46,9 @@ func _packet(p) -> Dictionary:
 	if typeof(p) != TYPE_ARRAY or p.empty() or typeof(p[0]) != TYPE_STRING:
 		return ignored("not a packet: " + to_json(p).substr(0, 80))
 	match p[0]:
+		"hello":
+			if p.size() >= 2 and typeof(p[1]) == TYPE_DICTIONARY:
+				return {"kind": MSG_HELLO, "limits": _limits(p[1])}
 		"ok":
 			# The Ok of a Login or a Resume carries the token that resumes
 			# the session (servers before resuming send none).
@@ -76,6 +79,17 @@ func _packet(p) -> Dictionary:
 			if p.size() >= 7 and is_number(p[1]) and _intent(p, 2):
 				return _move(p, 2)
 	return ignored("unexpected packet: " + to_json(p).substr(0, 80))
+
+
+# _limits reads the limits a hello names: those that are whole numbers
+# from 1 up; others (and names it does not know) are left out.
+func _limits(d: Dictionary) -> Dictionary:
+	var out = {}
+	for k in ["username", "password", "chat"]:
+		var v = d.get(k)
+		if is_number(v) and v >= 1 and v == floor(v):
+			out[k] = int(v)
+	return out
 
 
 # _intent: p[at…at+4] are x, y, tx, ty and a speed that is not negative.

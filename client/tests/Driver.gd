@@ -193,6 +193,33 @@ func check_protocol() -> void:
 	check(got == want, "speaks protocol %s (subprotocol \"%s\"), want %s" % [got, main.connection.protocol, want])
 
 
+# check_limits checks the limits the client keeps: over v2 (--want-proto)
+# the ones the server said in its hello, which --want-limits=U,P,C names
+# when given; over v1 its built-in ones, with no hello. The login form
+# takes them.
+func check_limits():
+	var l = main.limits
+	var got = "%d,%d,%d" % [l.username, l.password, l.chat]
+	var want = arg("want-limits")
+	if arg("want-proto", "v2") == "v2":
+		var ok = yield(wait_until("the server's hello", self, "heard_hello"), "completed")
+		check(ok and l.from_server, "the server said hello")
+		got = "%d,%d,%d" % [l.username, l.password, l.chat]
+	else:
+		yield(get_tree(), "idle_frame")
+		check(not main.hello and not l.from_server, "no hello over v1")
+		var d = l.DEFAULTS
+		want = "%d,%d,%d" % [d["username"], d["password"], d["chat"]]
+	if want != "":
+		check(got == want, "the client's limits are %s, want %s" % [got, want])
+	var fields = "%d,%d" % [main.login.username.max_length, main.login.password.max_length]
+	check(fields == "%d,%d" % [l.username, l.password], "the login form takes them: username, password %s" % fields)
+
+
+func heard_hello() -> bool:
+	return main.hello
+
+
 # Steps shared by drivers.
 
 # register_and_login registers through the login screen's controls, which
@@ -201,6 +228,7 @@ func register_and_login(user: String, password: String, avatar: int):
 	var ok = yield(wait_until("connecting", self, "online"), "completed")
 	check(ok, "login screen connects to " + main.url)
 	check_protocol()
+	yield(check_limits(), "completed")
 	var login = main.login
 	type(login.username, user)
 	type(login.password, password)

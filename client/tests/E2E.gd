@@ -24,11 +24,22 @@
 #   cut     (v1: no token) registers, sees --peer, is cut, and is back at
 #           the login screen at once, without trying to reconnect
 # Every role checks the protocol spoken is --want-proto (v2 unless told);
-# --proto=v1 makes the client ask for no subprotocol.
+# --proto=v1 makes the client ask for no subprotocol. With --want-limits=
+# U,P,C (the server's, from the Go test) the client must have heard them in
+# a hello and put them in its fields; without it, its built-in ones stay.
+# The walker with --sync=DIR is muted by the Go test after it prints
+# "E2E mute me" (which writes DIR/muted), and says a line that is refused.
+# The stayer with --burst=N says N lines at once, one more than the
+# server's chat burst, once the walker left.
 extends "res://tests/Driver.gd"
 
 const Codec = preload("res://net/Codec.gd")
 const Main = preload("res://Main.gd")
+
+# The server's Deny reasons the drivers expect (net/guard.go, net/wire/request.go).
+const DENY_MUTED = "You are muted"
+const DENY_CHAT_LONG = "Message must be at most 256 characters"
+const DENY_CHAT_SLOW = "Slow down: too many chat lines"
 
 const WALK = Vector2(120, -60) # where the walker clicks, from where it stands
 const STEP = 100.0 # how far the roamer walks per click
@@ -104,7 +115,10 @@ func walker():
 
 	yield(send_lines(user), "completed")
 	yield(hear_lines(peer), "completed")
-	check_not_echoed(user)
+	check_own_once(user)
+	yield(send_long_line(user), "completed")
+	if arg("sync") != "":
+		yield(say_muted(user), "completed")
 	print("E2E position %.3f %.3f" % [own.server_pos.x, own.server_pos.y])
 
 
@@ -125,7 +139,11 @@ func stayer():
 	ok = yield(wait_until("waiting for %s to leave" % peer, self, "gone", [peer], 20), "completed")
 	check(ok, "%s's actor is removed when it disconnects" % peer)
 	check(chat_has("* %s left" % peer), "the chat says %s left" % peer)
-	check_not_echoed(user)
+	check_own_once(user)
+	if arg("burst") != "":
+		yield(say_burst(user, int(arg("burst"))), "completed")
+	# Said before it left, a line the server relayed would be here now.
+	check(count_lines("%s: %s" % [peer, MUTED_LINE]) == 0, "%s's refused line never reached us" % peer)
 	check(_watch_path > 50, "saw %s walk (%.1f units)" % [peer, _watch_path])
 	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [peer, _watch_jumps])
 	check(_watch_final.distance_to(_watch_server) < 6, "%s was drawn where the server put it (%s, %s)" % [peer, _watch_final, _watch_server])
@@ -137,8 +155,19 @@ func returner():
 	var ok = yield(wait_until("connecting", self, "online"), "completed")
 	check(ok, "login screen connects")
 	check_protocol()
+	yield(check_limits(), "completed")
 	var login = main.login
 	type(login.username, user)
+	# A password of more bytes than the server takes (but no more
+	# characters) is not sent, and the player is told why.
+	var bytes = main.limits.password
+	for _i in range(bytes / 2 + 1):
+		type(login.password, "é")
+	check(login.password.text.length() == bytes / 2 + 1, "the password field takes %d characters" % login.password.text.length())
+	click_control(login.login_button)
+	check(main._pending == Main.Pending.NONE, "a password over %d bytes is not sent" % bytes)
+	check(status_has("at most %d bytes" % bytes), "saying why: " + login.status.text)
+	login.password.text = ""
 	type(login.password, "wrong")
 	click_control(login.login_button)
 	ok = yield(wait_until("a wrong password", self, "status_has", ["Username or password incorrect"]), "completed")
@@ -302,8 +331,10 @@ func resumer():
 	click(screen_of(world, target))
 	ok = yield(wait_until("walking after the resume", self, "own_server_near", [target, 5.0], 10), "completed")
 	check(ok, "the server walks the resumed actor to the click (%s)" % own.server_pos)
+	check(main.hello and world.acks, "the new connection said hello too: own lines show once the server took them")
 	type(world.chat.input, "back again")
 	click_control(world.chat.send_button)
+	check_shown_on_ack("%s: back again" % user, "after the resume")
 	ok = yield(wait_until("%s welcoming us back" % peer, self, "chat_has", ["%s: welcome back" % peer], 20), "completed")
 	check(ok, "hears %s after the resume" % peer)
 	check(count_lines("%s: back again" % user) == 1, "own line shown once")
@@ -450,17 +481,128 @@ func synced(mark: String) -> bool:
 
 
 # send_lines says a plain line with the Send button and a BBCode one with
-# Enter; both show at once, as typed.
+# Enter. Both show as typed: in v2 once the server sends them back (not
+# when sent), in v1 at once.
 func send_lines(user: String):
 	var chat = main.world.chat
+	var lines = ["%s: hello from %s" % [user, user], "%s: %s" % [user, bbcode(user)]]
 	type(chat.input, "hello from " + user)
 	click_control(chat.send_button)
-	check(chat_has("%s: hello from %s" % [user, user]), "own line shown at once (Send button)")
+	check(chat.input.text == "", "the input line is emptied (Send button)")
+	check_shown_on_ack(lines[0], "Send button")
 	type(chat.input, bbcode(user))
 	press_enter()
-	check(chat_has("%s: %s" % [user, bbcode(user)]), "own BBCode line shown at once (Enter)")
-	check(chat.input.text == "", "the input line is emptied")
+	check(chat.input.text == "", "the input line is emptied (Enter)")
+	check_shown_on_ack(lines[1], "Enter")
+	if main.world.acks:
+		var ok = yield(wait_until("own lines back from the server", self, "chat_has_all", [lines], 10), "completed")
+		check(ok, "v2: own lines shown once the server took them")
 	yield(get_tree(), "idle_frame")
+
+
+# check_shown_on_ack checks, right after a line was sent, that it shows at
+# once without acknowledgements (v1) and not yet with them (v2: no packet
+# can have come in since it was sent).
+func check_shown_on_ack(line: String, how: String) -> void:
+	if main.world.acks:
+		check(not chat_has(line), "v2: own line not shown when sent (%s)" % how)
+	else:
+		check(chat_has(line), "v1: own line shown at once (%s)" % how)
+
+
+func chat_has_all(lines: Array) -> bool:
+	for l in lines:
+		if not chat_has(l):
+			return false
+	return true
+
+
+# send_long_line types a line longer than the chat's limit key by key: the
+# input stops at the limit (in v2 the hello's), and the server takes the
+# line (v2: it comes back whole).
+func send_long_line(user: String):
+	var chat = main.world.chat
+	var want = main.limits.chat
+	var typed = ""
+	for i in range(want + 4):
+		typed += "abcdefghij"[i % 10]
+	type(chat.input, typed)
+	check(chat.input.max_length == want and chat.input.text == typed.substr(0, want), "the chat input takes %d characters (%d typed)" % [want, chat.input.text.length()])
+	press_enter()
+	var line = "%s: %s" % [user, typed.substr(0, want)]
+	check_shown_on_ack(line, "a line as long as the limit")
+	var ok = yield(wait_until("the long line", self, "chat_has", [line], 10), "completed")
+	check(ok and count_lines(line) == 1, "a line of %d characters is shown once" % want)
+	check(not chat_has("* not sent: " + DENY_CHAT_LONG), "the server took it")
+	print("E2E long line %d" % want)
+
+
+const MUTED_LINE = "can anyone hear me"
+
+
+# say_muted waits for the Go test to mute the player and says a line: v2
+# shows it only as not sent, with the server's reason; v1 shows it at once
+# (as the original client did) and then the reason.
+func say_muted(user: String):
+	print("E2E mute me")
+	var ok = yield(wait_until("being muted", self, "muted_mark", [], 20), "completed")
+	check(ok, "the Go test muted the player")
+	var chat = main.world.chat
+	type(chat.input, MUTED_LINE)
+	press_enter()
+	check(chat.input.text == "", "the input line is emptied")
+	var line = "%s: %s" % [user, MUTED_LINE]
+	check_shown_on_ack(line, "a muted line")
+	ok = yield(wait_until("the refusal", self, "chat_has", ["* not sent: " + DENY_MUTED], 10), "completed")
+	check(ok, "a refused line says why it was not sent: " + PoolStringArray(chat.lines).join(" | "))
+	var shown = count_lines(line)
+	if main.world.acks:
+		check(shown == 0, "v2: a refused line is not shown as said (%d)" % shown)
+	else:
+		check(shown == 1, "v1: the line was shown when sent (%d)" % shown)
+
+
+# say_burst says n lines in one frame, more than the server lets a player
+# say at once, so at least one is refused (Slow down). v2: each line shows
+# once as said or once as not sent, those said in the order typed. v1: all
+# show at once, and the refusals follow.
+func say_burst(user: String, n: int):
+	var chat = main.world.chat
+	for i in range(n):
+		type(chat.input, "burst %d" % i)
+		press_enter()
+	var ok = yield(wait_until("answers to %d lines" % n, self, "burst_answered", [user, n]), "completed")
+	check(ok, "the burst is answered")
+	var said = burst_said(user)
+	var refused = count_lines("* not sent: " + DENY_CHAT_SLOW)
+	if main.world.acks:
+		check(refused >= 1 and said.size() + refused == n, "v2: a burst of %d: %d said, %d not sent" % [n, said.size(), refused])
+	else:
+		check(refused >= 1 and said.size() == n, "v1: a burst of %d: %d shown at once, %d not sent" % [n, said.size(), refused])
+	var in_order = true
+	for i in range(1, said.size()):
+		in_order = in_order and said[i] > said[i - 1]
+	check(in_order, "the lines said show once each, in the order typed: %s" % str(said))
+
+
+# burst_said is the numbers of the burst's lines shown as said, in order.
+func burst_said(user: String) -> Array:
+	var said = []
+	for l in main.world.chat.lines:
+		if l.begins_with("%s: burst " % user):
+			said.append(int(l.split(" ")[2]))
+	return said
+
+
+func burst_answered(user: String, n: int) -> bool:
+	var refused = count_lines("* not sent: " + DENY_CHAT_SLOW)
+	if main.world.acks:
+		return burst_said(user).size() + refused >= n
+	return refused >= 1
+
+
+func muted_mark() -> bool:
+	return File.new().file_exists(arg("sync").plus_file("muted"))
 
 
 # hear_lines waits for peer's two lines and checks markup stays literal.
@@ -473,11 +615,12 @@ func hear_lines(peer: String):
 	check(not history.bbcode_enabled and history.text.find(bbcode(peer)) != -1, "BBCode is shown literally: " + history.text.replace("\n", " | "))
 
 
-# check_not_echoed: the server did not send our own lines back (they show
-# once, when said).
-func check_not_echoed(user: String) -> void:
-	var n = count_lines("%s: hello from %s" % [user, user])
-	check(n == 1, "own lines are not echoed by the server (%d copies)" % n)
+# check_own_once: each own line is shown exactly once (v1: when said, the
+# server does not send it back; v2: when the server sent it back).
+func check_own_once(user: String) -> void:
+	for l in ["hello from " + user, bbcode(user)]:
+		var n = count_lines("%s: %s" % [user, l])
+		check(n == 1, "own line shown exactly once (%d copies): %s" % [n, l])
 
 
 func bbcode(user: String) -> String:

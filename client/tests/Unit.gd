@@ -1,6 +1,7 @@
 # Unit checks what needs no server: both codecs, which protocol is asked for
 # and which codec speaks the chosen one, the server address, how actors move
-# between what the server says, and what the world does with messages.
+# between what the server says, what the world does with messages, and the
+# server's limits in the login form and the chat.
 # Run: godot3-server --path client res://tests/Unit.tscn
 extends Node
 
@@ -10,6 +11,7 @@ const CodecV2 = preload("res://net/CodecV2.gd")
 const Protocol = preload("res://net/Protocol.gd")
 const ServerAddress = preload("res://net/ServerAddress.gd")
 const Screen = preload("res://ui/Screen.gd")
+const Limits = preload("res://net/Limits.gd")
 
 var passed = 0
 var failed = 0
@@ -25,6 +27,7 @@ func _ready() -> void:
 	test_encode_v2()
 	test_decode_v2()
 	test_decode_v2_bad()
+	test_hello()
 	test_protocol()
 	test_server_address()
 	test_screen()
@@ -33,6 +36,8 @@ func _ready() -> void:
 	test_own_actor_v1()
 	test_own_actor_v2()
 	test_world()
+	test_world_acks()
+	test_limits_in_fields()
 	print("%d passed, %d failed" % [passed, failed])
 	OS.exit_code = 0 if failed == 0 else 1
 	get_tree().quit(OS.exit_code)
@@ -156,6 +161,21 @@ func test_decode_v2_bad() -> void:
 	for msg in v2.decode('[["ok"],["Dance"],["L",3]]'):
 		kinds.append(msg["kind"])
 	eq(kinds, [Codec.MSG_OK, Codec.MSG_IGNORED, Codec.MSG_OUT], "a bad packet does not spoil its batch")
+
+
+func test_hello() -> void:
+	eq(one(v2, '[["hello",{"username":32,"password":72,"chat":256}]]'), {"kind": Codec.MSG_HELLO, "limits": {"username": 32, "password": 72, "chat": 256}}, "hello: the limits, as ints")
+	eq(one(v2, '[["hello",{"chat":300,"later":1}]]'), {"kind": Codec.MSG_HELLO, "limits": {"chat": 300}}, "hello: names it does not know are ignored")
+	eq(one(v2, '[["hello",{"username":0,"password":7.5,"chat":"256"}]]'), {"kind": Codec.MSG_HELLO, "limits": {}}, "hello: only whole numbers from 1")
+	for bad in ['[["hello"]]', '[["hello",256]]', '[["hello",[32,72,256]]]']:
+		eq(one(v2, bad)["kind"], Codec.MSG_IGNORED, "v2 ignores the packet: " + bad)
+	eq(one(v1, '[["hello",{"chat":256}]]')["kind"], Codec.MSG_IGNORED, "v1 has no hello")
+	var l = Limits.new()
+	eq([l.username, l.password, l.chat, l.from_server], [32, 64, 200, false], "limits: the built-in ones")
+	l.heard({"password": 72, "chat": 256})
+	eq([l.username, l.password, l.chat, l.from_server], [32, 72, 256, true], "limits: a hello's replace those it names")
+	l.reset()
+	eq([l.username, l.password, l.chat, l.from_server], [32, 64, 200, false], "limits: reset to the built-in ones")
 
 
 func test_protocol() -> void:
@@ -355,6 +375,86 @@ func test_world() -> void:
 	w.apply(intent_msg(6, 1, 1, 1, 1, "me"))
 	eq([w.own.id, w.actors.keys()], [6, [6]], "world: resumed with another own id: that one is the player")
 	w.queue_free()
+
+
+# test_world_acks: after a hello, the player's own line shows when the
+# server sends it back, exactly once; a refused line shows as not sent.
+func test_world_acks() -> void:
+	var w = load("res://world/World.tscn").instance()
+	add_child(w)
+	w.apply(intent_msg(5, 1, 2, 1, 2, "ann"))
+	var sent = []
+	w.connect("chat_submitted", self, "_record", [sent])
+	w.acks = true
+	w.chat.input.text = " hello "
+	w.chat._on_send()
+	eq([sent, w.chat.lines, w.chat.input.text], [["hello"], [], ""], "acks: sent, not shown yet, the input emptied")
+	w.apply({"kind": Codec.MSG_CHAT, "sender": "ann", "text": "hello"})
+	eq(w.chat.lines, ["ann: hello"], "acks: shown once the server sends it back")
+	w.chat.input.text = "again"
+	w.chat._on_send()
+	w.apply({"kind": Codec.MSG_DENY, "reason": "You are muted"})
+	eq(w.chat.lines, ["ann: hello", "* not sent: You are muted"], "acks: a refused line is not shown as said; the reason is")
+	w.acks = false
+	w.chat.input.text = "v1"
+	w.chat._on_send()
+	eq(w.chat.lines[-1], "ann: v1", "no acks: own lines show at once")
+	w.queue_free()
+
+
+# test_limits_in_fields: the limits go to the login form's fields, and a
+# password over the server's bytes is not sent.
+func test_limits_in_fields() -> void:
+	var login = load("res://login/Login.tscn").instance()
+	add_child(login)
+	var l = Limits.new()
+	eq([login.username.max_length, login.password.max_length], [l.username, l.password], "login: the scene's fields have the built-in limits")
+	l.heard({"username": 20, "password": 72, "chat": 256})
+	login.apply_limits(l)
+	eq([login.username.max_length, login.password.max_length], [20, 72], "login: a hello's limits")
+	var asked = []
+	login.connect("login_requested", self, "_record2", [asked])
+	login.show_connected()
+	login.username.text = "ann"
+	login.password.text = _times("é", 37)
+	eq(login.password.text.length(), 37, "login: 37 characters fit a 72-character field")
+	login._on_login()
+	eq(asked, [], "login: a password of 74 bytes is not sent")
+	eq(login.status.text.find("at most 72 bytes; this one has 74") != -1, true, "login: saying why: " + login.status.text)
+	login.password.text = _times("é", 36)
+	login._on_login()
+	eq(asked, [["ann", _times("é", 36)]], "login: a password of 72 bytes is sent")
+	login.queue_free()
+	var w = load("res://world/World.tscn").instance()
+	add_child(w)
+	eq(w.chat.input.max_length, Limits.DEFAULTS["chat"], "chat: the scene's input has the built-in limit")
+	w.chat.set_max_length(256)
+	w.chat.input.text = _times("x", 256)
+	eq([w.chat.input.max_length, w.chat.input.text.length()], [256, 256], "chat: the input takes the server's limit")
+	w.chat.input.text = _times("x", 10)
+	w.chat.set_max_length(5)
+	eq([w.chat.input.max_length, w.chat.input.text], [10, _times("x", 10)], "chat: a lower limit does not clear what is typed")
+	login = load("res://login/Login.tscn").instance()
+	add_child(login)
+	var server = Limits.new()
+	server.heard({"password": 72})
+	login.apply_limits(server)
+	login.password.text = _times("y", 70)
+	login.apply_limits(Limits.new())
+	eq([login.password.max_length, login.password.text.length()], [70, 70], "login: a lower limit does not clear what is typed")
+	login.queue_free()
+	w.queue_free()
+
+
+func _times(s: String, n: int) -> String:
+	var out = ""
+	for _i in range(n):
+		out += s
+	return out
+
+
+func _record2(a, b, into: Array) -> void:
+	into.append([a, b])
 
 
 func _record(what, into: Array) -> void:

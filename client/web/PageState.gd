@@ -1,7 +1,8 @@
 # PageState publishes what the player sees to the web page, as JSON in
 # window.godmmoState, ten times a second: the screen (login or world), the
 # status line, the world's notice (reconnecting), where the controls are on
-# the canvas, the actors, the chat and which field has the keyboard. It runs only in a browser, and only when
+# the canvas, how many characters each text field takes, the actors, the
+# chat and which field has the keyboard. It runs only in a browser, and only when
 # the page was opened with ?state in its address (Main adds it then), so an
 # end-to-end test can find the controls to click and see what came of it;
 # the clicks and keys themselves still go through the browser's real input
@@ -47,6 +48,7 @@ func state() -> Dictionary:
 		"server": login.server.text,
 		"status": login.status.text,
 		"rects": {},
+		"max_length": {},
 		"focus": "",
 	}
 	var controls = {}
@@ -81,6 +83,8 @@ func state() -> Dictionary:
 		var a = xf.xform(r.position)
 		var b = xf.xform(r.end)
 		s["rects"][key] = [a.x, a.y, b.x - a.x, b.y - a.y]
+		if c is LineEdit:
+			s["max_length"][key] = c.max_length
 		if c.has_focus():
 			s["focus"] = key
 	return s

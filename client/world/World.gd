@@ -18,6 +18,9 @@ var actors = {} # actor id → Actor
 var own = null # the player's own Actor, the first actor heard of
 var walks = 0 # clicks or taps on the ground that walked the player
 var offline = false # the connection is gone for now: clicks and chat go nowhere
+# The server sends the player's own chat lines back once it took them (a v2
+# server that said hello): a line shows when it comes back, not when sent.
+var acks = false
 var _own_next = false # the next actor to come is the player's own (after a resume)
 var _actor_scene: PackedScene = load("res://world/Actor.tscn")
 
@@ -37,6 +40,10 @@ func apply(msg: Dictionary) -> void:
 		_remove(msg["id"], true)
 	elif kind == Codec.MSG_OUT:
 		_remove(msg["id"], false)
+	elif kind == Codec.MSG_DENY:
+		# While playing, the server refuses only what the player sent: a
+		# chat line (muted, too fast, too long) or, in theory, a target.
+		chat.add_note("not sent: " + msg["reason"])
 
 
 # show_offline says the connection is gone for now (Main is reconnecting),
@@ -136,5 +143,6 @@ func _on_chat_submitted(text: String) -> void:
 	if offline:
 		chat.add_note("not connected: \"%s\" was not sent" % text)
 		return
-	chat.add_line(own_name(), text) # the server does not echo our own lines
+	if not acks:
+		chat.add_line(own_name(), text) # the server does not send it back
 	emit_signal("chat_submitted", text)

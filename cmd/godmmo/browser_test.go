@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 // webTemplateEnv names a Godot 3.2.3 web template (webassembly_*.zip, or a
@@ -133,6 +134,10 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 	s := p.wait("the login screen, connected over v2", time.Minute, func(s pageState) bool {
 		return s.Screen == "login" && s.Online && s.Proto == "v2"
 	})
+	// The fields take the server's limits, from its hello.
+	s = p.wait("the login fields taking the server's limits", 10*time.Second, func(s pageState) bool {
+		return s.MaxLength["username"] == wire.MaxUsername && s.MaxLength["password"] == wire.MaxPassword
+	})
 	t.Logf("%dx%d: the login screen was up and connected %v after the browser started", scr.w, scr.h, time.Since(opened).Round(100*time.Millisecond))
 	if want := "ws://" + app.Addr() + "/"; s.Server != want {
 		t.Errorf("the server field says %q, want the page's own host %q", s.Server, want)
@@ -165,6 +170,9 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 		t.Fatalf("own actor is %q, want alice", own.Name)
 	}
 	p.checkReadable(s, "chat_input", "chat_send")
+	if n := s.MaxLength["chat_input"]; n != wire.MaxChatRunes {
+		t.Errorf("the chat input takes %d characters, want the server's %d", n, wire.MaxChatRunes)
+	}
 
 	// A second player comes and walks a little way off.
 	bob, _ := join(t, app.Addr(), "bob", 4)
@@ -214,6 +222,16 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 	p.press(s, "chat_send")
 	heard(t, bob, "alice", line)
 	said = append(said, line)
+	if scr.touch {
+		// A line longer than the input takes: the prompt's answer is cut
+		// to the server's limit, and all of that is said.
+		long := strings.Repeat("0123456789", wire.MaxChatRunes/10+2)
+		s = p.state()
+		p.fill(s, "chat_input", "Say something", long)
+		p.press(s, "chat_send")
+		heard(t, bob, "alice", long[:wire.MaxChatRunes])
+		said = append(said, long[:wire.MaxChatRunes])
+	}
 	s = p.wait("alice's lines in her chat", 10*time.Second, func(s pageState) bool {
 		for _, l := range said {
 			if !s.hasLine("alice: " + l) {
@@ -381,6 +399,9 @@ type pageState struct {
 	Walks   int
 	Resumes int // sessions resumed on a new connection
 	Actors  []pageActor
+
+	// MaxLength is how many characters each text field takes, by key.
+	MaxLength map[string]int `json:"max_length"`
 }
 
 type pageActor struct {

@@ -6,13 +6,21 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 // TestGodot tests the Godot client in client/ headless (godot3-server)
@@ -63,18 +71,28 @@ func testGodotScene(t *testing.T, proj *godotProject, scene string) {
 	startGodot(ctx, t, scene, proj.godotArgs(scene), nil).mustWait(t)
 }
 
-var positionLine = regexp.MustCompile(`(?m)^E2E position (\S+) (\S+)$`)
+var (
+	positionLine = regexp.MustCompile(`(?m)^E2E position (\S+) (\S+)$`)
+	longLine     = regexp.MustCompile(`(?m)^E2E long line (\d+)$`)
+)
+
+// mutedLine is what the walker says once muted (tests/E2E.gd MUTED_LINE).
+const mutedLine = "can anyone hear me"
 
 // testGodotPlay runs two client processes that register, log in, see each
 // other, walk, chat and leave, then restarts one and finds it where it
 // stopped, then stops the server under it. A v1 test client watches too.
+// The walker says a line as long as the client lets it (v2: the hello's
+// limit, which the server takes), and one after the test muted it through
+// the admin API, which nobody hears. The other says one line more than the
+// server's chat burst at once: at least one is refused (Slow down).
 //
 // With proto "v2" the clients ask for v2 and get it. With "v1", alice asks
 // for v2 from a server that speaks only v1 (a proxy hides the request for a
 // subprotocol from the real server) and falls back to v1; bob and the
 // returning alice are started with --proto=v1 and ask for nothing.
 func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
-	app, stop := startApp(t, testConfig(t, t.TempDir()))
+	app, stop := startApp(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0"))
 	watcher := dial(t, app.Addr())
 	watcher.register("watcher", "pw-watcher", 0)
 	watcher.login("watcher", "pw-watcher")
@@ -87,17 +105,39 @@ func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
 		direct = append(direct, "--proto=v1")
 		viaProxy = []string{"--server=ws://" + v1OnlyProxy(t, app.Addr())}
 	}
+	common := []string{"--timeout=60", "--want-proto=" + proto}
+	if proto == "v2" {
+		common = append(common, fmt.Sprintf("--want-limits=%d,%d,%d", wire.MaxUsername, wire.MaxPassword, wire.MaxChatRunes))
+	}
 	e2e := func(server []string, args ...string) []string {
-		args = append(append([]string{"--timeout=60", "--want-proto=" + proto}, server...), args...)
+		args = append(append(append([]string{}, common...), server...), args...)
 		return proj.godotArgs("res://tests/E2E.tscn", args...)
 	}
-	alice := startGodot(ctx, t, "alice", e2e(viaProxy, "--role=walker", "--user=alice", "--peer=bob", "--avatar=2"), nil)
-	bob := startGodot(ctx, t, "bob", e2e(direct, "--role=stayer", "--user=bob", "--peer=alice", "--avatar=4"), nil)
+	sync := t.TempDir()
+	muteMe, muteReady := lineSignal("E2E mute me")
+	alice := startGodot(ctx, t, "alice", e2e(viaProxy, "--role=walker", "--user=alice", "--peer=bob", "--avatar=2", "--sync="+sync), muteMe)
+	burst := fmt.Sprintf("--burst=%d", net.DefaultLimits().ChatBurst+1)
+	bob := startGodot(ctx, t, "bob", e2e(direct, "--role=stayer", "--user=bob", "--peer=alice", "--avatar=4", burst), nil)
+	select {
+	case <-muteReady:
+		base := "http://" + app.AdminAddr()
+		if code, v := apiCall(t, base, "", http.MethodPost, "/api/mute", map[string]string{"name": "alice"}); code != http.StatusOK {
+			t.Errorf("POST /api/mute: %d %v", code, v)
+		} else if err := os.WriteFile(filepath.Join(sync, "muted"), []byte("muted\n"), 0o644); err != nil {
+			t.Error(err)
+		}
+	case <-alice.done:
+	}
 	aliceLog := alice.mustWait(t)
 	bob.mustWait(t)
 	if t.Failed() {
 		return
 	}
+	long := longLine.FindStringSubmatch(aliceLog)
+	if long == nil {
+		t.Fatal("alice's driver did not print how long a line it said")
+	}
+	longLen, _ := strconv.Atoi(long[1])
 	m := positionLine.FindStringSubmatch(aliceLog)
 	if m == nil {
 		t.Fatal("alice's driver did not print where it stopped")
@@ -112,7 +152,12 @@ func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
 	// and leave. v2 positions are rounded to a tenth, v1's to a hundredth.
 	aliceID := int64(-1)
 	var path [][2]float64
+	var heard []string
 	watcher.await("alice's Disconnect", func(p packet) bool {
+		if p.A == "Chat" && len(p.P) == 2 && p.P[0] == "alice" {
+			text, _ := p.P[1].(string)
+			heard = append(heard, text)
+		}
 		if p.A == "ModelDelta" {
 			if actorName(p) == "alice" {
 				aliceID = p.actorID()
@@ -129,6 +174,23 @@ func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
 		t.Errorf("the watcher saw alice stop at %v, the client says (%g, %g)", last, x, y)
 	} else if first := path[0]; math.Hypot(first[0]-x, first[1]-y) < 100 {
 		t.Errorf("alice walked from %v to %v, want over 100 units", first, last)
+	}
+
+	// The watcher heard alice's long line whole, and not the one said muted.
+	gotLong := false
+	for _, text := range heard {
+		if text == mutedLine {
+			t.Errorf("the watcher heard alice's line said while muted")
+		}
+		if utf8.RuneCountInString(text) == longLen && strings.HasPrefix(text, "abcdefghij") {
+			gotLong = true
+		}
+	}
+	if !gotLong {
+		t.Errorf("the watcher did not hear alice's line of %d characters; heard %q", longLen, heard)
+	}
+	if proto == "v2" && longLen != wire.MaxChatRunes {
+		t.Errorf("alice's longest line was %d characters, want the server's %d", longLen, wire.MaxChatRunes)
 	}
 
 	// A restarted client finds alice where she stopped; then the server goes away.

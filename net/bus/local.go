@@ -24,8 +24,8 @@ import (
 // goroutine the bus waited for would queue behind them. The costly part,
 // rendering, runs on the subscribers' own goroutines, on every core.
 type Local struct {
-	shards  []*shard
-	pending [][]*Batch // by shard; touched by the tick goroutine only
+	sh      *state
+	pending []*Batch // this tick's; touched by the tick goroutine only
 	ticks   chan tickWork
 	now     atomic.Uint64
 	done    chan struct{}
@@ -36,10 +36,10 @@ type Local struct {
 	published, delivered, facts, stalls atomic.Uint64
 }
 
-// tickWork is one tick's batches, by shard.
+// tickWork is one tick's batches.
 type tickWork struct {
 	tick    uint64
-	batches [][]*Batch
+	batches []*Batch
 }
 
 // backlog is how many ticks may wait for delivery before EndTick waits too:
@@ -48,33 +48,20 @@ const backlog = 256
 
 // NewLocal makes a bus. Run delivers.
 func NewLocal() *Local {
-	// One shard: a subscriber must get its whole tick in one hand-over, and
-	// Run's goroutine does all the work anyway.
-	const n = 1
-	l := &Local{shards: make([]*shard, n), pending: make([][]*Batch, n),
+	return &Local{sh: &state{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber][]Message)},
 		ticks: make(chan tickWork, backlog), done: make(chan struct{}), advance: make(chan struct{})}
-	for i := range l.shards {
-		l.shards[i] = &shard{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber][]Message)}
-	}
-	return l
-}
-
-func (l *Local) shardOf(c ecs.CellKey) int {
-	h := uint32(c.X)*0x9E3779B1 ^ uint32(c.Y)*0x85EBCA77
-	return int(h>>16) % len(l.shards)
 }
 
 // Publish queues a cell's facts for delivery at EndTick. Tick goroutine only.
 func (l *Local) Publish(f *ecs.CellFacts) {
-	i := l.shardOf(f.Cell)
-	l.pending[i] = append(l.pending[i], &Batch{CellFacts: *f})
+	l.pending = append(l.pending, &Batch{CellFacts: *f})
 }
 
 // EndTick hands the tick's batches to Run. It waits only when deliveries
 // are a whole backlog of ticks behind, and not at all once Run has ended.
 func (l *Local) EndTick(tick uint64) {
 	w := tickWork{tick: tick, batches: l.pending}
-	l.pending = make([][]*Batch, len(l.shards))
+	l.pending = nil
 	select {
 	case l.ticks <- w:
 		return
@@ -97,7 +84,7 @@ func (l *Local) Subscribe(cell ecs.CellKey, s Subscriber) { l.request(cell, s, t
 func (l *Local) Unsubscribe(cell ecs.CellKey, s Subscriber) { l.request(cell, s, false) }
 
 func (l *Local) request(cell ecs.CellKey, s Subscriber, sub bool) {
-	sh := l.shards[l.shardOf(cell)]
+	sh := l.sh
 	sh.mu.Lock()
 	sh.requests = append(sh.requests, request{cell: cell, sub: s, subscribe: sub})
 	sh.mu.Unlock()
@@ -149,23 +136,14 @@ func (l *Local) Run(ctx context.Context) error {
 			return nil
 		case w = <-l.ticks:
 		}
-		last := l.now.Load()
-		for i, sh := range l.shards {
-			sh.deliver(w.tick, last, w.batches[i])
-		}
+		sh := l.sh
+		sh.deliver(w.tick, l.now.Load(), w.batches)
 		l.now.Store(w.tick)
-		for _, sh := range l.shards {
-			sh.wake(w.tick)
-		}
-		var p, d, f uint64
-		for i, sh := range l.shards {
-			p += uint64(len(w.batches[i]))
-			d, f = d+sh.sent, f+sh.facts
-			sh.sent, sh.facts = 0, 0
-		}
-		l.published.Add(p)
-		l.delivered.Add(d)
-		l.facts.Add(f)
+		sh.wake(w.tick)
+		l.published.Add(uint64(len(w.batches)))
+		l.delivered.Add(sh.sent)
+		l.facts.Add(sh.facts)
+		sh.sent, sh.facts = 0, 0
 		l.mu.Lock()
 		close(l.advance)
 		l.advance = make(chan struct{})
@@ -173,9 +151,9 @@ func (l *Local) Run(ctx context.Context) error {
 	}
 }
 
-// shard owns some cells: their actors, sequence numbers and subscribers.
-// Only Run's goroutine touches it, but for requests.
-type shard struct {
+// state is the bus's state: every cell's actors, sequence number and
+// subscribers. Only Run's goroutine touches it, but for requests.
+type state struct {
 	mu       sync.Mutex
 	requests []request
 
@@ -193,14 +171,14 @@ type request struct {
 	subscribe bool
 }
 
-// cell is the shard's copy of one cell, kept up to date from its facts.
+// cell is the bus's copy of one cell, kept up to date from its facts.
 type cell struct {
 	seq    uint64
 	actors map[int64]ecs.ActorState
 	subs   []Subscriber
 }
 
-func (sh *shard) cell(k ecs.CellKey) *cell {
+func (sh *state) cell(k ecs.CellKey) *cell {
 	c := sh.cells[k]
 	if c == nil {
 		c = &cell{actors: make(map[int64]ecs.ActorState)}
@@ -211,7 +189,7 @@ func (sh *shard) cell(k ecs.CellKey) *cell {
 
 // deliver applies the subscriptions asked for since the last tick, with a
 // snapshot as of tick last for each new one, then tick's batches.
-func (sh *shard) deliver(tick, last uint64, batches []*Batch) {
+func (sh *state) deliver(tick, last uint64, batches []*Batch) {
 	sh.mu.Lock()
 	sh.todo, sh.requests = sh.requests, sh.todo[:0]
 	sh.mu.Unlock()
@@ -250,7 +228,7 @@ func (sh *shard) deliver(tick, last uint64, batches []*Batch) {
 	}
 }
 
-func (sh *shard) send(s Subscriber, m Message) {
+func (sh *state) send(s Subscriber, m Message) {
 	msgs, ok := sh.dirty[s]
 	if !ok && len(sh.spare) > 0 {
 		msgs, sh.spare = sh.spare[len(sh.spare)-1], sh.spare[:len(sh.spare)-1]
@@ -265,14 +243,14 @@ func (sh *shard) send(s Subscriber, m Message) {
 }
 
 // prune forgets a cell that nobody is in or watches.
-func (sh *shard) prune(k ecs.CellKey, c *cell) {
+func (sh *state) prune(k ecs.CellKey, c *cell) {
 	if len(c.actors) == 0 && len(c.subs) == 0 {
 		delete(sh.cells, k)
 	}
 }
 
 // wake hands every subscriber that got something this tick its messages.
-func (sh *shard) wake(tick uint64) {
+func (sh *state) wake(tick uint64) {
 	for s, msgs := range sh.dirty {
 		s.Deliver(tick, msgs)
 		clear(msgs)

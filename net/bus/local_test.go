@@ -99,7 +99,7 @@ func TestSnapshotJoinsTheStream(t *testing.T) {
 	l.Subscribe(a, &r)
 	l.Subscribe(b, &r)
 	tick(t, l, 3, map[ecs.CellKey][]ecs.Fact{a: enter(12), b: enter(20)})
-	// a and b may sit on different shards: each cell's messages are in order.
+	// Each cell's messages are in order.
 	got := r.take()
 	equal(t, "cell a", only(got, "{1 0}"), []string{"t3 snap {1 0} seq 2: 11", "t3 batch {1 0} seq 3: 1 facts"})
 	equal(t, "cell b", only(got, "{2 -3}"), []string{"t3 snap {2 -3} seq 0:", "t3 batch {2 -3} seq 1: 1 facts"})
@@ -129,7 +129,7 @@ func only(msgs []string, cell string) []string {
 }
 
 // TestWholeTicks: a subscriber is woken only once every message of a tick
-// has been delivered to it, whichever shards its cells are on.
+// has been delivered to it, however many cells it watches.
 func TestWholeTicks(t *testing.T) {
 	t.Parallel()
 	l := running(t)

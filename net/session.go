@@ -102,6 +102,11 @@ func (s *session) serve() {
 		s.conn.Close(s.code, s.reason) //nolint:errcheck // the peer may already be gone
 	}
 	wg.Wait()
+	select {
+	case v := <-s.play: // a login admitted as the writer stopped: nobody renders it
+		v.Close()
+	default:
+	}
 	if s.code != websocket.StatusNormalClosure && s.code != websocket.StatusGoingAway && s.code != websocket.StatusNoStatusRcvd && s.code != websocket.StatusAbnormalClosure {
 		s.log.Info("connection closed", "code", s.code, "reason", s.reason)
 	} else {

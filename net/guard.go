@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
@@ -41,7 +40,6 @@ const (
 const (
 	DenyChatSlow         = "Slow down: too many chat lines"
 	DenyMuted            = "You are muted"
-	DenyChatDirection    = "Message must not contain text direction overrides"
 	DenyRegistrations    = "Too many new accounts from your address; try again later"
 	DenyAccountLocked    = "Too many failed logins for this account; try again in %v"
 	DenyAddrLocked       = "Too many failed logins from your address; try again in %v"
@@ -388,51 +386,20 @@ func (s *session) watchLogin() func() {
 	return func() { t.Stop() }
 }
 
-// screenChat decides a chat line's fate before it reaches the tick: drop
-// (blank or invisible), refuse (muted, too fast, direction overrides) or
-// relay (deny "" and drop false).
-func (s *session) screenChat(text string) (deny string, drop bool) {
+// screenChat applies the operators' and the rate's limits to a chat line
+// wire.ScreenChat let through: refuse (muted, too fast) or relay ("").
+func (s *session) screenChat(text string) (deny string) {
 	g := s.srv.guard
-	if invisible(text) {
-		return "", true
-	}
-	if hasBidiOverride(text) {
-		return DenyChatDirection, false
-	}
 	if g.muted(s.actor.Name) {
 		g.metrics.Refused("muted")
-		return DenyMuted, false
+		return DenyMuted
 	}
 	if !s.ops.chat.Allow() {
 		g.metrics.Refused("chat_rate")
-		return DenyChatSlow, false
+		return DenyChatSlow
 	}
 	g.metrics.ChatLine()
-	return "", false
-}
-
-// invisible reports whether text shows nothing: only spaces, format
-// characters (zero-width spaces, joiners), combining marks with nothing to
-// mark, and the blank "filler" letters some scripts have.
-func invisible(text string) bool {
-	for _, r := range text {
-		switch {
-		case unicode.IsSpace(r), unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me, unicode.Variation_Selector):
-		case r == '\u115F', r == '\u1160', r == '\u3164', r == '\uFFA0', r == '\u2800', r == '\u034F', r == '\u180E':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// hasBidiOverride reports whether text carries an embedding, override or
-// isolate control (U+202A–U+202E, U+2066–U+2069), which reorder how the
-// rest of a chat window reads.
-func hasBidiOverride(text string) bool {
-	return strings.IndexFunc(text, func(r rune) bool {
-		return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
-	}) >= 0
+	return ""
 }
 
 // beforeLogin applies the failed-login throttles: it refuses a locked-out

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -120,13 +118,15 @@ func (s *Server) Unmute(name string) {
 // Broadcast sends text to every player online as a Chat line from
 // ServerName, in each player's protocol; it returns how many got it.
 func (s *Server) Broadcast(text string) (int, error) {
-	switch {
-	case strings.TrimSpace(text) == "" || invisible(text):
-		return 0, fmt.Errorf("%w: empty message", ErrBadRequest)
-	case !utf8.ValidString(text) || strings.IndexFunc(text, unicode.IsControl) >= 0 || hasBidiOverride(text):
-		return 0, fmt.Errorf("%w: message has control characters", ErrBadRequest)
-	case utf8.RuneCountInString(text) > wire.MaxChatRunes:
-		return 0, fmt.Errorf("%w: message longer than %d characters", ErrBadRequest, wire.MaxChatRunes)
+	deny := wire.ChatText(text)
+	if deny == "" {
+		var blank bool
+		if deny, blank = wire.ScreenChat(text); blank {
+			return 0, fmt.Errorf("%w: empty message", ErrBadRequest)
+		}
+	}
+	if deny != "" {
+		return 0, fmt.Errorf("%w: %s", ErrBadRequest, deny)
 	}
 	var enc [wire.Count][]byte
 	n := 0

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -322,10 +321,10 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 	c := ecs.Command{Session: s.session, Actor: s.actor}
 	switch r.Action {
 	case wire.ActChat:
-		if strings.TrimSpace(r.Text) == "" {
-			return "", false // blank lines are dropped
+		if deny, blank := wire.ScreenChat(r.Text); blank || deny != "" {
+			return deny, false // blank lines are dropped
 		}
-		if deny, drop := s.screenChat(r.Text); drop || deny != "" {
+		if deny := s.screenChat(r.Text); deny != "" {
 			return deny, false
 		}
 		c.Kind, c.Text = ecs.Say, r.Text

@@ -127,8 +127,8 @@ func TestChatLimits(t *testing.T) {
 	}{
 		{"two then slow down", false, []string{"one", "two", "three"}, net.DenyChatSlow, []string{"one", "two"}},
 		{"invisible only", false, []string{"\u200b\u2060\u3164", "\u00a0\u200d", "ok"}, "", []string{"ok"}},
-		{"direction override", false, []string{"abc\u202edcba"}, net.DenyChatDirection, nil},
-		{"isolate", false, []string{"x\u2067y"}, net.DenyChatDirection, nil},
+		{"direction override", false, []string{"abc\u202edcba"}, wire.DenyChatDirection, nil},
+		{"isolate", false, []string{"x\u2067y"}, wire.DenyChatDirection, nil},
 		{"muted", true, []string{"let me speak"}, net.DenyMuted, nil},
 	}
 	for i, tc := range tests {

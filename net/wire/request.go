@@ -30,6 +30,7 @@ const (
 	DenyNotPacket      = "Packets must be JSON objects with a string \"a\""
 	DenyBusy           = "The server is busy, please try again"
 	DenyUnavailable    = "The server cannot reach its database, please try again"
+	DenyChatDirection  = "Message must not contain text direction overrides"
 	DenyResumeToken    = "Resume needs the token the last Ok gave"
 	DenyResumed        = "That session has ended, please log in again"
 	maxToken           = 64
@@ -95,11 +96,8 @@ func ParseRequest(p Packet) (r Request, deny string) {
 		if r.Text, ok = p.String(1); !ok {
 			return r, "Chat needs a text message in p1"
 		}
-		if utf8.RuneCountInString(r.Text) > MaxChatRunes {
-			return r, DenyChatLong
-		}
-		if strings.IndexFunc(r.Text, unicode.IsControl) >= 0 || !utf8.ValidString(r.Text) {
-			return r, DenyChatControl
+		if deny := ChatText(r.Text); deny != "" {
+			return r, deny
 		}
 	case ActResume:
 		var ok bool
@@ -137,4 +135,53 @@ func Truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// ChatText refuses a chat line that is too long, has control characters or
+// is not UTF-8, with the reason; "" when it may be said.
+func ChatText(text string) (deny string) {
+	switch {
+	case utf8.RuneCountInString(text) > MaxChatRunes:
+		return DenyChatLong
+	case strings.IndexFunc(text, unicode.IsControl) >= 0 || !utf8.ValidString(text):
+		return DenyChatControl
+	}
+	return ""
+}
+
+// ScreenChat looks at what a chat line that passed ChatText shows: blank
+// when nothing (spaces, format characters, marks with nothing to mark, the
+// blank "filler" letters), so it is dropped like an empty line; a Deny
+// reason when it carries an embedding, override or isolate control
+// (U+202A–U+202E, U+2066–U+2069), which reorder how the rest of a chat
+// window reads.
+func ScreenChat(text string) (deny string, blank bool) {
+	if invisible(text) {
+		return "", true
+	}
+	if hasBidiOverride(text) {
+		return DenyChatDirection, false
+	}
+	return "", false
+}
+
+// hasBidiOverride reports whether text carries an embedding, override or
+// isolate control.
+func hasBidiOverride(text string) bool {
+	return strings.IndexFunc(text, func(r rune) bool {
+		return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
+	}) >= 0
+}
+
+// invisible reports whether text shows nothing.
+func invisible(text string) bool {
+	for _, r := range text {
+		switch {
+		case unicode.IsSpace(r), unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me, unicode.Variation_Selector):
+		case r == '\u115F', r == '\u1160', r == '\u3164', r == '\uFFA0', r == '\u2800', r == '\u034F', r == '\u180E':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -180,3 +180,34 @@ func checkAccepted(t *testing.T, r Request) {
 		t.Errorf("accepted unknown action %q", r.Action)
 	}
 }
+
+func TestInvisibleAndBidi(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text      string
+		invisible bool
+		bidi      bool
+	}{
+		{"hello", false, false},
+		{"   ", true, false},
+		{"\u200b", true, false}, // zero-width space
+		{"\u200b\u200c\u200d\u2060", true, false},
+		{"\u3164\u3164", true, false}, // Hangul filler
+		{"\u2800", true, false},       // braille blank
+		{"\ufe0f\u0301", true, false}, // a variation selector and a mark with nothing to mark
+		{"a\u200b", false, false},
+		{"é", false, false},
+		{"abc\u202edcba", false, true},  // right-to-left override
+		{"\u202a", true, true},          // an embedding alone is both
+		{"x\u2066y\u2069", false, true}, // isolates
+		{"\u200f", true, false},         // a mark (not an override) shows nothing
+	}
+	for _, tc := range tests {
+		if got := invisible(tc.text); got != tc.invisible {
+			t.Errorf("invisible(%+q) = %v, want %v", tc.text, got, tc.invisible)
+		}
+		if got := hasBidiOverride(tc.text); got != tc.bidi {
+			t.Errorf("hasBidiOverride(%+q) = %v, want %v", tc.text, got, tc.bidi)
+		}
+	}
+}

@@ -112,8 +112,8 @@ type Snapshot struct {
 // tick for long: the publisher queues, the session side does the fan-out.
 type Publisher interface {
 	// Publish hands over one cell's facts of the current tick; the
-	// publisher owns f afterwards.
-	Publish(f *CellFacts)
+	// publisher owns f.Facts afterwards.
+	Publish(f CellFacts)
 	// EndTick says every fact of tick has been published.
 	EndTick(tick uint64)
 }

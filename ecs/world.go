@@ -124,7 +124,7 @@ func (w *World) Note(k CellKey, f Fact) {
 // noted, to p, and ends the tick.
 func (w *World) Publish(p Publisher) {
 	for _, k := range w.order {
-		p.Publish(&CellFacts{Cell: k, Tick: w.Tick, Facts: w.facts[k]})
+		p.Publish(CellFacts{Cell: k, Tick: w.Tick, Facts: w.facts[k]})
 		delete(w.facts, k)
 	}
 	w.order = w.order[:0]

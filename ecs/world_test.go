@@ -86,12 +86,12 @@ func hasPointers(tp reflect.Type) bool {
 
 // recorder is a Publisher that keeps what it is given.
 type recorder struct {
-	batches []*CellFacts
+	batches []CellFacts
 	ended   []uint64
 }
 
-func (r *recorder) Publish(f *CellFacts) { r.batches = append(r.batches, f) }
-func (r *recorder) EndTick(t uint64)     { r.ended = append(r.ended, t) }
+func (r *recorder) Publish(f CellFacts) { r.batches = append(r.batches, f) }
+func (r *recorder) EndTick(t uint64)    { r.ended = append(r.ended, t) }
 
 func TestPublishGroupsFactsByCellInOrder(t *testing.T) {
 	t.Parallel()

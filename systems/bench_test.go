@@ -45,8 +45,8 @@ func benchWorld(b *testing.B, actors int) (*Tick, func()) {
 // discard is a bus that drops what it is given.
 type discard struct{}
 
-func (discard) Publish(*ecs.CellFacts) {}
-func (discard) EndTick(uint64)         {}
+func (discard) Publish(ecs.CellFacts) {}
+func (discard) EndTick(uint64)        {}
 
 // BenchmarkSystems times each system alone within the running pipeline, at
 // 1k, 10k and 100k walking actors; ns/actor is per tick.

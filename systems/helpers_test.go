@@ -10,12 +10,12 @@ import (
 
 // published is a Publisher that keeps every batch, by tick.
 type published struct {
-	batches []*ecs.CellFacts
+	batches []ecs.CellFacts
 	ended   []uint64
 }
 
-func (p *published) Publish(f *ecs.CellFacts) { p.batches = append(p.batches, f) }
-func (p *published) EndTick(t uint64)         { p.ended = append(p.ended, t) }
+func (p *published) Publish(f ecs.CellFacts) { p.batches = append(p.batches, f) }
+func (p *published) EndTick(t uint64)        { p.ended = append(p.ended, t) }
 
 // take returns the facts published since the last take, as short strings
 // "cell kind id", in order.

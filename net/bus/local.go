@@ -53,8 +53,8 @@ func NewLocal() *Local {
 }
 
 // Publish queues a cell's facts for delivery at EndTick. Tick goroutine only.
-func (l *Local) Publish(f *ecs.CellFacts) {
-	l.pending = append(l.pending, &Batch{CellFacts: *f})
+func (l *Local) Publish(f ecs.CellFacts) {
+	l.pending = append(l.pending, &Batch{CellFacts: f})
 }
 
 // EndTick hands the tick's batches to Run. It waits only when deliveries

@@ -61,7 +61,7 @@ func running(t *testing.T) *Local {
 func tick(t *testing.T, l *Local, n uint64, facts map[ecs.CellKey][]ecs.Fact) {
 	t.Helper()
 	for k, fs := range facts {
-		l.Publish(&ecs.CellFacts{Cell: k, Tick: n, Facts: fs})
+		l.Publish(ecs.CellFacts{Cell: k, Tick: n, Facts: fs})
 	}
 	l.EndTick(n)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)

@@ -68,7 +68,7 @@ func (w *world) step(facts ...cellFact) {
 		by[f.cell] = append(by[f.cell], f.fact)
 	}
 	for _, k := range order {
-		w.bus.Publish(&ecs.CellFacts{Cell: k, Tick: w.tick, Facts: by[k]})
+		w.bus.Publish(ecs.CellFacts{Cell: k, Tick: w.tick, Facts: by[k]})
 	}
 	w.bus.EndTick(w.tick)
 	ctx, cancel := context.WithTimeout(w.t.Context(), 5*time.Second)

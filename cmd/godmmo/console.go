@@ -67,7 +67,7 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/players", c.guarded(true, c.players))
 	mux.HandleFunc("GET /api/bans", c.guarded(true, c.bans))
 	mux.HandleFunc("GET /api/events", c.guarded(true, c.events))
-	for name, fn := range map[string]func(*http.Request, []byte) (any, error){
+	for name, fn := range map[string]func(*http.Request, request) (any, error){
 		"kick": c.kick, "ban": c.ban, "unban": c.unban, "mute": c.mute, "unmute": c.unmute,
 		"broadcast": c.broadcast, "password": c.password, "delete": c.delete,
 	} {
@@ -197,16 +197,21 @@ func (c *console) bans(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// action wraps an operator's action: it reads the JSON body, runs fn, logs
-// who did what, counts it, and answers {"ok": true, …} or {"error": …}.
-func (c *console) action(name string, fn func(*http.Request, []byte) (any, error)) http.HandlerFunc {
+// action wraps an operator's action: it reads and decodes the JSON body,
+// runs fn, logs who did what, counts it, and answers {"ok": true, …} or
+// {"error": …}.
+func (c *console) action(name string, fn func(*http.Request, request) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<10))
 		if err != nil {
 			jsonError(w, http.StatusBadRequest, "reading the body: "+err.Error())
 			return
 		}
-		res, err := fn(r, body)
+		req, err := decode(body)
+		var res any
+		if err == nil {
+			res, err = fn(r, req)
+		}
 		c.metrics.adminAction(name)
 		if err != nil {
 			status := http.StatusInternalServerError
@@ -294,19 +299,11 @@ func (req request) until() (time.Time, error) {
 	return time.Time{}, nil
 }
 
-func (c *console) kick(_ *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) kick(_ *http.Request, req request) (any, error) {
 	return nil, c.game.Kick(req.Name, req.Reason)
 }
 
-func (c *console) ban(r *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) ban(r *http.Request, req request) (any, error) {
 	until, err := req.until()
 	if err != nil {
 		return nil, err
@@ -327,22 +324,14 @@ func (c *console) ban(r *http.Request, body []byte) (any, error) {
 	return map[string]any{"ok": true, "closed": n}, nil
 }
 
-func (c *console) unban(r *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) unban(r *http.Request, req request) (any, error) {
 	if req.Address != "" {
 		return nil, c.game.Unban(r.Context(), persist.BanAddress, req.Address)
 	}
 	return nil, c.game.Unban(r.Context(), persist.BanAccount, req.Name)
 }
 
-func (c *console) mute(_ *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) mute(_ *http.Request, req request) (any, error) {
 	until, err := req.until()
 	if err != nil {
 		return nil, err
@@ -350,20 +339,12 @@ func (c *console) mute(_ *http.Request, body []byte) (any, error) {
 	return nil, c.game.Mute(req.Name, until)
 }
 
-func (c *console) unmute(_ *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) unmute(_ *http.Request, req request) (any, error) {
 	c.game.Unmute(req.Name)
 	return nil, nil
 }
 
-func (c *console) broadcast(_ *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) broadcast(_ *http.Request, req request) (any, error) {
 	n, err := c.game.Broadcast(req.Text)
 	if err != nil {
 		return nil, err
@@ -371,19 +352,11 @@ func (c *console) broadcast(_ *http.Request, body []byte) (any, error) {
 	return map[string]any{"ok": true, "players": n}, nil
 }
 
-func (c *console) password(r *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) password(r *http.Request, req request) (any, error) {
 	return nil, c.game.ResetPassword(r.Context(), req.Name, req.Password)
 }
 
-func (c *console) delete(r *http.Request, body []byte) (any, error) {
-	req, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
+func (c *console) delete(r *http.Request, req request) (any, error) {
 	switch {
 	case req.Prefix != "" && req.Name != "":
 		return nil, fmt.Errorf("%w: delete a name or a prefix, one at a time", errBadJSON)

@@ -21,6 +21,11 @@ const (
 	// Rejoin hands a playing actor from the login that played it (Session)
 	// to a new one (Heir), which resumes it after a dropped connection.
 	Rejoin
+	// Arrive takes in an actor another region handed over (Arrival).
+	Arrive
+	// Return takes back an actor this region handed out (Arrival) that no
+	// other region took.
+	Return
 )
 
 // Command is one request from a connection, applied by the input system at
@@ -36,7 +41,9 @@ type Command struct {
 	Text  string
 	// Heir is the login that takes the actor over, for Rejoin.
 	Heir uint64
-	// Reply, for Spawn and Rejoin, hears whether the actor was admitted.
+	// Arrival is the actor handed over, for Arrive and Return.
+	Arrival *Departure
+	// Reply, for Spawn, Rejoin and Arrive, hears whether the actor was admitted.
 	Reply Reply
 }
 
@@ -50,6 +57,9 @@ type Admission struct {
 	Actor ActorState
 	// Tick is the tick it entered in.
 	Tick uint64
+	// Unreachable says that nobody answered: the region that owns the
+	// actor is down or cut off, rather than refusing it.
+	Unreachable bool
 }
 
 // Reply carries one Admission from the tick to a waiting connection. It has
@@ -71,6 +81,13 @@ func (r Reply) Answer(a Admission) {
 
 // C is where the answer arrives.
 func (r Reply) C() <-chan Admission { return r.ch }
+
+// Strays takes the commands about actors the tick does not hold, such as
+// those sent just as their actor was handed to another region. Stray must
+// not block: the tick calls it.
+type Strays interface {
+	Stray(c Command)
+}
 
 // ErrStopped is returned by Queue.Push once the tick no longer reads commands.
 var ErrStopped = errors.New("ecs: tick stopped")

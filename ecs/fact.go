@@ -117,3 +117,29 @@ type Publisher interface {
 	// EndTick says every fact of tick has been published.
 	EndTick(tick uint64)
 }
+
+// Departure is an actor leaving one region's world for a cell another
+// region owns: all the other needs to go on simulating it, so that its
+// player keeps walking and nothing it walked is lost.
+type Departure struct {
+	// Actor is who it is and its walk.
+	Actor ActorState
+	// Pos is where it stood at the end of tick Tick; Back where it stood a
+	// step before, inside From: where it returns if nobody takes it.
+	Pos, Back Position
+	// Saved is the position last handed to the store.
+	Saved Position
+	// Moving is whether the walk was still under way.
+	Moving bool
+	// Session is the login that plays it.
+	Session uint64
+	// From is the cell it left, To the one it walked into.
+	From, To CellKey
+	Tick     uint64
+}
+
+// Departures takes actors the tick handed out of its world. Depart must not
+// block: the tick calls it.
+type Departures interface {
+	Depart(d Departure)
+}

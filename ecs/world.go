@@ -9,6 +9,8 @@ import (
 type Crossing struct {
 	Entity   Entity
 	From, To CellKey
+	// Back is where the actor stood before the step, inside From.
+	Back Position
 }
 
 // World is the arche world plus the indexes and per-tick notes the systems
@@ -39,6 +41,7 @@ type World struct {
 	owners generic.Map[Owner]
 	avatar generic.Map[Avatar]
 	target generic.Map[Target]
+	saved  generic.Map[Saved]
 }
 
 // NewWorld makes an empty world whose grid has cells of cellSize (0 for
@@ -53,40 +56,89 @@ func NewWorld(cellSize, step float64) *World {
 	w.owners = generic.NewMap[Owner](w.ECS)
 	w.avatar = generic.NewMap[Avatar](w.ECS)
 	w.target = generic.NewMap[Target](w.ECS)
+	w.saved = generic.NewMap[Saved](w.ECS)
 	return w
 }
 
 // Spawn adds an actor, played by session (0 for one nobody plays), standing
 // where a says, and notes that it entered its cell.
 func (w *World) Spawn(a Actor, session uint64) Entity {
+	e := w.add(a, session, Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick}, Saved{X: a.X, Y: a.Y})
+	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e)})
+	return e
+}
+
+func (w *World) add(a Actor, session uint64, t Target, saved Saved) Entity {
 	k := w.Grid.Key(a.X, a.Y)
-	e := w.actors.NewWith(
-		&ActorID{ID: a.ID},
-		&Position{X: a.X, Y: a.Y},
-		&Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick},
-		&Avatar{ID: a.Avatar},
-		&Saved{X: a.X, Y: a.Y},
-		&Cell{Key: k},
-		&Owner{Session: session},
-	)
+	e := w.actors.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Session: session})
 	i := int(e.ID())
 	if i >= len(w.names) {
 		w.names = append(w.names, make([]string, i+1-len(w.names))...)
 	}
 	w.names[i] = a.Name
 	w.Actors[a.ID] = e
-	w.Note(k, Fact{Kind: Entered, Actor: w.State(e)})
 	return e
 }
 
 // Remove takes an actor out of the world and notes that it quit. It must
 // not be called while a query is open.
 func (w *World) Remove(e Entity) {
-	id := w.ids.Get(e).ID
-	w.Note(w.cells.Get(e).Key, Fact{Kind: Quit, Actor: ActorState{ID: id}})
-	delete(w.Actors, id)
+	w.Note(w.cells.Get(e).Key, Fact{Kind: Quit, Actor: ActorState{ID: w.ids.Get(e).ID}})
+	w.drop(e)
+}
+
+func (w *World) drop(e Entity) {
+	delete(w.Actors, w.ids.Get(e).ID)
 	w.names[e.ID()] = ""
 	w.ECS.RemoveEntity(e)
+}
+
+// Depart takes an actor that walked into a cell this world does not
+// simulate out of it, noting that it exited toward that cell, and returns
+// all that the world that owns the cell needs to go on simulating it. It
+// must not be called while a query is open.
+func (w *World) Depart(c Crossing) Departure {
+	e := c.Entity
+	p, t, saved := w.pos.Get(e), w.target.Get(e), w.saved.Get(e)
+	d := Departure{Actor: w.State(e), Pos: *p, Back: c.Back, Saved: Position(*saved), Moving: t.Moving,
+		Session: w.Owner(e), From: c.From, To: c.To, Tick: w.Tick}
+	w.Note(c.From, Fact{Kind: Exited, Actor: ActorState{ID: d.Actor.ID}, Cell: c.To})
+	w.drop(e)
+	return d
+}
+
+// Arrive puts an actor handed over by another world into this one, where
+// it stood when it left, and notes that it entered from the cell it left.
+// Every world counts ticks on the same clock, so a walk handed over in time
+// goes on unchanged; one that arrives late (its tick has passed) goes on
+// from where the actor stands, as a new walk the caller publishes (see
+// Retargeted), rather than jumping ahead.
+func (w *World) Arrive(d Departure) Entity {
+	a, i := d.Actor, d.Actor.Intent
+	t := Target{X: i.ToX, Y: i.ToY, Moving: d.Moving, Seq: i.Seq, FromX: i.FromX, FromY: i.FromY, Since: i.Tick}
+	late := d.Moving && w.Tick > d.Tick+1
+	if late {
+		t.Seq++
+	}
+	e := w.add(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: d.Pos.X, Y: d.Pos.Y}, d.Session, t, Saved(d.Saved))
+	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e), Cell: d.From, Crossed: true})
+	if late {
+		w.Retargeted = append(w.Retargeted, e)
+	}
+	return e
+}
+
+// Return takes back an actor whose hand-off failed: it stands where it was
+// before it stepped over the border, its walk ended, and it is noted to
+// have come back from the cell it had walked into. The caller publishes
+// the ended walk (see Retargeted).
+func (w *World) Return(d Departure) Entity {
+	a := d.Actor
+	t := Target{X: d.Back.X, Y: d.Back.Y, Seq: a.Intent.Seq + 1, FromX: d.Back.X, FromY: d.Back.Y, Since: w.Tick}
+	e := w.add(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: d.Back.X, Y: d.Back.Y}, d.Session, t, Saved(d.Saved))
+	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e), Cell: d.To, Crossed: true})
+	w.Retargeted = append(w.Retargeted, e)
+	return e
 }
 
 // Name returns a live actor's display name.

@@ -18,8 +18,11 @@ type Input struct {
 	Bounds ecs.Bounds
 	Max    int
 	// Remember is how many ticks a departed actor's position is kept for a
-	// login already in flight.
+	// login already in flight, and an arrival's for its repeats.
 	Remember uint64
+	// Strays, if set, takes the commands about actors not in this world
+	// (handed to another region, perhaps); without it they are dropped.
+	Strays ecs.Strays
 
 	targets generic.Map[ecs.Target]
 	one     [1]ecs.SavedPosition
@@ -29,6 +32,16 @@ type Input struct {
 	// between, the load predates the logout's position, and this is newer.
 	left   map[int64]departure
 	leftAt []int64 // ids in the order they left, for expiry
+
+	// arrived remembers the hand-offs taken in, so that a repeat (its
+	// answer was lost) is answered again and not applied twice.
+	arrived   map[arrival]struct{}
+	arrivedAt []arrival
+}
+
+// arrival names one hand-off: an actor leaves a world at most once a tick.
+type arrival struct {
+	id, tick uint64
 }
 
 // departure is where and when (in ticks) an actor left.
@@ -41,6 +54,7 @@ type departure struct {
 func (s *Input) Initialize(w *ecs.World) {
 	s.targets = generic.NewMap[ecs.Target](w.ECS)
 	s.left = make(map[int64]departure)
+	s.arrived = make(map[arrival]struct{})
 }
 
 // Update drains up to Max commands.
@@ -55,6 +69,10 @@ func (s *Input) Update(w *ecs.World) {
 		}
 		s.leftAt = s.leftAt[1:]
 	}
+	for len(s.arrivedAt) > 0 && w.Tick-s.arrivedAt[0].tick > s.Remember {
+		delete(s.arrived, s.arrivedAt[0])
+		s.arrivedAt = s.arrivedAt[1:]
+	}
 	for range s.Max {
 		c, ok := s.Queue.Pop()
 		if !ok {
@@ -65,11 +83,19 @@ func (s *Input) Update(w *ecs.World) {
 }
 
 func (s *Input) apply(w *ecs.World, c ecs.Command) {
-	if c.Kind == ecs.Spawn {
+	switch c.Kind {
+	case ecs.Spawn:
 		s.spawn(w, c)
+		return
+	case ecs.Arrive, ecs.Return:
+		s.arrive(w, c)
 		return
 	}
 	e, ok := w.Actors[c.Actor.ID]
+	if !ok && s.Strays != nil {
+		s.Strays.Stray(c)
+		return
+	}
 	if !ok || w.Owner(e) != c.Session {
 		// A command from a session whose actor is not (or no longer) in
 		// play; a Rejoin hears so.
@@ -111,5 +137,31 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 	}
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
 	e := w.Spawn(a, c.Session)
+	c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
+}
+
+// arrive takes in an actor handed over by another region (Arrive), or back
+// after its hand-off failed (Return), once: a repeated hand-off is answered
+// as the first was.
+func (s *Input) arrive(w *ecs.World, c ecs.Command) {
+	d := c.Arrival
+	key := arrival{uint64(d.Actor.ID), d.Tick}
+	if _, seen := s.arrived[key]; seen {
+		c.Reply.Answer(ecs.Admission{OK: true, Tick: w.Tick})
+		return
+	}
+	if _, playing := w.Actors[d.Actor.ID]; playing {
+		// Back already by another way: this copy is stale.
+		c.Reply.Answer(ecs.Admission{Tick: w.Tick})
+		return
+	}
+	s.arrived[key] = struct{}{}
+	s.arrivedAt = append(s.arrivedAt, key)
+	var e ecs.Entity
+	if c.Kind == ecs.Return {
+		e = w.Return(*d)
+	} else {
+		e = w.Arrive(*d)
+	}
 	c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
 }

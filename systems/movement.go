@@ -26,9 +26,10 @@ func (s *Movement) Update(w *ecs.World) {
 		if !t.Moving {
 			continue
 		}
+		back := *p
 		t.Moving = ecs.Walk(p, t.X, t.Y, w.Step)
 		if k := w.Grid.Key(p.X, p.Y); k != c.Key {
-			w.Crossed = append(w.Crossed, ecs.Crossing{Entity: q.Entity(), From: c.Key, To: k})
+			w.Crossed = append(w.Crossed, ecs.Crossing{Entity: q.Entity(), From: c.Key, To: k, Back: back})
 			c.Key = k
 		}
 	}
@@ -42,6 +43,18 @@ func (s *Movement) stopAll(w *ecs.World) {
 		p, t, _ := q.Get()
 		if t.Moving {
 			t.X, t.Y, t.Moving, t.Seq = p.X, p.Y, false, t.Seq+1
+			w.Retargeted = append(w.Retargeted, q.Entity())
+		}
+	}
+}
+
+// rebase publishes every walk under way afresh from where its actor stands,
+// after the tick's clock jumped ahead of the walks' starting ticks.
+func (s *Movement) rebase(w *ecs.World) {
+	q := s.filter.Query(w.ECS)
+	for q.Next() {
+		if _, t, _ := q.Get(); t.Moving {
+			t.Seq++
 			w.Retargeted = append(w.Retargeted, q.Entity())
 		}
 	}

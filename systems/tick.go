@@ -76,9 +76,24 @@ type Tick struct {
 	halted   bool
 }
 
+// Region is what a tick that simulates one region of a larger world needs:
+// which cells are its own, where actors that walk out of them go, and who
+// takes the commands about actors it no longer holds.
+type Region struct {
+	Owns   func(ecs.CellKey) bool
+	Out    ecs.Departures
+	Strays ecs.Strays
+}
+
 // New builds the production pipeline over an empty world, publishing its
 // facts to bus and its positions to store.
 func New(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore) (*Tick, error) {
+	return NewRegion(cfg, q, bus, store, Region{})
+}
+
+// NewRegion builds the pipeline of one region of a world split into
+// regions (r.Owns set), with a hand-off stage between movement and facts.
+func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore, r Region) (*Tick, error) {
 	if cfg.Rate <= 0 || cfg.Speed <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.CellSize <= 0 ||
 		cfg.Bounds.MinX >= cfg.Bounds.MaxX || cfg.Bounds.MinY >= cfg.Bounds.MaxY {
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
@@ -88,17 +103,16 @@ func New(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore) (
 		World:    w,
 		cfg:      cfg,
 		queue:    q,
-		input:    &Input{Queue: q, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, Remember: uint64(cfg.ticks(rememberDepartures))},
+		input:    &Input{Queue: q, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, Remember: uint64(cfg.ticks(rememberDepartures)), Strays: r.Strays},
 		movement: &Movement{},
 		persist:  &Persist{Store: store, Every: cfg.ticks(cfg.FlushEvery)},
 		halt:     make(chan chan uint64),
 	}
-	t.Stages = []Stage{
-		{"input", t.input},
-		{"movement", t.movement},
-		{"facts", &Facts{Bus: bus}},
-		{"persist", t.persist},
+	t.Stages = []Stage{{"input", t.input}, {"movement", t.movement}}
+	if r.Owns != nil {
+		t.Stages = append(t.Stages, Stage{"handoff", &Handoff{Owns: r.Owns, Out: r.Out}})
 	}
+	t.Stages = append(t.Stages, Stage{"facts", &Facts{Bus: bus}}, Stage{"persist", t.persist})
 	for _, s := range t.Stages {
 		s.System.Initialize(w)
 	}
@@ -149,12 +163,20 @@ func (t *Tick) Halt(ctx context.Context) (uint64, error) {
 	}
 }
 
-// Run ticks at the configured rate until ctx ends. Then it stops the command
-// queue, applies what was still queued (logouts above all) and hands every
-// unsaved position to the store, so nothing walked is lost on shutdown.
+// Run ticks on the world's clock until ctx ends: tick n is due n periods
+// after the Unix epoch, in every process, so a walk published by one
+// region means the same to every other. A tick that ran late is followed
+// at once by the next; a tick more than a second behind the clock jumps
+// ahead and publishes every walk under way afresh. When ctx ends it stops
+// the command queue, applies what was still queued (logouts above all) and
+// hands every unsaved position to the store, so nothing walked is lost on
+// shutdown.
 func (t *Tick) Run(ctx context.Context) error {
-	ticker := time.NewTicker(t.Period())
-	defer ticker.Stop()
+	period := int64(t.Period())
+	due := func() uint64 { return uint64(time.Now().UnixNano() / period) }
+	t.World.Tick = max(t.World.Tick, due()-1)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -165,8 +187,15 @@ func (t *Tick) Run(ctx context.Context) error {
 			t.halted = true
 			t.Step() // publishes the stops
 			reply <- t.World.Tick
-		case <-ticker.C:
-			t.Step()
+		case <-timer.C:
+			if now := due(); now > t.World.Tick+uint64(t.cfg.Rate) {
+				t.World.Tick = now - 1
+				t.movement.rebase(t.World)
+			}
+			if due() > t.World.Tick {
+				t.Step()
+			}
+			timer.Reset(time.Until(time.Unix(0, int64(t.World.Tick+1)*period)))
 		}
 	}
 }

@@ -92,6 +92,11 @@ type Strays interface {
 // ErrStopped is returned by Queue.Push once the tick no longer reads commands.
 var ErrStopped = errors.New("ecs: tick stopped")
 
+// ErrUnreachable is returned when the tick that would take a command (the
+// region that owns the actor, in a world split into regions) cannot be
+// reached now.
+var ErrUnreachable = errors.New("ecs: region unreachable")
+
 // Queue carries commands from connections to the tick. It is bounded: a
 // producer waits when it is full, so a flood of input slows its own
 // connection instead of growing memory or the tick's work.

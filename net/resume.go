@@ -1,7 +1,6 @@
 package net
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -20,8 +19,9 @@ import (
 // the end of the grace period ends it.
 type resumer struct {
 	grace time.Duration
-	queue *ecs.Queue
-	log   *slog.Logger
+	// logout takes a login's actor out of the world.
+	logout func(actor ecs.Actor, login uint64)
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	claims  map[string]*claim
@@ -36,8 +36,8 @@ type claim struct {
 	timer *time.Timer // ends a parked claim
 }
 
-func newResumer(grace time.Duration, q *ecs.Queue, log *slog.Logger) *resumer {
-	return &resumer{grace: grace, queue: q, log: log, claims: make(map[string]*claim)}
+func newResumer(grace time.Duration, logout func(ecs.Actor, uint64), log *slog.Logger) *resumer {
+	return &resumer{grace: grace, logout: logout, log: log, claims: make(map[string]*claim)}
 }
 
 // newToken is 128 random bits, in hex.
@@ -86,13 +86,7 @@ func (r *resumer) expire(token string, c *claim) {
 	}
 	delete(r.claims, token)
 	r.mu.Unlock()
-	r.logout(c)
-}
-
-func (r *resumer) logout(c *claim) {
-	if err := r.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: c.login, Actor: c.actor}); err != nil {
-		r.log.Error("logout after the resume grace not applied", "actor", c.actor.ID, "err", err)
-	}
+	r.logout(c.actor, c.login)
 }
 
 // take spends token for a resume and returns its claim; the session that
@@ -132,6 +126,6 @@ func (r *resumer) stop() {
 	}
 	r.mu.Unlock()
 	for _, c := range parked {
-		r.logout(c)
+		r.logout(c.actor, c.login)
 	}
 }

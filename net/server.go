@@ -101,7 +101,7 @@ func DefaultOptions() Options {
 // an http.Handler for the game endpoint.
 type Server struct {
 	opts    Options
-	queue   *ecs.Queue
+	queue   Commands
 	bus     bus.Bus
 	store   *persist.Store
 	log     *slog.Logger
@@ -122,9 +122,18 @@ type Server struct {
 	wg     sync.WaitGroup
 }
 
+// Commands carries sessions' commands to the tick that holds their actors:
+// the world's own queue in one process, the cluster's router across many.
+type Commands interface {
+	// Push queues c, waiting while the queue is full until ctx ends; it
+	// fails with ecs.ErrStopped once the tick has stopped, and with
+	// ecs.ErrUnreachable when the region that would take c cannot be reached.
+	Push(ctx context.Context, c ecs.Command) error
+}
+
 // NewServer makes a server that sends commands to q, shows players the
 // world through b and keeps accounts in store.
-func NewServer(q *ecs.Queue, b bus.Bus, store *persist.Store, log *slog.Logger, opts Options) (*Server, error) {
+func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, opts Options) (*Server, error) {
 	def := DefaultOptions()
 	fill := func(v *int, d int) {
 		if *v <= 0 {
@@ -183,8 +192,19 @@ func NewServer(q *ecs.Queue, b bus.Bus, store *persist.Store, log *slog.Logger, 
 	for p := range wire.Count {
 		srv.codecs[p] = wire.New(p, opts.Wire)
 	}
-	srv.resume = newResumer(opts.ResumeGrace, q, log)
+	// Login numbers are unique across the processes of a world, whose
+	// regions hear commands from all of them.
+	srv.logins.Store(uint64(rand.Uint32()) << 32)
+	srv.resume = newResumer(opts.ResumeGrace, srv.logout, log)
 	return srv, nil
+}
+
+// logout takes a login's actor out of the world. The tick must hear of it
+// even while the server stops: it applies queued commands before it exits.
+func (s *Server) logout(actor ecs.Actor, login uint64) {
+	if err := s.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: login, Actor: actor}); err != nil {
+		s.log.Error("logout not applied", "actor", actor.ID, "err", err)
+	}
 }
 
 // HashWaiting is how many logins wait for a password-hashing slot.

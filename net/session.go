@@ -25,6 +25,9 @@ const (
 	StatusUnresponsive websocket.StatusCode = 4002
 	// StatusResumed closes a connection whose session was resumed on another.
 	StatusResumed websocket.StatusCode = 4003
+	// StatusLost closes a client whose actor left the world under it, as
+	// when the region that simulated it went down.
+	StatusLost websocket.StatusCode = 4013
 )
 
 // session is one connection. Its read loop turns packets into commands; its
@@ -78,6 +81,16 @@ func (s *session) slow() {
 	}
 }
 
+// viewEnded closes a client whose view can go on no more.
+func (s *session) viewEnded(why view.End) {
+	switch why {
+	case view.Slow:
+		s.slow()
+	case view.Gone:
+		s.kick(StatusLost, "your part of the world went down; log in again")
+	}
+}
+
 // serve runs the connection until it ends, then takes the actor out of the world.
 func (s *session) serve() {
 	defer s.watchLogin()()
@@ -116,11 +129,7 @@ func (s *session) serve() {
 		s.log.Info("actor kept for a resume", "grace", s.srv.opts.ResumeGrace)
 		s.srv.metrics.Online(-1)
 	} else if s.playing {
-		// The tick must hear of the logout even while the server stops; it
-		// applies queued commands before it exits.
-		if err := s.srv.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: s.session, Actor: s.actor}); err != nil {
-			s.log.Error("logout not applied", "actor", s.actor.ID, "err", err)
-		}
+		s.srv.logout(s.actor, s.session)
 		s.srv.metrics.Online(-1)
 	}
 }
@@ -405,13 +414,13 @@ func (s *session) login(r wire.Request) string {
 		s.srv.metrics.Login(false)
 		return deny
 	}
-	if !s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor) {
+	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor); deny != "" || s.ctx.Err() != nil {
 		if s.ctx.Err() != nil {
 			return ""
 		}
 		s.srv.metrics.Login(false)
-		s.log.Info("login refused", "username", acc.Actor.Name, "reason", "already logged in")
-		return wire.DenyLoggedIn
+		s.log.Info("login refused", "username", acc.Actor.Name, "reason", deny)
+		return deny
 	}
 	s.srv.metrics.Login(true)
 	s.log.Info("logged in")
@@ -426,8 +435,11 @@ func (s *session) resume(r wire.Request) string {
 	if !ok {
 		return wire.DenyResumed
 	}
-	if !s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor) && s.ctx.Err() == nil {
-		return wire.DenyResumed
+	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor); deny != "" {
+		if deny == wire.DenyLoggedIn {
+			deny = wire.DenyResumed
+		}
+		return deny
 	}
 	s.log.Info("resumed")
 	return ""
@@ -436,9 +448,10 @@ func (s *session) resume(r wire.Request) string {
 // enter asks the tick to let this session play actor, by cmd (a Spawn or a
 // Rejoin, for which it fills in the new login), and on success starts
 // playing: a resume token where the protocol has them, and the view, whose
-// first words are the Ok and the own actor. It reports false when the tick
-// refused, or when the session is ending anyway.
-func (s *session) enter(cmd ecs.Command, actor ecs.Actor) bool {
+// first words are the Ok and the own actor. It returns why the tick
+// refused: the actor plays already, or its region cannot be reached; ""
+// when admitted, or when the session is ending anyway.
+func (s *session) enter(cmd ecs.Command, actor ecs.Actor) string {
 	login := s.srv.logins.Add(1)
 	cmd.Reply = ecs.NewReply()
 	if cmd.Kind == ecs.Spawn {
@@ -446,8 +459,11 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor) bool {
 	} else {
 		cmd.Heir = login
 	}
-	if !s.push(cmd) {
-		return false
+	if err := s.srv.queue.Push(s.ctx, cmd); errors.Is(err, ecs.ErrUnreachable) {
+		return wire.DenyUnreachable
+	} else if err != nil {
+		s.kick(websocket.StatusGoingAway, "server stopping")
+		return ""
 	}
 	var adm ecs.Admission
 	select {
@@ -460,22 +476,25 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor) bool {
 			s.srv.metrics.Online(1)
 			s.admitted(actor)
 		}
-		return false
+		return ""
 	}
-	if !adm.OK {
-		return false
+	switch {
+	case adm.Unreachable:
+		return wire.DenyUnreachable
+	case !adm.OK:
+		return wire.DenyLoggedIn
 	}
 	s.actor, s.session, s.playing = actor, login, true
 	if s.codec.Resumable() {
 		s.token = s.srv.resume.issue(s, actor, login)
 	}
-	v := view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.slow)
+	v := view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.viewEnded)
 	s.seen.Store(v)
 	s.play <- v
 	s.admitted(actor)
 	s.srv.metrics.Online(1)
 	s.log = s.log.With("actor", actor.ID, "username", actor.Name)
-	return true
+	return ""
 }
 
 // dbFailed reports a database error met by a request and answers it, unless

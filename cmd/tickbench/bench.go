@@ -160,7 +160,7 @@ func newBench(sc Scenario) (*bench, error) {
 		e := w.Spawn(a, uint64(a.ID))
 		if i < sc.Observers {
 			o := &observer{}
-			o.view = view.New(sim.Bus, cfg.View(), codec.NewRenderer(), w.State(e), w.Tick, "", func() { b.slow.Add(1) })
+			o.view = view.New(sim.Bus, cfg.View(), codec.NewRenderer(), w.State(e), w.Tick, "", func(view.End) { b.slow.Add(1) })
 			b.observers = append(b.observers, o)
 		}
 		if walks[i] {

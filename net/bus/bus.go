@@ -15,7 +15,6 @@ import (
 
 // Bus is what the session side needs of the bus.
 type Bus interface {
-	ecs.Publisher
 	// Subscribe starts delivering cell's messages to s: first a snapshot,
 	// then each batch published after it.
 	Subscribe(cell ecs.CellKey, s Subscriber)

@@ -24,7 +24,7 @@ import (
 // goroutine the bus waited for would queue behind them. The costly part,
 // rendering, runs on the subscribers' own goroutines, on every core.
 type Local struct {
-	sh      *state
+	sh      *Fanout
 	pending []*Batch // this tick's; touched by the tick goroutine only
 	ticks   chan tickWork
 	now     atomic.Uint64
@@ -48,7 +48,7 @@ const backlog = 256
 
 // NewLocal makes a bus. Run delivers.
 func NewLocal() *Local {
-	return &Local{sh: &state{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber][]Message)},
+	return &Local{sh: NewFanout(),
 		ticks: make(chan tickWork, backlog), done: make(chan struct{}), advance: make(chan struct{})}
 }
 
@@ -83,12 +83,7 @@ func (l *Local) Subscribe(cell ecs.CellKey, s Subscriber) { l.request(cell, s, t
 // a subscriber ignores what still arrives for a cell it left).
 func (l *Local) Unsubscribe(cell ecs.CellKey, s Subscriber) { l.request(cell, s, false) }
 
-func (l *Local) request(cell ecs.CellKey, s Subscriber, sub bool) {
-	sh := l.sh
-	sh.mu.Lock()
-	sh.requests = append(sh.requests, request{cell: cell, sub: s, subscribe: sub})
-	sh.mu.Unlock()
-}
+func (l *Local) request(cell ecs.CellKey, s Subscriber, sub bool) { l.sh.Request(cell, s, sub) }
 
 // Now is the last tick whose messages have all been delivered.
 func (l *Local) Now() uint64 { return l.now.Load() }
@@ -136,14 +131,10 @@ func (l *Local) Run(ctx context.Context) error {
 			return nil
 		case w = <-l.ticks:
 		}
-		sh := l.sh
-		sh.deliver(w.tick, l.now.Load(), w.batches)
-		l.now.Store(w.tick)
-		sh.wake(w.tick)
+		sent, facts := l.sh.Deliver(w.tick, l.now.Load(), w.batches, func() { l.now.Store(w.tick) })
 		l.published.Add(uint64(len(w.batches)))
-		l.delivered.Add(sh.sent)
-		l.facts.Add(sh.facts)
-		sh.sent, sh.facts = 0, 0
+		l.delivered.Add(sent)
+		l.facts.Add(facts)
 		l.mu.Lock()
 		close(l.advance)
 		l.advance = make(chan struct{})
@@ -151,9 +142,11 @@ func (l *Local) Run(ctx context.Context) error {
 	}
 }
 
-// state is the bus's state: every cell's actors, sequence number and
-// subscribers. Only Run's goroutine touches it, but for requests.
-type state struct {
+// Fanout is a bus's state in one process: every watched cell's actors,
+// sequence number and subscribers, from which it hands each subscriber a
+// snapshot and then its cells' batches. Only one goroutine may Deliver;
+// Request is safe from any.
+type Fanout struct {
 	mu       sync.Mutex
 	requests []request
 
@@ -178,7 +171,33 @@ type cell struct {
 	subs   []Subscriber
 }
 
-func (sh *state) cell(k ecs.CellKey) *cell {
+// NewFanout makes an empty fanout.
+func NewFanout() *Fanout {
+	return &Fanout{cells: make(map[ecs.CellKey]*cell), dirty: make(map[Subscriber][]Message)}
+}
+
+// Request asks for s to be subscribed to (or unsubscribed from) cell at
+// the next Deliver.
+func (sh *Fanout) Request(cell ecs.CellKey, s Subscriber, subscribe bool) {
+	sh.mu.Lock()
+	sh.requests = append(sh.requests, request{cell: cell, sub: s, subscribe: subscribe})
+	sh.mu.Unlock()
+}
+
+// Deliver applies the subscriptions asked for since the last call, each
+// with a snapshot as of tick last, then tick's batches (numbering each per
+// cell); calls delivered, then hands every subscriber its messages of the
+// tick. It returns how many messages, and facts in them, it handed over.
+func (sh *Fanout) Deliver(tick, last uint64, batches []*Batch, delivered func()) (sent, facts uint64) {
+	sh.deliver(tick, last, batches)
+	delivered()
+	sh.wake(tick)
+	sent, facts = sh.sent, sh.facts
+	sh.sent, sh.facts = 0, 0
+	return sent, facts
+}
+
+func (sh *Fanout) cell(k ecs.CellKey) *cell {
 	c := sh.cells[k]
 	if c == nil {
 		c = &cell{actors: make(map[int64]ecs.ActorState)}
@@ -189,7 +208,7 @@ func (sh *state) cell(k ecs.CellKey) *cell {
 
 // deliver applies the subscriptions asked for since the last tick, with a
 // snapshot as of tick last for each new one, then tick's batches.
-func (sh *state) deliver(tick, last uint64, batches []*Batch) {
+func (sh *Fanout) deliver(tick, last uint64, batches []*Batch) {
 	sh.mu.Lock()
 	sh.todo, sh.requests = sh.requests, sh.todo[:0]
 	sh.mu.Unlock()
@@ -228,7 +247,7 @@ func (sh *state) deliver(tick, last uint64, batches []*Batch) {
 	}
 }
 
-func (sh *state) send(s Subscriber, m Message) {
+func (sh *Fanout) send(s Subscriber, m Message) {
 	msgs, ok := sh.dirty[s]
 	if !ok && len(sh.spare) > 0 {
 		msgs, sh.spare = sh.spare[len(sh.spare)-1], sh.spare[:len(sh.spare)-1]
@@ -243,14 +262,14 @@ func (sh *state) send(s Subscriber, m Message) {
 }
 
 // prune forgets a cell that nobody is in or watches.
-func (sh *state) prune(k ecs.CellKey, c *cell) {
+func (sh *Fanout) prune(k ecs.CellKey, c *cell) {
 	if len(c.actors) == 0 && len(c.subs) == 0 {
 		delete(sh.cells, k)
 	}
 }
 
 // wake hands every subscriber that got something this tick its messages.
-func (sh *state) wake(tick uint64) {
+func (sh *Fanout) wake(tick uint64) {
 	for s, msgs := range sh.dirty {
 		s.Deliver(tick, msgs)
 		clear(msgs)

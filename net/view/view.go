@@ -79,7 +79,7 @@ type View struct {
 	shape  shape
 	r      wire.Renderer
 	maxLag uint64
-	onSlow func()
+	onEnd  func(End)
 
 	mu    sync.Mutex
 	inbox []bus.Message
@@ -138,12 +138,24 @@ type newcomer struct {
 	tick uint64
 }
 
+// End says why a view can go on no more.
+type End uint8
+
+const (
+	// Slow: the client fell more than MaxLag ticks behind.
+	Slow End = iota + 1
+	// Gone: the player's own actor left the world without the session
+	// asking, as when the region that simulated it went down.
+	Gone
+)
+
 // New starts the view of the player admitted as own at tick now: the
 // client is told Ok (with token, the session's resume token, if any) and
-// its own actor first, then the view subscribes to the cells around it. onSlow is called (once, from any goroutine) when
-// the client falls more than MaxLag ticks behind.
-func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, token string, onSlow func()) *View {
-	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onSlow: onSlow,
+// its own actor first, then the view subscribes to the cells around it.
+// onEnd is called (from any goroutine, Slow at most once) when the view
+// can go on no more.
+func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, token string, onEnd func(End)) *View {
+	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onEnd: onEnd,
 		ready: make(chan struct{}, 1), own: own.ID,
 		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]seen)}
 	x, y := own.Intent.At(now)
@@ -177,7 +189,7 @@ func (v *View) Deliver(tick uint64, msgs []bus.Message) {
 		clear(v.inbox)
 		v.inbox = nil
 		v.mu.Unlock()
-		v.onSlow()
+		v.onEnd(Slow)
 		return
 	}
 	v.inbox = append(v.inbox, msgs...)
@@ -291,7 +303,11 @@ func (v *View) batch(b *bus.Batch) {
 				v.r.Move(f.Actor, own, src)
 			}
 		case ecs.Quit:
-			if s, ok := v.actors[f.Actor.ID]; ok && f.Actor.ID != v.own {
+			if f.Actor.ID == v.own {
+				v.onEnd(Gone)
+				continue
+			}
+			if s, ok := v.actors[f.Actor.ID]; ok {
 				if s.shown {
 					v.r.Quit(f.Actor.ID, src)
 				}

@@ -119,7 +119,7 @@ func TestViewFollowsTheWorld(t *testing.T) {
 	w := newWorld(t)
 	s := &script{newcomers: 32}
 	own := ecs.ActorState{ID: 1, Name: "me", Intent: ecs.Intent{FromX: 50, FromY: 50, ToX: 50, ToY: 50}}
-	v := New(w.bus, testConfig(), s, own, 0, "", func() { t.Error("reported slow") })
+	v := New(w.bus, testConfig(), s, own, 0, "", func(End) { t.Error("reported slow") })
 	render := func(what string, want ...string) {
 		t.Helper()
 		v.Render(nil)
@@ -174,7 +174,7 @@ func TestNewcomersArePaced(t *testing.T) {
 	}
 	w.step(crowd...)
 	s := &script{newcomers: 3}
-	v := New(w.bus, testConfig(), s, ecs.ActorState{ID: 1}, w.tick, "", func() { t.Error("reported slow") })
+	v := New(w.bus, testConfig(), s, ecs.ActorState{ID: 1}, w.tick, "", func(End) { t.Error("reported slow") })
 	v.Render(nil)
 	s.take()
 	w.step() // the subscriptions: snapshots of the crowd
@@ -200,7 +200,7 @@ func TestSlowViewIsDropped(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxLag = 5
 	slow := make(chan struct{}, 10)
-	v := New(w.bus, cfg, &script{newcomers: 1}, ecs.ActorState{ID: 1}, 0, "", func() { slow <- struct{}{} })
+	v := New(w.bus, cfg, &script{newcomers: 1}, ecs.ActorState{ID: 1}, 0, "", func(End) { slow <- struct{}{} })
 	for i := range 20 {
 		w.step(entered(int64(i+2), cell(1)))
 	}

@@ -30,6 +30,7 @@ const (
 	DenyNotPacket      = "Packets must be JSON objects with a string \"a\""
 	DenyBusy           = "The server is busy, please try again"
 	DenyUnavailable    = "The server cannot reach its database, please try again"
+	DenyUnreachable    = "That part of the world is unavailable, please try again shortly"
 	DenyChatDirection  = "Message must not contain text direction overrides"
 	DenyResumeToken    = "Resume needs the token the last Ok gave"
 	DenyResumed        = "That session has ended, please log in again"

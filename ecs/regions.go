@@ -52,6 +52,9 @@ func ParseRegions(r io.Reader) ([]Region, error) {
 			}
 			v[i] = f
 		}
+		if !validName(fields[0]) {
+			return nil, fmt.Errorf("regions: line %d: name %q: want 1 to 64 letters, digits, _ or -", n, fields[0])
+		}
 		reg := Region{Name: fields[0], Rect: Bounds{MinX: v[0], MinY: v[1], MaxX: v[2], MaxY: v[3]}}
 		if reg.Rect.MinX >= reg.Rect.MaxX || reg.Rect.MinY >= reg.Rect.MaxY {
 			return nil, fmt.Errorf("regions: line %d: region %s is empty", n, reg.Name)
@@ -119,4 +122,17 @@ func (r *Regions) Names() []string {
 		names[i] = reg.Name
 	}
 	return names
+}
+
+// validName: region names go into bus subjects, so they are plain tokens.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -51,8 +51,13 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	if cfg.Admin != "" {
-		ready := readiness{ping: store.Ping, lastTick: a.metrics.LastTick, now: time.Now,
-			maxAge: max(2*time.Second, 10*a.game.Tick.Period()), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc,
+		period := cfg.World.Sim.Period()
+		lastTick := a.metrics.LastTick
+		if a.game.Tick == nil { // a process that only holds connections: its bus delivers each tick
+			lastTick = func() time.Time { return time.Unix(0, int64(a.game.Node.Now())*int64(period)) }
+		}
+		ready := readiness{ping: store.Ping, lastTick: lastTick, now: time.Now,
+			maxAge: max(2*time.Second, 10*period), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc,
 			lastWrite: store.LastWriteError}
 		con := &console{game: a.game.Server, metrics: a.metrics, token: cfg.AdminToken, log: log, hosts: ownHosts(cfg.Admin)}
 		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, con, log); err != nil {
@@ -81,12 +86,22 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	a.metrics.watchStages(a.game.Tick.Stages)
-	a.game.Tick.Timer = a.metrics
+	if t := a.game.Tick; t != nil {
+		a.metrics.watchStages(t.Stages)
+		t.Timer = a.metrics
+	}
 	a.store.OnFlush(a.metrics.flushed)
-	q := a.game.Queue
-	a.metrics.watchQueues(a.game.Server.HashWaiting, q.Len)
-	a.metrics.watchBus(a.game.Bus.Stats)
+	queued := func() int { return 0 }
+	if q := a.game.Queue; q != nil {
+		queued = q.Len
+	}
+	a.metrics.watchQueues(a.game.Server.HashWaiting, queued)
+	if a.game.Bus != nil {
+		a.metrics.watchBus(a.game.Bus.Stats)
+	}
+	if a.game.Node != nil {
+		a.metrics.watchCluster(a.game.Node, a.game.Region)
+	}
 	mux := http.NewServeMux()
 	root, err := newWebHandler(a.game.Server, a.cfg.Web)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	fs.IntVar(&l.ChatBurst, "chat-burst", l.ChatBurst, "chat lines a player may say at once")
 	hosts := fs.String("hosts", "", "comma-separated host names browsers may reach the game by (default: -addr's host, localhost, loopback IPs; * for any)")
 	fs.BoolVar(&l.AllowNullOrigin, "allow-null-origin", false, "accept browser connections with Origin: null (sandboxed or file:// pages)")
+	natsURL := fs.String("nats", "", "NATS server URL: this process serves one world with the others that share it (needs -regions)")
+	regionsFile := fs.String("regions", "", "regions file: one line per region, NAME minX,minY,maxX,maxY (with -nats)")
+	region := fs.String("region", "", "the region of -regions this process simulates (empty: it only holds connections)")
+	worldName := fs.String("world-name", "godmmo", "the world's name on the bus, shared by all its processes")
 	exempt := fs.String("exempt", "", "comma-separated networks (CIDR) the per-address limits do not apply to, e.g. 127.0.0.0/8 for load tests")
 
 	// Environment first, so the command line overrides it.
@@ -157,6 +162,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	if *origins != "" {
 		c.Origins = strings.Split(*origins, ",")
 	}
+	if err := c.cluster(*natsURL, *regionsFile, *region, *worldName); err != nil {
+		return c, err
+	}
 	if err := c.limits(*hosts, *exempt); err != nil {
 		return c, err
 	}
@@ -194,4 +202,29 @@ func floats(s string, n int) ([]float64, error) {
 		out[i] = f
 	}
 	return out, nil
+}
+
+// cluster fills in how the process takes part in a world split over processes.
+func (c *Config) cluster(natsURL, regionsFile, region, worldName string) error {
+	switch {
+	case natsURL == "" && regionsFile == "" && region == "":
+		return nil
+	case natsURL == "" || regionsFile == "":
+		return fmt.Errorf("-nats and -regions go together")
+	}
+	f, err := os.Open(regionsFile)
+	if err != nil {
+		return fmt.Errorf("-regions: %w", err)
+	}
+	defer f.Close()
+	regions, err := ecs.ParseRegions(f)
+	if err != nil {
+		return fmt.Errorf("-regions %s: %w", regionsFile, err)
+	}
+	name := region
+	if name == "" {
+		name = "edge " + c.Addr
+	}
+	c.World.Cluster = game.Cluster{NATS: natsURL, World: worldName, Regions: regions, Region: region, Name: name}
+	return nil
 }

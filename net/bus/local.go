@@ -238,7 +238,7 @@ func (sh *Fanout) deliver(tick, last uint64, batches []*Batch) {
 		c.seq++
 		b.Seq = c.seq
 		for i := range b.Facts {
-			c.apply(&b.Facts[i])
+			ApplyFact(c.actors, &b.Facts[i])
 		}
 		for _, s := range c.subs {
 			sh.send(s, Message{Cell: b.Cell, Tick: tick, Batch: b})
@@ -278,17 +278,17 @@ func (sh *Fanout) wake(tick uint64) {
 	clear(sh.dirty)
 }
 
-// apply keeps the cell's copy of its actors up to date.
-func (c *cell) apply(f *ecs.Fact) {
+// ApplyFact keeps a copy of a cell's actors up to date with one of its facts.
+func ApplyFact(actors map[int64]ecs.ActorState, f *ecs.Fact) {
 	switch f.Kind {
 	case ecs.Entered:
-		c.actors[f.Actor.ID] = f.Actor
+		actors[f.Actor.ID] = f.Actor
 	case ecs.Exited, ecs.Quit:
-		delete(c.actors, f.Actor.ID)
+		delete(actors, f.Actor.ID)
 	case ecs.Moved:
-		if a, ok := c.actors[f.Actor.ID]; ok {
+		if a, ok := actors[f.Actor.ID]; ok {
 			a.Intent = f.Actor.Intent
-			c.actors[f.Actor.ID] = a
+			actors[f.Actor.ID] = a
 		}
 	}
 }

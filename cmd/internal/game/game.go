@@ -15,6 +15,7 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/cluster"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -32,6 +33,24 @@ type Config struct {
 	MaxLag time.Duration
 	// Wire is the protocols' policy.
 	Wire wire.Config
+	// Cluster, when its NATS URL is set, splits the world between the
+	// processes that share that NATS server.
+	Cluster Cluster
+}
+
+// Cluster is how a process takes part in a world split over processes.
+type Cluster struct {
+	// NATS is the NATS server's URL; empty: the whole world in this process.
+	NATS string
+	// World names the world on the bus.
+	World string
+	// Regions splits the world's cells between regions.
+	Regions []ecs.Region
+	// Region is the region this process simulates; empty: it only holds
+	// connections.
+	Region string
+	// Name names the process on the bus.
+	Name string
 }
 
 // Large is a large world: 20,000 units square, players seeing 600 units
@@ -68,11 +87,16 @@ func (c Config) View() view.Config {
 		TickPeriod: c.Sim.Period(), MaxLag: uint64(max(1, c.MaxLag/c.Sim.Period()))}
 }
 
-// Sim is the simulation half of a world: queue, tick and the in-process bus.
+// Sim is the simulation half of a world: queue, tick and the bus. In one
+// process the bus is Local; in a world split over processes the bus is the
+// cluster's Node, and Queue, Tick and Region are those of this process's
+// region (all nil in a process that only holds connections).
 type Sim struct {
-	Queue *ecs.Queue
-	Tick  *systems.Tick
-	Bus   *bus.Local
+	Queue  *ecs.Queue
+	Tick   *systems.Tick
+	Bus    *bus.Local
+	Node   *cluster.Node
+	Region *cluster.Region
 }
 
 // NewSim builds a world's simulation, saving positions to store.
@@ -86,12 +110,44 @@ func NewSim(cfg Config, store ecs.PositionStore) (*Sim, error) {
 	return &Sim{Queue: q, Tick: t, Bus: b}, nil
 }
 
+// newClusterSim joins a world split over processes, simulating its region
+// if it has one.
+func newClusterSim(cfg Config, store ecs.PositionStore, log *slog.Logger) (*Sim, error) {
+	c := cfg.Cluster
+	regions, err := ecs.NewRegions(c.Regions, ecs.NewGrid(cfg.Sim.CellSize), cfg.Sim.Bounds)
+	if err != nil {
+		return nil, err
+	}
+	if c.Region != "" && !regions.Has(c.Region) {
+		return nil, fmt.Errorf("game: region %q is not in the regions file", c.Region)
+	}
+	node, err := cluster.Connect(cluster.Config{URL: c.NATS, World: c.World, Regions: regions, Period: cfg.Sim.Period(), Name: c.Name}, log)
+	if err != nil {
+		return nil, err
+	}
+	sim := &Sim{Node: node}
+	if c.Region == "" {
+		return sim, nil
+	}
+	sim.Queue = ecs.NewQueue(cfg.Sim.CommandsPerTick)
+	sim.Region = cluster.NewRegion(node, c.Region, sim.Queue)
+	sim.Tick, err = systems.NewRegion(cfg.Sim, sim.Queue, sim.Region, store,
+		systems.Region{Owns: sim.Region.Owns, Out: sim.Region, Strays: sim.Region})
+	if err != nil {
+		node.Close()
+		return nil, err
+	}
+	return sim, nil
+}
+
 // Game is a whole world: the simulation and the server its players connect to.
 type Game struct {
 	*Sim
 	Server *net.Server
 
-	wg       sync.WaitGroup
+	log      *slog.Logger
+	wg       sync.WaitGroup // the bus's goroutines
+	ticking  sync.WaitGroup // the tick's
 	stopTick context.CancelFunc
 	stopBus  context.CancelFunc
 }
@@ -99,16 +155,34 @@ type Game struct {
 // New builds a world over store. opts configures the sessions; its Wire
 // and View come from cfg.
 func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (*Game, error) {
-	sim, err := NewSim(cfg, store)
+	var (
+		sim *Sim
+		err error
+	)
+	if cfg.Cluster.NATS != "" {
+		sim, err = newClusterSim(cfg, store, log)
+	} else {
+		sim, err = NewSim(cfg, store)
+	}
 	if err != nil {
 		return nil, err
 	}
 	opts.Wire, opts.View = cfg.Wire, cfg.View()
-	srv, err := net.NewServer(sim.Queue, sim.Bus, store, log, opts)
+	var (
+		cmds  net.Commands = sim.Queue
+		views bus.Bus      = sim.Bus
+	)
+	if sim.Node != nil {
+		cmds, views = sim.Node, sim.Node
+	}
+	srv, err := net.NewServer(cmds, views, store, log, opts)
 	if err != nil {
+		if sim.Node != nil {
+			sim.Node.Close()
+		}
 		return nil, err
 	}
-	return &Game{Sim: sim, Server: srv}, nil
+	return &Game{Sim: sim, Server: srv, log: log}, nil
 }
 
 // Start runs the tick and the bus until Stop.
@@ -116,8 +190,22 @@ func (g *Game) Start() {
 	tickCtx, stopTick := context.WithCancel(context.Background())
 	busCtx, stopBus := context.WithCancel(context.Background())
 	g.stopTick, g.stopBus = stopTick, stopBus
-	g.wg.Go(func() { g.Bus.Run(busCtx) })   //nolint:errcheck // Run only returns nil
-	g.wg.Go(func() { g.Tick.Run(tickCtx) }) //nolint:errcheck // Run only returns nil
+	if g.Bus != nil {
+		g.wg.Go(func() { g.Bus.Run(busCtx) }) //nolint:errcheck // Run only returns nil
+	}
+	if g.Node != nil {
+		g.wg.Go(func() { g.Node.Run(busCtx) }) //nolint:errcheck // Run only returns nil
+	}
+	if g.Region != nil {
+		g.wg.Go(func() {
+			if err := g.Region.Run(busCtx); err != nil {
+				g.log.Error("region stopped", "err", err)
+			}
+		})
+	}
+	if g.Tick != nil {
+		g.ticking.Go(func() { g.Tick.Run(tickCtx) }) //nolint:errcheck // Run only returns nil
+	}
 }
 
 // Stop ends the world in order: nobody walks any more, every client hears
@@ -126,16 +214,26 @@ func (g *Game) Start() {
 // returns once all that is done or ctx ends.
 func (g *Game) Stop(ctx context.Context) error {
 	var errs []error
-	if last, err := g.Tick.Halt(ctx); err != nil {
-		errs = append(errs, err)
-	} else if err := g.Bus.Await(ctx, last); err != nil {
-		errs = append(errs, fmt.Errorf("game: final positions not delivered: %w", err))
+	if g.Tick != nil {
+		last, err := g.Tick.Halt(ctx)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case g.Bus != nil:
+			if err := g.Bus.Await(ctx, last); err != nil {
+				errs = append(errs, fmt.Errorf("game: final positions not delivered: %w", err))
+			}
+		}
 	}
 	if err := g.Server.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	g.stopTick()
+	g.ticking.Wait() // its last facts still go out on the bus
 	g.stopBus()
 	g.wg.Wait()
+	if g.Node != nil {
+		g.Node.Close()
+	}
 	return errors.Join(errs...)
 }

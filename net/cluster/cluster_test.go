@@ -1,0 +1,250 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/cluster/natstest"
+	"github.com/godmmo/godmmo/systems"
+)
+
+// The test world: 100-unit cells, split at x = 0 into west and east.
+var (
+	testBounds  = ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000}
+	testRegions = []ecs.Region{
+		{Name: "west", Rect: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 0, MaxY: 1000}},
+		{Name: "east", Rect: ecs.Bounds{MinX: 0, MinY: -1000, MaxX: 1000, MaxY: 1000}},
+	}
+)
+
+func simConfig() systems.Config {
+	return systems.Config{Rate: 20, Speed: 70, Bounds: testBounds, FlushEvery: time.Second, CommandsPerTick: 256, CellSize: 100}
+}
+
+func testLog(tb testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// process is one process of the test world: a node, and a region's tick if named.
+type process struct {
+	node   *Node
+	region *Region
+	tick   *systems.Tick
+	queue  *ecs.Queue
+	stop   func()
+}
+
+type nopStore struct{}
+
+func (nopStore) SavePositions([]ecs.SavedPosition) {}
+
+func startProcess(tb testing.TB, url, region string) *process {
+	tb.Helper()
+	regions, err := ecs.NewRegions(testRegions, ecs.NewGrid(100), testBounds)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := simConfig()
+	node, err := Connect(Config{URL: url, World: "test", Regions: regions, Period: cfg.Period(), Name: region}, testLog(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &process{node: node}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { node.Run(ctx) }) //nolint:errcheck // Run only returns nil
+	var tickWG sync.WaitGroup
+	tickCtx, stopTick := context.WithCancel(context.Background())
+	if region != "" {
+		p.queue = ecs.NewQueue(256)
+		p.region = NewRegion(node, region, p.queue)
+		p.tick, err = systems.NewRegion(cfg, p.queue, p.region, nopStore{}, systems.Region{Owns: p.region.Owns, Out: p.region, Strays: p.region})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		wg.Go(func() {
+			if err := p.region.Run(ctx); err != nil {
+				tb.Error(err)
+			}
+		})
+		tickWG.Go(func() { p.tick.Run(tickCtx) }) //nolint:errcheck // Run only returns nil
+	}
+	once := sync.Once{}
+	p.stop = func() {
+		once.Do(func() {
+			stopTick()
+			tickWG.Wait()
+			cancel()
+			wg.Wait()
+			node.Close()
+		})
+	}
+	tb.Cleanup(p.stop)
+	return p
+}
+
+// awaitUp waits until node has heard from every region.
+func awaitUp(tb testing.TB, n *Node, regions ...string) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, r := range regions {
+		for !n.Up(r) {
+			if time.Now().After(deadline) {
+				tb.Fatalf("region %s not up", r)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// watcher is a view stand-in: it records every fact of the cells it
+// subscribed to, as "kind id cell", and the actors it knows.
+type watcher struct {
+	mu     sync.Mutex
+	events []string
+	known  map[int64]ecs.CellKey
+	errs   []string
+	ch     chan struct{}
+}
+
+func newWatcher() *watcher { return &watcher{known: map[int64]ecs.CellKey{}, ch: make(chan struct{}, 1)} }
+
+func (w *watcher) Deliver(tick uint64, msgs []bus.Message) {
+	w.mu.Lock()
+	for _, m := range msgs {
+		if m.Snapshot != nil {
+			for _, a := range m.Snapshot.Actors {
+				w.enter(a.ID, m.Cell, "snapshot")
+			}
+			continue
+		}
+		for _, f := range m.Batch.Facts {
+			switch f.Kind {
+			case ecs.Entered:
+				w.enter(f.Actor.ID, m.Cell, "entered")
+			case ecs.Exited:
+				w.events = append(w.events, fmt.Sprintf("exited %d %v", f.Actor.ID, m.Cell))
+			case ecs.Quit:
+				if _, ok := w.known[f.Actor.ID]; !ok {
+					w.errs = append(w.errs, fmt.Sprintf("quit of unknown %d", f.Actor.ID))
+				}
+				delete(w.known, f.Actor.ID)
+				w.events = append(w.events, fmt.Sprintf("quit %d", f.Actor.ID))
+			case ecs.Said:
+				w.events = append(w.events, fmt.Sprintf("said %d %s", f.Actor.ID, f.Text))
+			}
+		}
+	}
+	w.mu.Unlock()
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watcher) enter(id int64, k ecs.CellKey, how string) {
+	if old, ok := w.known[id]; ok && old == k {
+		w.errs = append(w.errs, fmt.Sprintf("%s of %d known in %v already", how, id, k))
+	}
+	w.known[id] = k
+	w.events = append(w.events, fmt.Sprintf("%s %d %v", how, id, k))
+}
+
+// await waits until an event containing s has been recorded.
+func (w *watcher) await(tb testing.TB, s string) {
+	tb.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		w.mu.Lock()
+		for _, e := range w.events {
+			if strings.Contains(e, s) {
+				w.mu.Unlock()
+				return
+			}
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.ch:
+		case <-deadline:
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			tb.Fatalf("no %q among %q", s, w.events)
+		}
+	}
+}
+
+// admit logs actor id in through node, as a session would.
+func admit(tb testing.TB, n *Node, id int64, x, y float64) ecs.Admission {
+	tb.Helper()
+	r := ecs.NewReply()
+	if err := n.Push(tb.Context(), ecs.Command{Kind: ecs.Spawn, Session: uint64(id), Reply: r, Actor: ecs.Actor{ID: id, Name: fmt.Sprint("p", id), X: x, Y: y}}); err != nil {
+		tb.Fatal(err)
+	}
+	select {
+	case a := <-r.C():
+		if !a.OK {
+			tb.Fatalf("actor %d refused: %+v", id, a)
+		}
+		return a
+	case <-time.After(5 * time.Second):
+		tb.Fatal("no admission")
+	}
+	return ecs.Admission{}
+}
+
+// TestWalkAcrossTheBorder: an actor logged in through a process that
+// simulates nothing walks from the west region into the east one; a
+// watcher of both cells on that process sees it enter once, exit the west
+// cell and enter the east one, never quit, and its chat after the border
+// comes from the east.
+func TestWalkAcrossTheBorder(t *testing.T) {
+	ns := natstest.Start(t)
+	west := startProcess(t, ns.URL(), "west")
+	east := startProcess(t, ns.URL(), "east")
+	edge := startProcess(t, ns.URL(), "")
+	awaitUp(t, edge.node, "west", "east")
+
+	w := newWatcher()
+	westCell, eastCell := ecs.CellKey{X: -1, Y: 0}, ecs.CellKey{X: 0, Y: 0}
+	edge.node.Subscribe(westCell, w)
+	edge.node.Subscribe(eastCell, w)
+	admit(t, edge.node, 7, -20, 50)
+	w.await(t, "entered 7 {-1 0}")
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 7, Actor: ecs.Actor{ID: 7}, X: 60, Y: 50}); err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, "entered 7 {0 0}")
+	w.await(t, "exited 7 {-1 0}")
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Session: 7, Actor: ecs.Actor{ID: 7}, Text: "hello from the east"}); err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, "said 7 hello from the east")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.errs) > 0 {
+		t.Errorf("view errors: %q", w.errs)
+	}
+	for _, e := range w.events {
+		if strings.HasPrefix(e, "quit") {
+			t.Errorf("the actor quit on the way: %q", w.events)
+		}
+	}
+	if s := west.region.Stats(); s.Handoffs != 1 {
+		t.Errorf("west stats %+v", s)
+	}
+	if s := east.region.Stats(); s.Arrivals != 1 {
+		t.Errorf("east stats %+v", s)
+	}
+}

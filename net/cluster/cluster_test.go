@@ -116,7 +116,15 @@ type watcher struct {
 	events []string
 	known  map[int64]ecs.CellKey
 	errs   []string
+	from   int // await looks at events from here on
 	ch     chan struct{}
+}
+
+// mark makes later awaits look only at events recorded from now on.
+func (w *watcher) mark() {
+	w.mu.Lock()
+	w.from = len(w.events)
+	w.mu.Unlock()
 }
 
 func newWatcher() *watcher { return &watcher{known: map[int64]ecs.CellKey{}, ch: make(chan struct{}, 1)} }
@@ -168,7 +176,7 @@ func (w *watcher) await(tb testing.TB, s string) {
 	deadline := time.After(5 * time.Second)
 	for {
 		w.mu.Lock()
-		for _, e := range w.events {
+		for _, e := range w.events[w.from:] {
 			if strings.Contains(e, s) {
 				w.mu.Unlock()
 				return
@@ -246,5 +254,85 @@ func TestWalkAcrossTheBorder(t *testing.T) {
 	}
 	if s := east.region.Stats(); s.Arrivals != 1 {
 		t.Errorf("east stats %+v", s)
+	}
+}
+
+// TestBusRestart: while the NATS server is down, logins are refused at
+// once as unreachable; once it is back, every process reconnects and
+// resubscribes by itself, and a watcher sees what happens after.
+func TestBusRestart(t *testing.T) {
+	ns := natstest.Start(t)
+	startProcess(t, ns.URL(), "west")
+	edge := startProcess(t, ns.URL(), "")
+	awaitUp(t, edge.node, "west")
+	w := newWatcher()
+	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
+	admit(t, edge.node, 1, -50, 50)
+	w.await(t, "entered 1 {-1 0}")
+
+	ns.Stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for edge.node.Up("west") {
+		if time.Now().After(deadline) {
+			t.Fatal("the edge still thinks west is up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Session: 2, Reply: ecs.NewReply(), Actor: ecs.Actor{ID: 2, X: -50, Y: 60}})
+	if err != ecs.ErrUnreachable {
+		t.Fatalf("login while the bus is down: %v", err)
+	}
+
+	ns.Start()
+	awaitUp(t, edge.node, "west")
+	admit(t, edge.node, 3, -60, 50)
+	w.await(t, "entered 3 {-1 0}")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.errs) > 0 {
+		t.Errorf("view errors: %q", w.errs)
+	}
+}
+
+// TestRegionLost: when a region's process dies, its actors leave the views
+// of every other process within a few seconds; once a new process takes the
+// region up, its actors can log in again.
+func TestRegionLost(t *testing.T) {
+	ns := natstest.Start(t)
+	west := startProcess(t, ns.URL(), "west")
+	east := startProcess(t, ns.URL(), "east")
+	edge := startProcess(t, ns.URL(), "")
+	awaitUp(t, edge.node, "west", "east")
+	w := newWatcher()
+	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
+	edge.node.Subscribe(ecs.CellKey{X: 0, Y: 0}, w)
+	admit(t, edge.node, 1, -50, 50)
+	admit(t, edge.node, 2, 50, 50)
+	w.await(t, "entered 1 {-1 0}")
+	w.await(t, "entered 2 {0 0}")
+
+	west.node.nc.Close() // as a kill -9 looks from the bus: silence
+	west.stop()
+	w.await(t, "quit 1")
+	if edge.node.Up("west") || !edge.node.Up("east") {
+		t.Errorf("west up %v, east up %v", edge.node.Up("west"), edge.node.Up("east"))
+	}
+	err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Session: 3, Reply: ecs.NewReply(), Actor: ecs.Actor{ID: 1, X: -50, Y: 50}})
+	if err != ecs.ErrUnreachable {
+		t.Fatalf("login into the lost region: %v", err)
+	}
+
+	w.mark()
+	startProcess(t, ns.URL(), "west")
+	awaitUp(t, edge.node, "west")
+	admit(t, edge.node, 1, -50, 50)
+	w.await(t, "entered 1 {-1 0}")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.errs) > 0 || strings.Contains(strings.Join(w.events, ","), "quit 2") {
+		t.Errorf("view errors %q, events %q", w.errs, w.events)
+	}
+	if s := east.region.Stats(); s.Returned != 0 {
+		t.Errorf("east %+v", s)
 	}
 }

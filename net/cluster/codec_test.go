@@ -1,0 +1,76 @@
+package cluster
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/godmmo/godmmo/ecs"
+)
+
+// TestDecodersRefuseBadMessages: what a process of another version, or
+// garbage on a subject, could send is refused with errBadMessage.
+func TestDecodersRefuseBadMessages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		dec  func([]byte) error
+		msg  string
+	}{
+		{"batch not json", batchErr, `{`},
+		{"batch without seq", batchErr, `{"Inc":1,"Facts":[]}`},
+		{"batch fact kind", batchErr, `{"Inc":1,"Seq":1,"Facts":[{"Kind":9}]}`},
+		{"batch avatar", batchErr, `{"Inc":1,"Seq":1,"Facts":[{"Kind":1,"Actor":{"Avatar":6}}]}`},
+		{"batch huge number", batchErr, `{"Inc":1,"Seq":1e999}`},
+		{"snapshot negative step", snapErr, `{"Actors":[{"Intent":{"Step":-1}}]}`},
+		{"command kind", cmdErr, `{"Kind":0}`},
+		{"command return from afar", cmdErr, `{"Kind":7}`},
+		{"arrival without actor", cmdErr, `{"Kind":6}`},
+		{"command text", cmdErr, `{"Kind":4,"Text":"` + string(make([]byte, maxText+1)) + `"}`},
+	} {
+		if err := tc.dec([]byte(tc.msg)); !errors.Is(err, errBadMessage) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+func batchErr(b []byte) error { _, err := decodeBatch(b); return err }
+func snapErr(b []byte) error  { _, err := decodeSnapshot(b); return err }
+func cmdErr(b []byte) error   { _, err := decodeCommand(b); return err }
+
+// TestCommandRoundTrip: a hand-off survives the trip whole.
+func TestCommandRoundTrip(t *testing.T) {
+	t.Parallel()
+	d := ecs.Departure{Actor: ecs.ActorState{ID: 3, Name: "ann", Avatar: 2, Intent: ecs.Intent{FromX: 1.5, ToX: 1e-9, Tick: 1 << 40, Step: 3.5, Seq: 9}},
+		Pos: ecs.Position{X: 0.1, Y: -0.2}, Back: ecs.Position{X: -0.3}, Saved: ecs.Position{X: 7}, Moving: true, Session: 1<<63 + 5,
+		From: ecs.CellKey{X: -1}, To: ecs.CellKey{Y: 2}, Tick: 1<<40 + 3}
+	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := decodeCommand(data)
+	if err != nil || c.Kind != ecs.Arrive || *c.Arrival != d {
+		t.Fatalf("got %+v, %v", c.Arrival, err)
+	}
+}
+
+// FuzzDecode: no message makes a decoder panic, and whatever one accepts
+// passes the checks it promises.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"Inc":1,"Seq":1,"Facts":[{"Kind":1,"Actor":{"ID":1,"Name":"a"}}]}`, `{"Actors":[]}`,
+		`{"Kind":2,"Session":1,"Actor":{"ID":1}}`, `{"Kind":6,"Arrival":{"Actor":{"ID":1}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if b, err := decodeBatch(data); err == nil {
+			for _, x := range b.Facts {
+				if x.Kind < ecs.Entered || x.Kind > ecs.Said || x.Actor.Avatar < 0 || x.Actor.Avatar > ecs.MaxAvatar {
+					t.Errorf("accepted %+v", x)
+				}
+			}
+		}
+		decodeSnapshot(data) //nolint:errcheck // must not panic
+		if c, err := decodeCommand(data); err == nil && (c.Kind < ecs.Spawn || c.Kind > ecs.Arrive || (c.Kind == ecs.Arrive) != (c.Arrival != nil)) {
+			t.Errorf("accepted %+v", c)
+		}
+	})
+}

@@ -15,9 +15,20 @@ func TestPlay(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
 	app, stop := startApp(t, cfg)
+	play(t, app.Addr(), app.Addr(), func(*client) string {
+		stop()
+		app2, _ := startApp(t, cfg)
+		return app2.Addr()
+	})
+}
 
-	alice, aliceID := join(t, app.Addr(), "alice", 1)
-	bob, bobID := join(t, app.Addr(), "bob", 4)
+// play is the session TestPlay walks through, with alice and bob connected
+// to the servers at aliceAddr and bobAddr; restart stops the server that
+// simulates bob's actor and starts it again, returning where bob connects
+// to log in once more.
+func play(t *testing.T, aliceAddr, bobAddr string, restart func(bob *client) string) {
+	alice, aliceID := join(t, aliceAddr, "alice", 1)
+	bob, bobID := join(t, bobAddr, "bob", 4)
 	if aliceID == bobID {
 		t.Fatalf("both players got actor id %d", aliceID)
 	}
@@ -82,7 +93,7 @@ func TestPlay(t *testing.T) {
 	}
 
 	// She comes back where she stopped, and bob sees her again.
-	again := dial(t, app.Addr())
+	again := dial(t, aliceAddr)
 	own := again.login("Alice", "pw-alice") // usernames ignore case
 	if own.actorID() != aliceID {
 		t.Errorf("actor id after relogin = %d, want %d", own.actorID(), aliceID)
@@ -100,10 +111,7 @@ func TestPlay(t *testing.T) {
 			break
 		}
 	}
-	stop()
-
-	app2, _ := startApp(t, cfg)
-	c := dial(t, app2.Addr())
+	c := dial(t, restart(bob))
 	own = c.login("bob", "pw-bob")
 	if own.actorID() != bobID {
 		t.Errorf("bob's actor id after restart = %d, want %d", own.actorID(), bobID)

@@ -143,6 +143,9 @@ func (w *watcher) Deliver(tick uint64, msgs []bus.Message) {
 			case ecs.Entered:
 				w.enter(f.Actor.ID, m.Cell, "entered")
 			case ecs.Exited:
+				if w.known[f.Actor.ID] == m.Cell {
+					delete(w.known, f.Actor.ID)
+				}
 				w.events = append(w.events, fmt.Sprintf("exited %d %v", f.Actor.ID, m.Cell))
 			case ecs.Quit:
 				if _, ok := w.known[f.Actor.ID]; !ok {
@@ -334,5 +337,37 @@ func TestRegionLost(t *testing.T) {
 	}
 	if s := east.region.Stats(); s.Returned != 0 {
 		t.Errorf("east %+v", s)
+	}
+}
+
+// TestHandoffReturned: an actor that walks toward a region nobody
+// simulates is handed over, unanswered, sent again, and finally taken back
+// where it stood before the border; its player can walk on from there.
+func TestHandoffReturned(t *testing.T) {
+	ns := natstest.Start(t)
+	west := startProcess(t, ns.URL(), "west")
+	edge := startProcess(t, ns.URL(), "")
+	awaitUp(t, edge.node, "west")
+	w := newWatcher()
+	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
+	admit(t, edge.node, 1, -10, 50)
+	w.await(t, "entered 1 {-1 0}")
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, "exited 1 {-1 0}")
+	w.mark()
+	w.await(t, "entered 1 {-1 0}")
+	if s := west.region.Stats(); s.Returned != 1 || s.Retries != handoffTries-1 || s.Handoffs != 0 {
+		t.Errorf("west %+v", s)
+	}
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Session: 1, Actor: ecs.Actor{ID: 1}, Text: "back"}); err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, "said 1 back")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.errs) > 0 {
+		t.Errorf("view errors: %q", w.errs)
 	}
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# cluster.sh start|stop|status: one world on three godmmo processes on this
+# machine, as docs/scale-out.md describes: a NATS server, a Postgres
+# server and the regions west, middle and east of the large world, all on
+# 127.0.0.1. Players connect to any of ws://127.0.0.1:8081, :8082, :8083;
+# metrics are at http://127.0.0.1:9081/metrics (9082, 9083).
+#
+# NATS is Debian's nats-server if installed, else built from the Go module
+# the server already depends on; Postgres is Debian's postgresql package
+# (apt-get install postgresql). Everything lives in $CLUSTER_DIR
+# (default /tmp/godmmo-cluster); extra arguments after "start" go to every
+# godmmo process (e.g. -bcrypt-cost 4).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DIR=${CLUSTER_DIR:-/tmp/godmmo-cluster}
+NATS_PORT=${NATS_PORT:-4222}
+PG_PORT=${PG_PORT:-55432}
+REGIONS=(west middle east)
+
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_bin() {
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -n "$d" ] || { echo "Postgres not found: apt-get install postgresql" >&2; exit 1; }
+	echo "$d"
+}
+
+start() {
+	mkdir -p "$DIR"
+	echo "== building into $DIR"
+	go build -o "$DIR/godmmo" ./cmd/godmmo
+	local nats
+	nats=$(command -v nats-server || true)
+	if [ -z "$nats" ]; then
+		go build -o "$DIR/nats-server" github.com/nats-io/nats-server/v2
+		nats="$DIR/nats-server"
+	fi
+	echo "== nats on 127.0.0.1:$NATS_PORT"
+	"$nats" -a 127.0.0.1 -p "$NATS_PORT" >"$DIR/nats.log" 2>&1 &
+	echo $! >"$DIR/nats.pid"
+
+	local bin
+	bin=$(pg_bin)
+	if [ ! -d "$DIR/pg" ]; then
+		mkdir -p "$DIR/pg"
+		[ "$(id -u)" = 0 ] && chown postgres "$DIR" "$DIR/pg"
+		as_postgres "$bin/initdb" -D "$DIR/pg" -A trust -U postgres >"$DIR/initdb.log"
+	fi
+	echo "== postgres on 127.0.0.1:$PG_PORT"
+	as_postgres "$bin/pg_ctl" -D "$DIR/pg" -l "$DIR/pg/server.log" -w \
+		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $DIR/pg" start >/dev/null
+	as_postgres "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'godmmo'" | grep -q 1 ||
+		as_postgres "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres godmmo
+
+	cat >"$DIR/regions" <<-REGIONS
+		# the large world (-10000..10000) in three columns
+		west   -10000,-10000,-3334,10000
+		middle -3334,-10000,3334,10000
+		east   3334,-10000,10000,10000
+	REGIONS
+	local i=1
+	for r in "${REGIONS[@]}"; do
+		echo "== godmmo region $r on 127.0.0.1:808$i (admin 908$i)"
+		"$DIR/godmmo" -addr "127.0.0.1:808$i" -admin "127.0.0.1:908$i" -db "postgres://postgres@127.0.0.1:$PG_PORT/godmmo?sslmode=disable" \
+			-nats "nats://127.0.0.1:$NATS_PORT" -regions "$DIR/regions" -region "$r" "$@" >"$DIR/$r.log" 2>&1 &
+		echo $! >"$DIR/$r.pid"
+		i=$((i + 1))
+	done
+	for i in 1 2 3; do
+		for _ in $(seq 100); do
+			curl -fsS "http://127.0.0.1:908$i/readyz" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		curl -fsS "http://127.0.0.1:908$i/readyz" >/dev/null || { echo "process $i not ready: see $DIR/*.log" >&2; exit 1; }
+	done
+	echo "== up: ws://127.0.0.1:8081/ :8082/ :8083/ (logs in $DIR; stop with: $0 stop)"
+}
+
+stop() {
+	for r in "${REGIONS[@]}" nats; do
+		if [ -f "$DIR/$r.pid" ]; then
+			kill "$(cat "$DIR/$r.pid")" 2>/dev/null || true
+			rm -f "$DIR/$r.pid"
+		fi
+	done
+	if [ -f "$DIR/pg/postmaster.pid" ]; then
+		as_postgres "$(pg_bin)/pg_ctl" -D "$DIR/pg" -m fast -w stop >/dev/null
+	fi
+	echo "== stopped"
+}
+
+status() {
+	for r in "${REGIONS[@]}" nats; do
+		if [ -f "$DIR/$r.pid" ] && kill -0 "$(cat "$DIR/$r.pid")" 2>/dev/null; then echo "$r: running"; else echo "$r: stopped"; fi
+	done
+}
+
+case "${1:-}" in
+start) shift; start "$@" ;;
+stop) stop ;;
+status) status ;;
+*) echo "usage: $0 start [godmmo flags…] | stop | status" >&2; exit 2 ;;
+esac

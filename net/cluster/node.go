@@ -361,6 +361,10 @@ func (n *Node) emit(m *mirror, b batchMsg) {
 			n.setOwner(f.Actor.ID, m.region)
 		case ecs.Quit:
 			n.setOwner(f.Actor.ID, "")
+		case ecs.Exited:
+			if n.cells[f.Cell] == nil { // gone where nobody here watches: not ours to route
+				n.setOwner(f.Actor.ID, "")
+			}
 		}
 	}
 	if len(b.Facts) > 0 {
@@ -402,7 +406,9 @@ func (n *Node) snapshot(m *mirror, s snapshotMsg) {
 	early := m.early
 	m.early = nil
 	for _, b := range early {
-		n.batch(m, b)
+		if b.Inc == m.inc { // a batch of the region's last life is no gap in this one
+			n.batch(m, b)
+		}
 	}
 	for _, v := range m.held {
 		n.fan.Request(m.key, v, true)

@@ -129,8 +129,9 @@ type Departure struct {
 	Pos, Back Position
 	// Saved is the position last handed to the store.
 	Saved Position
-	// Moving is whether the walk was still under way.
-	Moving bool
+	// Moving is whether the walk was still under way; NewWalk whether it
+	// set off this very tick, so that nobody has been told of it yet.
+	Moving, NewWalk bool
 	// Session is the login that plays it.
 	Session uint64
 	// From is the cell it left, To the one it walked into.

@@ -95,12 +95,17 @@ func (w *World) drop(e Entity) {
 
 // Depart takes an actor that walked into a cell this world does not
 // simulate out of it, noting that it exited toward that cell, and returns
-// all that the world that owns the cell needs to go on simulating it. It
-// must not be called while a query is open.
-func (w *World) Depart(c Crossing) Departure {
+// all that the world that owns the cell needs to go on simulating it.
+// newWalk says its walk set off this tick: it starts where the actor
+// stands now, and the other world publishes it. It must not be called
+// while a query is open.
+func (w *World) Depart(c Crossing, newWalk bool) Departure {
 	e := c.Entity
 	p, t, saved := w.pos.Get(e), w.target.Get(e), w.saved.Get(e)
-	d := Departure{Actor: w.State(e), Pos: *p, Back: c.Back, Saved: Position(*saved), Moving: t.Moving,
+	if newWalk {
+		t.FromX, t.FromY, t.Since = p.X, p.Y, w.Tick
+	}
+	d := Departure{Actor: w.State(e), Pos: *p, Back: c.Back, Saved: Position(*saved), Moving: t.Moving, NewWalk: newWalk,
 		Session: w.Owner(e), From: c.From, To: c.To, Tick: w.Tick}
 	w.Note(c.From, Fact{Kind: Exited, Actor: ActorState{ID: d.Actor.ID}, Cell: c.To})
 	w.drop(e)
@@ -111,8 +116,9 @@ func (w *World) Depart(c Crossing) Departure {
 // it stood when it left, and notes that it entered from the cell it left.
 // Every world counts ticks on the same clock, so a walk handed over in time
 // goes on unchanged; one that arrives late (its tick has passed) goes on
-// from where the actor stands, as a new walk the caller publishes (see
-// Retargeted), rather than jumping ahead.
+// from where the actor stands, as a new walk, rather than jumping ahead. A
+// late walk, and one that set off as the actor left, are published by the
+// caller (see Retargeted).
 func (w *World) Arrive(d Departure) Entity {
 	a, i := d.Actor, d.Actor.Intent
 	t := Target{X: i.ToX, Y: i.ToY, Moving: d.Moving, Seq: i.Seq, FromX: i.FromX, FromY: i.FromY, Since: i.Tick}
@@ -122,7 +128,7 @@ func (w *World) Arrive(d Departure) Entity {
 	}
 	e := w.add(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: d.Pos.X, Y: d.Pos.Y}, d.Session, t, Saved(d.Saved))
 	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e), Cell: d.From, Crossed: true})
-	if late {
+	if late || d.NewWalk {
 		w.Retargeted = append(w.Retargeted, e)
 	}
 	return e

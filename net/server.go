@@ -205,6 +205,14 @@ func (s *Server) logout(actor ecs.Actor, login uint64) {
 	if err := s.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: login, Actor: actor}); err != nil {
 		s.log.Error("logout not applied", "actor", actor.ID, "err", err)
 	}
+	s.release(actor.ID, login)
+}
+
+// release gives up a login's claim on its account.
+func (s *Server) release(id int64, login uint64) {
+	if err := s.store.Release(context.Background(), id, login); err != nil {
+		s.log.Error("account claim not released; it expires by itself", "actor", id, "err", err)
+	}
 }
 
 // HashWaiting is how many logins wait for a password-hashing slot.

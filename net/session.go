@@ -414,7 +414,21 @@ func (s *session) login(r wire.Request) string {
 		s.srv.metrics.Login(false)
 		return deny
 	}
-	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor); deny != "" || s.ctx.Err() != nil {
+	login := s.srv.logins.Add(1)
+	// The account is claimed first, in the store every process of the
+	// world shares: one login plays it at a time, wherever it connected.
+	switch err := s.srv.store.Claim(ctx, acc.Actor.ID, login); {
+	case errors.Is(err, persist.ErrPlaying):
+		s.srv.metrics.Login(false)
+		s.log.Info("login refused", "username", acc.Actor.Name, "reason", "playing on another server")
+		return wire.DenyLoggedIn
+	case err != nil:
+		return s.dbFailed("login", err)
+	}
+	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor, login); deny != "" || s.ctx.Err() != nil {
+		if !s.playing {
+			s.srv.release(acc.Actor.ID, login)
+		}
 		if s.ctx.Err() != nil {
 			return ""
 		}
@@ -435,7 +449,17 @@ func (s *session) resume(r wire.Request) string {
 	if !ok {
 		return wire.DenyResumed
 	}
-	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor); deny != "" {
+	heir := s.srv.logins.Add(1)
+	switch err := s.srv.store.TransferClaim(s.ctx, c.actor.ID, c.login, heir); {
+	case errors.Is(err, persist.ErrPlaying):
+		return wire.DenyResumed
+	case err != nil:
+		return s.dbFailed("resume", err)
+	}
+	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor, heir); deny != "" {
+		if !s.playing {
+			s.srv.release(c.actor.ID, heir)
+		}
 		if deny == wire.DenyLoggedIn {
 			deny = wire.DenyResumed
 		}
@@ -446,13 +470,12 @@ func (s *session) resume(r wire.Request) string {
 }
 
 // enter asks the tick to let this session play actor, by cmd (a Spawn or a
-// Rejoin, for which it fills in the new login), and on success starts
+// Rejoin, for which it fills in the new login, login), and on success starts
 // playing: a resume token where the protocol has them, and the view, whose
 // first words are the Ok and the own actor. It returns why the tick
 // refused: the actor plays already, or its region cannot be reached; ""
 // when admitted, or when the session is ending anyway.
-func (s *session) enter(cmd ecs.Command, actor ecs.Actor) string {
-	login := s.srv.logins.Add(1)
+func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64) string {
 	cmd.Reply = ecs.NewReply()
 	if cmd.Kind == ecs.Spawn {
 		cmd.Session = login

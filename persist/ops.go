@@ -8,15 +8,18 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// isUnique reports whether err is SQLite's unique-constraint violation, by
-// its extended code rather than its message text.
+// isUnique reports whether err is a unique-constraint violation, by the
+// database's code rather than its message text.
 func isUnique(err error) bool {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	var pe *pgconn.PgError
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+		errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // createPrivate creates the database file readable by its owner only, when
@@ -45,7 +48,7 @@ func (s *Store) LastWriteError() error {
 
 // SetPassword replaces an account's password hash.
 func (s *Store) SetPassword(ctx context.Context, name string, hash []byte) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE username = ?`, hash, name)
+	res, err := s.write.ExecContext(ctx, s.q(`UPDATE accounts SET password_hash = ? WHERE {nocase username} = ?`), hash, name)
 	if err != nil {
 		return fmt.Errorf("persist: set password of %q: %w", name, err)
 	}
@@ -58,7 +61,7 @@ func (s *Store) SetPassword(ctx context.Context, name string, hash []byte) error
 // DeleteAccount removes an account (case ignored). Its actor id may then be
 // given to a new account, so take the actor out of the world first.
 func (s *Store) DeleteAccount(ctx context.Context, name string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM accounts WHERE username = ?`, name)
+	res, err := s.write.ExecContext(ctx, s.q(`DELETE FROM accounts WHERE {nocase username} = ?`), name)
 	if err != nil {
 		return fmt.Errorf("persist: delete %q: %w", name, err)
 	}
@@ -76,7 +79,7 @@ func (s *Store) DeleteAccountsWithPrefix(ctx context.Context, prefix string) ([]
 		return nil, errors.New("persist: delete by prefix: empty prefix")
 	}
 	rows, err := s.write.QueryContext(ctx,
-		`DELETE FROM accounts WHERE substr(username, 1, ?) = ? COLLATE NOCASE RETURNING username`, len(prefix), prefix)
+		s.q(`DELETE FROM accounts WHERE {nocase substr(username, 1, ?)} = ? RETURNING username`), len(prefix), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("persist: delete prefix %q: %w", prefix, err)
 	}
@@ -99,7 +102,7 @@ func (s *Store) DeleteAccountsWithPrefix(ctx context.Context, prefix string) ([]
 // accounts: the server times unknown-user logins with a hash of the cost
 // the stored accounts use, not only the cost it hashes new passwords at.
 func (s *Store) RecentHashes(ctx context.Context, n int) ([][]byte, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT password_hash FROM accounts ORDER BY id DESC LIMIT ?`, n)
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT password_hash FROM accounts ORDER BY id DESC LIMIT ?`), n)
 	if err != nil {
 		return nil, fmt.Errorf("persist: recent hashes: %w", err)
 	}
@@ -147,9 +150,13 @@ func (s *Store) SaveBan(ctx context.Context, b Ban) error {
 	if !b.Expires.IsZero() {
 		expires = sql.NullInt64{Int64: b.Expires.Unix(), Valid: true}
 	}
+	conflict := "(kind, value)"
+	if s.pg {
+		conflict = "(kind, lower(value))"
+	}
 	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO bans (kind, value, reason, expires_at) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, expires_at = excluded.expires_at`,
+		s.q(`INSERT INTO bans (kind, value, reason, expires_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT `+conflict+` DO UPDATE SET reason = excluded.reason, expires_at = excluded.expires_at`),
 		string(b.Kind), b.Value, b.Reason, expires)
 	if err != nil {
 		return fmt.Errorf("persist: save ban of %s %q: %w", b.Kind, b.Value, err)
@@ -159,7 +166,7 @@ func (s *Store) SaveBan(ctx context.Context, b Ban) error {
 
 // DeleteBan lifts a ban; it reports ErrNotFound when there was none.
 func (s *Store) DeleteBan(ctx context.Context, kind BanKind, value string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM bans WHERE kind = ? AND value = ?`, string(kind), value)
+	res, err := s.write.ExecContext(ctx, s.q(`DELETE FROM bans WHERE kind = ? AND {nocase value} = ?`), string(kind), value)
 	if err != nil {
 		return fmt.Errorf("persist: lift ban of %s %q: %w", kind, value, err)
 	}
@@ -172,7 +179,7 @@ func (s *Store) DeleteBan(ctx context.Context, kind BanKind, value string) error
 // Bans returns every ban that has not expired at now.
 func (s *Store) Bans(ctx context.Context, now time.Time) ([]Ban, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT kind, value, reason, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY kind, value`, now.Unix())
+		s.q(`SELECT kind, value, reason, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY kind, value`), now.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("persist: load bans: %w", err)
 	}

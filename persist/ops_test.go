@@ -16,8 +16,12 @@ import (
 // with and without expiry.
 func TestOperatorRows(t *testing.T) {
 	t.Parallel()
+	eachBackend(t, testOperatorRows)
+}
+
+func testOperatorRows(t *testing.T, db string) {
 	ctx := t.Context()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "game.db"))
+	s := mustOpen(t, db)
 	for _, n := range []string{"loadbot-1", "LOADBOT-2", "loadbotx", "load_bot", "loadXbot", "alice"} {
 		if _, err := s.CreateAccount(ctx, n, []byte("h"), 0, 0, 0); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,10 @@
-// Package persist keeps accounts and actor positions in SQLite. Accounts are
-// written at once, in a transaction; positions are collected from the tick
-// and written in batches by one writer goroutine, so the tick never waits on
-// the disk and a crash loses at most one flush interval of walking.
+// Package persist keeps accounts and actor positions in SQLite (one process,
+// the default) or in Postgres (several processes of one world). Accounts
+// are written at once, in a transaction; positions are collected from the
+// tick and written in batches by one writer goroutine, so the tick never
+// waits on the disk and a crash loses at most one flush interval of
+// walking. Claims make one login at a time play an account, across every
+// process that shares the database.
 package persist
 
 import (
@@ -11,11 +14,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Errors callers tell apart.
@@ -26,6 +32,8 @@ var (
 	ErrNotFound = errors.New("persist: account not found")
 	// ErrLocked means another process has the database open.
 	ErrLocked = errors.New("persist: database locked by another server")
+	// ErrPlaying means another login plays the account.
+	ErrPlaying = errors.New("persist: account playing elsewhere")
 )
 
 // Account is a stored account with its actor.
@@ -37,8 +45,9 @@ type Account struct {
 
 // Store is the database. Open it, run its writer with Run, and Close it last.
 type Store struct {
-	write *sql.DB // one connection: SQLite has one writer
-	read  *sql.DB
+	write *sql.DB // SQLite: one connection, as it has one writer; Postgres: the pool
+	read  *sql.DB // SQLite: the readers; Postgres: the same pool
+	pg    bool
 	log   *slog.Logger
 
 	mu       sync.Mutex
@@ -49,10 +58,18 @@ type Store struct {
 	lastErr  error // of the last position batch; nil once one succeeds
 
 	lock *fileLock // held while open, so a second server cannot share the file
+
+	claims claimBook
 }
 
-// Open opens (creating if needed) the database file at path and migrates it.
+// Open opens the database and migrates it: a postgres:// (or
+// postgresql://) URL is a Postgres database, which several processes may
+// share; anything else is the path of a SQLite file, created if needed,
+// which one process at a time may open.
 func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		return openPostgres(ctx, path, log)
+	}
 	lock, err := lockFile(path + ".lock")
 	if err != nil {
 		return nil, err
@@ -85,8 +102,7 @@ func open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("persist: open %s: %w", path, err)
 	}
-	s := &Store{write: write, read: read, log: log, pending: make(map[int64]ecs.SavedPosition),
-		wake: make(chan struct{}, 1)}
+	s := newStore(write, read, false, log)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -94,12 +110,73 @@ func open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 	return s, nil
 }
 
+func newStore(write, read *sql.DB, pg bool, log *slog.Logger) *Store {
+	return &Store{write: write, read: read, pg: pg, log: log, pending: make(map[int64]ecs.SavedPosition),
+		wake: make(chan struct{}, 1), claims: claimBook{lease: ClaimLease, held: make(map[int64]uint64)}}
+}
+
+// openPostgres opens a pool on the Postgres database at url.
+func openPostgres(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("persist: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetConnMaxIdleTime(time.Minute)
+	s := newStore(db, db, true, log)
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// q adapts a query written for SQLite, with ? placeholders, to the
+// database: Postgres numbers its placeholders, and compares usernames and
+// banned values without case by lower() (its indexes are on lower()),
+// where SQLite's columns ignore case themselves. Queries write such a
+// comparison as "{nocase col} = ?".
+func (s *Store) q(query string) string {
+	for {
+		i := strings.Index(query, "{nocase ")
+		if i < 0 {
+			break
+		}
+		j := i + strings.IndexByte(query[i:], '}')
+		col := query[i+len("{nocase ") : j]
+		rest := query[j+1:]
+		if s.pg {
+			k := strings.IndexByte(rest, '?')
+			query = query[:i] + "lower(" + col + ")" + rest[:k] + "lower(?)" + rest[k+1:]
+		} else {
+			query = query[:i] + col + " COLLATE NOCASE" + rest
+		}
+	}
+	if !s.pg {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // OnFlush sets a hook told of every batch written (for metrics). Set it before Run.
 func (s *Store) OnFlush(fn func(rows int, d time.Duration, err error)) { s.onFlush = fn }
 
 // Close closes the database. Call Flush first: Close does not write pending positions.
 func (s *Store) Close() error {
-	err := errors.Join(s.write.Close(), s.read.Close())
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
 	if s.lock != nil {
 		s.lock.release()
 		s.lock = nil
@@ -121,7 +198,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string, hash []byte, ava
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	err = tx.QueryRowContext(ctx,
-		`INSERT INTO accounts (username, password_hash, avatar, x, y) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		s.q(`INSERT INTO accounts (username, password_hash, avatar, x, y) VALUES (?, ?, ?, ?, ?) RETURNING id`),
 		name, hash, avatar, spawnX, spawnY).Scan(&a.ID)
 	if err != nil {
 		if isUnique(err) {
@@ -140,8 +217,8 @@ func (s *Store) CreateAccount(ctx context.Context, name string, hash []byte, ava
 func (s *Store) Account(ctx context.Context, name string) (Account, error) {
 	var acc Account
 	a := &acc.Actor
-	err := s.read.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = ?`, name).Scan(&a.ID)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT id FROM accounts WHERE {nocase username} = ?`), name).Scan(&a.ID)
+	if isNoRows(err) {
 		return acc, ErrNotFound
 	}
 	if err != nil {
@@ -150,7 +227,7 @@ func (s *Store) Account(ctx context.Context, name string) (Account, error) {
 	// Look at the unwritten positions before the table: if none is waiting
 	// now, the table already holds the newest position.
 	p, unsaved := s.unsaved(a.ID)
-	err = s.read.QueryRowContext(ctx, `SELECT username, password_hash, avatar, x, y FROM accounts WHERE id = ?`, a.ID).
+	err = s.read.QueryRowContext(ctx, s.q(`SELECT username, password_hash, avatar, x, y FROM accounts WHERE id = ?`), a.ID).
 		Scan(&a.Name, &acc.Hash, &a.Avatar, &a.X, &a.Y)
 	if err != nil {
 		return acc, fmt.Errorf("persist: load account %q: %w", name, err)
@@ -164,7 +241,7 @@ func (s *Store) Account(ctx context.Context, name string) (Account, error) {
 // Exists reports whether an account has that username (case ignored).
 func (s *Store) Exists(ctx context.Context, name string) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE username = ?`, name).Scan(&n)
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT count(*) FROM accounts WHERE {nocase username} = ?`), name).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("persist: look up %q: %w", name, err)
 	}
@@ -187,15 +264,31 @@ func (s *Store) SavePositions(batch []ecs.SavedPosition) {
 }
 
 // Run is the writer: it writes queued positions whenever some arrive, until
-// ctx ends. A failed batch is logged, kept and retried.
+// ctx ends. A failed batch is logged, kept and retried. On Postgres it also
+// frees the claims a predecessor of this process's name left, then renews
+// this process's claims every third of a lease.
 func (s *Store) Run(ctx context.Context) error {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
+	var renew <-chan time.Time
+	if s.pg {
+		if err := s.resetClaims(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("freeing a predecessor's claims failed; they expire by themselves", "err", err)
+		}
+		t := time.NewTicker(s.claims.lease / 3)
+		defer t.Stop()
+		renew = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-renew:
+			if err := s.renewClaims(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("renewing claims failed; will retry", "err", err)
+			}
+			continue
 		case <-s.wake:
 		case <-retry.C:
 		}
@@ -249,6 +342,19 @@ func (s *Store) unsaved(id int64) (ecs.SavedPosition, bool) {
 }
 
 func (s *Store) writePositions(ctx context.Context, batch map[int64]ecs.SavedPosition) error {
+	if s.pg {
+		// One statement, one round trip, however many rows.
+		ids, xs, ys := make([]int64, 0, len(batch)), make([]float64, 0, len(batch)), make([]float64, 0, len(batch))
+		for _, p := range batch {
+			ids, xs, ys = append(ids, p.ID), append(xs, p.X), append(ys, p.Y)
+		}
+		_, err := s.write.ExecContext(ctx, `UPDATE accounts AS a SET x = v.x, y = v.y
+			FROM unnest($1::bigint[], $2::float8[], $3::float8[]) AS v(id, x, y) WHERE a.id = v.id`, ids, xs, ys)
+		if err != nil {
+			return fmt.Errorf("persist: write positions: %w", err)
+		}
+		return nil
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("persist: write positions: %w", err)
@@ -269,3 +375,5 @@ func (s *Store) writePositions(ctx context.Context, batch map[int64]ecs.SavedPos
 	}
 	return nil
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

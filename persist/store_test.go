@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/persist/pgtest"
 )
 
 // mustOpen opens a store on a fresh file and closes it when the test ends.
@@ -24,10 +25,26 @@ func mustOpen(tb testing.TB, path string) *Store {
 	return s
 }
 
+// eachBackend runs test on a fresh SQLite file and on a fresh Postgres
+// database, each named by what Open takes.
+func eachBackend(t *testing.T, test func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, filepath.Join(t.TempDir(), "game.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, pgtest.Start(t).DSN())
+	})
+}
+
 func TestAccounts(t *testing.T) {
 	t.Parallel()
+	eachBackend(t, testAccounts)
+}
+
+func testAccounts(t *testing.T, path string) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "game.db")
 	s := mustOpen(t, path)
 
 	a, err := s.CreateAccount(ctx, "Tristan", []byte("hash"), 3, 10, -20)
@@ -111,7 +128,11 @@ func mustExec(t *testing.T, db *sql.DB, q string) {
 
 func TestRunWritesWhatArrives(t *testing.T) {
 	t.Parallel()
-	s := mustOpen(t, filepath.Join(t.TempDir(), "game.db"))
+	eachBackend(t, testRunWritesWhatArrives)
+}
+
+func testRunWritesWhatArrives(t *testing.T, db string) {
+	s := mustOpen(t, db)
 	a, err := s.CreateAccount(t.Context(), "w", []byte("h"), 0, 0, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -11,21 +11,31 @@ type Handoff struct {
 	// Owns reports whether this region owns a cell.
 	Owns func(ecs.CellKey) bool
 	Out  ecs.Departures
+
+	retargeted map[ecs.Entity]struct{}
 }
 
-// Initialize has nothing to build.
-func (s *Handoff) Initialize(*ecs.World) {}
+// Initialize builds the set it reuses.
+func (s *Handoff) Initialize(*ecs.World) { s.retargeted = make(map[ecs.Entity]struct{}) }
 
 // Update hands out this tick's crossings into foreign cells.
 func (s *Handoff) Update(w *ecs.World) {
+	if len(w.Crossed) == 0 {
+		return
+	}
+	for _, e := range w.Retargeted {
+		s.retargeted[e] = struct{}{}
+	}
 	kept := w.Crossed[:0]
 	for _, c := range w.Crossed {
 		if s.Owns(c.To) {
 			kept = append(kept, c)
 			continue
 		}
-		s.Out.Depart(w.Depart(c))
+		_, fresh := s.retargeted[c.Entity]
+		s.Out.Depart(w.Depart(c, fresh))
 	}
+	clear(s.retargeted)
 	clear(w.Crossed[len(kept):])
 	w.Crossed = kept
 }

@@ -76,7 +76,8 @@ func TestHandoffKeepsTheWalk(t *testing.T) {
 		t.Fatalf("arrival answered %+v", a)
 	}
 	one.Step()
-	equal(t, "east, arrival", epub.take(), []string{"1,0 entered 1 0,0"})
+	// The click's first step crossed: nobody was told of the walk yet.
+	equal(t, "east, arrival", epub.take(), []string{"1,0 entered 1 0,0", "1,0 moved 1"})
 	for range 10 {
 		east.Step()
 		one.Step()
@@ -135,5 +136,31 @@ func TestLateArrivalWalksOnFromWhereItStood(t *testing.T) {
 	moved := epub.find(ecs.Moved)
 	if len(moved) != 1 || moved[0].Actor.Intent.FromX != 104 || moved[0].Actor.Intent.Tick != east.World.Tick {
 		t.Errorf("moved facts %+v at tick %d", moved, east.World.Tick)
+	}
+}
+
+// TestWalkThatSetsOffOverTheBorder: a click whose very first step crosses
+// the border is a walk nobody was told of; the region that takes the actor
+// in publishes it, from where the actor stands.
+func TestWalkThatSetsOffOverTheBorder(t *testing.T) {
+	t.Parallel()
+	west, wq, wpub, wout := region(t, true)
+	east, eq, epub, _ := region(t, false)
+	join(t, west, wq, 1, 99, 50)
+	wpub.take()
+	walk(t, wq, 1, 200, 50)
+	west.Step()
+	if moved := wpub.find(ecs.Moved); len(moved) != 0 {
+		t.Errorf("the west published %+v", moved)
+	}
+	d := wout.out[0]
+	if !d.NewWalk || d.Actor.Intent.FromX != 102.5 || d.Actor.Intent.Tick != west.World.Tick {
+		t.Fatalf("departure %+v", d)
+	}
+	east.World.Tick = west.World.Tick
+	arrive(t, east, eq, ecs.Arrive, d)
+	moved := epub.find(ecs.Moved)
+	if len(moved) != 1 || moved[0].Actor.Intent.ToX != 200 || moved[0].Actor.Intent.Tick != east.World.Tick {
+		t.Errorf("the east published %+v", moved)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, store: store}
+	// Claims are renewed and, after a restart, freed under the process's
+	// name: its region's in a world split over processes.
+	store.SetNode(cmp.Or(cfg.World.Cluster.Name, "godmmo"))
 	if err := a.wire(); err != nil {
 		store.Close()
 		return nil, err

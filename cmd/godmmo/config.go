@@ -223,7 +223,8 @@ func (c *Config) cluster(natsURL, regionsFile, region, worldName string) error {
 	}
 	name := region
 	if name == "" {
-		name = "edge " + c.Addr
+		host, _ := os.Hostname()
+		name = fmt.Sprintf("edge-%s-%d", host, os.Getpid())
 	}
 	c.World.Cluster = game.Cluster{NATS: natsURL, World: worldName, Regions: regions, Region: region, Name: name}
 	return nil

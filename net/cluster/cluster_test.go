@@ -127,7 +127,9 @@ func (w *watcher) mark() {
 	w.mu.Unlock()
 }
 
-func newWatcher() *watcher { return &watcher{known: map[int64]ecs.CellKey{}, ch: make(chan struct{}, 1)} }
+func newWatcher() *watcher {
+	return &watcher{known: map[int64]ecs.CellKey{}, ch: make(chan struct{}, 1)}
+}
 
 func (w *watcher) Deliver(tick uint64, msgs []bus.Message) {
 	w.mu.Lock()

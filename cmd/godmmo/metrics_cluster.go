@@ -25,7 +25,7 @@ func (m *Metrics) watchCluster(node *cluster.Node, region *cluster.Region) {
 		counter("godmmo_regions_lost_total", "Regions given up on as silent: their actors left every view.", func(s cluster.Stats) uint64 { return s.RegionsLost }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "godmmo_bus_subscriptions", Help: "Cells this process mirrors for its views."},
 			func() float64 { return float64(node.Stats().Subscriptions) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "godmmo_bus_lag_seconds", Help: "How far behind this process's clock the latest batch received was."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "godmmo_bus_lag_seconds", Help: "How long after its tick was due the latest batch received arrived."},
 			func() float64 { return node.Stats().Lag.Seconds() }),
 	)
 	if region == nil {

@@ -331,7 +331,9 @@ func (n *Node) count(fn func(*Stats)) {
 // batch takes a cell's batch: in order, it goes on to the views; a gap, or a
 // region that started over, means asking for a fresh snapshot.
 func (n *Node) batch(m *mirror, b batchMsg) {
-	n.count(func(s *Stats) { s.Lag = time.Duration(max(0, int64(n.now.Load())-int64(b.Tick))) * n.cfg.Period })
+	// Tick n was due n periods after the epoch; its facts left right after.
+	lag := time.Since(time.Unix(0, int64(b.Tick)*int64(n.cfg.Period)))
+	n.count(func(s *Stats) { s.Lag = lag })
 	if !m.synced {
 		if len(m.early) < 1024 {
 			m.early = append(m.early, b)

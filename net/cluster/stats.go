@@ -18,7 +18,7 @@ type Stats struct {
 	RegionsLost uint64
 	// Subscriptions is how many cells the node mirrors now.
 	Subscriptions int
-	// Lag is how far behind this node's clock the latest batch was.
+	// Lag is how long after its tick was due the latest batch arrived.
 	Lag time.Duration
 }
 

@@ -61,6 +61,7 @@ func newBot(sw *swarm, i int) *bot {
 		sw: sw, index: i, name: name, password: "loadbot-" + name,
 		rng:   rand.New(rand.NewPCG(sw.cfg.seed, uint64(i))),
 		login: make(chan serverPacket, 8),
+		stats: botStats{url: sw.cfg.urls[(i-1)%len(sw.cfg.urls)]},
 	}
 }
 
@@ -71,7 +72,7 @@ func (b *bot) run(ctx context.Context) {
 	if b.sw.cfg.v2() {
 		opts = &websocket.DialOptions{Subprotocols: []string{subprotocolV2}}
 	}
-	conn, _, err := websocket.Dial(dialCtx, b.sw.cfg.url, opts)
+	conn, _, err := websocket.Dial(dialCtx, b.stats.url, opts)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -302,6 +303,16 @@ func (b *bot) send(ctx context.Context, conn *websocket.Conn, msg []byte) bool {
 	return true
 }
 
+// viewErrors counts errors of the server's view.
+func (b *bot) viewErrors(errs ViewErrors) {
+	if errs == (ViewErrors{}) {
+		return
+	}
+	b.mu.Lock()
+	b.stats.view.add(errs)
+	b.mu.Unlock()
+}
+
 func (b *bot) fail(kind string) {
 	b.mu.Lock()
 	b.stats.fail(kind)
@@ -339,7 +350,7 @@ func (b *bot) readLoop(conn *websocket.Conn) {
 			b.model(p, known, &expectOwn)
 		case kindDisconnect:
 			if _, ok := known[p.id]; !ok {
-				b.fail("protocol: Disconnect of an actor never shown")
+				b.viewErrors(ViewErrors{UnknownLeaves: 1})
 			}
 			delete(known, p.id)
 		case kindChat:
@@ -351,6 +362,9 @@ func (b *bot) readLoop(conn *websocket.Conn) {
 // model tracks which actors the bot knows and measures its own moves.
 func (b *bot) model(p serverPacket, known map[int64]struct{}, expectOwn *bool) {
 	if p.full {
+		if _, ok := known[p.id]; ok {
+			b.viewErrors(ViewErrors{Duplicates: 1})
+		}
 		known[p.id] = struct{}{}
 	} else if _, ok := known[p.id]; !ok {
 		b.fail("protocol: delta before the full model")

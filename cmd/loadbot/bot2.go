@@ -13,20 +13,17 @@ import (
 // actor), and passes over every other byte.
 func (b *bot) readLoopV2(conn *websocket.Conn) {
 	var buf bytes.Buffer
-	known := make(map[int64]struct{})
+	seen := sightings{}
 	var own int64 // this goroutine's copy of b.own: it is the only one that sets it
 	expectOwn := false
-	wantPos := func(id int64) bool { return own != 0 && id == own || expectOwn && own == 0 }
+	wantPos := func(int64) bool { return true }
 	handle := func(p serverPacket) {
 		switch p.kind {
 		case kindOk, kindDeny:
 			b.answer(p, &expectOwn)
 		case kindModel:
 			if p.full {
-				if _, ok := known[p.id]; ok {
-					b.fail("protocol: E of an actor already in view")
-				}
-				known[p.id] = struct{}{}
+				b.viewErrors(seen.enter(p, time.Now()))
 				if expectOwn && own == 0 {
 					expectOwn, own = false, p.id
 					b.mu.Lock()
@@ -36,20 +33,19 @@ func (b *bot) readLoopV2(conn *websocket.Conn) {
 				}
 				return
 			}
-			if _, ok := known[p.id]; !ok {
+			if errs, known := seen.move(p, time.Now()); !known {
 				b.fail("protocol: M before E")
+			} else {
+				b.viewErrors(errs)
 			}
 			if p.id == own && p.hasTarget {
 				b.ownMoveV2(p)
 			}
 		case kindLeave, kindDisconnect:
-			if _, ok := known[p.id]; !ok {
-				b.fail("protocol: L or Q of an actor not in view")
-			}
+			b.viewErrors(seen.leave(p.id))
 			if p.id == own {
 				b.fail("protocol: L or Q of the bot's own actor")
 			}
-			delete(known, p.id)
 		case kindChat:
 			b.chat(p)
 		}
@@ -78,4 +74,63 @@ func (b *bot) ownMoveV2(p serverPacket) {
 		b.stats.moved++
 		b.stats.move.add(time.Since(b.pending.sent))
 	}
+}
+
+// gapSlack is how far an actor may be from where its last intent puts it
+// before a new one counts as a gap: half a second of walking at the
+// original game's pace, well above the jitter of arrival times on a loaded
+// machine, far below a jump of a cell.
+const gapSlack = 35
+
+// sightings are the actors a v2 bot shows, with their last intents: what
+// the view errors are found against.
+type sightings map[int64]walk
+
+// enter shows an actor (E); a second E without an L between is a duplicate.
+func (s sightings) enter(p serverPacket, now time.Time) (errs ViewErrors) {
+	if _, ok := s[p.id]; ok {
+		errs.Duplicates++
+	}
+	s[p.id] = walk{p, now}
+	return errs
+}
+
+// move takes a new intent (M) of a shown actor, a gap if it jumps; known
+// is false for an actor not shown.
+func (s sightings) move(p serverPacket, now time.Time) (errs ViewErrors, known bool) {
+	last, known := s[p.id]
+	if !known {
+		return errs, false
+	}
+	if x, y := last.at(now); math.Hypot(p.x-x, p.y-y) > gapSlack {
+		errs.Gaps++
+	}
+	s[p.id] = walk{p, now}
+	return errs, true
+}
+
+// leave stops showing an actor (L or Q); one not shown is an unknown leave.
+func (s sightings) leave(id int64) (errs ViewErrors) {
+	if _, ok := s[id]; !ok {
+		errs.UnknownLeaves++
+	}
+	delete(s, id)
+	return errs
+}
+
+// walk is an actor's last intent as a v2 bot heard it, and when.
+type walk struct {
+	p   serverPacket
+	at0 time.Time
+}
+
+// at is where the walk puts the actor at t: from x, y toward tx, ty at its
+// speed, never past the target.
+func (w walk) at(t time.Time) (x, y float64) {
+	dx, dy := w.p.tx-w.p.x, w.p.ty-w.p.y
+	d, s := math.Hypot(dx, dy), w.p.speed*t.Sub(w.at0).Seconds()
+	if s >= d || d == 0 {
+		return w.p.tx, w.p.ty
+	}
+	return w.p.x + dx/d*s, w.p.y + dy/d*s
 }

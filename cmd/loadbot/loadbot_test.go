@@ -292,8 +292,8 @@ func TestSwarm(t *testing.T) {
 	if r.Connected != 3 || r.Registered != 3 || r.LoggedIn != 3 || r.Login.N != 3 {
 		t.Errorf("connected %d, registered %d, logged in %d", r.Connected, r.Registered, r.LoggedIn)
 	}
-	if len(r.Errors) != 0 || len(r.Disconnects) != 0 {
-		t.Errorf("errors %v, disconnects %v", r.Errors, r.Disconnects)
+	if len(r.Errors) != 0 || len(r.Disconnects) != 0 || r.View != (ViewErrors{}) {
+		t.Errorf("errors %v, disconnects %v, view errors %+v", r.Errors, r.Disconnects, r.View)
 	}
 	if r.Targets == 0 || r.Moved == 0 || r.Move.N != int64(r.Moved) {
 		t.Errorf("targets %d, moved %d, measured %d", r.Targets, r.Moved, r.Move.N)
@@ -352,10 +352,10 @@ func TestParseMessageV2(t *testing.T) {
 		want    []serverPacket
 	}{
 		{"login", golden("v2_login.json"), all, []serverPacket{{kind: kindOk},
-			{kind: kindModel, full: true, id: 12, x: 198.2, y: 78.4, tx: 300, ty: 0, hasPos: true, hasTarget: true}}},
+			{kind: kindModel, full: true, id: 12, x: 198.2, y: 78.4, tx: 300, ty: 0, speed: 70, hasPos: true, hasTarget: true}}},
 		{"deny", golden("v2_deny.json"), all, []serverPacket{{kind: kindDeny, text: "This username is already taken"}}},
 		{"tick", golden("v2_tick.json"), all, []serverPacket{
-			{kind: kindModel, id: 12, x: 200.6, y: 78.4, tx: 300, ty: 78.4, hasPos: true, hasTarget: true},
+			{kind: kindModel, id: 12, x: 200.6, y: 78.4, tx: 300, ty: 78.4, speed: 70, hasPos: true, hasTarget: true},
 			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"},
 			{kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
 		{"someone else's", golden("v2_tick.json"), none, []serverPacket{{kind: kindModel, id: 12},
@@ -396,7 +396,8 @@ func TestParseMessageV2(t *testing.T) {
 func TestSwarmV2(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
-	cfg, err := parseConfig([]string{"-url", url, "-proto", "v2", "-n", "4", "-ramp", "300ms", "-duration", "3s",
+	// The same server twice: bots are spread over the URLs.
+	cfg, err := parseConfig([]string{"-url", url + "," + strings.Replace(url, "127.0.0.1", "localhost", 1), "-proto", "v2", "-n", "4", "-ramp", "300ms", "-duration", "3s",
 		"-move-every", "250ms", "-chat-every", "400ms", "-spread", "-area", "100", "-progress", "0"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -416,6 +417,14 @@ func TestSwarmV2(t *testing.T) {
 	}
 	if r.MessagesIn == 0 || r.PacketsIn < r.MessagesIn || r.BytesInPerBotSec <= 0 {
 		t.Errorf("messages in %d, packets in %d, %v bytes per bot-second", r.MessagesIn, r.PacketsIn, r.BytesInPerBotSec)
+	}
+	if r.View != (ViewErrors{}) || len(r.PerTarget) != 2 {
+		t.Errorf("view errors %+v, per target %v", r.View, r.PerTarget)
+	}
+	for u, n := range r.PerTarget {
+		if n != [2]int{2, 2} {
+			t.Errorf("%s: %d bots, %d logged in; want 2 and 2", u, n[0], n[1])
+		}
 	}
 }
 
@@ -438,4 +447,54 @@ func readGolden(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// TestSightings: the view errors a v2 bot counts, over sequences of what it
+// is told: a clean walk, an actor shown twice, a leave of an actor never
+// shown, and a walk that jumps.
+func TestSightings(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	e := func(id int64, x, tx float64) serverPacket {
+		return serverPacket{kind: kindModel, full: true, id: id, x: x, tx: tx, speed: 70}
+	}
+	m := func(id int64, x, tx float64) serverPacket { p := e(id, x, tx); p.full = false; return p }
+	type step struct {
+		p    serverPacket
+		ms   int
+		drop bool // an L
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		want  ViewErrors
+	}{
+		{"clean walk, new click, leave, back", []step{{p: e(1, 0, 700)}, {p: m(1, 70, -100), ms: 1000}, {p: m(1, 0, 0), ms: 2000},
+			{p: serverPacket{id: 1}, ms: 2100, drop: true}, {p: e(1, 500, 500), ms: 3000}}, ViewErrors{}},
+		{"shown twice", []step{{p: e(1, 0, 0)}, {p: e(1, 0, 0), ms: 50}}, ViewErrors{Duplicates: 1}},
+		{"leave of an actor never shown", []step{{p: serverPacket{id: 2}, drop: true}}, ViewErrors{UnknownLeaves: 1}},
+		{"a jump ahead", []step{{p: e(1, 0, 700)}, {p: m(1, 200, 700), ms: 1000}}, ViewErrors{Gaps: 1}},
+		{"a stop short of where it walked", []step{{p: e(1, 0, 700)}, {p: m(1, 10, 10), ms: 1000}}, ViewErrors{Gaps: 1}},
+	} {
+		s := sightings{}
+		var got ViewErrors
+		for _, st := range tc.steps {
+			switch {
+			case st.drop:
+				got.add(s.leave(st.p.id))
+			case st.p.full:
+				got.add(s.enter(st.p, at(st.ms)))
+			default:
+				errs, known := s.move(st.p, at(st.ms))
+				if !known {
+					t.Errorf("%s: M of an unknown actor", tc.name)
+				}
+				got.add(errs)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -4,7 +4,10 @@
 // each registers (an existing account is fine, so
 // runs repeat), logs in, clicks to random targets and chats. It prints a
 // progress line every few seconds and a report at the end: login, own-move
-// and chat latencies, what the bots received, disconnects and errors.
+// and chat latencies, what the bots received, disconnects and errors, and
+// the view errors a player would see: an actor shown twice, one taken away
+// that was never shown, a walk that jumps (see ViewErrors). With several
+// comma-separated -url, the bots are spread over the processes of one world.
 //
 //	go run ./cmd/godmmo -bcrypt-cost 4 &
 //	go run ./cmd/loadbot -n 100 -duration 30s
@@ -58,7 +61,8 @@ const (
 
 // config is loadbot's flags.
 type config struct {
-	url         string
+	url         string   // as given: one URL or several, comma-separated
+	urls        []string // bot i plays on urls[(i-1) % len]
 	n           int
 	ramp        time.Duration
 	duration    time.Duration
@@ -83,7 +87,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("loadbot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.url, "url", "ws://127.0.0.1:8081/", "the server's WebSocket URL")
+	fs.StringVar(&c.url, "url", "ws://127.0.0.1:8081/", "the server's WebSocket URL; several, comma-separated, spread the bots over the processes of one world")
 	fs.IntVar(&c.n, "n", 10, fmt.Sprintf("bot players (at most %d)", maxBots))
 	fs.DurationVar(&c.ramp, "ramp", 5*time.Second, "spread the bots' arrivals over this long")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long to play after the ramp")
@@ -105,8 +109,11 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if err := checkURL(c.url, c.allowRemote); err != nil {
-		return c, err
+	c.urls = strings.Split(c.url, ",")
+	for _, u := range c.urls {
+		if err := checkURL(u, c.allowRemote); err != nil {
+			return c, err
+		}
 	}
 	switch {
 	case c.n < 1 || c.n > maxBots:

@@ -52,6 +52,7 @@ type serverPacket struct {
 	x, y      float64
 	hasPos    bool
 	tx, ty    float64 // v2: where the actor walks (M and E)
+	speed     float64 // v2: how fast, units/s
 	hasTarget bool
 	text      string // Deny's reason, Chat's message
 	from      string // Chat's sender

@@ -260,8 +260,8 @@ func (s *scanner) packet(wantPos func(int64) bool) (serverPacket, error) {
 			return bad("without name and avatar")
 		}
 		if wantPos(p.id) {
-			if !s.floats(&p.x, &p.y, &p.tx, &p.ty) {
-				return bad("without x, y, tx, ty")
+			if !s.floats(&p.x, &p.y, &p.tx, &p.ty, &p.speed) {
+				return bad("without x, y, tx, ty, speed")
 			}
 			p.hasPos, p.hasTarget = true, true
 		}

@@ -12,6 +12,7 @@ import (
 // botStats is what one bot saw. Its owner goroutines fill it; the swarm
 // reads it only after the bot has ended.
 type botStats struct {
+	url        string // the server it plays on
 	connected  bool
 	registered bool // a new account; false with taken when it existed already
 	taken      bool
@@ -30,6 +31,29 @@ type botStats struct {
 	playing    time.Duration
 	disconnect string // why the server ended the connection, "" if it did not
 	errors     map[string]int
+	view       ViewErrors
+}
+
+// ViewErrors count what a player's screen would get wrong: the server's
+// views must never show an actor twice, take away one they never showed,
+// or make a walking actor jump.
+type ViewErrors struct {
+	// Duplicates: an actor shown (v1 full model, v2 E) while the bot
+	// already shows it, with no Disconnect or L between.
+	Duplicates int `json:"duplicates"`
+	// UnknownLeaves: a Disconnect (v1) or an L or Q (v2) of an actor the
+	// bot does not show.
+	UnknownLeaves int `json:"unknown_leaves"`
+	// Gaps (v2, whose intents make walks exact): an M whose starting point
+	// is more than gapSlack from where the actor's last E or M, walked on
+	// at its speed for the time between their arrivals, puts it.
+	Gaps int `json:"gaps"`
+}
+
+func (v *ViewErrors) add(o ViewErrors) {
+	v.Duplicates += o.Duplicates
+	v.UnknownLeaves += o.UnknownLeaves
+	v.Gaps += o.Gaps
 }
 
 func (s *botStats) fail(kind string) {
@@ -90,6 +114,9 @@ type Report struct {
 
 	Disconnects map[string]int `json:"disconnects"`
 	Errors      map[string]int `json:"errors"`
+	View        ViewErrors     `json:"view_errors"`
+	// PerTarget counts bots and logins per server URL, with several.
+	PerTarget map[string][2]int `json:"per_target,omitempty"`
 
 	// CPU is the share of one core used over the run (1.0 = one core busy):
 	// the loadbot's own, and the server's when -server-pid was given.
@@ -100,7 +127,7 @@ type Report struct {
 // summarize merges the bots' stats into the report; wall is the run's length.
 func summarize(url string, stats []*botStats, wall time.Duration) Report {
 	r := Report{URL: url, Bots: len(stats), Seconds: wall.Seconds(),
-		Disconnects: map[string]int{}, Errors: map[string]int{}}
+		Disconnects: map[string]int{}, Errors: map[string]int{}, PerTarget: map[string][2]int{}}
 	var login, move, chat hist
 	var playing time.Duration
 	for _, s := range stats {
@@ -135,6 +162,13 @@ func summarize(url string, stats []*botStats, wall time.Duration) Report {
 		for k, n := range s.errors {
 			r.Errors[k] += n
 		}
+		r.View.add(s.view)
+		t := r.PerTarget[s.url]
+		t[0]++
+		if s.loggedIn {
+			t[1]++
+		}
+		r.PerTarget[s.url] = t
 	}
 	r.Login, r.Move, r.Chat = latency(&login), latency(&move), latency(&chat)
 	if sec := playing.Seconds(); sec > 0 {
@@ -161,6 +195,12 @@ func (r Report) print(w io.Writer) {
 		fmt.Fprintf(w, ", server %.0f%% of a core", *r.ServerCPU*100)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  view errors: duplicates %d, leaves of unknown actors %d, gaps %d\n", r.View.Duplicates, r.View.UnknownLeaves, r.View.Gaps)
+	if len(r.PerTarget) > 1 {
+		for _, u := range slices.Sorted(maps.Keys(r.PerTarget)) {
+			fmt.Fprintf(w, "  %s: %d bots, %d logged in\n", u, r.PerTarget[u][0], r.PerTarget[u][1])
+		}
+	}
 	fmt.Fprintf(w, "  disconnects: %s\n  errors: %s\n", counts(r.Disconnects), counts(r.Errors))
 }
 

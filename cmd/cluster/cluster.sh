@@ -9,7 +9,9 @@
 # the server already depends on; Postgres is Debian's postgresql package
 # (apt-get install postgresql). Everything lives in $CLUSTER_DIR
 # (default /tmp/godmmo-cluster); extra arguments after "start" go to every
-# godmmo process (e.g. -bcrypt-cost 4).
+# godmmo process (e.g. -bcrypt-cost 4). REGIONS_FILE names a regions file of
+# the three regions west, middle and east to use instead of the default
+# thirds of the large world.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -54,12 +56,16 @@ start() {
 	as_postgres "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'godmmo'" | grep -q 1 ||
 		as_postgres "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres godmmo
 
-	cat >"$DIR/regions" <<-REGIONS
-		# the large world (-10000..10000) in three columns
-		west   -10000,-10000,-3334,10000
-		middle -3334,-10000,3334,10000
-		east   3334,-10000,10000,10000
-	REGIONS
+	if [ -n "${REGIONS_FILE:-}" ]; then
+		cp "$REGIONS_FILE" "$DIR/regions"
+	else
+		cat >"$DIR/regions" <<-REGIONS
+			# the large world (-10000..10000) in three columns
+			west   -10000,-10000,-3334,10000
+			middle -3334,-10000,3334,10000
+			east   3334,-10000,10000,10000
+		REGIONS
+	fi
 	local i=1
 	for r in "${REGIONS[@]}"; do
 		echo "== godmmo region $r on 127.0.0.1:808$i (admin 908$i)"
@@ -68,9 +74,9 @@ start() {
 		echo $! >"$DIR/$r.pid"
 		i=$((i + 1))
 	done
-	for i in 1 2 3; do
+	for i in 1 2 3; do # ready, and hearing every region
 		for _ in $(seq 100); do
-			curl -fsS "http://127.0.0.1:908$i/readyz" >/dev/null 2>&1 && break
+			curl -fsS "http://127.0.0.1:908$i/metrics" 2>/dev/null | grep -q '^godmmo_regions_up 3$' && break
 			sleep 0.1
 		done
 		curl -fsS "http://127.0.0.1:908$i/readyz" >/dev/null || { echo "process $i not ready: see $DIR/*.log" >&2; exit 1; }

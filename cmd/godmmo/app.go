@@ -63,6 +63,18 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ready := readiness{ping: store.Ping, lastTick: lastTick, now: time.Now,
 			maxAge: max(2*time.Second, 10*period), pingFailed: a.metrics.dbErrors.WithLabelValues("ping").Inc,
 			lastWrite: store.LastWriteError}
+		if node := a.game.Node; node != nil {
+			region := cfg.World.Cluster.Region
+			ready.bus = func() error {
+				switch {
+				case region != "" && !node.Up(region):
+					return fmt.Errorf("bus: own region %s not heard from", region)
+				case node.RegionsUp() == 0:
+					return errors.New("bus: no region heard from")
+				}
+				return nil
+			}
+		}
 		con := &console{game: a.game.Server, metrics: a.metrics, token: cfg.AdminToken, log: log, hosts: ownHosts(cfg.Admin)}
 		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, con, log); err != nil {
 			a.ln.Close()

@@ -247,6 +247,9 @@ type readiness struct {
 	// lastWrite, if set, is the error of the last position write: a server
 	// that cannot write positions (a full disk) is not ready, though it reads.
 	lastWrite func() error
+	// bus, if set, says why a process of a world split over processes
+	// cannot take players: cut off from the bus, or its region unheard.
+	bus func() error
 }
 
 // check returns nil when the server can take players, or why it cannot.
@@ -260,6 +263,11 @@ func (r readiness) check(ctx context.Context) error {
 	if r.lastWrite != nil {
 		if err := r.lastWrite(); err != nil {
 			return fmt.Errorf("database writes failing: %w", err)
+		}
+	}
+	if r.bus != nil {
+		if err := r.bus(); err != nil {
+			return err
 		}
 	}
 	last := r.lastTick()

@@ -23,6 +23,8 @@ func (m *Metrics) watchCluster(node *cluster.Node, region *cluster.Region) {
 		counter("godmmo_bus_refused_total", "Bus messages that could not be decoded.", func(s cluster.Stats) uint64 { return s.Refused }),
 		counter("godmmo_bus_slow_consumer_total", "Times NATS dropped messages this process read too slowly.", func(s cluster.Stats) uint64 { return s.SlowConsumer }),
 		counter("godmmo_regions_lost_total", "Regions given up on as silent: their actors left every view.", func(s cluster.Stats) uint64 { return s.RegionsLost }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "godmmo_regions_up", Help: "Regions this process has heard from lately, over a connected bus."},
+			func() float64 { return float64(node.RegionsUp()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "godmmo_bus_subscriptions", Help: "Cells this process mirrors for its views."},
 			func() float64 { return float64(node.Stats().Subscriptions) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "godmmo_bus_lag_seconds", Help: "How long after its tick was due the latest batch received arrived."},

@@ -231,6 +231,17 @@ func (n *Node) Up(region string) bool {
 	return n.nc.IsConnected() && n.up[region]
 }
 
+// RegionsUp counts the regions heard from lately, over a connected bus.
+func (n *Node) RegionsUp() int {
+	up := 0
+	for _, r := range n.cfg.Regions.Names() {
+		if n.Up(r) {
+			up++
+		}
+	}
+	return up
+}
+
 // Run delivers, once a tick, what arrived for the mirrored cells, until
 // ctx ends.
 func (n *Node) Run(ctx context.Context) error {

@@ -246,8 +246,16 @@ func (n *Node) RegionsUp() int {
 // ctx ends.
 func (n *Node) Run(ctx context.Context) error {
 	period := n.cfg.Period
-	ticker := time.NewTicker(period)
-	defer ticker.Stop()
+	// Deliver a little after each tick is due, when the regions' facts of
+	// it have had time to arrive, rather than at a phase of its own that
+	// would hold them up to a whole period.
+	offset := period / 4
+	next := func() time.Duration {
+		now := time.Now().UnixNano()
+		return time.Duration(((now-int64(offset))/int64(period)+1)*int64(period) + int64(offset) - now)
+	}
+	timer := time.NewTimer(next())
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -257,12 +265,13 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		case <-n.resub:
 			n.restart()
-		case now := <-ticker.C:
+		case now := <-timer.C:
+			timer.Reset(next())
 			n.receive()
 			n.apply()
 			n.watch(now)
-			tick := uint64(now.UnixNano() / int64(period))
 			last := n.now.Load()
+			tick := max(last, uint64(now.Add(-offset).UnixNano()/int64(period)))
 			sent, facts := n.fan.Deliver(tick, last, n.batches, func() { n.now.Store(tick) })
 			n.mu.Lock()
 			n.stats.Delivered += sent

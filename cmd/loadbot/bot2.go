@@ -23,7 +23,7 @@ func (b *bot) readLoopV2(conn *websocket.Conn) {
 			b.answer(p, &expectOwn)
 		case kindModel:
 			if p.full {
-				b.viewErrors(seen.enter(p, time.Now()))
+				b.viewErrors(seen.enter(p))
 				if expectOwn && own == 0 {
 					expectOwn, own = false, p.id
 					b.mu.Lock()
@@ -33,7 +33,7 @@ func (b *bot) readLoopV2(conn *websocket.Conn) {
 				}
 				return
 			}
-			if errs, known := seen.move(p, time.Now()); !known {
+			if errs, known := seen.move(p); !known {
 				b.fail("protocol: M before E")
 			} else {
 				b.viewErrors(errs)
@@ -76,36 +76,51 @@ func (b *bot) ownMoveV2(p serverPacket) {
 	}
 }
 
-// gapSlack is how far an actor may be from where its last intent puts it
-// before a new one counts as a gap: half a second of walking at the
-// original game's pace, well above the jitter of arrival times on a loaded
-// machine, far below a jump of a cell.
-const gapSlack = 35
+// gapSlack is how far a new intent may start from the path of the last
+// one: the wire's two decimals and a step of rounding, far below a jump.
+const gapSlack = 4
+
+// walk is an actor's last intent as a v2 bot heard it.
+type walk struct{ p serverPacket }
+
+// off is how far x, y is from the walk's path, the segment from where it
+// started to its target: a walk is straight, so wherever the actor has got
+// to, it is on it.
+func (w walk) off(x, y float64) float64 {
+	ax, ay, bx, by := w.p.x, w.p.y, w.p.tx, w.p.ty
+	dx, dy := bx-ax, by-ay
+	t := 0.0
+	if l := dx*dx + dy*dy; l > 0 {
+		t = max(0, min(1, ((x-ax)*dx+(y-ay)*dy)/l))
+	}
+	return math.Hypot(x-(ax+t*dx), y-(ay+t*dy))
+}
 
 // sightings are the actors a v2 bot shows, with their last intents: what
-// the view errors are found against.
+// the view errors are found against. They depend on what arrives, never on
+// when, so a loaded machine's delays are not taken for errors.
 type sightings map[int64]walk
 
 // enter shows an actor (E); a second E without an L between is a duplicate.
-func (s sightings) enter(p serverPacket, now time.Time) (errs ViewErrors) {
+func (s sightings) enter(p serverPacket) (errs ViewErrors) {
 	if _, ok := s[p.id]; ok {
 		errs.Duplicates++
 	}
-	s[p.id] = walk{p, now}
+	s[p.id] = walk{p}
 	return errs
 }
 
-// move takes a new intent (M) of a shown actor, a gap if it jumps; known
-// is false for an actor not shown.
-func (s sightings) move(p serverPacket, now time.Time) (errs ViewErrors, known bool) {
+// move takes a new intent (M) of a shown actor: a gap if it does not start
+// on the last one's path; known is false for an actor not shown.
+func (s sightings) move(p serverPacket) (errs ViewErrors, known bool) {
 	last, known := s[p.id]
 	if !known {
 		return errs, false
 	}
-	if x, y := last.at(now); math.Hypot(p.x-x, p.y-y) > gapSlack {
+	if last.off(p.x, p.y) > gapSlack {
 		errs.Gaps++
 	}
-	s[p.id] = walk{p, now}
+	s[p.id] = walk{p}
 	return errs, true
 }
 
@@ -116,21 +131,4 @@ func (s sightings) leave(id int64) (errs ViewErrors) {
 	}
 	delete(s, id)
 	return errs
-}
-
-// walk is an actor's last intent as a v2 bot heard it, and when.
-type walk struct {
-	p   serverPacket
-	at0 time.Time
-}
-
-// at is where the walk puts the actor at t: from x, y toward tx, ty at its
-// speed, never past the target.
-func (w walk) at(t time.Time) (x, y float64) {
-	dx, dy := w.p.tx-w.p.x, w.p.ty-w.p.y
-	d, s := math.Hypot(dx, dy), w.p.speed*t.Sub(w.at0).Seconds()
-	if s >= d || d == 0 {
-		return w.p.tx, w.p.ty
-	}
-	return w.p.x + dx/d*s, w.p.y + dy/d*s
 }

@@ -454,15 +454,12 @@ func readGolden(t *testing.T, name string) string {
 // shown, and a walk that jumps.
 func TestSightings(t *testing.T) {
 	t.Parallel()
-	t0 := time.Unix(1000, 0)
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	e := func(id int64, x, tx float64) serverPacket {
 		return serverPacket{kind: kindModel, full: true, id: id, x: x, tx: tx, speed: 70}
 	}
 	m := func(id int64, x, tx float64) serverPacket { p := e(id, x, tx); p.full = false; return p }
 	type step struct {
 		p    serverPacket
-		ms   int
 		drop bool // an L
 	}
 	for _, tc := range []struct {
@@ -470,12 +467,12 @@ func TestSightings(t *testing.T) {
 		steps []step
 		want  ViewErrors
 	}{
-		{"clean walk, new click, leave, back", []step{{p: e(1, 0, 700)}, {p: m(1, 70, -100), ms: 1000}, {p: m(1, 0, 0), ms: 2000},
-			{p: serverPacket{id: 1}, ms: 2100, drop: true}, {p: e(1, 500, 500), ms: 3000}}, ViewErrors{}},
-		{"shown twice", []step{{p: e(1, 0, 0)}, {p: e(1, 0, 0), ms: 50}}, ViewErrors{Duplicates: 1}},
+		{"clean walk, new clicks, leave, back", []step{{p: e(1, 0, 700)}, {p: m(1, 70, -100)}, {p: m(1, 0, 0)}, {p: m(1, 0, 0)},
+			{p: serverPacket{id: 1}, drop: true}, {p: e(1, 500, 500)}}, ViewErrors{}},
+		{"shown twice", []step{{p: e(1, 0, 0)}, {p: e(1, 0, 0)}}, ViewErrors{Duplicates: 1}},
 		{"leave of an actor never shown", []step{{p: serverPacket{id: 2}, drop: true}}, ViewErrors{UnknownLeaves: 1}},
-		{"a jump ahead", []step{{p: e(1, 0, 700)}, {p: m(1, 200, 700), ms: 1000}}, ViewErrors{Gaps: 1}},
-		{"a stop short of where it walked", []step{{p: e(1, 0, 700)}, {p: m(1, 10, 10), ms: 1000}}, ViewErrors{Gaps: 1}},
+		{"a jump past the target", []step{{p: e(1, 0, 700)}, {p: m(1, 800, 900)}}, ViewErrors{Gaps: 1}},
+		{"a jump off the path", []step{{p: e(1, 0, 700)}, {p: serverPacket{kind: kindModel, id: 1, x: 300, y: 40, tx: 300}}}, ViewErrors{Gaps: 1}},
 	} {
 		s := sightings{}
 		var got ViewErrors
@@ -484,9 +481,9 @@ func TestSightings(t *testing.T) {
 			case st.drop:
 				got.add(s.leave(st.p.id))
 			case st.p.full:
-				got.add(s.enter(st.p, at(st.ms)))
+				got.add(s.enter(st.p))
 			default:
-				errs, known := s.move(st.p, at(st.ms))
+				errs, known := s.move(st.p)
 				if !known {
 					t.Errorf("%s: M of an unknown actor", tc.name)
 				}

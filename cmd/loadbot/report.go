@@ -44,9 +44,8 @@ type ViewErrors struct {
 	// UnknownLeaves: a Disconnect (v1) or an L or Q (v2) of an actor the
 	// bot does not show.
 	UnknownLeaves int `json:"unknown_leaves"`
-	// Gaps (v2, whose intents make walks exact): an M whose starting point
-	// is more than gapSlack from where the actor's last E or M, walked on
-	// at its speed for the time between their arrivals, puts it.
+	// Gaps (v2, whose intents make walks exact): an M that starts more
+	// than gapSlack off the path of the actor's last E or M: it jumped.
 	Gaps int `json:"gaps"`
 }
 

@@ -56,7 +56,8 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// heartbeat is how often a region says it is alive.
+// heartbeat is how often a region says it is alive when its tick does not
+// (it says so after every tick's facts).
 const heartbeat = 250 * time.Millisecond
 
 // subjects names a world's subjects.
@@ -115,6 +116,7 @@ type viewRequest struct {
 // life is what a node knows of one region's heartbeat.
 type life struct {
 	inc  uint64
+	tick uint64 // the last tick it said it published
 	last time.Time
 	dead bool
 }
@@ -245,16 +247,15 @@ func (n *Node) RegionsUp() int {
 // Run delivers, once a tick, what arrived for the mirrored cells, until
 // ctx ends.
 func (n *Node) Run(ctx context.Context) error {
-	period := n.cfg.Period
-	// Deliver a little after each tick is due, when the regions' facts of
-	// it have had time to arrive, rather than at a phase of its own that
-	// would hold them up to a whole period.
-	offset := period / 4
-	next := func() time.Duration {
+	period := int64(n.cfg.Period)
+	// A tick is delivered as soon as every live region has said it
+	// published the tick, or half a period after it was due, whichever
+	// comes first: a late region holds the others up by that much at most.
+	deadline := func() time.Duration {
 		now := time.Now().UnixNano()
-		return time.Duration(((now-int64(offset))/int64(period)+1)*int64(period) + int64(offset) - now)
+		return time.Duration((now-period/2)/period*period + period + period/2 - now)
 	}
-	timer := time.NewTimer(next())
+	timer := time.NewTimer(deadline())
 	defer timer.Stop()
 	for {
 		select {
@@ -265,23 +266,42 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		case <-n.resub:
 			n.restart()
+		case msg := <-n.in:
+			n.handle(msg)
+			if due := uint64(time.Now().UnixNano() / period); due > n.now.Load() && n.published(due) {
+				n.deliver(due)
+			}
 		case now := <-timer.C:
-			timer.Reset(next())
-			n.receive()
-			n.apply()
-			n.watch(now)
-			last := n.now.Load()
-			tick := max(last, uint64(now.Add(-offset).UnixNano()/int64(period)))
-			sent, facts := n.fan.Deliver(tick, last, n.batches, func() { n.now.Store(tick) })
-			n.mu.Lock()
-			n.stats.Delivered += sent
-			n.stats.Facts += facts
-			n.stats.Subscriptions = len(n.cells)
-			n.mu.Unlock()
-			clear(n.batches)
-			n.batches = n.batches[:0]
+			timer.Reset(deadline())
+			n.deliver(max(n.now.Load(), uint64((now.UnixNano()-period/2)/period)))
 		}
 	}
+}
+
+// published reports whether every live region has published tick.
+func (n *Node) published(tick uint64) bool {
+	for _, l := range n.life {
+		if !l.dead && l.tick < tick {
+			return false
+		}
+	}
+	return len(n.life) > 0
+}
+
+// deliver hands the views what arrived up to tick.
+func (n *Node) deliver(tick uint64) {
+	n.receive()
+	n.apply()
+	n.watch(time.Now())
+	last := n.now.Load()
+	sent, facts := n.fan.Deliver(tick, last, n.batches, func() { n.now.Store(tick) })
+	n.mu.Lock()
+	n.stats.Delivered += sent
+	n.stats.Facts += facts
+	n.stats.Subscriptions = len(n.cells)
+	n.mu.Unlock()
+	clear(n.batches)
+	n.batches = n.batches[:0]
 }
 
 // receive handles everything that arrived since the last tick.
@@ -549,8 +569,9 @@ func (n *Node) alive(region string, a aliveMsg) {
 		n.life[region] = l
 	}
 	l.last = time.Now()
+	l.tick = max(l.tick, a.Tick)
 	if l.inc != a.Inc || l.dead {
-		l.inc, l.dead = a.Inc, false
+		l.inc, l.dead, l.tick = a.Inc, false, a.Tick
 		n.log.Info("region up", "region", region)
 		for _, m := range n.cells {
 			if m.region == region {

@@ -250,6 +250,7 @@ func (r *Region) publish(t regionTick) {
 	r.stats.Published += sent
 	r.stats.PublishedBytes += bytes
 	r.mu.Unlock()
+	r.beat() // the tick is out: nodes need not wait for it any longer
 }
 
 // answer answers a snapshot request with the cell as of its last batch.

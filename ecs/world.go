@@ -116,9 +116,9 @@ func (w *World) Depart(c Crossing, newWalk bool) Departure {
 // it stood when it left, and notes that it entered from the cell it left.
 // Every world counts ticks on the same clock, so a walk handed over in time
 // goes on unchanged; one that arrives late (its tick has passed) goes on
-// from where the actor stands, as a new walk, rather than jumping ahead. A
-// late walk, and one that set off as the actor left, are published by the
-// caller (see Retargeted).
+// from where the actor stands, as a new walk, rather than jumping ahead,
+// which the caller publishes (see Retargeted). A walk that set off as the
+// actor left is published here, as it set off.
 func (w *World) Arrive(d Departure) Entity {
 	a, i := d.Actor, d.Actor.Intent
 	t := Target{X: i.ToX, Y: i.ToY, Moving: d.Moving, Seq: i.Seq, FromX: i.FromX, FromY: i.FromY, Since: i.Tick}
@@ -127,9 +127,14 @@ func (w *World) Arrive(d Departure) Entity {
 		t.Seq++
 	}
 	e := w.add(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: d.Pos.X, Y: d.Pos.Y}, d.Session, t, Saved(d.Saved))
-	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e), Cell: d.From, Crossed: true})
-	if late || d.NewWalk {
+	st := w.State(e)
+	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: st, Cell: d.From, Crossed: true})
+	switch {
+	case late:
 		w.Retargeted = append(w.Retargeted, e)
+	case d.NewWalk: // as the other world set it off, where the actor stood then
+		st.Name = ""
+		w.Note(w.CellOf(e), Fact{Kind: Moved, Actor: st})
 	}
 	return e
 }

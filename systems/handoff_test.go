@@ -141,7 +141,7 @@ func TestLateArrivalWalksOnFromWhereItStood(t *testing.T) {
 
 // TestWalkThatSetsOffOverTheBorder: a click whose very first step crosses
 // the border is a walk nobody was told of; the region that takes the actor
-// in publishes it, from where the actor stands.
+// in publishes it as it set off, one step from where it stood.
 func TestWalkThatSetsOffOverTheBorder(t *testing.T) {
 	t.Parallel()
 	west, wq, wpub, wout := region(t, true)
@@ -160,7 +160,7 @@ func TestWalkThatSetsOffOverTheBorder(t *testing.T) {
 	east.World.Tick = west.World.Tick
 	arrive(t, east, eq, ecs.Arrive, d)
 	moved := epub.find(ecs.Moved)
-	if len(moved) != 1 || moved[0].Actor.Intent.ToX != 200 || moved[0].Actor.Intent.Tick != east.World.Tick {
-		t.Errorf("the east published %+v", moved)
+	if len(moved) != 1 || moved[0].Actor.Intent != d.Actor.Intent {
+		t.Errorf("the east published %+v, want the walk as the west set it off: %+v", moved, d.Actor.Intent)
 	}
 }

@@ -94,9 +94,9 @@ func (b *bot) run(ctx context.Context) {
 	go func() {
 		defer close(readDone)
 		if b.sw.cfg.v2() {
-			b.readLoopV2(conn)
+			b.readLoopV2(ctx, conn)
 		} else {
-			b.readLoop(conn)
+			b.readLoop(ctx, conn)
 		}
 	}()
 	defer func() {
@@ -320,7 +320,7 @@ func (b *bot) fail(kind string) {
 }
 
 // readLoop reads until the connection ends, counting and measuring.
-func (b *bot) readLoop(conn *websocket.Conn) {
+func (b *bot) readLoop(ctx context.Context, conn *websocket.Conn) {
 	var buf bytes.Buffer
 	known := make(map[int64]struct{})
 	expectOwn := false
@@ -330,7 +330,7 @@ func (b *bot) readLoop(conn *websocket.Conn) {
 		return id == b.own || (expectOwn && b.own == 0)
 	}
 	for {
-		typ, msg, ok := b.readMessage(conn, &buf)
+		typ, msg, ok := b.readMessage(ctx, conn, &buf)
 		if !ok {
 			return
 		}
@@ -493,15 +493,16 @@ func errKind(err error) string {
 
 // readMessage reads the next whole message into buf and counts it. It
 // reports false when the connection ended, noting why unless the bot was
-// closing it itself.
-func (b *bot) readMessage(conn *websocket.Conn, buf *bytes.Buffer) (websocket.MessageType, []byte, bool) {
+// closing it itself or the run had ended (a write the end of the run cut
+// short closes the connection before the bot starts closing it).
+func (b *bot) readMessage(ctx context.Context, conn *websocket.Conn, buf *bytes.Buffer) (websocket.MessageType, []byte, bool) {
 	typ, r, err := conn.Reader(context.Background())
 	if err == nil {
 		buf.Reset()
 		_, err = buf.ReadFrom(r)
 	}
 	if err != nil {
-		if !b.closing.Load() {
+		if !b.closing.Load() && ctx.Err() == nil {
 			b.mu.Lock()
 			b.stats.disconnect = closeKind(err)
 			b.mu.Unlock()

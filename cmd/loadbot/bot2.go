@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // readLoopV2 reads v2 messages until the connection ends. It decodes its own
 // actor, chat and the ids of the rest (to check E before M, L of a known
 // actor), and passes over every other byte.
-func (b *bot) readLoopV2(conn *websocket.Conn) {
+func (b *bot) readLoopV2(ctx context.Context, conn *websocket.Conn) {
 	var buf bytes.Buffer
 	seen := sightings{}
 	var own int64 // this goroutine's copy of b.own: it is the only one that sets it
@@ -51,7 +52,7 @@ func (b *bot) readLoopV2(conn *websocket.Conn) {
 		}
 	}
 	for {
-		_, msg, ok := b.readMessage(conn, &buf)
+		_, msg, ok := b.readMessage(ctx, conn, &buf)
 		if !ok {
 			return
 		}

@@ -11,9 +11,7 @@ import (
 // does on the bus: what its views receive, and what its region (if any)
 // publishes and hands over.
 func (m *Metrics) watchCluster(node *cluster.Node, region *cluster.Region) {
-	counter := func(name, help string, v func(cluster.Stats) uint64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(node.Stats())) })
-	}
+	counter := counterOf(node.Stats)
 	m.reg.MustRegister(
 		counter("godmmo_bus_received_total", "Cell batches received from the bus for this process's views.", func(s cluster.Stats) uint64 { return s.Received }),
 		counter("godmmo_bus_received_bytes_total", "Bytes of the cell batches received.", func(s cluster.Stats) uint64 { return s.ReceivedBytes }),
@@ -33,9 +31,7 @@ func (m *Metrics) watchCluster(node *cluster.Node, region *cluster.Region) {
 	if region == nil {
 		return
 	}
-	rc := func(name, help string, v func(cluster.RegionStats) uint64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(region.Stats())) })
-	}
+	rc := counterOf(region.Stats)
 	handoff := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "godmmo_handoff_seconds", Help: "Time from an actor's departure to its acknowledgement by the region it walked into.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
 	region.OnHandoff = func(d time.Duration) { handoff.Observe(d.Seconds()) }
@@ -51,4 +47,11 @@ func (m *Metrics) watchCluster(node *cluster.Node, region *cluster.Region) {
 		rc("godmmo_commands_forwarded_total", "Commands passed on to the region their actor went to.", func(s cluster.RegionStats) uint64 { return s.Forwarded }),
 		rc("godmmo_bus_commands_refused_total", "Commands from the bus that could not be decoded.", func(s cluster.RegionStats) uint64 { return s.Refused }),
 	)
+}
+
+// counterOf makes counters that read one field of what stats returns.
+func counterOf[S any](stats func() S) func(name, help string, v func(S) uint64) prometheus.Collector {
+	return func(name, help string, v func(S) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
 }

@@ -217,22 +217,39 @@ func admit(tb testing.TB, n *Node, id int64, x, y float64) ecs.Admission {
 	return ecs.Admission{}
 }
 
+// world starts the two regions' processes and one that simulates nothing,
+// and a watcher, on that one, of the cells on either side of the border.
+func world(t *testing.T) (ns *natstest.Server, west, east, edge *process, w *watcher) {
+	t.Helper()
+	ns = natstest.Start(t)
+	west = startProcess(t, ns.URL(), "west")
+	east = startProcess(t, ns.URL(), "east")
+	edge = startProcess(t, ns.URL(), "")
+	awaitUp(t, edge.node, "west", "east")
+	w = newWatcher()
+	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
+	edge.node.Subscribe(ecs.CellKey{X: 0, Y: 0}, w)
+	return ns, west, east, edge, w
+}
+
+// check reports what the watcher found wrong, and returns its events.
+func (w *watcher) check(t *testing.T) []string {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.errs) > 0 {
+		t.Errorf("view errors: %q", w.errs)
+	}
+	return w.events
+}
+
 // TestWalkAcrossTheBorder: an actor logged in through a process that
 // simulates nothing walks from the west region into the east one; a
 // watcher of both cells on that process sees it enter once, exit the west
 // cell and enter the east one, never quit, and its chat after the border
 // comes from the east.
 func TestWalkAcrossTheBorder(t *testing.T) {
-	ns := natstest.Start(t)
-	west := startProcess(t, ns.URL(), "west")
-	east := startProcess(t, ns.URL(), "east")
-	edge := startProcess(t, ns.URL(), "")
-	awaitUp(t, edge.node, "west", "east")
-
-	w := newWatcher()
-	westCell, eastCell := ecs.CellKey{X: -1, Y: 0}, ecs.CellKey{X: 0, Y: 0}
-	edge.node.Subscribe(westCell, w)
-	edge.node.Subscribe(eastCell, w)
+	_, west, east, edge, w := world(t)
 	admit(t, edge.node, 7, -20, 50)
 	w.await(t, "entered 7 {-1 0}")
 	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 7, Actor: ecs.Actor{ID: 7}, X: 60, Y: 50}); err != nil {
@@ -244,14 +261,9 @@ func TestWalkAcrossTheBorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.await(t, "said 7 hello from the east")
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.errs) > 0 {
-		t.Errorf("view errors: %q", w.errs)
-	}
-	for _, e := range w.events {
+	for _, e := range w.check(t) {
 		if strings.HasPrefix(e, "quit") {
-			t.Errorf("the actor quit on the way: %q", w.events)
+			t.Errorf("the actor quit on the way: %q", e)
 		}
 	}
 	if s := west.region.Stats(); s.Handoffs != 1 {
@@ -292,25 +304,14 @@ func TestBusRestart(t *testing.T) {
 	awaitUp(t, edge.node, "west")
 	admit(t, edge.node, 3, -60, 50)
 	w.await(t, "entered 3 {-1 0}")
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.errs) > 0 {
-		t.Errorf("view errors: %q", w.errs)
-	}
+	w.check(t)
 }
 
 // TestRegionLost: when a region's process dies, its actors leave the views
 // of every other process within a few seconds; once a new process takes the
 // region up, its actors can log in again.
 func TestRegionLost(t *testing.T) {
-	ns := natstest.Start(t)
-	west := startProcess(t, ns.URL(), "west")
-	east := startProcess(t, ns.URL(), "east")
-	edge := startProcess(t, ns.URL(), "")
-	awaitUp(t, edge.node, "west", "east")
-	w := newWatcher()
-	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
-	edge.node.Subscribe(ecs.CellKey{X: 0, Y: 0}, w)
+	ns, west, east, edge, w := world(t)
 	admit(t, edge.node, 1, -50, 50)
 	admit(t, edge.node, 2, 50, 50)
 	w.await(t, "entered 1 {-1 0}")
@@ -332,10 +333,8 @@ func TestRegionLost(t *testing.T) {
 	awaitUp(t, edge.node, "west")
 	admit(t, edge.node, 1, -50, 50)
 	w.await(t, "entered 1 {-1 0}")
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.errs) > 0 || strings.Contains(strings.Join(w.events, ","), "quit 2") {
-		t.Errorf("view errors %q, events %q", w.errs, w.events)
+	if events := w.check(t); strings.Contains(strings.Join(events, ","), "quit 2") {
+		t.Errorf("an actor of the east quit: %q", events)
 	}
 	if s := east.region.Stats(); s.Returned != 0 {
 		t.Errorf("east %+v", s)
@@ -367,9 +366,5 @@ func TestHandoffReturned(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.await(t, "said 1 back")
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.errs) > 0 {
-		t.Errorf("view errors: %q", w.errs)
-	}
+	w.check(t)
 }

@@ -470,7 +470,7 @@ func (s *session) resume(r wire.Request) string {
 }
 
 // enter asks the tick to let this session play actor, by cmd (a Spawn or a
-// Rejoin, for which it fills in the new login, login), and on success starts
+// Rejoin, which it completes with the new login's number), and on success starts
 // playing: a resume token where the protocol has them, and the view, whose
 // first words are the Ok and the own actor. It returns why the tick
 // refused: the actor plays already, or its region cannot be reached; ""

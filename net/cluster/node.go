@@ -201,11 +201,15 @@ func (n *Node) slowConsumer() {
 	n.mu.Unlock()
 }
 
-// Close ends the node's requests and closes its connection. Call it after Run has returned.
+// Close ends the node's requests and closes its connection, once what was
+// published (the last logouts) has gone out. Call it after Run has returned.
 func (n *Node) Close() {
 	n.cancel()
 	n.wg.Wait()
 	if n.nc != nil {
+		if err := n.nc.FlushTimeout(time.Second); err != nil && n.nc.IsConnected() {
+			n.log.Warn("bus: last messages not flushed", "err", err)
+		}
 		n.nc.Close()
 	}
 }

@@ -117,14 +117,16 @@ func TestReadiness(t *testing.T) {
 		ping     error
 		lastTick time.Time
 		write    error // of the last position batch
+		bus      error // of a process of a world split over processes
 		wantErr  bool
 		wantFail int
 	}{
-		{"ready", nil, now.Add(-100 * time.Millisecond), nil, false, 0},
-		{"no tick yet", nil, time.Time{}, nil, true, 0},
-		{"tick stopped", nil, now.Add(-3 * time.Second), nil, true, 0},
-		{"database down", dbDown, now, nil, true, 1},
-		{"writes failing", nil, now, errors.New("disk full"), true, 0},
+		{"ready", nil, now.Add(-100 * time.Millisecond), nil, nil, false, 0},
+		{"no tick yet", nil, time.Time{}, nil, nil, true, 0},
+		{"tick stopped", nil, now.Add(-3 * time.Second), nil, nil, true, 0},
+		{"database down", dbDown, now, nil, nil, true, 1},
+		{"writes failing", nil, now, errors.New("disk full"), nil, true, 0},
+		{"region not heard from", nil, now, nil, errors.New("bus: own region west not heard from"), true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,6 +139,7 @@ func TestReadiness(t *testing.T) {
 				maxAge:     2 * time.Second,
 				pingFailed: func() { fails++ },
 				lastWrite:  func() error { return tt.write },
+				bus:        func() error { return tt.bus },
 			}
 			err := r.check(context.Background())
 			if (err != nil) != tt.wantErr {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -301,5 +303,20 @@ func TestClusterPostgresOutage(t *testing.T) {
 			t.Fatalf("position in Postgres %v,%v (%v), want 42,-7", x, y, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestClusterUnknownRegion: a process told to simulate a region the
+// regions file does not name refuses to start, saying so.
+func TestClusterUnknownRegion(t *testing.T) {
+	t.Parallel()
+	regions := filepath.Join(t.TempDir(), "regions")
+	if err := os.WriteFile(regions, []byte("all -10000,-10000,10000,10000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, t.TempDir(), "-nats", "nats://127.0.0.1:1", "-regions", regions, "-region", "north")
+	_, err := NewApp(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), `region "north" is not in the regions file`) {
+		t.Fatalf("NewApp: %v", err)
 	}
 }

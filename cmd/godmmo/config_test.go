@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,14 @@ import (
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
+	regions := filepath.Join(t.TempDir(), "regions")
+	if err := os.WriteFile(regions, []byte("west -10000,-10000,0,10000\neast 0,-10000,10000,10000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(t.TempDir(), "broken")
+	if err := os.WriteFile(broken, []byte("west -10000,-10000,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		args  []string
@@ -41,6 +51,21 @@ func TestConfig(t *testing.T) {
 		{"half tls", []string{"-tls-cert", "c.pem"}, nil, nil, "go together"},
 		{"bad environment", nil, map[string]string{"GODMMO_TICK_RATE": "fast"}, nil, "GODMMO_TICK_RATE"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected arguments"},
+		{"a region of a cluster", []string{"-nats", "nats://127.0.0.1:4222", "-regions", regions, "-region", "east"}, nil,
+			func(c Config) bool {
+				cl := c.World.Cluster
+				return cl.NATS == "nats://127.0.0.1:4222" && cl.Region == "east" && cl.Name == "east" && cl.World == "godmmo" &&
+					len(cl.Regions) == 2 && cl.Regions[1].Rect.MinX == 0
+			}, ""},
+		{"an edge, from the environment", nil, map[string]string{"GODMMO_NATS": "nats://h:1", "GODMMO_REGIONS": regions, "GODMMO_WORLD_NAME": "w1"},
+			func(c Config) bool {
+				cl := c.World.Cluster
+				return cl.Region == "" && cl.World == "w1" && strings.HasPrefix(cl.Name, "edge-")
+			}, ""},
+		{"nats without regions", []string{"-nats", "nats://h:1"}, nil, nil, "-nats and -regions go together"},
+		{"region without nats", []string{"-region", "east"}, nil, nil, "-nats and -regions go together"},
+		{"no regions file", []string{"-nats", "nats://h:1", "-regions", regions + ".missing"}, nil, nil, "-regions"},
+		{"broken regions file", []string{"-nats", "nats://h:1", "-regions", broken}, nil, nil, "four numbers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

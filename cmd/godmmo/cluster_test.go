@@ -30,6 +30,9 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T) *testCluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Postgres and several servers")
+	}
 	c := &testCluster{t: t, nats: natstest.Start(t), pg: pgtest.Start(t), regions: filepath.Join(t.TempDir(), "regions")}
 	if err := os.WriteFile(c.regions, []byte("# split at x = 0\nwest -10000,-10000,0,10000\neast 0,-10000,10000,10000\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -91,9 +94,6 @@ func awaitClosed(tb testing.TB, c *client, code websocket.StatusCode) {
 // walk takes him over the border into the west, whose restart he survives.
 // The original client's protocol holds whichever process a player is on.
 func TestClusterPlay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postgres")
-	}
 	c := newTestCluster(t)
 	west, stopWest := c.start("west", "0,0")
 	east, _ := c.start("east", "0,0")
@@ -111,9 +111,6 @@ func TestClusterPlay(t *testing.T) {
 // TestClusterAccounts: a username is unique across the world, and one
 // account plays on one process at a time.
 func TestClusterAccounts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postgres")
-	}
 	c := newTestCluster(t)
 	west, _ := c.start("west", "-300,0")
 	east, _ := c.start("east", "300,0")
@@ -200,9 +197,6 @@ func watchWalk(tb testing.TB, o *client, name string, id int64, x, y float64) {
 // unavailable, and once the east restarts the walker logs in where it
 // stood.
 func TestClusterBorder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Postgres and builds the server")
-	}
 	c := newTestCluster(t)
 	west, _ := c.start("west", "-300,0")
 	eastArgs := append(c.args("east", "300,0"), "-spawn-spread", "0", "-exempt", "127.0.0.0/8", "-flush-every", "200ms")

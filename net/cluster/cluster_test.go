@@ -217,19 +217,20 @@ func admit(tb testing.TB, n *Node, id int64, x, y float64) ecs.Admission {
 	return ecs.Admission{}
 }
 
-// world starts the two regions' processes and one that simulates nothing,
+// world starts the processes of regions and one that simulates nothing,
 // and a watcher, on that one, of the cells on either side of the border.
-func world(t *testing.T) (ns *natstest.Server, west, east, edge *process, w *watcher) {
+func world(t *testing.T, regions ...string) (ns *natstest.Server, procs []*process, edge *process, w *watcher) {
 	t.Helper()
 	ns = natstest.Start(t)
-	west = startProcess(t, ns.URL(), "west")
-	east = startProcess(t, ns.URL(), "east")
+	for _, r := range regions {
+		procs = append(procs, startProcess(t, ns.URL(), r))
+	}
 	edge = startProcess(t, ns.URL(), "")
-	awaitUp(t, edge.node, "west", "east")
+	awaitUp(t, edge.node, regions...)
 	w = newWatcher()
 	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
 	edge.node.Subscribe(ecs.CellKey{X: 0, Y: 0}, w)
-	return ns, west, east, edge, w
+	return ns, procs, edge, w
 }
 
 // check reports what the watcher found wrong, and returns its events.
@@ -249,7 +250,8 @@ func (w *watcher) check(t *testing.T) []string {
 // cell and enter the east one, never quit, and its chat after the border
 // comes from the east.
 func TestWalkAcrossTheBorder(t *testing.T) {
-	_, west, east, edge, w := world(t)
+	_, procs, edge, w := world(t, "west", "east")
+	west, east := procs[0], procs[1]
 	admit(t, edge.node, 7, -20, 50)
 	w.await(t, "entered 7 {-1 0}")
 	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 7, Actor: ecs.Actor{ID: 7}, X: 60, Y: 50}); err != nil {
@@ -278,12 +280,7 @@ func TestWalkAcrossTheBorder(t *testing.T) {
 // once as unreachable; once it is back, every process reconnects and
 // resubscribes by itself, and a watcher sees what happens after.
 func TestBusRestart(t *testing.T) {
-	ns := natstest.Start(t)
-	startProcess(t, ns.URL(), "west")
-	edge := startProcess(t, ns.URL(), "")
-	awaitUp(t, edge.node, "west")
-	w := newWatcher()
-	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
+	ns, _, edge, w := world(t, "west")
 	admit(t, edge.node, 1, -50, 50)
 	w.await(t, "entered 1 {-1 0}")
 
@@ -311,7 +308,8 @@ func TestBusRestart(t *testing.T) {
 // of every other process within a few seconds; once a new process takes the
 // region up, its actors can log in again.
 func TestRegionLost(t *testing.T) {
-	ns, west, east, edge, w := world(t)
+	ns, procs, edge, w := world(t, "west", "east")
+	west, east := procs[0], procs[1]
 	admit(t, edge.node, 1, -50, 50)
 	admit(t, edge.node, 2, 50, 50)
 	w.await(t, "entered 1 {-1 0}")
@@ -345,12 +343,8 @@ func TestRegionLost(t *testing.T) {
 // simulates is handed over, unanswered, sent again, and finally taken back
 // where it stood before the border; its player can walk on from there.
 func TestHandoffReturned(t *testing.T) {
-	ns := natstest.Start(t)
-	west := startProcess(t, ns.URL(), "west")
-	edge := startProcess(t, ns.URL(), "")
-	awaitUp(t, edge.node, "west")
-	w := newWatcher()
-	edge.node.Subscribe(ecs.CellKey{X: -1, Y: 0}, w)
+	_, procs, edge, w := world(t, "west")
+	west := procs[0]
 	admit(t, edge.node, 1, -10, 50)
 	w.await(t, "entered 1 {-1 0}")
 	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {

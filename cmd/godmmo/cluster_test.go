@@ -150,7 +150,7 @@ func walkTo(tb testing.TB, c *client, id int64, x, y float64) {
 // watchWalk reads what a v1 observer is told of actor id until it arrives
 // at x, y, and reports the view errors on the way: more than one full model
 // (shown twice), a Disconnect (left on the way), or a gap: positions more
-// than 3 s apart, or further apart than the walker covers in the time
+// than 5 s apart, or further apart than the walker covers in the time
 // between them plus the lead a v1 position may have on the walker.
 func watchWalk(tb testing.TB, o *client, name string, id int64, x, y float64) {
 	tb.Helper()
@@ -177,7 +177,7 @@ func watchWalk(tb testing.TB, o *client, name string, id int64, x, y float64) {
 		if !lastAt.IsZero() {
 			dt := now.Sub(lastAt)
 			lead := wire.DefaultConfig().LeadAhead
-			if d := math.Hypot(px-lastX, py-lastY); d > 70*dt.Seconds()+lead+3.5*4 || dt > 3*time.Second {
+			if d := math.Hypot(px-lastX, py-lastY); d > 70*dt.Seconds()+lead+3.5*4 || dt > 5*time.Second {
 				tb.Errorf("%s: the walker jumped %.1f units in %v", name, d, dt)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/cluster/natstest"
 	"github.com/godmmo/godmmo/systems"
+	"github.com/nats-io/nats.go"
 )
 
 // The test world: 100-unit cells, split at x = 0 into west and east.
@@ -361,4 +362,63 @@ func TestHandoffReturned(t *testing.T) {
 	}
 	w.await(t, "said 1 back")
 	w.check(t)
+}
+
+// TestHandoffRetried: a hand-off whose answers are lost is sent again, the
+// same hand-off each time, until one is answered; nothing is returned.
+func TestHandoffRetried(t *testing.T) {
+	_, procs, edge, w := world(t, "west")
+	west := procs[0]
+	nc, err := nats.Connect(edge.node.cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// An east that takes the actor only the third time it is asked.
+	asked := make(chan ecs.Command, 8)
+	times := 0 // the handler's own: NATS calls it from one goroutine
+	sub, err := nc.Subscribe("godmmo.test.region.east.cmd", func(m *nats.Msg) {
+		c, err := decodeCommand(m.Data)
+		if err != nil || c.Kind != ecs.Arrive {
+			return
+		}
+		asked <- c
+		if times++; times == 3 {
+			data, _ := encode(ecs.Admission{OK: true})
+			m.Respond(data) //nolint:errcheck // the test fails below if it is lost
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // the connection closes anyway
+	nc.Flush()              //nolint:errcheck // the subscription must be in place before the walk
+	admit(t, edge.node, 1, -10, 50)
+	w.await(t, "entered 1 {-1 0}")
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
+		t.Fatal(err)
+	}
+	var first *ecs.Departure
+	for range 3 {
+		select {
+		case c := <-asked:
+			if first == nil {
+				first = c.Arrival
+			} else if *c.Arrival != *first {
+				t.Errorf("a retry sent %+v, the first %+v", c.Arrival, first)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the hand-off was not sent three times")
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for west.region.Stats().Handoffs != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("west %+v", west.region.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := west.region.Stats(); s.Retries != 2 || s.Returned != 0 {
+		t.Errorf("west %+v", s)
+	}
 }

@@ -208,9 +208,12 @@ func (s *Server) logout(actor ecs.Actor, login uint64) {
 	s.release(actor.ID, login)
 }
 
-// release gives up a login's claim on its account.
+// release gives up a login's claim on its account; a database that does
+// not answer in time leaves the claim to expire with its lease.
 func (s *Server) release(id int64, login uint64) {
-	if err := s.store.Release(context.Background(), id, login); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Release(ctx, id, login); err != nil {
 		s.log.Error("account claim not released; it expires by itself", "actor", id, "err", err)
 	}
 }

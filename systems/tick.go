@@ -188,11 +188,12 @@ func (t *Tick) Run(ctx context.Context) error {
 			t.Step() // publishes the stops
 			reply <- t.World.Tick
 		case <-timer.C:
-			if now := due(); now > t.World.Tick+uint64(t.cfg.Rate) {
+			now := due()
+			if now > t.World.Tick+uint64(t.cfg.Rate) {
 				t.World.Tick = now - 1
 				t.movement.rebase(t.World)
 			}
-			if due() > t.World.Tick {
+			if now > t.World.Tick {
 				t.Step()
 			}
 			timer.Reset(time.Until(time.Unix(0, int64(t.World.Tick+1)*period)))

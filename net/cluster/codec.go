@@ -77,6 +77,14 @@ func checkActor(a *ecs.ActorState) error {
 	return nil
 }
 
+// jsonInto decodes a message of the bus into v.
+func jsonInto(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %w", errBadMessage, err)
+	}
+	return nil
+}
+
 func decodeBatch(data []byte) (batchMsg, error) {
 	var b batchMsg
 	if err := json.Unmarshal(data, &b); err != nil {

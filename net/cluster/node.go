@@ -322,8 +322,16 @@ func (n *Node) receive() {
 
 func (n *Node) handle(msg *nats.Msg) {
 	if m := n.bySub[msg.Sub]; m != nil {
-		n.count(func(s *Stats) { s.Received++; s.ReceivedBytes += uint64(len(msg.Data)) })
 		b, err := decodeBatch(msg.Data)
+		// Tick n was due n periods after the epoch; its facts left right after.
+		lag := time.Since(time.Unix(0, int64(b.Tick)*int64(n.cfg.Period)))
+		n.count(func(s *Stats) {
+			s.Received++
+			s.ReceivedBytes += uint64(len(msg.Data))
+			if err == nil {
+				s.Lag = lag
+			}
+		})
 		if err != nil || b.Cell != m.key {
 			n.refused(msg.Subject, err)
 			return
@@ -375,9 +383,6 @@ func (n *Node) count(fn func(*Stats)) {
 // batch takes a cell's batch: in order, it goes on to the views; a gap, or a
 // region that started over, means asking for a fresh snapshot.
 func (n *Node) batch(m *mirror, b batchMsg) {
-	// Tick n was due n periods after the epoch; its facts left right after.
-	lag := time.Since(time.Unix(0, int64(b.Tick)*int64(n.cfg.Period)))
-	n.count(func(s *Stats) { s.Lag = lag })
 	if !m.synced {
 		if len(m.early) < 1024 {
 			m.early = append(m.early, b)

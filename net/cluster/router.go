@@ -82,10 +82,3 @@ func (n *Node) ask1(ctx context.Context, region string, data []byte) (ecs.Admiss
 	}
 	return adm, checkActor(&adm.Actor)
 }
-
-func jsonInto(data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: %w", errBadMessage, err)
-	}
-	return nil
-}

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 )
 
@@ -26,6 +27,8 @@ const (
 	// Return takes back an actor this region handed out (Arrival) that no
 	// other region took.
 	Return
+	// ModCommand is a mod's command Name with its checked arguments Data.
+	ModCommand
 )
 
 // Command is one request from a connection, applied by the input system at
@@ -43,6 +46,10 @@ type Command struct {
 	Heir uint64
 	// Arrival is the actor handed over, for Arrive and Return.
 	Arrival *Departure
+	// Name and Data are a ModCommand's name and arguments (JSON, as
+	// the mod's check returned them).
+	Name string
+	Data json.RawMessage
 	// Reply, for Spawn, Rejoin and Arrive, hears whether the actor was admitted.
 	Reply Reply
 }

@@ -17,8 +17,9 @@ import arche "github.com/mlange-42/arche/ecs"
 // only an in-memory link; the wire, the bus and the database use ActorID.
 type Entity = arche.Entity
 
-// ActorID is the actor's stable identity: the account's id in the store, the
-// id the wire names in models and Disconnect packets.
+// ActorID is the entity's stable identity: a player's is its account's id in
+// the store (positive); an NPC's or an object's is issued by IDs (negative).
+// The wire names it in models and Disconnect packets.
 type ActorID struct {
 	ID int64
 }
@@ -39,6 +40,8 @@ type Target struct {
 	Seq          uint32
 	FromX, FromY float64
 	Since        uint64
+	// Step is how far it walks in one tick: each entity has its own pace.
+	Step float64
 }
 
 // Avatar is the sprite the clients draw for the actor, 0 to MaxAvatar.
@@ -63,3 +66,7 @@ type Owner struct {
 
 // Cell is the grid cell an actor is filed under.
 type Cell struct{ Key CellKey }
+
+// Kind is what sort of entity it is, as an index into the world's kind
+// names (0: a player's actor); see World.Kind.
+type Kind struct{ ID uint16 }

@@ -1,11 +1,16 @@
 package ecs
 
-// Actor is an actor as the store keeps it: who it is and where it stands.
+import "encoding/json"
+
+// Actor is a player's actor as the store keeps it: who it is and where it
+// stands, and what mods keep of it (loaded at login, by mod component name,
+// each as its JSON).
 type Actor struct {
 	ID     int64
 	Name   string
 	Avatar int
 	X, Y   float64
+	Mods   map[string]json.RawMessage `json:",omitempty"`
 }
 
 // PositionStore takes the positions the store should keep. SavePositions

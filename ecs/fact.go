@@ -1,6 +1,9 @@
 package ecs
 
-import "math"
+import (
+	"encoding/json"
+	"math"
+)
 
 // Intent is a walk as everyone is told it: from (FromX, FromY) at tick Tick
 // toward (ToX, ToY), Step units each tick. An actor standing still walks
@@ -49,13 +52,18 @@ func Walk(p *Position, x, y, step float64) bool {
 	return true
 }
 
-// ActorState is an actor as an observer first needs it: who it is, how it
+// ActorState is an entity as an observer first needs it: who it is, how it
 // looks and where it walks. It is a plain value, the same in every process.
 type ActorState struct {
-	ID     int64
+	ID int64
+	// Kind is the entity's kind as a mod registered it; "" is a player.
+	Kind   string `json:",omitempty"`
 	Name   string
 	Avatar int
 	Intent Intent
+	// State is what a mod shows clients of the entity (JSON), such as
+	// which item lies on the ground; nil for none.
+	State json.RawMessage `json:",omitempty"`
 }
 
 // FactKind says what happened in a cell.
@@ -75,6 +83,11 @@ const (
 	Quit
 	// Said: Actor.ID, named Actor.Name, said Text.
 	Said
+	// ModMessage: a mod's message Name about Actor.ID, carrying Data (JSON),
+	// for every player whose view covers the cell, or only player To.
+	ModMessage
+	// Denied: player To's command was refused, for the reason Text.
+	Denied
 )
 
 // Fact is one thing that happened in a cell during a tick. It holds no
@@ -87,6 +100,11 @@ type Fact struct {
 	Cell    CellKey
 	Crossed bool
 	Text    string
+	// Name and Data are a ModMessage's kind and payload.
+	Name string          `json:",omitempty"`
+	Data json.RawMessage `json:",omitempty"`
+	// To, when not 0, is the one player a ModMessage or Denied fact is for.
+	To int64 `json:",omitempty"`
 }
 
 // CellFacts is what happened in one cell during one tick, in order.
@@ -132,8 +150,11 @@ type Departure struct {
 	// Moving is whether the walk was still under way; NewWalk whether it
 	// set off this very tick, so that nobody has been told of it yet.
 	Moving, NewWalk bool
-	// Session is the login that plays it.
+	// Session is the login that plays it; 0 for an entity no player plays.
 	Session uint64
+	// Mods holds the components mods registered to travel with an entity,
+	// by name, each as its JSON.
+	Mods map[string]json.RawMessage `json:",omitempty"`
 	// From is the cell it left, To the one it walked into.
 	From, To CellKey
 	Tick     uint64

@@ -1,6 +1,9 @@
 package ecs
 
 import (
+	"encoding/json"
+	"fmt"
+
 	arche "github.com/mlange-42/arche/ecs"
 	"github.com/mlange-42/arche/generic"
 )
@@ -13,43 +16,81 @@ type Crossing struct {
 	Back Position
 }
 
+// Thing is an entity no player plays, as a mod spawns it: an NPC, which
+// walks, or an object, which stands (Step 0).
+type Thing struct {
+	// Kind is the kind the mod registered; never "" (that is a player).
+	Kind   string
+	Name   string
+	Avatar int
+	X, Y   float64
+	// Step is how far it walks in one tick.
+	Step float64
+	// State is what clients are shown of it (JSON), or nil.
+	State json.RawMessage
+}
+
+// Carrier moves one mod component between an entity and its JSON: out of
+// the world when the entity is handed to another region, into it when one
+// arrives or a player logs in with what the mod keeps of it.
+type Carrier struct {
+	Name string
+	// Save returns the entity's component as JSON; ok is false when the
+	// entity has none.
+	Save func(e Entity) (data json.RawMessage, ok bool)
+	// Load gives the entity the component data describes.
+	Load func(e Entity, data json.RawMessage) error
+}
+
 // World is the arche world plus the indexes and per-tick notes the systems
 // share. Keep it behind a pointer: arche's mappers point into it.
 type World struct {
 	// ECS is the arche world holding every component.
 	ECS *arche.World
-	// Actors finds the entity of a playing actor by its stable id.
+	// Actors finds the entity of a live actor (a player's, an NPC, an
+	// object) by its stable id.
 	Actors map[int64]Entity
 	// Grid says which cell a position is in.
 	Grid Grid
 	// Tick counts the ticks run; facts carry it.
 	Tick uint64
-	// Step is how far an actor walks in one tick.
+	// Step is how far a player walks in one tick.
 	Step float64
+	// IDs issues the ids of entities no player plays.
+	IDs *IDs
 	// Crossed lists actors that walked into another cell this tick.
 	Crossed []Crossing
 	// Retargeted lists actors that were given a new target this tick.
 	Retargeted []Entity
 
-	names  []string // by entity index
-	facts  map[CellKey][]Fact
-	order  []CellKey // cells with facts this tick, in the order they got their first
-	actors generic.Map7[ActorID, Position, Target, Avatar, Saved, Cell, Owner]
-	pos    generic.Map[Position]
-	ids    generic.Map[ActorID]
-	cells  generic.Map[Cell]
-	owners generic.Map[Owner]
-	avatar generic.Map[Avatar]
-	target generic.Map[Target]
-	saved  generic.Map[Saved]
+	names    []string // by entity index
+	states   map[int64]json.RawMessage
+	kinds    []string // by Kind.ID; 0 is a player's
+	kindIDs  map[string]uint16
+	carriers []Carrier
+	facts    map[CellKey][]Fact
+	order    []CellKey // cells with facts this tick, in the order they got their first
+	players  generic.Map8[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind]
+	things   generic.Map6[ActorID, Position, Target, Avatar, Cell, Kind]
+	pos      generic.Map[Position]
+	ids      generic.Map[ActorID]
+	cells    generic.Map[Cell]
+	owners   generic.Map[Owner]
+	avatar   generic.Map[Avatar]
+	target   generic.Map[Target]
+	saved    generic.Map[Saved]
+	kind     generic.Map[Kind]
 }
 
 // NewWorld makes an empty world whose grid has cells of cellSize (0 for
-// DefaultCellSize) and whose actors walk step units a tick.
+// DefaultCellSize) and whose players walk step units a tick.
 func NewWorld(cellSize, step float64) *World {
 	a := arche.NewWorld()
-	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Step: step, facts: make(map[CellKey][]Fact)}
-	w.actors = generic.NewMap7[ActorID, Position, Target, Avatar, Saved, Cell, Owner](w.ECS)
+	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Step: step, IDs: &IDs{},
+		states: make(map[int64]json.RawMessage), kinds: []string{""}, kindIDs: map[string]uint16{"": 0},
+		facts: make(map[CellKey][]Fact)}
+	w.players = generic.NewMap8[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind](w.ECS)
+	w.things = generic.NewMap6[ActorID, Position, Target, Avatar, Cell, Kind](w.ECS)
 	w.pos = generic.NewMap[Position](w.ECS)
 	w.ids = generic.NewMap[ActorID](w.ECS)
 	w.cells = generic.NewMap[Cell](w.ECS)
@@ -57,30 +98,97 @@ func NewWorld(cellSize, step float64) *World {
 	w.avatar = generic.NewMap[Avatar](w.ECS)
 	w.target = generic.NewMap[Target](w.ECS)
 	w.saved = generic.NewMap[Saved](w.ECS)
+	w.kind = generic.NewMap[Kind](w.ECS)
 	return w
 }
 
-// Spawn adds an actor, played by session (0 for one nobody plays), standing
-// where a says, and notes that it entered its cell.
+// Carry registers a mod component that travels with its entity between
+// regions and comes in with a player at login.
+func (w *World) Carry(c Carrier) { w.carriers = append(w.carriers, c) }
+
+// Spawn adds a player's actor, played by session, standing where a says,
+// with the mod components a carries, and notes that it entered its cell.
 func (w *World) Spawn(a Actor, session uint64) Entity {
-	e := w.add(a, session, Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick}, Saved{X: a.X, Y: a.Y})
+	e := w.addPlayer(a, session, Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick, Step: w.Step}, Saved{X: a.X, Y: a.Y})
+	w.load(e, a.Mods)
 	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e)})
 	return e
 }
 
-func (w *World) add(a Actor, session uint64, t Target, saved Saved) Entity {
+// SpawnThing adds an entity no player plays, with a new id, and notes that
+// it entered its cell.
+func (w *World) SpawnThing(t Thing) Entity {
+	e := w.addThing(w.IDs.Next(), t.Kind, t.Name, t.Avatar, Position{X: t.X, Y: t.Y},
+		Target{X: t.X, Y: t.Y, FromX: t.X, FromY: t.Y, Since: w.Tick, Step: t.Step}, t.State)
+	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e)})
+	return e
+}
+
+func (w *World) addPlayer(a Actor, session uint64, t Target, saved Saved) Entity {
 	k := w.Grid.Key(a.X, a.Y)
-	e := w.actors.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Session: session})
+	e := w.players.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Session: session}, &Kind{})
+	w.named(e, a.ID, a.Name)
+	return e
+}
+
+func (w *World) addThing(id int64, kind, name string, avatar int, p Position, t Target, state json.RawMessage) Entity {
+	e := w.things.NewWith(&ActorID{ID: id}, &p, &t, &Avatar{ID: avatar}, &Cell{Key: w.Grid.Key(p.X, p.Y)}, &Kind{ID: w.kindID(kind)})
+	w.named(e, id, name)
+	if state != nil {
+		w.states[id] = state
+	}
+	return e
+}
+
+func (w *World) named(e Entity, id int64, name string) {
 	i := int(e.ID())
 	if i >= len(w.names) {
 		w.names = append(w.names, make([]string, i+1-len(w.names))...)
 	}
-	w.names[i] = a.Name
-	w.Actors[a.ID] = e
-	return e
+	w.names[i] = name
+	w.Actors[id] = e
 }
 
-// Remove takes an actor out of the world and notes that it quit. It must
+func (w *World) kindID(name string) uint16 {
+	id, ok := w.kindIDs[name]
+	if !ok {
+		id = uint16(len(w.kinds))
+		w.kinds = append(w.kinds, name)
+		w.kindIDs[name] = id
+	}
+	return id
+}
+
+// load gives e the mod components in mods; one that fails to load is left
+// out rather than lose the entity.
+func (w *World) load(e Entity, mods map[string]json.RawMessage) {
+	if len(mods) == 0 {
+		return
+	}
+	for _, c := range w.carriers {
+		if data, ok := mods[c.Name]; ok {
+			if err := c.Load(e, data); err != nil {
+				w.Note(w.CellOf(e), Fact{Kind: Denied, To: w.ids.Get(e).ID, Text: fmt.Sprintf("%s: %v", c.Name, err)})
+			}
+		}
+	}
+}
+
+// carried returns e's mod components that travel with it.
+func (w *World) carried(e Entity) map[string]json.RawMessage {
+	var mods map[string]json.RawMessage
+	for _, c := range w.carriers {
+		if data, ok := c.Save(e); ok {
+			if mods == nil {
+				mods = make(map[string]json.RawMessage, len(w.carriers))
+			}
+			mods[c.Name] = data
+		}
+	}
+	return mods
+}
+
+// Remove takes an entity out of the world and notes that it quit. It must
 // not be called while a query is open.
 func (w *World) Remove(e Entity) {
 	w.Note(w.cells.Get(e).Key, Fact{Kind: Quit, Actor: ActorState{ID: w.ids.Get(e).ID}})
@@ -88,28 +196,49 @@ func (w *World) Remove(e Entity) {
 }
 
 func (w *World) drop(e Entity) {
-	delete(w.Actors, w.ids.Get(e).ID)
+	id := w.ids.Get(e).ID
+	delete(w.Actors, id)
+	delete(w.states, id)
 	w.names[e.ID()] = ""
 	w.ECS.RemoveEntity(e)
 }
 
+// IsPlayer reports whether a live entity is a player's actor.
+func (w *World) IsPlayer(e Entity) bool { return w.owners.Has(e) }
+
 // Depart takes an actor that walked into a cell this world does not
 // simulate out of it, noting that it exited toward that cell, and returns
-// all that the world that owns the cell needs to go on simulating it.
-// newWalk says its walk set off this tick: it starts where the actor
-// stands now, and the other world publishes it. It must not be called
-// while a query is open.
+// all that the world that owns the cell needs to go on simulating it, the
+// mod components that travel with it included. newWalk says its walk set
+// off this tick: it starts where the actor stands now, and the other world
+// publishes it. It must not be called while a query is open.
 func (w *World) Depart(c Crossing, newWalk bool) Departure {
 	e := c.Entity
-	p, t, saved := w.pos.Get(e), w.target.Get(e), w.saved.Get(e)
+	p, t := w.pos.Get(e), w.target.Get(e)
 	if newWalk {
 		t.FromX, t.FromY, t.Since = p.X, p.Y, w.Tick
 	}
-	d := Departure{Actor: w.State(e), Pos: *p, Back: c.Back, Saved: Position(*saved), Moving: t.Moving, NewWalk: newWalk,
-		Session: w.Owner(e), From: c.From, To: c.To, Tick: w.Tick}
+	d := Departure{Actor: w.State(e), Pos: *p, Back: c.Back, Moving: t.Moving, NewWalk: newWalk,
+		Session: w.Owner(e), From: c.From, To: c.To, Tick: w.Tick, Mods: w.carried(e)}
+	if saved := w.saved.Get(e); saved != nil {
+		d.Saved = Position(*saved)
+	}
 	w.Note(c.From, Fact{Kind: Exited, Actor: ActorState{ID: d.Actor.ID}, Cell: c.To})
 	w.drop(e)
 	return d
+}
+
+// readd puts a departed entity back into the world at p with walk t.
+func (w *World) readd(d Departure, p Position, t Target) Entity {
+	a := d.Actor
+	var e Entity
+	if a.Kind == "" {
+		e = w.addPlayer(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: p.X, Y: p.Y}, d.Session, t, Saved(d.Saved))
+	} else {
+		e = w.addThing(a.ID, a.Kind, a.Name, a.Avatar, p, t, a.State)
+	}
+	w.load(e, d.Mods)
+	return e
 }
 
 // Arrive puts an actor handed over by another world into this one, where
@@ -120,20 +249,20 @@ func (w *World) Depart(c Crossing, newWalk bool) Departure {
 // which the caller publishes (see Retargeted). A walk that set off as the
 // actor left is published here, as it set off.
 func (w *World) Arrive(d Departure) Entity {
-	a, i := d.Actor, d.Actor.Intent
-	t := Target{X: i.ToX, Y: i.ToY, Moving: d.Moving, Seq: i.Seq, FromX: i.FromX, FromY: i.FromY, Since: i.Tick}
+	i := d.Actor.Intent
+	t := Target{X: i.ToX, Y: i.ToY, Moving: d.Moving, Seq: i.Seq, FromX: i.FromX, FromY: i.FromY, Since: i.Tick, Step: i.Step}
 	late := d.Moving && w.Tick > d.Tick+1
 	if late {
 		t.Seq++
 	}
-	e := w.add(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: d.Pos.X, Y: d.Pos.Y}, d.Session, t, Saved(d.Saved))
+	e := w.readd(d, d.Pos, t)
 	st := w.State(e)
 	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: st, Cell: d.From, Crossed: true})
 	switch {
 	case late:
 		w.Retargeted = append(w.Retargeted, e)
 	case d.NewWalk: // as the other world set it off, where the actor stood then
-		st.Name = ""
+		st.Name, st.State = "", nil
 		w.Note(w.CellOf(e), Fact{Kind: Moved, Actor: st})
 	}
 	return e
@@ -144,19 +273,39 @@ func (w *World) Arrive(d Departure) Entity {
 // have come back from the cell it had walked into. The caller publishes
 // the ended walk (see Retargeted).
 func (w *World) Return(d Departure) Entity {
-	a := d.Actor
-	t := Target{X: d.Back.X, Y: d.Back.Y, Seq: a.Intent.Seq + 1, FromX: d.Back.X, FromY: d.Back.Y, Since: w.Tick}
-	e := w.add(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: d.Back.X, Y: d.Back.Y}, d.Session, t, Saved(d.Saved))
+	b := d.Back
+	t := Target{X: b.X, Y: b.Y, Seq: d.Actor.Intent.Seq + 1, FromX: b.X, FromY: b.Y, Since: w.Tick, Step: d.Actor.Intent.Step}
+	e := w.readd(d, b, t)
 	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e), Cell: d.To, Crossed: true})
 	w.Retargeted = append(w.Retargeted, e)
 	return e
 }
 
-// Name returns a live actor's display name.
+// SetTarget sends a live entity walking to x, y at its own pace; the facts
+// system publishes the walk.
+func (w *World) SetTarget(e Entity, x, y float64) {
+	t := w.target.Get(e)
+	t.X, t.Y, t.Moving, t.Seq = x, y, true, t.Seq+1
+	w.Retargeted = append(w.Retargeted, e)
+}
+
+// Walking reports whether a live entity is on its way somewhere.
+func (w *World) Walking(e Entity) bool { return w.target.Get(e).Moving }
+
+// ID returns a live entity's stable id.
+func (w *World) ID(e Entity) int64 { return w.ids.Get(e).ID }
+
+// Name returns a live entity's display name.
 func (w *World) Name(e Entity) string { return w.names[e.ID()] }
 
-// Owner returns the session that plays a live actor.
-func (w *World) Owner(e Entity) uint64 { return w.owners.Get(e).Session }
+// Owner returns the session that plays a live actor; 0 for an entity no
+// player plays.
+func (w *World) Owner(e Entity) uint64 {
+	if o := w.owners.Get(e); o != nil {
+		return o.Session
+	}
+	return 0
+}
 
 // SetOwner hands a live actor to another session.
 func (w *World) SetOwner(e Entity, session uint64) { w.owners.Get(e).Session = session }
@@ -167,11 +316,14 @@ func (w *World) Position(e Entity) Position { return *w.pos.Get(e) }
 // CellOf returns the cell an actor is filed under.
 func (w *World) CellOf(e Entity) CellKey { return w.cells.Get(e).Key }
 
-// State returns an actor as observers first need it, walk included.
+// Kind returns a live entity's kind: "" for a player.
+func (w *World) Kind(e Entity) string { return w.kinds[w.kind.Get(e).ID] }
+
+// State returns an entity as observers first need it, walk included.
 func (w *World) State(e Entity) ActorState {
-	t := w.target.Get(e)
-	return ActorState{ID: w.ids.Get(e).ID, Name: w.Name(e), Avatar: w.avatar.Get(e).ID,
-		Intent: Intent{FromX: t.FromX, FromY: t.FromY, ToX: t.X, ToY: t.Y, Tick: t.Since, Step: w.Step, Seq: t.Seq}}
+	t, id := w.target.Get(e), w.ids.Get(e).ID
+	return ActorState{ID: id, Kind: w.Kind(e), Name: w.Name(e), Avatar: w.avatar.Get(e).ID, State: w.states[id],
+		Intent: Intent{FromX: t.FromX, FromY: t.FromY, ToX: t.X, ToY: t.Y, Tick: t.Since, Step: t.Step, Seq: t.Seq}}
 }
 
 // Note records a fact about cell k for this tick's batch of that cell.
@@ -181,6 +333,18 @@ func (w *World) Note(k CellKey, f Fact) {
 		w.order = append(w.order, k)
 	}
 	w.facts[k] = append(fs, f)
+}
+
+// Tell notes a mod's message name about entity e, with data (JSON), for
+// the one player to, or for every player who can see e when to is 0.
+func (w *World) Tell(e Entity, name string, data json.RawMessage, to int64) {
+	w.Note(w.CellOf(e), Fact{Kind: ModMessage, Actor: ActorState{ID: w.ID(e)}, Name: name, Data: data, To: to})
+}
+
+// Deny tells the player of e that its command was refused, and why.
+func (w *World) Deny(e Entity, reason string) {
+	id := w.ID(e)
+	w.Note(w.CellOf(e), Fact{Kind: Denied, Actor: ActorState{ID: id}, Text: reason, To: id})
 }
 
 // Publish hands this tick's facts, cell by cell in the order they were

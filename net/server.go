@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
@@ -66,7 +67,8 @@ type Options struct {
 	// the server's own host. Requests without an Origin header, or with a
 	// non-web one, are native clients and always allowed.
 	OriginPatterns []string
-	// Wire is what the protocols' policies need (speed, lead points).
+	// Wire is what the protocols' policies need (tick rate, lead points,
+	// the mods' commands, messages and kinds).
 	Wire wire.Config
 	// View is the shape of every player's view.
 	View view.Config
@@ -156,7 +158,10 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	if opts.Wire == (wire.Config{}) {
 		opts.Wire = def.Wire
 	}
-	if opts.Wire.Speed <= 0 || opts.Wire.LeadAhead <= opts.Wire.LeadNear || opts.Wire.LeadNear <= 0 || opts.Wire.NewcomersPerTick <= 0 {
+	if opts.Wire.Mods == nil {
+		opts.Wire.Mods = mod.NewRegistry()
+	}
+	if opts.Wire.Rate <= 0 || opts.Wire.LeadAhead <= opts.Wire.LeadNear || opts.Wire.LeadNear <= 0 || opts.Wire.NewcomersPerTick <= 0 {
 		return nil, fmt.Errorf("net: invalid wire config %+v", opts.Wire)
 	}
 	if opts.View.CellSize <= 0 || opts.View.Radius < 0 || opts.View.Margin < 0 || opts.View.MaxLag == 0 || opts.View.TickPeriod <= 0 {

@@ -59,6 +59,7 @@ type session struct {
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
+	modRate map[string]*rate.Limiter // each mod command's, made at its first use
 
 	ops  sessionOps                // for limits and operators (net/guard.go)
 	seen atomic.Pointer[view.View] // the view, for operators' reads of the position
@@ -300,7 +301,7 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 	if err != nil {
 		return wire.DenyNotPacket, true
 	}
-	r, deny := wire.ParseRequest(p)
+	r, deny := wire.ParseRequest(p, s.srv.opts.Wire.Mods.Commands())
 	if deny != "" {
 		return deny, true
 	}
@@ -339,9 +340,28 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 		c.Kind, c.Text = ecs.Say, r.Text
 	case wire.ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
+	default: // a mod's command, checked by ParseRequest
+		if !s.modAllowed(r.Action) {
+			return "Slow down: too many " + r.Action, false
+		}
+		c.Kind, c.Name, c.Data = ecs.ModCommand, r.Action, r.Data
 	}
 	s.push(c)
 	return "", false
+}
+
+// modAllowed takes one of the player's allowance of a mod command.
+func (s *session) modAllowed(name string) bool {
+	l, ok := s.modRate[name]
+	if !ok {
+		c := s.srv.opts.Wire.Mods.Commands()[name]
+		l = rate.NewLimiter(rate.Limit(c.Rate), c.Burst)
+		if s.modRate == nil {
+			s.modRate = make(map[string]*rate.Limiter)
+		}
+		s.modRate[name] = l
+	}
+	return l.Allow()
 }
 
 // push queues a command for the tick, waiting while the queue is full.
@@ -413,6 +433,9 @@ func (s *session) login(r wire.Request) string {
 	if deny := s.accountBanned(acc.Actor.Name); deny != "" {
 		s.srv.metrics.Login(false)
 		return deny
+	}
+	if acc.Actor.Mods, err = s.srv.opts.Wire.Mods.LoadPlayer(ctx, s.srv.store, acc.Actor.ID); err != nil {
+		return s.dbFailed("login", err)
 	}
 	login := s.srv.logins.Add(1)
 	// The account is claimed first, in the store every process of the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func testAccounts(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (ecs.Actor{ID: a.ID, Name: "Tristan", Avatar: 3, X: 10, Y: -20}); got.Actor != want || string(got.Hash) != "hash" {
+	if want := (ecs.Actor{ID: a.ID, Name: "Tristan", Avatar: 3, X: 10, Y: -20}); !reflect.DeepEqual(got.Actor, want) || string(got.Hash) != "hash" {
 		t.Errorf("loaded %+v %q, want %+v", got.Actor, got.Hash, want)
 	}
 	if _, err := s.Account(ctx, "nobody"); !errors.Is(err, ErrNotFound) {

@@ -5,8 +5,11 @@
 package systems
 
 import (
+	"fmt"
+	"runtime/debug"
+
 	"github.com/godmmo/godmmo/ecs"
-	"github.com/mlange-42/arche/generic"
+	"github.com/godmmo/godmmo/ecs/mod"
 )
 
 // Input applies the commands connections queued since the last tick: players
@@ -23,9 +26,13 @@ type Input struct {
 	// Strays, if set, takes the commands about actors not in this world
 	// (handed to another region, perhaps); without it they are dropped.
 	Strays ecs.Strays
+	// Commands are the mods' commands by name.
+	Commands map[string]mod.Command
+	// Panicked hears of a mod command's handler that panicked, with the
+	// value and the stack; the player is denied and the tick goes on.
+	Panicked func(command string, v any, stack []byte)
 
-	targets generic.Map[ecs.Target]
-	one     [1]ecs.SavedPosition
+	one [1]ecs.SavedPosition
 
 	// left remembers where recently departed actors stopped. A login loads
 	// the actor before the tick admits it; if its previous session left in
@@ -50,9 +57,8 @@ type departure struct {
 	tick uint64
 }
 
-// Initialize builds the mappers once.
-func (s *Input) Initialize(w *ecs.World) {
-	s.targets = generic.NewMap[ecs.Target](w.ECS)
+// Initialize builds the maps once.
+func (s *Input) Initialize(*ecs.World) {
 	s.left = make(map[int64]departure)
 	s.arrived = make(map[arrival]struct{})
 }
@@ -112,9 +118,7 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		w.Remove(e)
 	case ecs.SetTarget:
 		x, y := s.Bounds.Clamp(c.X, c.Y)
-		t := s.targets.Get(e)
-		t.X, t.Y, t.Moving, t.Seq = x, y, true, t.Seq+1
-		w.Retargeted = append(w.Retargeted, e)
+		w.SetTarget(e, x, y)
 	case ecs.Rejoin:
 		w.SetOwner(e, c.Heir)
 		c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
@@ -122,7 +126,29 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		// Said in the speaker's cell: every view covering the speaker hears
 		// it, shown the speaker yet or not.
 		w.Note(w.CellOf(e), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: c.Actor.ID, Name: w.Name(e)}, Text: c.Text})
+	case ecs.ModCommand:
+		s.handle(w, e, c)
 	}
+}
+
+// handle runs a mod's command, recovering a panic in its handler: the
+// player is denied, the mod's fault is reported, and the tick goes on (a
+// handler changes only what it reached before it panicked).
+func (s *Input) handle(w *ecs.World, e ecs.Entity, c ecs.Command) {
+	cmd, ok := s.Commands[c.Name]
+	if !ok {
+		w.Deny(e, fmt.Sprintf("Unknown action %q", c.Name))
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if s.Panicked != nil {
+				s.Panicked(c.Name, v, debug.Stack())
+			}
+			w.Deny(e, fmt.Sprintf("%s failed on the server", c.Name))
+		}
+	}()
+	cmd.Handle(mod.Call{World: w, Entity: e, Data: c.Data})
 }
 
 // spawn admits a logged-in actor unless it is already playing.

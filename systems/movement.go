@@ -18,7 +18,7 @@ func (s *Movement) Initialize(*ecs.World) {
 	s.filter = generic.NewFilter3[ecs.Position, ecs.Target, ecs.Cell]()
 }
 
-// Update advances every moving actor by one step of w.Step.
+// Update advances every moving actor by one step of its own pace.
 func (s *Movement) Update(w *ecs.World) {
 	q := s.filter.Query(w.ECS)
 	for q.Next() {
@@ -27,7 +27,7 @@ func (s *Movement) Update(w *ecs.World) {
 			continue
 		}
 		back := *p
-		t.Moving = ecs.Walk(p, t.X, t.Y, w.Step)
+		t.Moving = ecs.Walk(p, t.X, t.Y, t.Step)
 		if k := w.Grid.Key(p.X, p.Y); k != c.Key {
 			w.Crossed = append(w.Crossed, ecs.Crossing{Entity: q.Entity(), From: c.Key, To: k, Back: back})
 			c.Key = k

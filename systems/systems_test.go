@@ -14,7 +14,7 @@ func TestMovementReachesTargetAtSpeed(t *testing.T) {
 	idle := w.Spawn(ecs.Actor{ID: 2, X: 9, Y: 9}, 0)
 	m := &Movement{}
 	m.Initialize(w)
-	*get[ecs.Target](w, e) = ecs.Target{X: 70, Y: 0, Moving: true}
+	w.SetTarget(e, 70, 0)
 	ticks := 0
 	for w.Position(e) != (ecs.Position{X: 70, Y: 0}) {
 		m.Update(w)
@@ -32,7 +32,7 @@ func TestMovementReachesTargetAtSpeed(t *testing.T) {
 	if len(w.Crossed) != 0 {
 		t.Errorf("crossings within one cell: %+v", w.Crossed)
 	}
-	*get[ecs.Target](w, e) = ecs.Target{X: 110, Y: 0, Moving: true}
+	w.SetTarget(e, 110, 0)
 	for range 20 {
 		m.Update(w)
 	}

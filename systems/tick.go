@@ -2,10 +2,13 @@ package systems
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 )
 
 // System is one step of the tick.
@@ -35,6 +38,11 @@ type Config struct {
 	// CellSize is the side of a cell of the world's grid: facts are
 	// published per cell.
 	CellSize float64
+	// Mods are the game's mods: their systems run in the tick, their
+	// commands in input, their components travel with their entities.
+	Mods *mod.Registry
+	// Panicked hears of a mod command's handler that panicked (see Input).
+	Panicked func(command string, v any, stack []byte)
 }
 
 // Step is how far an actor walks in one tick.
@@ -74,6 +82,7 @@ type Tick struct {
 	persist  *Persist
 	halt     chan chan uint64
 	halted   bool
+	exited   chan struct{} // closed when Run returns
 }
 
 // Region is what a tick that simulates one region of a larger world needs:
@@ -83,6 +92,9 @@ type Region struct {
 	Owns   func(ecs.CellKey) bool
 	Out    ecs.Departures
 	Strays ecs.Strays
+	// Index numbers the region among the world's, so the ids it issues to
+	// entities no player plays are its own.
+	Index int
 }
 
 // New builds the production pipeline over an empty world, publishing its
@@ -98,17 +110,27 @@ func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionSt
 		cfg.Bounds.MinX >= cfg.Bounds.MaxX || cfg.Bounds.MinY >= cfg.Bounds.MaxY {
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
 	}
+	if cfg.Mods == nil {
+		cfg.Mods = mod.NewRegistry()
+	}
 	w := ecs.NewWorld(cfg.CellSize, cfg.Step())
+	w.IDs = ecs.NewIDs(r.Index, time.Now())
+	for _, c := range cfg.Mods.Carriers(w) {
+		w.Carry(c)
+	}
 	t := &Tick{
-		World:    w,
-		cfg:      cfg,
-		queue:    q,
-		input:    &Input{Queue: q, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, Remember: uint64(cfg.ticks(rememberDepartures)), Strays: r.Strays},
+		World: w,
+		cfg:   cfg,
+		queue: q,
+		input: &Input{Queue: q, Store: store, Bounds: cfg.Bounds, Max: cfg.CommandsPerTick, Remember: uint64(cfg.ticks(rememberDepartures)),
+			Strays: r.Strays, Commands: cfg.Mods.Commands(), Panicked: cfg.Panicked},
 		movement: &Movement{},
 		persist:  &Persist{Store: store, Every: cfg.ticks(cfg.FlushEvery)},
 		halt:     make(chan chan uint64),
+		exited:   make(chan struct{}),
 	}
-	t.Stages = []Stage{{"input", t.input}, {"movement", t.movement}}
+	t.Stages = append([]Stage{{"input", t.input}}, t.after(mod.AfterInput)...)
+	t.Stages = append(append(t.Stages, Stage{"movement", t.movement}), t.after(mod.AfterMovement)...)
 	if r.Owns != nil {
 		t.Stages = append(t.Stages, Stage{"handoff", &Handoff{Owns: r.Owns, Out: r.Out}})
 	}
@@ -117,6 +139,17 @@ func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionSt
 		s.System.Initialize(w)
 	}
 	return t, nil
+}
+
+// after returns the mods' stages that follow the core stage core.
+func (t *Tick) after(core string) []Stage {
+	var stages []Stage
+	for _, s := range t.cfg.Mods.Stages() {
+		if s.After == core {
+			stages = append(stages, Stage{Name: s.Name, System: s.System})
+		}
+	}
+	return stages
 }
 
 // Step runs one tick: every stage once, reporting durations to the
@@ -158,10 +191,22 @@ func (t *Tick) Halt(ctx context.Context) (uint64, error) {
 	select {
 	case t.halt <- reply:
 		return <-reply, nil
+	case <-t.exited:
+		return t.World.Tick, errors.New("systems: halt: the tick has stopped")
 	case <-ctx.Done():
 		return 0, fmt.Errorf("systems: halt: %w", ctx.Err())
 	}
 }
+
+// SystemPanic is the error Run returns when a system panicked: the world
+// may be half-updated, so the tick stops rather than run on it, after
+// handing every position to the store.
+type SystemPanic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *SystemPanic) Error() string { return fmt.Sprintf("systems: a system panicked: %v", p.Value) }
 
 // Run ticks on the world's clock until ctx ends: tick n is due n periods
 // after the Unix epoch, in every process, so a walk published by one
@@ -170,8 +215,17 @@ func (t *Tick) Halt(ctx context.Context) (uint64, error) {
 // ahead and publishes every walk under way afresh. When ctx ends it stops
 // the command queue, applies what was still queued (logouts above all) and
 // hands every unsaved position to the store, so nothing walked is lost on
-// shutdown.
-func (t *Tick) Run(ctx context.Context) error {
+// shutdown. A panic in a system ends it with a *SystemPanic, positions
+// handed to the store all the same.
+func (t *Tick) Run(ctx context.Context) (err error) {
+	defer close(t.exited)
+	defer func() {
+		if v := recover(); v != nil {
+			err = &SystemPanic{Value: v, Stack: debug.Stack()}
+			t.queue.Stop()
+			t.flush()
+		}
+	}()
 	period := int64(t.Period())
 	due := func() uint64 { return uint64(time.Now().UnixNano() / period) }
 	t.World.Tick = max(t.World.Tick, due()-1)
@@ -207,5 +261,16 @@ func (t *Tick) stop() {
 	for t.queue.Len() > 0 {
 		t.Step()
 	}
+	t.flush()
+}
+
+// flush hands what the systems still hold to the store: positions, and
+// whatever mods' systems keep for their own tables.
+func (t *Tick) flush() {
 	t.persist.Flush(t.World)
+	for _, s := range t.Stages {
+		if f, ok := s.System.(mod.Flusher); ok {
+			f.Flush(t.World)
+		}
+	}
 }

@@ -179,6 +179,8 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		runErr = fmt.Errorf("serve: %w", err)
+	case err := <-a.game.Failed():
+		runErr = err
 	}
 	a.log.Info("shutting down")
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -404,7 +405,7 @@ func TestHandoffRetried(t *testing.T) {
 		case c := <-asked:
 			if first == nil {
 				first = c.Arrival
-			} else if *c.Arrival != *first {
+			} else if !reflect.DeepEqual(*c.Arrival, *first) {
 				t.Errorf("a retry sent %+v, the first %+v", c.Arrival, first)
 			}
 		case <-time.After(5 * time.Second):

@@ -50,10 +50,12 @@ type commandMsg struct {
 	Kind    ecs.CommandKind
 	Session uint64
 	Actor   ecs.Actor
-	X, Y    float64        `json:",omitempty"`
-	Text    string         `json:",omitempty"`
-	Heir    uint64         `json:",omitempty"`
-	Arrival *ecs.Departure `json:",omitempty"`
+	X, Y    float64         `json:",omitempty"`
+	Text    string          `json:",omitempty"`
+	Heir    uint64          `json:",omitempty"`
+	Arrival *ecs.Departure  `json:",omitempty"`
+	Name    string          `json:",omitempty"`
+	Data    json.RawMessage `json:",omitempty"`
 }
 
 // Limits on what a decoded message may hold, well above what the server
@@ -62,6 +64,7 @@ const (
 	maxName  = 64
 	maxText  = 4096
 	maxFacts = 1 << 16
+	maxData  = 64 << 10 // a mod's JSON: a message, a state, a component
 )
 
 var errBadMessage = errors.New("cluster: bad message")
@@ -71,8 +74,22 @@ func bad(format string, args ...any) error {
 }
 
 func checkActor(a *ecs.ActorState) error {
-	if len(a.Name) > maxName || a.Avatar < 0 || a.Avatar > ecs.MaxAvatar || a.Intent.Step < 0 {
+	if len(a.Name) > maxName || len(a.Kind) > maxName || len(a.State) > maxData || a.Avatar < 0 || a.Avatar > ecs.MaxAvatar || a.Intent.Step < 0 {
 		return bad("actor %d", a.ID)
+	}
+	return nil
+}
+
+// checkMods bounds the mod components an entity carries; what they hold
+// is the mods' to check, on the tick that loads them.
+func checkMods(mods map[string]json.RawMessage) error {
+	if len(mods) > maxFacts {
+		return bad("%d mod components", len(mods))
+	}
+	for name, data := range mods {
+		if len(name) > maxName || len(data) > maxData {
+			return bad("mod component %.64q", name)
+		}
 	}
 	return nil
 }
@@ -95,7 +112,9 @@ func decodeBatch(data []byte) (batchMsg, error) {
 	}
 	for i := range b.Facts {
 		f := &b.Facts[i]
-		if f.Kind < ecs.Entered || f.Kind > ecs.Said || len(f.Text) > maxText {
+		// A mod's fact (ModMessage) is carried by its name and bytes, whatever
+		// mods this process has: its views decide what their clients hear.
+		if f.Kind < ecs.Entered || f.Kind > ecs.Denied || len(f.Text) > maxText || len(f.Name) > maxName || len(f.Data) > maxData {
 			return b, bad("fact %d of kind %d", i, f.Kind)
 		}
 		if err := checkActor(&f.Actor); err != nil {
@@ -129,11 +148,13 @@ func decodeCommand(data []byte) (ecs.Command, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return ecs.Command{}, fmt.Errorf("%w: %w", errBadMessage, err)
 	}
-	c := ecs.Command{Kind: m.Kind, Session: m.Session, Actor: m.Actor, X: m.X, Y: m.Y, Text: m.Text, Heir: m.Heir, Arrival: m.Arrival}
+	c := ecs.Command{Kind: m.Kind, Session: m.Session, Actor: m.Actor, X: m.X, Y: m.Y, Text: m.Text, Heir: m.Heir, Arrival: m.Arrival,
+		Name: m.Name, Data: m.Data}
 	switch {
-	case c.Kind < ecs.Spawn || c.Kind > ecs.Arrive:
+	case c.Kind < ecs.Spawn || c.Kind > ecs.ModCommand || c.Kind == ecs.Return:
 		return c, bad("command of kind %d", c.Kind)
-	case len(c.Actor.Name) > maxName || c.Actor.Avatar < 0 || c.Actor.Avatar > ecs.MaxAvatar || len(c.Text) > maxText:
+	case len(c.Actor.Name) > maxName || c.Actor.Avatar < 0 || c.Actor.Avatar > ecs.MaxAvatar || len(c.Text) > maxText ||
+		len(c.Name) > maxName || len(c.Data) > maxData:
 		return c, bad("command about actor %d", c.Actor.ID)
 	case (c.Kind == ecs.Arrive) != (c.Arrival != nil):
 		return c, bad("arrival without its actor")
@@ -141,12 +162,19 @@ func decodeCommand(data []byte) (ecs.Command, error) {
 		if err := checkActor(&c.Arrival.Actor); err != nil {
 			return c, err
 		}
+		if err := checkMods(c.Arrival.Mods); err != nil {
+			return c, err
+		}
+	}
+	if err := checkMods(c.Actor.Mods); err != nil {
+		return c, err
 	}
 	return c, nil
 }
 
 func encodeCommand(c ecs.Command) ([]byte, error) {
-	return encode(commandMsg{Kind: c.Kind, Session: c.Session, Actor: c.Actor, X: c.X, Y: c.Y, Text: c.Text, Heir: c.Heir, Arrival: c.Arrival})
+	return encode(commandMsg{Kind: c.Kind, Session: c.Session, Actor: c.Actor, X: c.X, Y: c.Y, Text: c.Text, Heir: c.Heir, Arrival: c.Arrival,
+		Name: c.Name, Data: c.Data})
 }
 
 // encode fails only for a value holding a number JSON cannot carry (NaN or

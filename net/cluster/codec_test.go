@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -48,7 +49,7 @@ func TestCommandRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := decodeCommand(data)
-	if err != nil || c.Kind != ecs.Arrive || *c.Arrival != d {
+	if err != nil || c.Kind != ecs.Arrive || !reflect.DeepEqual(*c.Arrival, d) {
 		t.Fatalf("got %+v, %v", c.Arrival, err)
 	}
 }

@@ -323,11 +323,29 @@ func (v *View) batch(b *bus.Batch) {
 				}
 				continue
 			}
-			if s, ok := v.actors[f.Actor.ID]; ok && s.shown || ecs.Within(b.Cell, v.center, v.shape.in) {
+			if v.hears(f.Actor.ID, b.Cell) {
 				v.r.Chat(f.Actor.Name, f.Text, src)
+			}
+		case ecs.ModMessage:
+			// For one player, or like chat for whoever's view covers
+			// the entity it is about.
+			if f.To == v.own || f.To == 0 && (f.Actor.ID == v.own || v.hears(f.Actor.ID, b.Cell)) {
+				v.r.Message(f.Name, f.Actor.ID, f.Data, src)
+			}
+		case ecs.Denied:
+			if f.To == v.own {
+				v.r.Deny(f.Text)
 			}
 		}
 	}
+}
+
+// hears reports whether what entity id says in cell k reaches the client:
+// when the client is shown id, or the cell is within the inner square,
+// shown yet or not.
+func (v *View) hears(id int64, k ecs.CellKey) bool {
+	s, ok := v.actors[id]
+	return ok && s.shown || ecs.Within(k, v.center, v.shape.in)
 }
 
 // entered notes that actor a is in cell k (from a snapshot or a fact).
@@ -378,7 +396,7 @@ func (v *View) forget(id int64, s seen) {
 // consider queues an actor to be shown once it is within the inner square,
 // and reports whether it did; src and tick are the fact that says where it is.
 func (v *View) consider(s *seen, src wire.Source, tick uint64) bool {
-	if s.shown || s.queued || !ecs.Within(s.cell, v.center, v.shape.in) {
+	if s.shown || s.queued || !ecs.Within(s.cell, v.center, v.shape.in) || !v.r.Shows(v.states[s.slot]) {
 		return false
 	}
 	s.queued = true

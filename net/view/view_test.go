@@ -31,12 +31,17 @@ func (s *script) Move(a ecs.ActorState, own bool, _ wire.Source) {
 func (s *script) Leave(id int64)                        { s.say("leave %d", id) }
 func (s *script) Quit(id int64, _ wire.Source)          { s.say("quit %d", id) }
 func (s *script) Chat(from, text string, _ wire.Source) { s.say("chat %s: %s", from, text) }
-func (s *script) Tick(uint64)                           {}
-func (s *script) Busy(uint64) bool                      { return false }
-func (s *script) Newcomers() int                        { return s.newcomers }
-func (s *script) EchoesOwnChat() bool                   { return false }
-func (s *script) Flush(dst [][]byte) [][]byte           { return dst }
-func (s *script) take() []string                        { l := s.lines; s.lines = nil; return l }
+func (s *script) Message(name string, id int64, data []byte, _ wire.Source) {
+	s.say("message %s about %d: %s", name, id, data)
+}
+func (s *script) Deny(reason string)          { s.say("deny %s", reason) }
+func (s *script) Shows(a ecs.ActorState) bool { return a.Kind != "object" }
+func (s *script) Tick(uint64)                 {}
+func (s *script) Busy(uint64) bool            { return false }
+func (s *script) Newcomers() int              { return s.newcomers }
+func (s *script) EchoesOwnChat() bool         { return false }
+func (s *script) Flush(dst [][]byte) [][]byte { return dst }
+func (s *script) take() []string              { l := s.lines; s.lines = nil; return l }
 
 // world is a running bus and the tick number, for publishing by hand.
 type world struct {
@@ -213,4 +218,29 @@ func TestSlowViewIsDropped(t *testing.T) {
 	if n != 0 {
 		t.Errorf("a slow view still holds %d messages", n)
 	}
+}
+
+// TestViewCarriesModFacts: a mod's message reaches the players who can see
+// its entity (like chat) or the one player it is for; a denial only its
+// player; an entity the protocol cannot show is never entered.
+func TestViewCarriesModFacts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s := &script{newcomers: 32}
+	v := New(w.bus, testConfig(), s, ecs.ActorState{ID: 1, Name: "me"}, 0, "", func(End) { t.Error("reported slow") })
+	v.Render(nil)
+	s.take()
+	msg := func(about int64, at ecs.CellKey, to int64) cellFact {
+		return cellFact{at, ecs.Fact{Kind: ecs.ModMessage, Actor: ecs.ActorState{ID: about}, Name: "emote", Data: []byte(`"wave"`), To: to}}
+	}
+	object := cellFact{cell(1), ecs.Fact{Kind: ecs.Entered, Actor: ecs.ActorState{ID: -5, Kind: "object", Name: "rock"}}}
+	w.step(entered(1, cell(0)), entered(2, cell(1)), object)
+	v.Render(nil)
+	equal(t, "the object is not shown", s.take(), []string{"enter 2"})
+	w.step(msg(2, cell(1), 0), msg(9, cell(3), 0), msg(2, cell(1), 1), msg(2, cell(1), 7), msg(1, cell(0), 0),
+		cellFact{cell(0), ecs.Fact{Kind: ecs.Denied, Text: "no", To: 1}}, cellFact{cell(1), ecs.Fact{Kind: ecs.Denied, Text: "not you", To: 2}})
+	v.Render(nil)
+	equal(t, "messages", s.take(), []string{
+		`message emote about 2: "wave"`, `message emote about 2: "wave"`, `message emote about 1: "wave"`, "deny no"})
+	v.Close()
 }

@@ -23,7 +23,7 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	enc := map[string]func(*ecs.Fact, uint64) []byte{
 		"v1": v1Packet,
-		"v2": func(f *ecs.Fact, tick uint64) []byte { return v2Packet(v2Enc{Speed: 70}, f, tick) },
+		"v2": func(f *ecs.Fact, tick uint64) []byte { return v2Packet(v2Enc{Rate: 20}, f, tick) },
 	}
 	for proto, fn := range enc {
 		for _, f := range facts {
@@ -82,7 +82,7 @@ func BenchmarkDecode(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, deny := ParseRequest(p); deny != "" {
+				if _, deny := ParseRequest(p, nil); deny != "" {
 					b.Fatal(deny)
 				}
 			}

@@ -139,8 +139,8 @@ func TestV2BatchesATick(t *testing.T) {
 	}
 	r.Enter(a, 3, Source{Batch: batch, Index: 0})
 	r.Chat("tristan", "hi", Source{Batch: batch, Index: 1})
-	r.Move(ecs.ActorState{ID: 7, Intent: ecs.Intent{FromX: 5, ToX: 9}}, false, Source{})
-	r.Move(ecs.ActorState{ID: 7, Intent: ecs.Intent{FromX: 6, ToX: 9}}, false, Source{})
+	r.Move(ecs.ActorState{ID: 7, Intent: ecs.Intent{FromX: 5, ToX: 9, Step: 3.5}}, false, Source{})
+	r.Move(ecs.ActorState{ID: 7, Intent: ecs.Intent{FromX: 6, ToX: 9, Step: 3.5}}, false, Source{})
 	r.Leave(7)
 	msgs := r.Flush(nil)
 	want := `[["E",7,"tristan",3,1,2,50,2,70],["C","tristan","hi"],["M",7,6,0,9,0,70],["L",7]]`

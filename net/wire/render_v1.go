@@ -28,6 +28,16 @@ func (c v1Codec) NewRenderer() Renderer {
 	return &v1Renderer{cfg: c.cfg, walkers: make(map[int64]int)}
 }
 
+// Message is dropped: the original client knows no mods' messages.
+func (r *v1Renderer) Message(string, int64, []byte, Source) {}
+
+// Deny refuses a mod's command as the original server refused requests.
+func (r *v1Renderer) Deny(reason string) { r.out.add(v1Enc{}.Deny(reason), 0) }
+
+// Shows is true of players and the kinds of entity that walk, which the
+// original client draws as actors; never of objects.
+func (r *v1Renderer) Shows(a ecs.ActorState) bool { return r.cfg.mods().Walks(a.Kind) }
+
 // v1Packet is a fact's packet in v1, the same for every client that is told
 // it; a walk has none of its own (see leads).
 func v1Packet(f *ecs.Fact, tick uint64) []byte {

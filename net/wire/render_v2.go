@@ -14,14 +14,35 @@ func (v2Codec) Protocol() Protocol                { return V2 }
 func (v2Codec) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
 func (c v2Codec) Ok() []byte                      { return c.enc().AppendBatch(nil, okV2) }
 func (c v2Codec) Deny(reason string) []byte       { return c.enc().AppendBatch(nil, c.enc().Deny(reason)) }
-func (c v2Codec) enc() v2Enc                      { return v2Enc{Speed: c.cfg.Speed} }
+func (c v2Codec) enc() v2Enc                      { return v2Enc{Rate: float64(c.cfg.Rate)} }
 func (c v2Codec) Chat(from, text string) []byte {
 	return c.enc().AppendBatch(nil, c.enc().Chat(from, text))
 }
 
-// Hello is [["hello",{"username":…,"password":…,"chat":…}]]: the limits.
+// Hello is [["hello",{"username":…,"password":…,"chat":…,"commands":[…],
+// "messages":[…],"kinds":[…]}]]: the limits, and what the mods let a
+// client send and may send it.
 func (c v2Codec) Hello() []byte {
-	return c.enc().AppendBatch(nil, fmt.Appendf(nil, `["hello",{"username":%d,"password":%d,"chat":%d}]`, MaxUsername, MaxPassword, MaxChatRunes))
+	b := fmt.Appendf(nil, `["hello",{"username":%d,"password":%d,"chat":%d,"commands":`, MaxUsername, MaxPassword, MaxChatRunes)
+	var kinds []string
+	for _, k := range c.cfg.mods().Kinds() {
+		kinds = append(kinds, k.Name)
+	}
+	b = appendStrings(b, c.cfg.mods().CommandNames())
+	b = appendStrings(append(b, `,"messages":`...), c.cfg.mods().Messages())
+	b = appendStrings(append(b, `,"kinds":`...), kinds)
+	return c.enc().AppendBatch(nil, append(b, "}]"...))
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }
 func (v2Codec) Resumable() bool { return true }
 func (c v2Codec) NewRenderer() Renderer {
@@ -36,11 +57,13 @@ func v2Packet(enc v2Enc, f *ecs.Fact, tick uint64) []byte {
 		return enc.AppendEnter(nil, f.Actor, x, y)
 	case ecs.Moved:
 		i := f.Actor.Intent
-		return enc.AppendMove(nil, f.Actor.ID, i.FromX, i.FromY, i.ToX, i.ToY)
+		return enc.AppendMove(nil, f.Actor.ID, i.FromX, i.FromY, i)
 	case ecs.Quit:
 		return enc.Quit(f.Actor.ID)
 	case ecs.Said:
 		return enc.Chat(f.Actor.Name, f.Text)
+	case ecs.ModMessage:
+		return enc.Message(f.Name, f.Actor.ID, f.Data)
 	}
 	return nil
 }
@@ -76,7 +99,7 @@ func (r *v2Renderer) Move(a ecs.ActorState, _ bool, src Source) {
 	p := r.shared(src)
 	if p == nil {
 		i := a.Intent
-		p = r.enc.AppendMove(nil, a.ID, i.FromX, i.FromY, i.ToX, i.ToY)
+		p = r.enc.AppendMove(nil, a.ID, i.FromX, i.FromY, i)
 	}
 	r.out.add(p, a.ID)
 }
@@ -99,10 +122,20 @@ func (r *v2Renderer) Chat(from, text string, src Source) {
 	r.out.add(p, 0)
 }
 
-func (r *v2Renderer) Tick(uint64)         {}
-func (r *v2Renderer) Busy(uint64) bool    { return false }
-func (r *v2Renderer) Newcomers() int      { return r.newcomers }
-func (r *v2Renderer) EchoesOwnChat() bool { return true }
+func (r *v2Renderer) Message(name string, id int64, data []byte, src Source) {
+	p := r.shared(src)
+	if p == nil {
+		p = r.enc.Message(name, id, data)
+	}
+	r.out.add(p, 0)
+}
+
+func (r *v2Renderer) Deny(reason string)        { r.out.add(r.enc.Deny(reason), 0) }
+func (r *v2Renderer) Shows(ecs.ActorState) bool { return true }
+func (r *v2Renderer) Tick(uint64)               {}
+func (r *v2Renderer) Busy(uint64) bool          { return false }
+func (r *v2Renderer) Newcomers() int            { return r.newcomers }
+func (r *v2Renderer) EchoesOwnChat() bool       { return true }
 
 // Flush appends one message holding everything since the last Flush, or
 // nothing when there is nothing to say.

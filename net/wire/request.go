@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 )
 
 // The original server's Deny texts; clients show them as they are.
@@ -51,17 +53,24 @@ type Request struct {
 	X, Y     float64
 	// Token is a Resume's resume token.
 	Token string
+	// Data is a mod command's arguments, as its Check returned them.
+	Data json.RawMessage
 }
 
 // payloadCount is how many payloads each client action needs.
 var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActChat: 2, ActTarget: 2, ActResume: 1}
 
-// ParseRequest checks a packet's action and payloads. When they are not
-// acceptable it returns a Deny reason a person can read.
-func ParseRequest(p Packet) (r Request, deny string) {
+// ParseRequest checks a packet's action and payloads, the core's or a mod
+// command's of mods. When they are not acceptable it returns a Deny reason
+// a person can read.
+func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny string) {
 	r.Action = p.Action
 	n, known := payloadCount[p.Action]
 	if !known {
+		if c, ok := mods[p.Action]; ok {
+			r.Data, deny = checkMod(c, p.Payloads)
+			return r, deny
+		}
 		return r, fmt.Sprintf("Unknown action %q", Truncate(p.Action, 32))
 	}
 	if len(p.Payloads) < n {
@@ -114,6 +123,21 @@ func ParseRequest(p Packet) (r Request, deny string) {
 		}
 	}
 	return r, ""
+}
+
+// checkMod runs a mod command's Check. A Check that panics, or returns
+// what is not JSON, refuses the command rather than take the server down.
+func checkMod(c mod.Command, args []json.RawMessage) (data json.RawMessage, deny string) {
+	defer func() {
+		if recover() != nil {
+			data, deny = nil, c.Name+": arguments not understood"
+		}
+	}()
+	data, deny = c.Check(args)
+	if deny == "" && len(data) > 0 && !json.Valid(data) {
+		return nil, c.Name + ": arguments not understood"
+	}
+	return data, deny
 }
 
 // ValidUsername allows 1–32 ASCII letters, digits, '_' and '-'.

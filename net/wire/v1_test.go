@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -127,12 +128,12 @@ func runParseCases(t *testing.T, decode func([]byte) (Packet, error), tests []pa
 			var got Request
 			deny := DenyNotPacket
 			if err == nil {
-				got, deny = ParseRequest(p)
+				got, deny = ParseRequest(p, nil)
 			}
 			if deny != tc.deny {
 				t.Fatalf("deny %q, want %q", deny, tc.deny)
 			}
-			if tc.deny == "" && got != tc.want {
+			if tc.deny == "" && !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -156,7 +157,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if r, deny := ParseRequest(p); deny == "" {
+		if r, deny := ParseRequest(p, nil); deny == "" {
 			checkAccepted(t, r)
 		}
 	})

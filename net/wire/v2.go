@@ -13,8 +13,8 @@ import (
 // packet is a short JSON array, and a message is an array of the packets of
 // one tick. Movement is sent as intent: position, target and speed.
 type v2Enc struct {
-	// Speed is what intents say actors walk at, in units per second.
-	Speed float64
+	// Rate is ticks per second: an intent's speed is its step times Rate.
+	Rate float64
 }
 
 var okV2 = []byte(`["ok"]`)
@@ -28,7 +28,8 @@ func (v2Enc) Deny(reason string) []byte {
 }
 
 // AppendEnter appends ["E", id, name, avatar, x, y, tx, ty, speed]: the
-// actor, at x, y on its walk.
+// actor, at x, y on its walk; an entity no player plays adds its kind and
+// its state (null for none).
 func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64) []byte {
 	b = append(b, `["E",`...)
 	b = strconv.AppendInt(b, a.ID, 10)
@@ -36,23 +37,49 @@ func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64) []byte {
 	b = appendString(b, a.Name)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(a.Avatar), 10)
-	return e.appendIntent(b, x, y, a.Intent.ToX, a.Intent.ToY)
+	b = e.appendIntent(b, x, y, a.Intent)
+	if a.Kind == "" {
+		return append(b, ']')
+	}
+	b = append(b, ',')
+	b = appendString(b, a.Kind)
+	b = append(b, ',')
+	return append(appendJSON(b, a.State), ']')
 }
 
 // AppendMove appends ["M", id, x, y, tx, ty, speed]: the actor is at x, y
-// walking to tx, ty.
-func (e v2Enc) AppendMove(b []byte, id int64, x, y, tx, ty float64) []byte {
+// walking to the intent's target at its speed.
+func (e v2Enc) AppendMove(b []byte, id int64, x, y float64, i ecs.Intent) []byte {
 	b = append(b, `["M",`...)
 	b = strconv.AppendInt(b, id, 10)
-	return e.appendIntent(b, x, y, tx, ty)
+	return append(e.appendIntent(b, x, y, i), ']')
 }
 
-func (e v2Enc) appendIntent(b []byte, x, y, tx, ty float64) []byte {
-	for _, v := range [...]float64{x, y, tx, ty, e.Speed} {
+func (e v2Enc) appendIntent(b []byte, x, y float64, i ecs.Intent) []byte {
+	for _, v := range [...]float64{x, y, i.ToX, i.ToY, i.Step * e.Rate} {
 		b = append(b, ',')
 		b = appendCompact(b, v)
 	}
-	return append(b, ']')
+	return b
+}
+
+// Message appends ["m", name, id, data]: a mod's message about entity id.
+func (v2Enc) Message(name string, id int64, data []byte) []byte {
+	b := make([]byte, 0, 16+len(name)+len(data))
+	b = append(b, `["m",`...)
+	b = appendString(b, name)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, ',')
+	return append(appendJSON(b, data), ']')
+}
+
+// appendJSON appends data, JSON a mod made, or null for none.
+func appendJSON(b, data []byte) []byte {
+	if len(data) == 0 {
+		return append(b, "null"...)
+	}
+	return append(b, data...)
 }
 
 // appendCompact writes v rounded to a tenth, without trailing zeros.

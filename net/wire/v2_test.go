@@ -11,9 +11,12 @@ import (
 // golden files, and checks that each message is a JSON array of arrays.
 func TestV2Golden(t *testing.T) {
 	t.Parallel()
-	enc := v2Enc{Speed: 70}
-	enter := enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: ecs.Intent{ToX: 300, ToY: -0.04}}, 198.21, 78.42)
-	move := enc.AppendMove(nil, 12, 200.55, 78.42, 300, 78.42)
+	enc := v2Enc{Rate: 20}
+	walk := ecs.Intent{ToX: 300, ToY: -0.04, Step: 3.5}
+	enter := enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: walk}, 198.21, 78.42)
+	move := enc.AppendMove(nil, 12, 200.55, 78.42, ecs.Intent{ToX: 300, ToY: 78.42, Step: 3.5})
+	npc := enc.AppendEnter(nil, ecs.ActorState{ID: -5066549581971457, Kind: "npc", Name: "Wanderer 3", Avatar: 2, Intent: ecs.Intent{ToX: 10, ToY: 20, Step: 1.5}}, 5, 6)
+	item := enc.AppendEnter(nil, ecs.ActorState{ID: -77, Kind: "item", Name: "gem", State: []byte(`{"item":"gem"}`)}, 40, 50)
 	tests := []struct {
 		name string
 		msg  []byte
@@ -21,6 +24,7 @@ func TestV2Golden(t *testing.T) {
 		{"v2_login", enc.AppendBatch(nil, enc.Ok(), enter)},
 		{"v2_tick", enc.AppendBatch(nil, move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9))},
 		{"v2_deny", enc.AppendBatch(nil, enc.Deny(DenyTaken))},
+		{"v2_mods", enc.AppendBatch(nil, npc, item, enc.Message("emote", 12, []byte(`{"emote":"wave"}`)), enc.Message("ping", 12, nil))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +73,7 @@ func FuzzDecodeV2(f *testing.F) {
 		if len(p.Payloads) > maxPayloads+1 {
 			t.Errorf("%d payloads kept", len(p.Payloads))
 		}
-		if r, deny := ParseRequest(p); deny == "" {
+		if r, deny := ParseRequest(p, nil); deny == "" {
 			checkAccepted(t, r)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 )
 
 // Protocol is a wire protocol version a client speaks.
@@ -46,8 +47,8 @@ func Negotiated(subprotocol string) Protocol {
 
 // Config is what the protocols' policies need to know about the world.
 type Config struct {
-	// Speed is how fast actors walk, in units per second (v2 intents say it).
-	Speed float64
+	// Rate is ticks per second: v2 intents say speeds per second.
+	Rate int
 	// LeadAhead is how far ahead on an actor's path the position sent to
 	// v1 observers may be; it must stay below the client's 200-unit snap.
 	LeadAhead float64
@@ -59,12 +60,27 @@ type Config struct {
 	// than in one burst larger than the original client reads at once. v2
 	// clients, whose tick is one message, get eight times as many.
 	NewcomersPerTick int
+	// Mods are the mods' commands, messages and kinds of entity: which
+	// commands clients may send, what the v2 hello announces, which
+	// entities the original client is shown.
+	Mods *mod.Registry
 }
 
-// DefaultConfig is the original game's pace: 70 units a second, lead points
+// mods returns the registry, an empty one when none is set.
+func (c Config) mods() *mod.Registry {
+	if c.Mods == nil {
+		return emptyMods
+	}
+	return c.Mods
+}
+
+// emptyMods is the registry of a game without mods; nothing registers in it.
+var emptyMods = mod.NewRegistry()
+
+// DefaultConfig is the original game's pace: 20 ticks a second, lead points
 // up to 120 units ahead, renewed within 35 units.
 func DefaultConfig() Config {
-	return Config{Speed: 70, LeadAhead: 120, LeadNear: 35, NewcomersPerTick: 32}
+	return Config{Rate: 20, LeadAhead: 120, LeadNear: 35, NewcomersPerTick: 32}
 }
 
 // Codec is one protocol: its decoder, its replies outside play, and the
@@ -117,6 +133,14 @@ type Renderer interface {
 	Quit(id int64, src Source)
 	// Chat relays a line.
 	Chat(from, text string, src Source)
+	// Message relays a mod's message about entity id; a protocol that
+	// cannot carry it drops it.
+	Message(name string, id int64, data []byte, src Source)
+	// Deny refuses the player's command, for a reason a person can read.
+	Deny(reason string)
+	// Shows reports whether the client can be shown entity a at all: the
+	// original client cannot draw objects.
+	Shows(a ecs.ActorState) bool
 	// Tick lets time-driven policy (v1 lead points and echo) catch up to now.
 	Tick(now uint64)
 	// Busy reports whether Tick has work at later ticks even if nothing

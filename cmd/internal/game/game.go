@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/cluster"
@@ -36,6 +39,8 @@ type Config struct {
 	// Cluster, when its NATS URL is set, splits the world between the
 	// processes that share that NATS server.
 	Cluster Cluster
+	// Mods are the game's mods; nil: none.
+	Mods *mod.Registry
 }
 
 // Cluster is how a process takes part in a world split over processes.
@@ -103,6 +108,7 @@ type Sim struct {
 func NewSim(cfg Config, store ecs.PositionStore) (*Sim, error) {
 	q := ecs.NewQueue(cfg.Sim.CommandsPerTick)
 	b := bus.NewLocal()
+	cfg.Sim.Mods = cfg.Mods
 	t, err := systems.New(cfg.Sim, q, b, store)
 	if err != nil {
 		return nil, err
@@ -131,8 +137,9 @@ func newClusterSim(cfg Config, store ecs.PositionStore, log *slog.Logger) (*Sim,
 	}
 	sim.Queue = ecs.NewQueue(cfg.Sim.CommandsPerTick)
 	sim.Region = cluster.NewRegion(node, c.Region, sim.Queue)
+	cfg.Sim.Mods = cfg.Mods
 	sim.Tick, err = systems.NewRegion(cfg.Sim, sim.Queue, sim.Region, store,
-		systems.Region{Owns: sim.Region.Owns, Out: sim.Region, Strays: sim.Region})
+		systems.Region{Owns: sim.Region.Owns, Out: sim.Region, Strays: sim.Region, Index: slices.Index(regions.Names(), c.Region)})
 	if err != nil {
 		node.Close()
 		return nil, err
@@ -145,11 +152,19 @@ type Game struct {
 	*Sim
 	Server *net.Server
 
+	// ModPanics counts the mods' command handlers that panicked.
+	ModPanics atomic.Uint64
+
 	log      *slog.Logger
+	mods     *mod.Registry
+	store    *persist.Store
 	wg       sync.WaitGroup // the bus's goroutines
 	ticking  sync.WaitGroup // the tick's
+	serving  sync.WaitGroup // the mods' services
 	stopTick context.CancelFunc
 	stopBus  context.CancelFunc
+	stopMods context.CancelFunc
+	failed   chan error
 }
 
 // New builds a world over store. opts configures the sessions; its Wire
@@ -159,6 +174,17 @@ func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (
 		sim *Sim
 		err error
 	)
+	if cfg.Mods == nil {
+		cfg.Mods = mod.NewRegistry()
+	}
+	g := &Game{log: log, mods: cfg.Mods, store: store, failed: make(chan error, 1)}
+	cfg.Sim.Panicked = g.modPanicked
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	err = store.MigrateMods(ctx, cfg.Mods.Migrations())
+	cancel()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Cluster.NATS != "" {
 		sim, err = newClusterSim(cfg, store, log)
 	} else {
@@ -168,6 +194,7 @@ func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (
 		return nil, err
 	}
 	opts.Wire, opts.View = cfg.Wire, cfg.View()
+	opts.Wire.Rate, opts.Wire.Mods = cfg.Sim.Rate, cfg.Mods
 	var (
 		cmds  net.Commands = sim.Queue
 		views bus.Bus      = sim.Bus
@@ -182,8 +209,21 @@ func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (
 		}
 		return nil, err
 	}
-	return &Game{Sim: sim, Server: srv, log: log}, nil
+	g.Sim, g.Server = sim, srv
+	return g, nil
 }
+
+// modPanicked reports a mod command's handler that panicked; the tick
+// went on, and the player was denied.
+func (g *Game) modPanicked(command string, v any, stack []byte) {
+	g.ModPanics.Add(1)
+	g.log.Error("mod command panicked", "command", command, "panic", fmt.Sprint(v), "stack", string(stack))
+}
+
+// Failed hears why the world stopped by itself: a system panicked, so the
+// tick stopped (positions handed to the store) rather than run on a
+// half-updated world. The process should then stop.
+func (g *Game) Failed() <-chan error { return g.failed }
 
 // Start runs the tick and the bus until Stop.
 func (g *Game) Start() {
@@ -203,8 +243,26 @@ func (g *Game) Start() {
 			}
 		})
 	}
+	modCtx, stopMods := context.WithCancel(context.Background())
+	g.stopMods = stopMods
+	names, services := g.mods.Services()
+	for i, run := range services {
+		g.serving.Go(func() {
+			if err := run(modCtx, g.store); err != nil {
+				g.log.Error("mod service stopped", "mod", names[i], "err", err)
+			}
+		})
+	}
 	if g.Tick != nil {
-		g.ticking.Go(func() { g.Tick.Run(tickCtx) }) //nolint:errcheck // Run only returns nil
+		g.ticking.Go(func() {
+			if err := g.Tick.Run(tickCtx); err != nil {
+				var p *systems.SystemPanic
+				if errors.As(err, &p) {
+					g.log.Error("a system panicked: the world stops", "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+				}
+				g.failed <- err
+			}
+		})
 	}
 }
 
@@ -229,7 +287,9 @@ func (g *Game) Stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	g.stopTick()
-	g.ticking.Wait() // its last facts still go out on the bus
+	g.ticking.Wait() // its last facts still go out on the bus, its systems' last rows to the mods' services
+	g.stopMods()
+	g.serving.Wait()
 	g.stopBus()
 	g.wg.Wait()
 	if g.Node != nil {

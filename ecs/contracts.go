@@ -39,3 +39,13 @@ func (b Bounds) Clamp(x, y float64) (float64, float64) {
 func (b Bounds) Contains(x, y float64) bool {
 	return x >= b.MinX && x <= b.MaxX && y >= b.MinY && y <= b.MaxY
 }
+
+// Within returns the part of area inside b; all of b for a zero area or
+// one that misses b.
+func (b Bounds) Within(area Bounds) Bounds {
+	in := Bounds{MinX: max(area.MinX, b.MinX), MinY: max(area.MinY, b.MinY), MaxX: min(area.MaxX, b.MaxX), MaxY: min(area.MaxY, b.MaxY)}
+	if area == (Bounds{}) || in.MinX >= in.MaxX || in.MinY >= in.MaxY {
+		return b
+	}
+	return in
+}

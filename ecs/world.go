@@ -56,6 +56,13 @@ type World struct {
 	Tick uint64
 	// Step is how far a player walks in one tick.
 	Step float64
+	// Rate is how many ticks run a second.
+	Rate int
+	// Bounds is where entities may be.
+	Bounds Bounds
+	// Region, when set, says which cells this world simulates (a world
+	// split into regions); nil: all of them.
+	Region func(CellKey) bool
 	// IDs issues the ids of entities no player plays.
 	IDs *IDs
 	// Crossed lists actors that walked into another cell this tick.
@@ -174,6 +181,17 @@ func (w *World) load(e Entity, mods map[string]json.RawMessage) {
 	}
 }
 
+// Component returns the JSON of e's mod component name (one registered to
+// travel), for code that holds no map of the component's type.
+func (w *World) Component(e Entity, name string) (json.RawMessage, bool) {
+	for _, c := range w.carriers {
+		if c.Name == name {
+			return c.Save(e)
+		}
+	}
+	return nil, false
+}
+
 // carried returns e's mod components that travel with it.
 func (w *World) carried(e Entity) map[string]json.RawMessage {
 	var mods map[string]json.RawMessage
@@ -201,6 +219,12 @@ func (w *World) drop(e Entity) {
 	delete(w.states, id)
 	w.names[e.ID()] = ""
 	w.ECS.RemoveEntity(e)
+}
+
+// Owns reports whether this world simulates the cell at x, y: an entity
+// spawned elsewhere would be another region's.
+func (w *World) Owns(x, y float64) bool {
+	return w.Bounds.Contains(x, y) && (w.Region == nil || w.Region(w.Grid.Key(x, y)))
 }
 
 // IsPlayer reports whether a live entity is a player's actor.

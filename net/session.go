@@ -57,8 +57,8 @@ type session struct {
 	session uint64    // this login's number, which its commands carry
 	token   string    // resumes this login (v2), while playing
 	playing bool
-	packets *rate.Limiter // all packets
-	bad     *rate.Limiter // malformed packets
+	packets *rate.Limiter            // all packets
+	bad     *rate.Limiter            // malformed packets
 	modRate map[string]*rate.Limiter // each mod command's, made at its first use
 
 	ops  sessionOps                // for limits and operators (net/guard.go)

@@ -144,7 +144,7 @@ func TestSystemPanicStopsTheTick(t *testing.T) {
 	cfg.Mods = testRegistry(t, func(r *mod.Registry) error { return r.System("panicky", p, mod.AfterMovement) })
 	tk, q, _, st := newTick(t, cfg)
 	q.Push(context.Background(), ecs.Command{Kind: ecs.Spawn, Session: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
-	q.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 500})                   //nolint:errcheck // room
+	q.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 500})                       //nolint:errcheck // room
 	tk.Step()
 	tk.Step()
 	p.armed = true

@@ -115,6 +115,7 @@ func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionSt
 	}
 	w := ecs.NewWorld(cfg.CellSize, cfg.Step())
 	w.IDs = ecs.NewIDs(r.Index, time.Now())
+	w.Rate, w.Bounds, w.Region = cfg.Rate, cfg.Bounds, r.Owns
 	for _, c := range cfg.Mods.Carriers(w) {
 		w.Carry(c)
 	}

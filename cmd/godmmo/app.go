@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/persist"
 )
@@ -97,6 +98,10 @@ func (a *App) wire() error {
 	a.metrics = newMetrics()
 	opts.Metrics = a.metrics
 	opts.Limits = &a.cfg.Limits
+	a.cfg.World.Mods = mod.NewRegistry()
+	if err := a.cfg.World.Mods.Add(a.cfg.Mods...); err != nil {
+		return err
+	}
 	var err error
 	a.game, err = game.New(a.cfg.World, a.store, a.log, opts)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/godmmo/godmmo/cmd/internal/game"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net"
 )
 
@@ -47,6 +48,8 @@ type Config struct {
 	Version bool
 	// Limits bound connections, logins, registrations and chat.
 	Limits net.Limits
+	// Mods are the game's mods, the example ones as the flags ask.
+	Mods []mod.Mod
 }
 
 // parseConfig reads flags, each of which can also be set by a GODMMO_*
@@ -95,6 +98,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	regionsFile := fs.String("regions", "", "regions file: one line per region, NAME minX,minY,maxX,maxY (with -nats)")
 	region := fs.String("region", "", "the region of -regions this process simulates (empty: it only holds connections)")
 	worldName := fs.String("world-name", "godmmo", "the world's name on the bus, shared by all its processes")
+	buildMods := modFlags(fs)
 	exempt := fs.String("exempt", "", "comma-separated networks (CIDR) the per-address limits do not apply to, e.g. 127.0.0.0/8 for load tests")
 
 	// Environment first, so the command line overrides it.
@@ -162,6 +166,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool)) (Config, 
 	if *origins != "" {
 		c.Origins = strings.Split(*origins, ",")
 	}
+	c.Mods = buildMods()
 	if err := c.cluster(*natsURL, *regionsFile, *region, *worldName); err != nil {
 		return c, err
 	}

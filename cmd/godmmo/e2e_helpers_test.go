@@ -19,7 +19,7 @@ import (
 func testConfig(tb testing.TB, dir string, extra ...string) Config {
 	tb.Helper()
 	args := append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "game.db"), "-bcrypt-cost", "4", "-flush-every", "200ms", "-admin", "",
-		"-spawn-spread", "0", "-exempt", "127.0.0.0/8"}, extra...)
+		"-spawn-spread", "0", "-exempt", "127.0.0.0/8", "-npcs", "0", "-items", "0"}, extra...)
 	cfg, err := parseConfig(args, env(nil))
 	if err != nil {
 		tb.Fatal(err)

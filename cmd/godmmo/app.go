@@ -117,6 +117,7 @@ func (a *App) wire() error {
 		queued = q.Len
 	}
 	a.metrics.watchQueues(a.game.Server.HashWaiting, queued)
+	a.metrics.watchMods(a.game.ModPanics.Load)
 	if a.game.Bus != nil {
 		a.metrics.watchBus(a.game.Bus.Stats)
 	}

@@ -113,13 +113,13 @@ func (s *Wander) spawn(w *ecs.World) {
 	a := s.cfg.Area
 	for i := range s.cfg.Count {
 		x, y := a.MinX+at.Float64()*(a.MaxX-a.MinX), a.MinY+at.Float64()*(a.MaxY-a.MinY)
-		avatar := at.IntN(ecs.MaxAvatar + 1)
+		avatar, rest := at.IntN(ecs.MaxAvatar+1), int32(at.IntN(s.cfg.Rest+1)) // drawn in every region alike
 		if !w.Owns(x, y) {
 			continue
 		}
 		e := w.SpawnThing(ecs.Thing{Kind: Kind, Name: fmt.Sprintf("%s (NPC %d)", names[i%len(names)], i+1), Avatar: avatar, X: x, Y: y,
 			Step: s.cfg.Speed / float64(w.Rate)})
 		w.ECS.Add(e, s.wander.ID())
-		s.wander.Get(e).Rest = int32(at.IntN(s.cfg.Rest + 1))
+		s.wander.Get(e).Rest = rest
 	}
 }

@@ -21,7 +21,7 @@ func TestClusterMods(t *testing.T) {
 	up(t, west, east)
 
 	ow, owID, _ := loginV2(t, west.Addr(), "westerner") // at -60,0
-	oe, _, _ := loginV2(t, east.Addr(), "easterner")     // at 60,0
+	oe, _, _ := loginV2(t, east.Addr(), "easterner")    // at 60,0
 
 	// Each observer's NPCs: shown once until they leave its view, never quit.
 	type watch struct {

@@ -12,9 +12,11 @@ import (
 
 	"github.com/godmmo/godmmo/cmd/internal/game"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/systems"
+	"github.com/godmmo/godmmo/systems/mods/npcs"
 	"github.com/mlange-42/arche/generic"
 )
 
@@ -41,6 +43,9 @@ type Scenario struct {
 	Seed uint64
 	// Config is the world; zero means game.Large.
 	Config game.Config
+	// NPCs is how many of the npcs mod's wanderers share the world, spawned
+	// in the first warm-up tick.
+	NPCs int
 }
 
 // Result is what one run measured. Its JSON form is tickbench's -json line.
@@ -48,6 +53,7 @@ type Result struct {
 	Actors     int     `json:"actors"`
 	Moving     float64 `json:"moving"`
 	Walkers    int     `json:"walkers"`
+	NPCs       int     `json:"npcs"`
 	Observers  int     `json:"observers"`
 	Proto      int     `json:"protocol"`
 	World      float64 `json:"world_side"`
@@ -141,6 +147,14 @@ func newBench(sc Scenario) (*bench, error) {
 		return nil, fmt.Errorf("no protocol v%d", sc.Proto+1)
 	}
 	cfg.Sim.CommandsPerTick = max(cfg.Sim.CommandsPerTick, sc.Actors)
+	if sc.NPCs > 0 {
+		n := npcs.DefaultConfig()
+		n.Count, n.Area, n.Seed = sc.NPCs, cfg.Sim.Bounds, sc.Seed
+		cfg.Mods = mod.NewRegistry()
+		if err := cfg.Mods.Add(npcs.Mod(n)); err != nil {
+			return nil, err
+		}
+	}
 	sim, err := game.NewSim(cfg, nopStore{})
 	if err != nil {
 		return nil, err
@@ -316,7 +330,7 @@ func Run(sc Scenario, report progress) (Result, error) {
 	}
 	tick := b.sim.Tick
 	r := Result{
-		Actors: sc.Actors, Moving: sc.Moving, Walkers: len(b.walkers), Observers: sc.Observers,
+		Actors: sc.Actors, Moving: sc.Moving, Walkers: len(b.walkers), NPCs: sc.NPCs, Observers: sc.Observers,
 		Proto: int(sc.Proto) + 1, World: b.cfg.Sim.Bounds.MaxX - b.cfg.Sim.Bounds.MinX, ViewRadius: b.cfg.ViewRadius,
 		Ticks: sc.Ticks, Warmup: sc.Warmup, Rate: b.cfg.Sim.Rate,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),

@@ -59,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	actors := fs.String("actors", "1000,10000,100000", "comma-separated world sizes; one run each")
 	fs.Float64Var(&o.scenario.Moving, "moving", 1.0, "fraction of actors walking to random targets (0–1)")
+	fs.IntVar(&o.scenario.NPCs, "npcs", 0, "wandering NPCs (the npcs mod) besides the actors")
 	fs.IntVar(&o.scenario.Observers, "observers", 0, "simulated players among the actors (at most the actors): each sees the actors in its view (all of them with -room)")
 	fs.IntVar(&o.proto, "proto", 1, "protocol the observers speak: 1 (the original client's) or 2 (batched intent)")
 	fs.BoolVar(&o.room, "room", false, "the tutorial's world: one 2,000-unit room where everyone sees everyone (default: the large world with views)")
@@ -172,8 +173,8 @@ func printTable(w io.Writer, r Result) error {
 	if r.ViewRadius > 0 {
 		view = fmt.Sprintf("view radius %.0f", r.ViewRadius)
 	}
-	fmt.Fprintf(w, "actors=%d walking=%d observers=%d (v%d) world=%.0f² %s ticks=%d (after %d warm-up) rate=%d Hz GOMAXPROCS=%d %s\n",
-		r.Actors, r.Walkers, r.Observers, r.Proto, r.World, view, r.Ticks, r.Warmup, r.Rate, r.GOMAXPROCS, r.GoVersion)
+	fmt.Fprintf(w, "actors=%d walking=%d npcs=%d observers=%d (v%d) world=%.0f² %s ticks=%d (after %d warm-up) rate=%d Hz GOMAXPROCS=%d %s\n",
+		r.Actors, r.Walkers, r.NPCs, r.Observers, r.Proto, r.World, view, r.Ticks, r.Warmup, r.Rate, r.GOMAXPROCS, r.GoVersion)
 	if r.CPU != "" {
 		fmt.Fprintf(w, "cpu: %s\n", r.CPU)
 	}

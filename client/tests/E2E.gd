@@ -1,5 +1,5 @@
 # E2E drives the real client against a real server, as a player would.
-# Roles (--role=…), run by cmd/godmmo/godot_test.go:
+# Roles (--role=…), run by cmd/server/godot_test.go:
 #   walker  registers --user, waits for --peer, walks by a click, chats, leaves
 #   stayer  registers --user, waits for --peer, watches it walk, chats, sees it leave
 #   return  logs --user in again and finds it at --expect=x,y, then sees the
@@ -12,7 +12,7 @@
 #   watch   registers --user, sees --peer go out of view (quietly in v2; v1
 #           only knows Disconnect) and come back, hears it, sees it leave
 # roam and watch tell each other how far they got by files in --sync=DIR.
-# Through a proxy the Go test cuts (cmd/godmmo/godot_resume_test.go):
+# Through a proxy the Go test cuts (cmd/server/godot_resume_test.go):
 #   resume  registers --user, sees --peer, says it is ready for the cut; sees
 #           the world stay while reconnecting, resumes the same actor after
 #           --refused connections were refused, sees --peer again, walks,

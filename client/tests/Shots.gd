@@ -1,7 +1,7 @@
 # Shots plays one session in a real (rendering) build and saves pictures of
 # the login screen and of the world for the docs:
 #   godmmo.x86_64 res://tests/Shots.tscn --server=ws://… --shots=DIR --user=alice --peer=bob
-# The Go test (cmd/godmmo/godot_pictures_test.go) plays --peer and says a line.
+# The Go test (cmd/server/godot_pictures_test.go) plays --peer and says a line.
 extends "res://tests/Driver.gd"
 
 

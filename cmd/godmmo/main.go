@@ -1,57 +1,16 @@
 // Command godmmo is the game server: an authoritative world that Godot
-// clients of the original tutorial (and the project's own) play in.
+// clients of the original tutorial (and the project's own) play in, with
+// the example mods (NPCs, items, emotes) on unless its flags turn them off.
+// It is all a game of its own needs in a main: the server, and its mods.
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/godmmo/godmmo/cmd/server"
+	"github.com/godmmo/godmmo/systems/mods"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "godmmo:", err)
-		os.Exit(1)
-	}
-}
-
-func run(args []string) error {
-	if len(args) > 0 && args[0] == "admin" {
-		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
-	}
-	cfg, err := parseConfig(args, os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	if cfg.Version {
-		v := buildVersion()
-		fmt.Printf("godmmo %s (revision %s, %s)\n", v.version, v.revision, v.goVersion)
-		return nil
-	}
-	log := newLogger(os.Stderr, cfg)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	app, err := NewApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	return app.Run(ctx)
-}
-
-// newLogger writes cfg.LogFormat lines (text or json) at cfg.LogLevel to w.
-func newLogger(w io.Writer, cfg Config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	os.Exit(server.Main(server.Game{Flags: mods.Flags}))
 }

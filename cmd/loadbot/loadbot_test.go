@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/cmd/server/game"
 	gnet "github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"

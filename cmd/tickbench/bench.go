@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/cmd/server/game"
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/view"

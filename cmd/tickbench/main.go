@@ -26,7 +26,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/cmd/server/game"
 	"github.com/godmmo/godmmo/net/wire"
 )
 

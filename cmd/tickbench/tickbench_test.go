@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godmmo/godmmo/cmd/internal/game"
+	"github.com/godmmo/godmmo/cmd/server/game"
 	"github.com/godmmo/godmmo/net/wire"
 )
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,17 +36,28 @@ func TestGuideIsTheCode(t *testing.T) {
 			t.Errorf("block from %s: %v", file, err)
 			continue
 		}
-		if !strings.Contains(trimmed(string(src)), trimmed(strings.Join(lines[1:], "\n"))) {
+		if !contains(trimmed(string(src)), trimmed(strings.Join(lines[1:], "\n"))) {
 			t.Errorf("the guide's block from %s is not in it:\n%s", file, strings.Join(lines[1:], "\n"))
 		}
 	}
 }
 
-// trimmed drops each line's indentation.
-func trimmed(s string) string {
+// trimmed splits s into lines without their indentation.
+func trimmed(s string) []string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimSpace(l)
 	}
-	return strings.Join(lines, "\n")
+	return lines
+}
+
+// contains reports whether block is whole lines of src, in a row: a line
+// quoted in a comment is not code.
+func contains(src, block []string) bool {
+	for i := 0; i+len(block) <= len(src); i++ {
+		if slices.Equal(src[i:i+len(block)], block) {
+			return true
+		}
+	}
+	return false
 }

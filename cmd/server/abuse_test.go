@@ -1,0 +1,317 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/wire"
+	"github.com/godmmo/godmmo/persist"
+)
+
+// TestOriginAndHost sends upgrade requests as browsers would, from pages
+// of this server, of allowed and foreign sites, sandboxed frames and DNS
+// rebinding (a foreign name pointed at this server: Host and Origin both
+// that name), and checks which are accepted.
+func TestOriginAndHost(t *testing.T) {
+	t.Parallel()
+	strict, _ := startApp(t, testConfig(t, t.TempDir(), "-origins", "*.friends.example"))
+	open, _ := startApp(t, testConfig(t, t.TempDir(), "-allow-null-origin", "-hosts", "*"))
+	tests := []struct {
+		name         string
+		app          *App
+		host, origin string // host "" is the server's own address
+		want         int
+	}{
+		{"native client, no origin", strict, "", "", http.StatusSwitchingProtocols},
+		{"page of this server", strict, "", "http://SELF", http.StatusSwitchingProtocols},
+		{"page by localhost", strict, "localhost:PORT", "http://localhost:PORT", http.StatusSwitchingProtocols},
+		{"allowed site", strict, "", "https://play.friends.example", http.StatusSwitchingProtocols},
+		{"foreign site", strict, "", "https://evil.example", http.StatusForbidden},
+		{"origin null", strict, "", "null", http.StatusForbidden},
+		{"dns rebinding", strict, "evil.example:PORT", "http://evil.example:PORT", http.StatusForbidden},
+		{"null allowed by flag", open, "", "null", http.StatusSwitchingProtocols},
+		{"any host by flag", open, "evil.example:PORT", "http://evil.example:PORT", http.StatusSwitchingProtocols},
+		{"foreign site still refused", open, "", "https://evil.example", http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.app.Addr()
+			port := addr[strings.LastIndex(addr, ":")+1:]
+			fill := func(s string) string {
+				return strings.NewReplacer("SELF", addr, "PORT", port).Replace(s)
+			}
+			if got := upgradeStatus(t, addr, fill(tc.host), fill(tc.origin)); got != tc.want {
+				t.Errorf("HTTP %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestConnectionLimits checks the per-address and total caps, the login
+// deadline and address bans, each refused with its reason.
+func TestConnectionLimits(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-max-conns", "4", "-max-conns-per-addr", "2", "-login-timeout", "1s"))
+	a1 := dialFrom(t, app.Addr(), "127.0.0.1")
+	dialFrom(t, app.Addr(), "127.0.0.1")
+	if _, resp, err := tryDial(app.Addr(), "127.0.0.1"); err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("third from one address: %v, want HTTP 429", err)
+	}
+	dialFrom(t, app.Addr(), "127.0.0.2")
+	dialFrom(t, app.Addr(), "127.0.0.3")
+	if _, resp, err := tryDial(app.Addr(), "127.0.0.4"); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("fifth in all: %v, want HTTP 503", err)
+	}
+
+	// None of them logged in: each is closed at the deadline.
+	if code, reason := closedWith(t, a1); code != net.StatusLoginTimeout || !strings.Contains(reason, "no login") {
+		t.Errorf("idle connection closed with %v %q, want %v", code, reason, net.StatusLoginTimeout)
+	}
+
+	// An address ban refuses that address only, and closes what it has open.
+	for {
+		c, resp, err := tryDial(app.Addr(), "127.0.0.5")
+		if err == nil {
+			c.tb = t
+			go c.read()
+			c.register("banme", "pw", 0)
+			c.login("banme", "pw")
+			if _, err := app.game.Server.Ban(t.Context(), persist.Ban{Kind: persist.BanAddress, Value: "127.0.0.5", Reason: "spam"}); err != nil {
+				t.Fatal(err)
+			}
+			if code, reason := closedWith(t, c); code != net.StatusBanned || reason != "banned: spam" {
+				t.Errorf("banned address's player closed with %v %q", code, reason)
+			}
+			break
+		}
+		if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("dial: %v", err)
+		}
+		// Still full: the idle ones are closing at their deadline.
+		time.Sleep(50 * time.Millisecond)
+	}
+	for {
+		_, resp, err := tryDial(app.Addr(), "127.0.0.5")
+		if err != nil && resp != nil && resp.StatusCode == http.StatusForbidden {
+			break
+		}
+		if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("banned address dialled: %v, want HTTP 403", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestChatLimits checks what happens to chat lines: the rate limit, mute,
+// invisible lines and direction overrides. A listener hears exactly the
+// lines that were let through.
+func TestChatLimits(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-chat-rate", "0.01", "-chat-burst", "2"))
+	listener, _ := join(t, app.Addr(), "listener", 0)
+	tests := []struct {
+		name  string
+		mute  bool
+		lines []string
+		deny  string // the Deny after the lines, "" for none
+		heard []string
+	}{
+		{"two then slow down", false, []string{"one", "two", "three"}, net.DenyChatSlow, []string{"one", "two"}},
+		{"invisible only", false, []string{"\u200b\u2060\u3164", "\u00a0\u200d", "ok"}, "", []string{"ok"}},
+		{"direction override", false, []string{"abc\u202edcba"}, wire.DenyChatDirection, nil},
+		{"isolate", false, []string{"x\u2067y"}, wire.DenyChatDirection, nil},
+		{"muted", true, []string{"let me speak"}, net.DenyMuted, nil},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("speaker%d", i)
+			c, _ := join(t, app.Addr(), name, 0)
+			if tc.mute {
+				if err := app.game.Server.Mute(name, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, l := range tc.lines {
+				c.send("Chat", "", l)
+			}
+			// A marker line after the others, from a player never limited.
+			end := fmt.Sprintf("end of %d", i)
+			if tc.deny != "" {
+				c.await("Deny", func(p packet) bool {
+					if p.A == "Deny" && p.P[0] != tc.deny {
+						t.Errorf("Deny %q, want %q", p.P[0], tc.deny)
+					}
+					return p.A == "Deny"
+				})
+			}
+			marker, _ := join(t, app.Addr(), fmt.Sprintf("marker%d", i), 0)
+			marker.send("Chat", "", end)
+			var heard []string
+			for {
+				p := listener.await("chat", func(p packet) bool { return p.A == "Chat" })
+				if p.P[1] == end {
+					break
+				}
+				if p.P[0] == name {
+					heard = append(heard, p.P[1].(string))
+				}
+			}
+			if fmt.Sprint(heard) != fmt.Sprint(tc.heard) {
+				t.Errorf("listener heard %q, want %q", heard, tc.heard)
+			}
+		})
+	}
+}
+
+// TestLoginThrottle guesses passwords: an account locks after its limit of
+// failures (even the right password is then refused, saying why), an
+// address locks after its own, and another address still logs in.
+func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-login-fails-per-account", "4", "-login-fails-per-addr", "6"))
+	setup := dialFrom(t, app.Addr(), "127.0.0.9")
+	for _, n := range []string{"victim", "alice", "bob"} {
+		setup.register(n, "pw-"+n, 0)
+	}
+	attacker := dialFrom(t, app.Addr(), "127.0.0.2")
+	for range 4 {
+		attacker.send("Login", "victim", "guess")
+		attacker.expectDeny(wire.DenyCredentials)
+	}
+	locked := fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute)
+	attacker.send("Login", "victim", "guess")
+	attacker.expectDeny(locked)
+	owner := dialFrom(t, app.Addr(), "127.0.0.3")
+	owner.send("Login", "victim", "pw-victim")
+	owner.expectDeny(locked)
+
+	// Two more failures on other accounts lock the attacker's address out.
+	for _, n := range []string{"alice", "bob"} {
+		attacker.send("Login", n, "guess")
+		attacker.expectDeny(wire.DenyCredentials)
+	}
+	attacker.send("Login", "alice", "pw-alice")
+	attacker.expectDeny(fmt.Sprintf(net.DenyAddrLocked, 5*time.Minute))
+	dialFrom(t, app.Addr(), "127.0.0.4").login("alice", "pw-alice")
+}
+
+// TestRegistrationLimit checks the per-address registration limit and the
+// reserved sender name of operators' messages.
+func TestRegistrationLimit(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-registrations-per-addr", "2"))
+	c := dialFrom(t, app.Addr(), "127.0.0.2")
+	c.send("Register", "Server", "pw", 0)
+	c.expectDeny(wire.DenyTaken)
+	c.register("first", "pw", 0)
+	c.register("second", "pw", 0)
+	c.send("Register", "third", "pw", 0)
+	c.expectDeny(net.DenyRegistrations)
+	dialFrom(t, app.Addr(), "127.0.0.3").register("third", "pw", 0)
+}
+
+// TestWebSocketFrames sends what the WebSocket rules forbid and checks the
+// close codes: invalid UTF-8 in a text frame (1007), an unmasked client
+// frame (1002), a flood of pings (1008); a binary frame with the same bytes
+// is only a bad packet, as v1 clients send JSON in binary frames.
+func TestWebSocketFrames(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	bad := []byte("{\"a\":\"Chat\",\"p0\":\"\",\"p1\":\"\xff\xfe\"}")
+	tests := []struct {
+		name string
+		send func(t *testing.T, r *rawConn)
+		code websocket.StatusCode
+	}{
+		{"invalid utf-8 text", func(t *testing.T, r *rawConn) { r.frame(t, 0x1, bad, true) }, websocket.StatusInvalidFramePayloadData},
+		{"unmasked frame", func(t *testing.T, r *rawConn) { r.frame(t, 0x2, []byte(`{"a":"Login"}`), false) }, websocket.StatusProtocolError},
+		{"ping flood", func(t *testing.T, r *rawConn) {
+			for range 400 {
+				r.frame(t, 0x9, []byte("p"), true)
+			}
+		}, websocket.StatusPolicyViolation},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := dialRaw(t, app.Addr())
+			tc.send(t, r)
+			if code, reason := r.closeFrame(); code != tc.code {
+				t.Errorf("closed with %v %q, want %v", code, reason, tc.code)
+			}
+		})
+	}
+	t.Run("invalid utf-8 binary", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t, app.Addr())
+		c.sendRaw(bad)
+		c.expectAction("Deny")
+	})
+}
+
+// TestSecondServerRefused checks the database lock: a second server on the
+// same file refuses to start and names the holder.
+func TestSecondServerRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	startApp(t, testConfig(t, dir))
+	_, err := NewApp(context.Background(), testConfig(t, dir), discardLog())
+	if !errors.Is(err, persist.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) {
+		t.Fatalf("second server on one file: %v, want ErrLocked naming pid %d", err, os.Getpid())
+	}
+}
+
+// TestDatabaseFilesPrivate checks that the database, its WAL, shared
+// memory and lock files are readable by their owner only.
+func TestDatabaseFilesPrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	app, _ := startApp(t, testConfig(t, dir))
+	join(t, app.Addr(), "someone", 0) // a write, so the WAL exists
+	for _, name := range []string{"game.db", "game.db-wal", "game.db-shm", "game.db.lock"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
+}
+
+// TestAdminNeedsToken checks that a non-loopback admin address needs a token.
+func TestAdminNeedsToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		env  map[string]string
+		ok   bool
+	}{
+		{[]string{"-admin", "127.0.0.1:0"}, nil, true},
+		{[]string{"-admin", "localhost:0"}, nil, true},
+		{[]string{"-admin", "[::1]:0"}, nil, true},
+		{[]string{"-admin", "0.0.0.0:9081"}, nil, false},
+		{[]string{"-admin", ":9081"}, nil, false},
+		{[]string{"-admin", "10.0.0.5:9081"}, nil, false},
+		{[]string{"-admin", "0.0.0.0:9081", "-admin-token", "s3cret"}, nil, true},
+		{[]string{"-admin", "0.0.0.0:9081"}, map[string]string{"GODMMO_ADMIN_TOKEN": "s3cret"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, err := parseExample(tc.args, env(tc.env))
+			if (err == nil) != tc.ok {
+				t.Errorf("parseConfig: %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}

@@ -1,0 +1,80 @@
+// Package server is the godmmo server as a library: flags and their
+// environment variables, the world's wiring, the console and its API,
+// metrics, limits, resuming, cluster mode and the orderly stop. A game's own
+// main runs the very same server with its mods:
+//
+//	func main() { os.Exit(server.Main(server.Game{Mods: []mod.Mod{mygame.Mod()}})) }
+//
+// cmd/godmmo is such a main, with the example mods (systems/mods).
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/godmmo/godmmo/ecs/mod"
+)
+
+// Game is what a main adds to the server.
+type Game struct {
+	// Mods are registered in order, before the server starts.
+	Mods []mod.Mod
+	// Flags, if set, adds flags of the game's own to the server's (each
+	// also read from its GODMMO_* variable) and returns what builds the
+	// mods they ask for, called once the flags are parsed; those come
+	// after Mods.
+	Flags func(fs *flag.FlagSet) func() []mod.Mod
+}
+
+// Main runs the server with the process's arguments and environment until
+// SIGINT or SIGTERM, and returns the exit code: 0 after an orderly stop
+// (or -help), 1 on an error, which it prints.
+func Main(g Game) int {
+	if err := run(os.Args[1:], g); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "godmmo:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(args []string, g Game) error {
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
+	}
+	cfg, err := parseConfig(args, os.LookupEnv, g)
+	if err != nil {
+		return err
+	}
+	if cfg.Version {
+		v := buildVersion()
+		fmt.Printf("godmmo %s (revision %s, %s)\n", v.version, v.revision, v.goVersion)
+		return nil
+	}
+	log := newLogger(os.Stderr, cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := NewApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return app.Run(ctx)
+}
+
+// newLogger writes cfg.LogFormat lines (text or json) at cfg.LogLevel to w.
+func newLogger(w io.Writer, cfg Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"fmt"
+	"regexp"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/net/wire"
+)
+
+var tokenShape = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// loginV2 registers and logs in a v2 player, returning the client, its
+// actor id and its resume token.
+func loginV2(t *testing.T, addr, name string) (*v2client, int64, string) {
+	t.Helper()
+	c := dialV2(t, addr)
+	c.send("Register", name, "pw", 1)
+	c.await("registered", v2is("ok", 0))
+	c.send("Login", name, "pw")
+	ok := c.await("login", v2is("ok", 0))
+	token, _ := ok[1].(string)
+	if len(ok) != 2 || !tokenShape.MatchString(token) {
+		t.Fatalf("login answered %v, want [\"ok\", a 128-bit token]", ok)
+	}
+	own := c.await("own actor", v2is("E", 0))
+	return c, int64(own[1].(float64)), token
+}
+
+// resumeV2 presents token on a new connection and returns the next packet.
+func resumeV2(t *testing.T, addr, token string) (*v2client, []any) {
+	t.Helper()
+	c := dialV2(t, addr)
+	c.send("Resume", token)
+	return c, c.await("answer to Resume", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" })
+}
+
+// TestResume: a v2 player whose connection drops gets its actor back on a
+// new connection with its token, without a password; others see it neither
+// leave nor come back; each token works once.
+func TestResume(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	watcher, _ := join(t, app.Addr(), "watcher", 0)
+	player, id, token := loginV2(t, app.Addr(), "roamer")
+	watcher.await("the player", isModelOf(id))
+
+	player.conn.CloseNow() //nolint:errcheck // the connection drops: no close frame
+	again, ok := resumeV2(t, app.Addr(), token)
+	next, _ := ok[1].(string)
+	if ok[0] != "ok" || !tokenShape.MatchString(next) || next == token {
+		t.Fatalf("resume answered %v, want a new token", ok)
+	}
+	if own := again.await("own actor", v2is("E", 0)); int64(own[1].(float64)) != id {
+		t.Fatalf("resumed as %v, want actor %d", own, id)
+	}
+	again.await("the watcher, shown again", func(p []any) bool { return p[0] == "E" && p[2] == "watcher" })
+
+	// The watcher sees the resumed player walk on, and never saw it go.
+	again.send("Target", 30, 0)
+	for {
+		p := watcher.await("the player walking", isModelOf(id))
+		if p.full() {
+			t.Fatalf("the watcher was shown the player anew: %s", p.Raw)
+		}
+		if x, _, _ := p.pos(); x > 0 {
+			break
+		}
+	}
+	if n := len(watcher.in); n > 0 {
+		for range n {
+			if p := <-watcher.in; p.A == "Disconnect" && p.actorID() == id {
+				t.Fatalf("the watcher saw the player leave: %s", p.Raw)
+			}
+		}
+	}
+
+	_, spent := resumeV2(t, app.Addr(), token)
+	if spent[0] != "deny" || spent[1] != wire.DenyResumed {
+		t.Errorf("a spent token answered %v", spent)
+	}
+}
+
+// TestResumeEnds: a clean close ends the token at once; a dropped
+// connection's actor leaves once the grace period is over.
+func TestResumeEnds(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-resume-grace", "300ms"))
+	watcher, _ := join(t, app.Addr(), "watcher", 0)
+
+	leaver, id, token := loginV2(t, app.Addr(), "leaver")
+	watcher.await("the leaver", isModelOf(id))
+	leaver.conn.Close(websocket.StatusNormalClosure, "bye") //nolint:errcheck // leaving on purpose
+	watcher.await("the leaver's Disconnect", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
+	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+		t.Errorf("resume after a clean close answered %v", ans)
+	}
+
+	dropped, id, token := loginV2(t, app.Addr(), "dropped")
+	watcher.await("the dropped player", isModelOf(id))
+	dropped.conn.CloseNow() //nolint:errcheck // no close frame
+	start := time.Now()
+	watcher.await("the dropped player's Disconnect after the grace", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("the dropped player left after %v, before the grace period", d)
+	}
+	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+		t.Errorf("resume after the grace answered %v", ans)
+	}
+}
+
+// BenchmarkResume drops and resumes v2 players' connections, several at a
+// time: dial, handshake, Resume, the new token and the own actor back. No
+// password is hashed, so the rate is the edge's, not bcrypt's. Each resume
+// waits for the tick to hand the actor over, so many overlap.
+func BenchmarkResume(b *testing.B) {
+	app, _ := startApp(b, testConfig(b, b.TempDir()))
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(128) // each resume waits up to a tick for the tick: overlap many
+	b.RunParallel(func(pb *testing.PB) {
+		name := fmt.Sprintf("resumer%d", n.Add(1))
+		c := dialV2(b, app.Addr())
+		c.send("Register", name, "pw", 1)
+		c.await("registered", v2is("ok", 0))
+		c.send("Login", name, "pw")
+		token := c.await("login", v2is("ok", 0))[1].(string)
+		for pb.Next() {
+			c.conn.CloseNow() //nolint:errcheck // dropped on purpose
+			c = dialV2(b, app.Addr())
+			c.send("Resume", token)
+			ok := c.await("resumed", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" })
+			if ok[0] != "ok" {
+				b.Fatalf("resume answered %v", ok)
+			}
+			token = ok[1].(string)
+			c.await("own actor", v2is("E", 0))
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resumes/s")
+}

@@ -37,7 +37,7 @@ func benchWorld(b *testing.B, actors int) (*Tick, func()) {
 	}
 	for range 40 {
 		click()
-		tk.Step()
+		tk.Advance()
 	}
 	return tk, click
 }
@@ -86,7 +86,7 @@ func BenchmarkTick(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				click()
-				tk.Step()
+				tk.Advance()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(actors), "ns/actor")
 		})

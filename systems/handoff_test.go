@@ -21,7 +21,7 @@ func region(t *testing.T, west bool) (*Tick, *ecs.Queue, *published, *departures
 	q := ecs.NewQueue(256)
 	pub, d := &published{}, &departures{}
 	owns := func(k ecs.CellKey) bool { return (k.X < 1) == west }
-	tk, err := NewRegion(testConfig(), q, pub, &memStore{}, Region{Owns: owns, Out: d, Strays: d})
+	tk, err := NewRegion(testConfig(), q, pub, &memStore{}, Borders{Owns: owns, Out: d, Strays: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func arrive(t *testing.T, tk *Tick, q *ecs.Queue, kind ecs.CommandKind, d ecs.De
 	t.Helper()
 	r := ecs.NewReply()
 	push(t, q, ecs.Command{Kind: kind, Arrival: &d, Reply: r})
-	tk.Step()
+	tk.Advance()
 	select {
 	case a := <-r.C():
 		return a
@@ -59,7 +59,7 @@ func TestHandoffKeepsTheWalk(t *testing.T) {
 	}{{west, wq}, {one, oq}} {
 		join(t, r.tk, r.q, 1, 97, 50)
 		walk(t, r.q, 1, 200, 50)
-		r.tk.Step()
+		r.tk.Advance()
 	}
 	east.World.Tick = west.World.Tick // the regions share a clock
 	equal(t, "west, crossing", wpub.take(), []string{"0,0 entered 1", "0,0 exited 1 1,0"})
@@ -75,12 +75,12 @@ func TestHandoffKeepsTheWalk(t *testing.T) {
 	if a := arrive(t, east, eq, ecs.Arrive, d); !a.OK || a.Actor.ID != 1 {
 		t.Fatalf("arrival answered %+v", a)
 	}
-	one.Step()
+	one.Advance()
 	// The click's first step crossed: nobody was told of the walk yet.
 	equal(t, "east, arrival", epub.take(), []string{"1,0 entered 1 0,0", "1,0 moved 1"})
 	for range 10 {
-		east.Step()
-		one.Step()
+		east.Advance()
+		one.Advance()
 	}
 	got, want := east.World.Position(east.World.Actors[1]), one.World.Position(one.World.Actors[1])
 	if got != want {
@@ -92,7 +92,7 @@ func TestHandoffKeepsTheWalk(t *testing.T) {
 	equal(t, "east, repeat", epub.take(), nil)
 
 	walk(t, wq, 1, 0, 0)
-	west.Step()
+	west.Advance()
 	if len(wout.strays) != 1 || wout.strays[0].Kind != ecs.SetTarget {
 		t.Errorf("west strays %+v", wout.strays)
 	}
@@ -105,7 +105,7 @@ func TestHandoffReturns(t *testing.T) {
 	west, wq, wpub, wout := region(t, true)
 	join(t, west, wq, 1, 97, 50)
 	walk(t, wq, 1, 200, 50)
-	west.Step()
+	west.Advance()
 	wpub.take()
 	if a := arrive(t, west, wq, ecs.Return, wout.out[0]); !a.OK {
 		t.Fatalf("return answered %+v", a)
@@ -115,7 +115,7 @@ func TestHandoffReturns(t *testing.T) {
 	if p := west.World.Position(e); p.X != 97 || p.Y != 50 {
 		t.Errorf("back at %v", p)
 	}
-	west.Step()
+	west.Advance()
 	if p := west.World.Position(e); p.X != 97 {
 		t.Errorf("still walking: at %v", p)
 	}
@@ -130,7 +130,7 @@ func TestLateArrivalWalksOnFromWhereItStood(t *testing.T) {
 	east, eq, epub, _ := region(t, false)
 	join(t, west, wq, 1, 97, 50)
 	walk(t, wq, 1, 200, 50)
-	west.Step()
+	west.Advance()
 	east.World.Tick = west.World.Tick + 5
 	arrive(t, east, eq, ecs.Arrive, wout.out[0])
 	moved := epub.find(ecs.Moved)
@@ -149,7 +149,7 @@ func TestWalkThatSetsOffOverTheBorder(t *testing.T) {
 	join(t, west, wq, 1, 99, 50)
 	wpub.take()
 	walk(t, wq, 1, 200, 50)
-	west.Step()
+	west.Advance()
 	if moved := wpub.find(ecs.Moved); len(moved) != 0 {
 		t.Errorf("the west published %+v", moved)
 	}

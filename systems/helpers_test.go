@@ -97,7 +97,7 @@ func join(t testing.TB, tk *Tick, q *ecs.Queue, id int64, x, y float64) ecs.Admi
 	r := ecs.NewReply()
 	push(t, q, ecs.Command{Kind: ecs.Spawn, Session: uint64(id), Reply: r,
 		Actor: ecs.Actor{ID: id, Name: fmt.Sprintf("p%d", id), Avatar: int(id % 6), X: x, Y: y}})
-	tk.Step()
+	tk.Advance()
 	select {
 	case a := <-r.C():
 		if !a.OK {

@@ -37,7 +37,7 @@ type Input struct {
 	// left remembers where recently departed actors stopped. A login loads
 	// the actor before the tick admits it; if its previous session left in
 	// between, the load predates the logout's position, and this is newer.
-	left   map[int64]departure
+	left   map[int64]stop
 	leftAt []int64 // ids in the order they left, for expiry
 
 	// arrived remembers the hand-offs taken in, so that a repeat (its
@@ -51,15 +51,15 @@ type arrival struct {
 	id, tick uint64
 }
 
-// departure is where and when (in ticks) an actor left.
-type departure struct {
+// stop is where and when (in ticks) an actor left.
+type stop struct {
 	pos  ecs.Position
 	tick uint64
 }
 
 // Initialize builds the maps once.
 func (s *Input) Initialize(*ecs.World) {
-	s.left = make(map[int64]departure)
+	s.left = make(map[int64]stop)
 	s.arrived = make(map[arrival]struct{})
 }
 
@@ -113,7 +113,7 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		p := w.Position(e)
 		s.one[0] = ecs.SavedPosition{ID: c.Actor.ID, X: p.X, Y: p.Y}
 		s.Store.SavePositions(s.one[:])
-		s.left[c.Actor.ID] = departure{p, w.Tick}
+		s.left[c.Actor.ID] = stop{p, w.Tick}
 		s.leftAt = append(s.leftAt, c.Actor.ID)
 		w.Remove(e)
 	case ecs.SetTarget:

@@ -69,7 +69,7 @@ func TestModSystemsAndEntities(t *testing.T) {
 		names = append(names, s.Name)
 	}
 	equal(t, "stages", names, []string{"input", "test/spawner", "movement", "facts", "persist"})
-	tk.Step()
+	tk.Advance()
 	id := tk.World.ID(sp.npc)
 	if id >= 0 || id < -(1<<53) {
 		t.Fatalf("NPC id %d: want negative and within 2^53", id)
@@ -80,7 +80,7 @@ func TestModSystemsAndEntities(t *testing.T) {
 		t.Fatalf("entered %+v, moved %+v", entered, moved)
 	}
 	for range 10 {
-		tk.Step()
+		tk.Advance()
 	}
 	if p := tk.World.Position(sp.npc); p.X != 11 {
 		t.Errorf("NPC at %v after 11 steps of 1: its own pace was not kept", p)
@@ -114,7 +114,7 @@ func TestModCommands(t *testing.T) {
 	tk, q, pub, _ := newTick(t, cfg)
 	ctx := context.Background()
 	q.Push(ctx, ecs.Command{Kind: ecs.Spawn, Session: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
-	tk.Step()
+	tk.Advance()
 	pub.take()
 	for _, c := range []ecs.Command{
 		{Kind: ecs.ModCommand, Session: 1, Actor: ecs.Actor{ID: 1}, Name: "crash"},
@@ -124,7 +124,7 @@ func TestModCommands(t *testing.T) {
 	} {
 		q.Push(ctx, c) //nolint:errcheck // room
 	}
-	tk.Step()
+	tk.Advance()
 	var got []string
 	for _, b := range pub.batches {
 		for _, f := range b.Facts {
@@ -145,8 +145,8 @@ func TestSystemPanicStopsTheTick(t *testing.T) {
 	tk, q, _, st := newTick(t, cfg)
 	q.Push(context.Background(), ecs.Command{Kind: ecs.Spawn, Session: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
 	q.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 500})                       //nolint:errcheck // room
-	tk.Step()
-	tk.Step()
+	tk.Advance()
+	tk.Advance()
 	p.armed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

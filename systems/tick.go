@@ -85,10 +85,10 @@ type Tick struct {
 	exited   chan struct{} // closed when Run returns
 }
 
-// Region is what a tick that simulates one region of a larger world needs:
-// which cells are its own, where actors that walk out of them go, and who
-// takes the commands about actors it no longer holds.
-type Region struct {
+// Borders are what the tick of one region of a world split into regions
+// needs: which cells are its own, where actors that walk out of them go,
+// and who takes the commands about actors it no longer holds.
+type Borders struct {
 	Owns   func(ecs.CellKey) bool
 	Out    ecs.Departures
 	Strays ecs.Strays
@@ -100,12 +100,12 @@ type Region struct {
 // New builds the production pipeline over an empty world, publishing its
 // facts to bus and its positions to store.
 func New(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore) (*Tick, error) {
-	return NewRegion(cfg, q, bus, store, Region{})
+	return NewRegion(cfg, q, bus, store, Borders{})
 }
 
 // NewRegion builds the pipeline of one region of a world split into
 // regions (r.Owns set), with a hand-off stage between movement and facts.
-func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore, r Region) (*Tick, error) {
+func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionStore, r Borders) (*Tick, error) {
 	if cfg.Rate <= 0 || cfg.Speed <= 0 || cfg.FlushEvery <= 0 || cfg.CommandsPerTick <= 0 || cfg.CellSize <= 0 ||
 		cfg.Bounds.MinX >= cfg.Bounds.MaxX || cfg.Bounds.MinY >= cfg.Bounds.MaxY {
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
@@ -153,10 +153,10 @@ func (t *Tick) after(core string) []Stage {
 	return stages
 }
 
-// Step runs one tick: every stage once, reporting durations to the
+// Advance runs one tick: every stage once, reporting durations to the
 // Timer if set. A halted tick still applies commands and publishes
 // their facts, but nobody walks.
-func (t *Tick) Step() {
+func (t *Tick) Advance() {
 	t.World.Tick++
 	if t.Timer == nil {
 		for _, s := range t.Stages {
@@ -240,7 +240,7 @@ func (t *Tick) Run(ctx context.Context) (err error) {
 		case reply := <-t.halt:
 			t.movement.stopAll(t.World)
 			t.halted = true
-			t.Step() // publishes the stops
+			t.Advance() // publishes the stops
 			reply <- t.World.Tick
 		case <-timer.C:
 			now := due()
@@ -249,7 +249,7 @@ func (t *Tick) Run(ctx context.Context) (err error) {
 				t.movement.rebase(t.World)
 			}
 			if now > t.World.Tick {
-				t.Step()
+				t.Advance()
 			}
 			timer.Reset(time.Until(time.Unix(0, int64(t.World.Tick+1)*period)))
 		}
@@ -260,7 +260,7 @@ func (t *Tick) stop() {
 	t.queue.Stop()
 	t.halted = true
 	for t.queue.Len() > 0 {
-		t.Step()
+		t.Advance()
 	}
 	t.flush()
 }

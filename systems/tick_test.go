@@ -31,7 +31,7 @@ func TestFactsOfATick(t *testing.T) {
 	}
 
 	walk(t, q, 1, 120, 60)
-	tk.Step()
+	tk.Advance()
 	moved := pub.find(ecs.Moved)
 	if len(moved) != 1 {
 		t.Fatalf("moved facts %+v", moved)
@@ -44,7 +44,7 @@ func TestFactsOfATick(t *testing.T) {
 	pub.take()
 
 	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 1, Actor: ecs.Actor{ID: 1}})
-	tk.Step()
+	tk.Advance()
 	equal(t, "logout", pub.take(), []string{"1,0 quit 1"})
 	if n := len(pub.ended); n != int(tk.World.Tick) {
 		t.Errorf("%d ticks ended, %d run", n, tk.World.Tick)
@@ -62,14 +62,14 @@ func TestCommandsOfAnotherSessionAreIgnored(t *testing.T) {
 	push(t, q, ecs.Command{Kind: ecs.SetTarget, Session: 99, Actor: other, X: 50, Y: 0})
 	push(t, q, ecs.Command{Kind: ecs.Say, Session: 99, Actor: other, Text: "not me"})
 	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 99, Actor: other})
-	tk.Step()
+	tk.Advance()
 	equal(t, "facts", pub.take(), nil)
 	if _, ok := tk.World.Actors[1]; !ok {
 		t.Fatal("the actor was logged out by another session")
 	}
 	r := ecs.NewReply()
 	push(t, q, ecs.Command{Kind: ecs.Spawn, Session: 100, Reply: r, Actor: ecs.Actor{ID: 1, Name: "p1"}})
-	tk.Step()
+	tk.Advance()
 	if a := <-r.C(); a.OK {
 		t.Error("a second login of a playing actor was admitted")
 	}
@@ -84,7 +84,7 @@ func TestInputDrainsAtMostMaxPerTick(t *testing.T) {
 		push(t, q, ecs.Command{Kind: ecs.SetTarget, Actor: ecs.Actor{ID: 42}})
 	}
 	for _, want := range []int{4, 1, 0} {
-		tk.Step()
+		tk.Advance()
 		if q.Len() != want {
 			t.Fatalf("%d left, want %d", q.Len(), want)
 		}
@@ -99,10 +99,10 @@ func TestLoginAfterLogoutGetsTheNewestPosition(t *testing.T) {
 	join(t, tk, q, 1, 0, 0)
 	walk(t, q, 1, 35, 0)
 	for range 10 {
-		tk.Step()
+		tk.Advance()
 	}
 	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 1, Actor: ecs.Actor{ID: 1}})
-	tk.Step()
+	tk.Advance()
 	if len(st.saved) == 0 || st.saved[len(st.saved)-1] != (ecs.SavedPosition{ID: 1, X: 35, Y: 0}) {
 		t.Fatalf("saved %+v", st.saved)
 	}
@@ -120,19 +120,19 @@ func TestHaltStopsEveryWalk(t *testing.T) {
 	join(t, tk, q, 1, 0, 0)
 	walk(t, q, 1, 500, 0)
 	for range 5 {
-		tk.Step()
+		tk.Advance()
 	}
 	pub.take()
 	tk.movement.stopAll(tk.World)
 	tk.halted = true
-	tk.Step()
+	tk.Advance()
 	at := tk.World.Position(tk.World.Actors[1])
 	stops := pub.find(ecs.Moved)
 	if len(stops) != 1 || stops[0].Actor.Intent.ToX != at.X || stops[0].Actor.Intent.FromX != at.X {
 		t.Fatalf("stops %+v, actor at %v", stops, at)
 	}
 	for range 5 {
-		tk.Step()
+		tk.Advance()
 	}
 	if got := tk.World.Position(tk.World.Actors[1]); got != at {
 		t.Errorf("walked on to %v after the halt at %v", got, at)

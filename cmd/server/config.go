@@ -14,6 +14,7 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/cluster"
 )
 
 // Config is everything the server process can be told.
@@ -226,7 +227,7 @@ func (c *Config) cluster(natsURL, regionsFile, region, worldName string) error {
 		return fmt.Errorf("-regions: %w", err)
 	}
 	defer f.Close()
-	regions, err := ecs.ParseRegions(f)
+	regions, err := cluster.ParseAreas(f)
 	if err != nil {
 		return fmt.Errorf("-regions %s: %w", regionsFile, err)
 	}

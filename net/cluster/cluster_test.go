@@ -22,7 +22,7 @@ import (
 // The test world: 100-unit cells, split at x = 0 into west and east.
 var (
 	testBounds  = ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000}
-	testRegions = []ecs.Region{
+	testRegions = []Area{
 		{Name: "west", Rect: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 0, MaxY: 1000}},
 		{Name: "east", Rect: ecs.Bounds{MinX: 0, MinY: -1000, MaxX: 1000, MaxY: 1000}},
 	}
@@ -54,7 +54,7 @@ func (nopStore) SavePositions([]ecs.SavedPosition) {}
 
 func startProcess(tb testing.TB, url, region string) *process {
 	tb.Helper()
-	regions, err := ecs.NewRegions(testRegions, ecs.NewGrid(100), testBounds)
+	regions, err := NewSplit(testRegions, ecs.NewGrid(100), testBounds)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func startProcess(tb testing.TB, url, region string) *process {
 	if region != "" {
 		p.queue = ecs.NewQueue(256)
 		p.region = NewRegion(node, region, p.queue)
-		p.tick, err = systems.NewRegion(cfg, p.queue, p.region, nopStore{}, systems.Region{Owns: p.region.Owns, Out: p.region, Strays: p.region})
+		p.tick, err = systems.NewRegion(cfg, p.queue, p.region, nopStore{}, systems.Borders{Owns: p.region.Owns, Out: p.region, Strays: p.region})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -42,7 +42,7 @@ type Config struct {
 	// World names the world: its subjects are under godmmo.<World>.
 	World string
 	// Regions splits the world's cells between regions.
-	Regions *ecs.Regions
+	Regions *Split
 	// Period is the tick's period: a Node delivers its mirrored cells'
 	// batches to views once a period.
 	Period time.Duration

@@ -50,7 +50,7 @@ type Cluster struct {
 	// World names the world on the bus.
 	World string
 	// Regions splits the world's cells between regions.
-	Regions []ecs.Region
+	Regions []cluster.Area
 	// Region is the region this process simulates; empty: it only holds
 	// connections.
 	Region string
@@ -120,7 +120,7 @@ func NewSim(cfg Config, store ecs.PositionStore) (*Sim, error) {
 // if it has one.
 func newClusterSim(cfg Config, store ecs.PositionStore, log *slog.Logger) (*Sim, error) {
 	c := cfg.Cluster
-	regions, err := ecs.NewRegions(c.Regions, ecs.NewGrid(cfg.Sim.CellSize), cfg.Sim.Bounds)
+	regions, err := cluster.NewSplit(c.Regions, ecs.NewGrid(cfg.Sim.CellSize), cfg.Sim.Bounds)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func newClusterSim(cfg Config, store ecs.PositionStore, log *slog.Logger) (*Sim,
 	sim.Region = cluster.NewRegion(node, c.Region, sim.Queue)
 	cfg.Sim.Mods = cfg.Mods
 	sim.Tick, err = systems.NewRegion(cfg.Sim, sim.Queue, sim.Region, store,
-		systems.Region{Owns: sim.Region.Owns, Out: sim.Region, Strays: sim.Region, Index: slices.Index(regions.Names(), c.Region)})
+		systems.Borders{Owns: sim.Region.Owns, Out: sim.Region, Strays: sim.Region, Index: slices.Index(regions.Names(), c.Region)})
 	if err != nil {
 		node.Close()
 		return nil, err

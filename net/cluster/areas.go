@@ -1,4 +1,4 @@
-package ecs
+package cluster
 
 import (
 	"bufio"
@@ -7,29 +7,31 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/godmmo/godmmo/ecs"
 )
 
-// Region is one named rectangle of the world, simulated by one process.
-type Region struct {
+// Area is a region's rectangle of the world, as the regions file names it.
+type Area struct {
 	Name string
-	Rect Bounds
+	Rect ecs.Bounds
 }
 
-// Regions splits a world's grid cells between regions, so that every
+// Split is how a world's grid cells are shared out between regions, so that every
 // process of a world agrees on which one owns a cell. A cell belongs to the
 // first region whose rectangle holds the cell's centre (pulled into the
 // world's bounds, for the cells on its edge).
-type Regions struct {
-	list  []Region
-	grid  Grid
-	world Bounds
+type Split struct {
+	list  []Area
+	grid  ecs.Grid
+	world ecs.Bounds
 }
 
-// ParseRegions reads a regions file: one region a line, "NAME
+// ParseAreas reads a regions file: one region a line, "NAME
 // minX,minY,maxX,maxY" in world units; blank lines and '#' comments are
 // skipped.
-func ParseRegions(r io.Reader) ([]Region, error) {
-	var list []Region
+func ParseAreas(r io.Reader) ([]Area, error) {
+	var list []Area
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -55,7 +57,7 @@ func ParseRegions(r io.Reader) ([]Region, error) {
 		if !validName(fields[0]) {
 			return nil, fmt.Errorf("regions: line %d: name %q: want 1 to 64 letters, digits, _ or -", n, fields[0])
 		}
-		reg := Region{Name: fields[0], Rect: Bounds{MinX: v[0], MinY: v[1], MaxX: v[2], MaxY: v[3]}}
+		reg := Area{Name: fields[0], Rect: ecs.Bounds{MinX: v[0], MinY: v[1], MaxX: v[2], MaxY: v[3]}}
 		if reg.Rect.MinX >= reg.Rect.MaxX || reg.Rect.MinY >= reg.Rect.MaxY {
 			return nil, fmt.Errorf("regions: line %d: region %s is empty", n, reg.Name)
 		}
@@ -75,13 +77,13 @@ func ParseRegions(r io.Reader) ([]Region, error) {
 	return list, nil
 }
 
-// NewRegions checks that list leaves no cell of the world without an owner.
-func NewRegions(list []Region, grid Grid, world Bounds) (*Regions, error) {
-	r := &Regions{list: list, grid: grid, world: world}
+// NewSplit checks that list leaves no cell of the world without an owner.
+func NewSplit(list []Area, grid ecs.Grid, world ecs.Bounds) (*Split, error) {
+	r := &Split{list: list, grid: grid, world: world}
 	lo, hi := grid.Key(world.MinX, world.MinY), grid.Key(world.MaxX, world.MaxY)
 	for y := lo.Y; y <= hi.Y; y++ {
 		for x := lo.X; x <= hi.X; x++ {
-			if r.Owner(CellKey{x, y}) == "" {
+			if r.Owner(ecs.CellKey{X: x, Y: y}) == "" {
 				return nil, fmt.Errorf("regions: cell %d,%d of the world is in no region", x, y)
 			}
 		}
@@ -91,7 +93,7 @@ func NewRegions(list []Region, grid Grid, world Bounds) (*Regions, error) {
 
 // Owner is the name of the region that owns cell k, "" for a cell outside
 // every region.
-func (r *Regions) Owner(k CellKey) string {
+func (r *Split) Owner(k ecs.CellKey) string {
 	s := r.grid.Size()
 	cx, cy := r.world.Clamp((float64(k.X)+0.5)*s, (float64(k.Y)+0.5)*s)
 	for _, reg := range r.list {
@@ -103,10 +105,10 @@ func (r *Regions) Owner(k CellKey) string {
 }
 
 // At is the name of the region that owns the point x, y.
-func (r *Regions) At(x, y float64) string { return r.Owner(r.grid.Key(r.world.Clamp(x, y))) }
+func (r *Split) At(x, y float64) string { return r.Owner(r.grid.Key(r.world.Clamp(x, y))) }
 
 // Has reports whether a region of that name exists.
-func (r *Regions) Has(name string) bool {
+func (r *Split) Has(name string) bool {
 	for _, reg := range r.list {
 		if reg.Name == name {
 			return true
@@ -116,7 +118,7 @@ func (r *Regions) Has(name string) bool {
 }
 
 // Names lists the regions in file order.
-func (r *Regions) Names() []string {
+func (r *Split) Names() []string {
 	names := make([]string, len(r.list))
 	for i, reg := range r.list {
 		names[i] = reg.Name

@@ -1,6 +1,7 @@
-package ecs
+package cluster
 
 import (
+	"github.com/godmmo/godmmo/ecs"
 	"strings"
 	"testing"
 )
@@ -22,7 +23,7 @@ func TestParseRegions(t *testing.T) {
 		{"bad name", "a.b 0,0,1,1", 0, "name"},
 		{"none", "# nothing\n", 0, "no region"},
 	} {
-		list, err := ParseRegions(strings.NewReader(tc.file))
+		list, err := ParseAreas(strings.NewReader(tc.file))
 		switch {
 		case tc.err == "" && (err != nil || len(list) != tc.want):
 			t.Errorf("%s: %v, %d regions", tc.name, err, len(list))
@@ -36,9 +37,9 @@ func TestParseRegions(t *testing.T) {
 // included, and a world with a hole is refused.
 func TestRegionsOwnEveryCell(t *testing.T) {
 	t.Parallel()
-	world := Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000}
-	split := []Region{{"west", Bounds{-1000, -1000, 0, 1000}}, {"east", Bounds{0, -1000, 1000, 1000}}}
-	r, err := NewRegions(split, NewGrid(200), world)
+	world := ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000}
+	split := []Area{{"west", ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 0, MaxY: 1000}}, {"east", ecs.Bounds{MinX: 0, MinY: -1000, MaxX: 1000, MaxY: 1000}}}
+	r, err := NewSplit(split, ecs.NewGrid(200), world)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestRegionsOwnEveryCell(t *testing.T) {
 			t.Errorf("%v,%v is in %q, want %q", tc.x, tc.y, got, tc.want)
 		}
 	}
-	if _, err := NewRegions(split[:1], NewGrid(200), world); err == nil || !strings.Contains(err.Error(), "in no region") {
+	if _, err := NewSplit(split[:1], ecs.NewGrid(200), world); err == nil || !strings.Contains(err.Error(), "in no region") {
 		t.Errorf("a world half covered: %v", err)
 	}
 }

@@ -123,8 +123,9 @@ func (w *World) Spawn(a Actor, session uint64) Entity {
 }
 
 // SpawnThing adds an entity no player plays, with a new id, and notes that
-// it entered its cell.
+// it entered its cell. A State that is not JSON panics, as in Tell.
 func (w *World) SpawnThing(t Thing) Entity {
+	mustJSON("state of "+t.Kind, t.State)
 	e := w.addThing(w.IDs.Next(), t.Kind, t.Name, t.Avatar, Position{X: t.X, Y: t.Y},
 		Target{X: t.X, Y: t.Y, FromX: t.X, FromY: t.Y, Since: w.Tick, Step: t.Step}, t.State)
 	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e)})
@@ -360,9 +361,18 @@ func (w *World) Note(k CellKey, f Fact) {
 }
 
 // Tell notes a mod's message name about entity e, with data (JSON), for
-// the one player to, or for every player who can see e when to is 0.
+// the one player to, or for every player who can see e when to is 0. Data
+// that is not JSON is a mod's bug, which would reach clients and other
+// processes: Tell panics on it, in one process as in a cluster.
 func (w *World) Tell(e Entity, name string, data json.RawMessage, to int64) {
+	mustJSON("message "+name, data)
 	w.Note(w.CellOf(e), Fact{Kind: ModMessage, Actor: ActorState{ID: w.ID(e)}, Name: name, Data: data, To: to})
+}
+
+func mustJSON(what string, data json.RawMessage) {
+	if len(data) > 0 && !json.Valid(data) {
+		panic(fmt.Sprintf("ecs: %s is not JSON: %.64q", what, data))
+	}
 }
 
 // Deny tells the player of e that its command was refused, and why.

@@ -157,3 +157,25 @@ func TestReplyNeverBlocks(t *testing.T) {
 		t.Error("the first answer was lost")
 	}
 }
+
+// TestModDataMustBeJSON: what a mod shows clients must be JSON, or it
+// panics where it is made rather than break clients and other processes.
+func TestModDataMustBeJSON(t *testing.T) {
+	t.Parallel()
+	w := NewWorld(0, 3.5)
+	e := w.SpawnThing(Thing{Kind: "item", State: []byte(`{"ok":1}`)})
+	for name, f := range map[string]func(){
+		"message": func() { w.Tell(e, "m", []byte("{no"), 0) },
+		"state":   func() { w.SpawnThing(Thing{Kind: "item", State: []byte("nope")}) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s that is not JSON was taken", name)
+				}
+			}()
+			f()
+		}()
+	}
+	w.Tell(e, "m", nil, 0) // no data is fine
+}

@@ -126,12 +126,20 @@ func TestCrashLosesAtMostOneFlush(t *testing.T) {
 // database file. The process is killed when the test ends.
 func startBinary(t *testing.T, args ...string) (cmd *exec.Cmd, addr, db string) {
 	t.Helper()
+	return startBinaryOn(t, "", args...)
+}
+
+// startBinaryOn is startBinary on the database db ("": a fresh one).
+func startBinaryOn(t *testing.T, db string, args ...string) (cmd *exec.Cmd, addr, _ string) {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "godmmo")
 	if out, err := exec.Command("go", "build", "-o", bin, "../godmmo").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	db = filepath.Join(dir, "game.db")
+	if db == "" {
+		db = filepath.Join(dir, "game.db")
+	}
 	args = append([]string{"-addr", "127.0.0.1:0", "-admin", "", "-db", db, "-bcrypt-cost", "4",
 		"-bounds", "-100000,-100000,100000,100000"}, args...)
 	cmd = exec.Command(bin, args...)

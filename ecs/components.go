@@ -4,8 +4,8 @@
 //
 // Components stored in arche hold no Go pointers: arche moves components as
 // raw bytes, which the garbage collector does not see, so a string, slice,
-// map or interface inside one can be freed while still in use. Names live in
-// a slice beside the arche world.
+// map or interface inside one can be freed while still in use. A Name is a
+// handle into a table of strings beside the arche world.
 //
 // Only the tick goroutine may touch a World. Everything else talks to it with
 // Commands and hears from it through the Facts it publishes.
@@ -66,6 +66,10 @@ type Owner struct {
 
 // Cell is the grid cell an actor is filed under.
 type Cell struct{ Key CellKey }
+
+// Name is an entity's display name, as a handle into the world's name
+// table (see World.Name): a component cannot hold the string itself.
+type Name struct{ Ref uint32 }
 
 // Kind is what sort of entity it is, as an index into the world's kind
 // names (0: a player's actor); see World.Kind.

@@ -70,15 +70,16 @@ type World struct {
 	// Retargeted lists actors that were given a new target this tick.
 	Retargeted []Entity
 
-	names    []string // by entity index
+	names    []string // by Name.Ref
+	freeName []uint32 // unused slots of names
 	states   map[int64]json.RawMessage
 	kinds    []string // by Kind.ID; 0 is a player's
 	kindIDs  map[string]uint16
 	carriers []Carrier
 	facts    map[CellKey][]Fact
 	order    []CellKey // cells with facts this tick, in the order they got their first
-	players  generic.Map8[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind]
-	things   generic.Map6[ActorID, Position, Target, Avatar, Cell, Kind]
+	players  generic.Map9[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind, Name]
+	things   generic.Map7[ActorID, Position, Target, Avatar, Cell, Kind, Name]
 	pos      generic.Map[Position]
 	ids      generic.Map[ActorID]
 	cells    generic.Map[Cell]
@@ -87,6 +88,7 @@ type World struct {
 	target   generic.Map[Target]
 	saved    generic.Map[Saved]
 	kind     generic.Map[Kind]
+	name     generic.Map[Name]
 }
 
 // NewWorld makes an empty world whose grid has cells of cellSize (0 for
@@ -96,8 +98,9 @@ func NewWorld(cellSize, step float64) *World {
 	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Step: step, IDs: &IDs{},
 		states: make(map[int64]json.RawMessage), kinds: []string{""}, kindIDs: map[string]uint16{"": 0},
 		facts: make(map[CellKey][]Fact)}
-	w.players = generic.NewMap8[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind](w.ECS)
-	w.things = generic.NewMap6[ActorID, Position, Target, Avatar, Cell, Kind](w.ECS)
+	w.players = generic.NewMap9[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind, Name](w.ECS)
+	w.things = generic.NewMap7[ActorID, Position, Target, Avatar, Cell, Kind, Name](w.ECS)
+	w.name = generic.NewMap[Name](w.ECS)
 	w.pos = generic.NewMap[Position](w.ECS)
 	w.ids = generic.NewMap[ActorID](w.ECS)
 	w.cells = generic.NewMap[Cell](w.ECS)
@@ -134,27 +137,30 @@ func (w *World) SpawnThing(t Thing) Entity {
 
 func (w *World) addPlayer(a Actor, session uint64, t Target, saved Saved) Entity {
 	k := w.Grid.Key(a.X, a.Y)
-	e := w.players.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Session: session}, &Kind{})
-	w.named(e, a.ID, a.Name)
+	e := w.players.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Session: session}, &Kind{}, w.named(a.Name))
+	w.Actors[a.ID] = e
 	return e
 }
 
 func (w *World) addThing(id int64, kind, name string, avatar int, p Position, t Target, state json.RawMessage) Entity {
-	e := w.things.NewWith(&ActorID{ID: id}, &p, &t, &Avatar{ID: avatar}, &Cell{Key: w.Grid.Key(p.X, p.Y)}, &Kind{ID: w.kindID(kind)})
-	w.named(e, id, name)
+	e := w.things.NewWith(&ActorID{ID: id}, &p, &t, &Avatar{ID: avatar}, &Cell{Key: w.Grid.Key(p.X, p.Y)}, &Kind{ID: w.kindID(kind)}, w.named(name))
+	w.Actors[id] = e
 	if state != nil {
 		w.states[id] = state
 	}
 	return e
 }
 
-func (w *World) named(e Entity, id int64, name string) {
-	i := int(e.ID())
-	if i >= len(w.names) {
-		w.names = append(w.names, make([]string, i+1-len(w.names))...)
+// named files name in the name table and returns its Name.
+func (w *World) named(name string) *Name {
+	if n := len(w.freeName); n > 0 {
+		ref := w.freeName[n-1]
+		w.freeName = w.freeName[:n-1]
+		w.names[ref] = name
+		return &Name{Ref: ref}
 	}
-	w.names[i] = name
-	w.Actors[id] = e
+	w.names = append(w.names, name)
+	return &Name{Ref: uint32(len(w.names) - 1)}
 }
 
 func (w *World) kindID(name string) uint16 {
@@ -218,7 +224,9 @@ func (w *World) drop(e Entity) {
 	id := w.ids.Get(e).ID
 	delete(w.Actors, id)
 	delete(w.states, id)
-	w.names[e.ID()] = ""
+	ref := w.name.Get(e).Ref
+	w.names[ref] = ""
+	w.freeName = append(w.freeName, ref)
 	w.ECS.RemoveEntity(e)
 }
 
@@ -321,7 +329,7 @@ func (w *World) Walking(e Entity) bool { return w.target.Get(e).Moving }
 func (w *World) ID(e Entity) int64 { return w.ids.Get(e).ID }
 
 // Name returns a live entity's display name.
-func (w *World) Name(e Entity) string { return w.names[e.ID()] }
+func (w *World) Name(e Entity) string { return w.names[w.name.Get(e).Ref] }
 
 // Owner returns the session that plays a live actor; 0 for an entity no
 // player plays.

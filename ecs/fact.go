@@ -55,15 +55,28 @@ func Walk(p *Position, x, y, step float64) bool {
 // ActorState is an entity as an observer first needs it: who it is, how it
 // looks and where it walks. It is a plain value, the same in every process.
 type ActorState struct {
-	ID int64
-	// Kind is the entity's kind as a mod registered it; "" is a player.
-	Kind   string `json:",omitempty"`
+	ID     int64
 	Name   string
 	Avatar int
 	Intent Intent
-	// State is what a mod shows clients of the entity (JSON), such as
-	// which item lies on the ground; nil for none.
+	// Mod is what a mod says of an entity no player plays; nil for a
+	// player. It is shared, never changed in place.
+	Mod *ModState `json:",omitempty"`
+}
+
+// ModState is an entity's kind, as its mod registered it, and what the mod
+// shows clients of it (JSON), such as which item lies on the ground.
+type ModState struct {
+	Kind  string
 	State json.RawMessage `json:",omitempty"`
+}
+
+// Kind is the entity's kind: "" for a player.
+func (a *ActorState) Kind() string {
+	if a.Mod == nil {
+		return ""
+	}
+	return a.Mod.Kind
 }
 
 // FactKind says what happened in a cell.
@@ -83,10 +96,9 @@ const (
 	Quit
 	// Said: Actor.ID, named Actor.Name, said Text.
 	Said
-	// ModMessage: a mod's message Name about Actor.ID, carrying Data (JSON),
-	// for every player whose view covers the cell, or only player To.
+	// ModMessage: a mod's message (Msg) about Actor.ID.
 	ModMessage
-	// Denied: player To's command was refused, for the reason Text.
+	// Denied: the command of player Actor.ID was refused, for the reason Text.
 	Denied
 )
 
@@ -100,10 +112,17 @@ type Fact struct {
 	Cell    CellKey
 	Crossed bool
 	Text    string
-	// Name and Data are a ModMessage's kind and payload.
-	Name string          `json:",omitempty"`
+	// Msg is a ModMessage's; nil for every other fact.
+	Msg *Message `json:",omitempty"`
+}
+
+// Message is a mod's message: its name, its data (JSON) and who hears it.
+// It is shared, never changed in place.
+type Message struct {
+	Name string
 	Data json.RawMessage `json:",omitempty"`
-	// To, when not 0, is the one player a ModMessage or Denied fact is for.
+	// To, when not 0, is the one player it is for; 0: every player whose
+	// view covers the entity it is about.
 	To int64 `json:",omitempty"`
 }
 

@@ -72,7 +72,7 @@ type World struct {
 
 	names    []string // by Name.Ref
 	freeName []uint32 // unused slots of names
-	states   map[int64]json.RawMessage
+	mods     map[int64]*ModState // of entities no player plays
 	kinds    []string // by Kind.ID; 0 is a player's
 	kindIDs  map[string]uint16
 	carriers []Carrier
@@ -96,7 +96,7 @@ type World struct {
 func NewWorld(cellSize, step float64) *World {
 	a := arche.NewWorld()
 	w := &World{ECS: &a, Actors: make(map[int64]Entity), Grid: NewGrid(cellSize), Step: step, IDs: &IDs{},
-		states: make(map[int64]json.RawMessage), kinds: []string{""}, kindIDs: map[string]uint16{"": 0},
+		mods: make(map[int64]*ModState), kinds: []string{""}, kindIDs: map[string]uint16{"": 0},
 		facts: make(map[CellKey][]Fact)}
 	w.players = generic.NewMap9[ActorID, Position, Target, Avatar, Saved, Cell, Owner, Kind, Name](w.ECS)
 	w.things = generic.NewMap7[ActorID, Position, Target, Avatar, Cell, Kind, Name](w.ECS)
@@ -145,9 +145,7 @@ func (w *World) addPlayer(a Actor, session uint64, t Target, saved Saved) Entity
 func (w *World) addThing(id int64, kind, name string, avatar int, p Position, t Target, state json.RawMessage) Entity {
 	e := w.things.NewWith(&ActorID{ID: id}, &p, &t, &Avatar{ID: avatar}, &Cell{Key: w.Grid.Key(p.X, p.Y)}, &Kind{ID: w.kindID(kind)}, w.named(name))
 	w.Actors[id] = e
-	if state != nil {
-		w.states[id] = state
-	}
+	w.mods[id] = &ModState{Kind: kind, State: state}
 	return e
 }
 
@@ -182,7 +180,7 @@ func (w *World) load(e Entity, mods map[string]json.RawMessage) {
 	for _, c := range w.carriers {
 		if data, ok := mods[c.Name]; ok {
 			if err := c.Load(e, data); err != nil {
-				w.Note(w.CellOf(e), Fact{Kind: Denied, To: w.ids.Get(e).ID, Text: fmt.Sprintf("%s: %v", c.Name, err)})
+				w.Deny(e, fmt.Sprintf("%s: %v", c.Name, err))
 			}
 		}
 	}
@@ -223,7 +221,7 @@ func (w *World) Remove(e Entity) {
 func (w *World) drop(e Entity) {
 	id := w.ids.Get(e).ID
 	delete(w.Actors, id)
-	delete(w.states, id)
+	delete(w.mods, id)
 	ref := w.name.Get(e).Ref
 	w.names[ref] = ""
 	w.freeName = append(w.freeName, ref)
@@ -265,10 +263,10 @@ func (w *World) Depart(c Crossing, newWalk bool) Departure {
 func (w *World) readd(d Departure, p Position, t Target) Entity {
 	a := d.Actor
 	var e Entity
-	if a.Kind == "" {
+	if a.Mod == nil {
 		e = w.addPlayer(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: p.X, Y: p.Y}, d.Session, t, Saved(d.Saved))
 	} else {
-		e = w.addThing(a.ID, a.Kind, a.Name, a.Avatar, p, t, a.State)
+		e = w.addThing(a.ID, a.Mod.Kind, a.Name, a.Avatar, p, t, a.Mod.State)
 	}
 	w.load(e, d.Mods)
 	return e
@@ -295,7 +293,7 @@ func (w *World) Arrive(d Departure) Entity {
 	case late:
 		w.Retargeted = append(w.Retargeted, e)
 	case d.NewWalk: // as the other world set it off, where the actor stood then
-		st.Name, st.State = "", nil
+		st.Name, st.Mod = "", nil
 		w.Note(w.CellOf(e), Fact{Kind: Moved, Actor: st})
 	}
 	return e
@@ -355,7 +353,7 @@ func (w *World) Kind(e Entity) string { return w.kinds[w.kind.Get(e).ID] }
 // State returns an entity as observers first need it, walk included.
 func (w *World) State(e Entity) ActorState {
 	t, id := w.target.Get(e), w.ids.Get(e).ID
-	return ActorState{ID: id, Kind: w.Kind(e), Name: w.Name(e), Avatar: w.avatar.Get(e).ID, State: w.states[id],
+	return ActorState{ID: id, Name: w.Name(e), Avatar: w.avatar.Get(e).ID, Mod: w.mods[id],
 		Intent: Intent{FromX: t.FromX, FromY: t.FromY, ToX: t.X, ToY: t.Y, Tick: t.Since, Step: t.Step, Seq: t.Seq}}
 }
 
@@ -374,7 +372,7 @@ func (w *World) Note(k CellKey, f Fact) {
 // processes: Tell panics on it, in one process as in a cluster.
 func (w *World) Tell(e Entity, name string, data json.RawMessage, to int64) {
 	mustJSON("message "+name, data)
-	w.Note(w.CellOf(e), Fact{Kind: ModMessage, Actor: ActorState{ID: w.ID(e)}, Name: name, Data: data, To: to})
+	w.Note(w.CellOf(e), Fact{Kind: ModMessage, Actor: ActorState{ID: w.ID(e)}, Msg: &Message{Name: name, Data: data, To: to}})
 }
 
 func mustJSON(what string, data json.RawMessage) {
@@ -386,7 +384,7 @@ func mustJSON(what string, data json.RawMessage) {
 // Deny tells the player of e that its command was refused, and why.
 func (w *World) Deny(e Entity, reason string) {
 	id := w.ID(e)
-	w.Note(w.CellOf(e), Fact{Kind: Denied, Actor: ActorState{ID: id}, Text: reason, To: id})
+	w.Note(w.CellOf(e), Fact{Kind: Denied, Actor: ActorState{ID: id}, Text: reason})
 }
 
 // Publish hands this tick's facts, cell by cell in the order they were

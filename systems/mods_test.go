@@ -76,7 +76,7 @@ func TestModSystemsAndEntities(t *testing.T) {
 	}
 	entered := pub.find(ecs.Entered)
 	moved := pub.find(ecs.Moved)
-	if len(entered) != 1 || entered[0].Actor.Kind != "npc" || entered[0].Actor.Name != "Wanderer" || len(moved) != 1 || moved[0].Actor.Intent.Step != 1 {
+	if len(entered) != 1 || entered[0].Actor.Kind() != "npc" || entered[0].Actor.Name != "Wanderer" || len(moved) != 1 || moved[0].Actor.Intent.Step != 1 {
 		t.Fatalf("entered %+v, moved %+v", entered, moved)
 	}
 	for range 10 {
@@ -128,7 +128,11 @@ func TestModCommands(t *testing.T) {
 	var got []string
 	for _, b := range pub.batches {
 		for _, f := range b.Facts {
-			got = append(got, f.Name+f.Text+string(f.Data))
+			if f.Msg != nil {
+				got = append(got, f.Msg.Name+string(f.Msg.Data))
+			} else {
+				got = append(got, f.Text)
+			}
 		}
 	}
 	equal(t, "facts", got, []string{"crash failed on the server", `waved"hi"`, `Unknown action "nothing"`})
@@ -188,7 +192,7 @@ func TestHandOffCarriesModComponents(t *testing.T) {
 	}
 	got := to.Arrive(back)
 	saved, ok := reg.Carriers(to)[0].Save(got)
-	if st := to.State(got); st.ID != d.Actor.ID || st.Kind != "npc" || string(st.State) != `{"hat":1}` || !ok || string(saved) != `{"Level":7}` || st.Intent.Step != 2 {
+	if st := to.State(got); st.ID != d.Actor.ID || st.Kind() != "npc" || string(st.Mod.State) != `{"hat":1}` || !ok || string(saved) != `{"Level":7}` || st.Intent.Step != 2 {
 		t.Errorf("arrived as %+v with mood %s", st, saved)
 	}
 }

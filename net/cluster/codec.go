@@ -74,7 +74,8 @@ func bad(format string, args ...any) error {
 }
 
 func checkActor(a *ecs.ActorState) error {
-	if len(a.Name) > maxName || len(a.Kind) > maxName || len(a.State) > maxData || a.Avatar < 0 || a.Avatar > ecs.MaxAvatar || a.Intent.Step < 0 {
+	if len(a.Name) > maxName || a.Avatar < 0 || a.Avatar > ecs.MaxAvatar || a.Intent.Step < 0 ||
+		a.Mod != nil && (len(a.Mod.Kind) > maxName || len(a.Mod.State) > maxData) {
 		return bad("actor %d", a.ID)
 	}
 	return nil
@@ -114,7 +115,8 @@ func decodeBatch(data []byte) (batchMsg, error) {
 		f := &b.Facts[i]
 		// A mod's fact (ModMessage) is carried by its name and bytes, whatever
 		// mods this process has: its views decide what their clients hear.
-		if f.Kind < ecs.Entered || f.Kind > ecs.Denied || len(f.Text) > maxText || len(f.Name) > maxName || len(f.Data) > maxData {
+		if f.Kind < ecs.Entered || f.Kind > ecs.Denied || len(f.Text) > maxText || (f.Kind == ecs.ModMessage) != (f.Msg != nil) ||
+			f.Msg != nil && (len(f.Msg.Name) > maxName || len(f.Msg.Data) > maxData) {
 			return b, bad("fact %d of kind %d", i, f.Kind)
 		}
 		if err := checkActor(&f.Actor); err != nil {

@@ -329,11 +329,11 @@ func (v *View) batch(b *bus.Batch) {
 		case ecs.ModMessage:
 			// For one player, or like chat for whoever's view covers
 			// the entity it is about.
-			if f.To == v.own || f.To == 0 && (f.Actor.ID == v.own || v.hears(f.Actor.ID, b.Cell)) {
-				v.r.Message(f.Name, f.Actor.ID, f.Data, src)
+			if m := f.Msg; m.To == v.own || m.To == 0 && (f.Actor.ID == v.own || v.hears(f.Actor.ID, b.Cell)) {
+				v.r.Message(m.Name, f.Actor.ID, m.Data, src)
 			}
 		case ecs.Denied:
-			if f.To == v.own {
+			if f.Actor.ID == v.own {
 				v.r.Deny(f.Text)
 			}
 		}

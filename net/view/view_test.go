@@ -35,7 +35,7 @@ func (s *script) Message(name string, id int64, data []byte, _ wire.Source) {
 	s.say("message %s about %d: %s", name, id, data)
 }
 func (s *script) Deny(reason string)          { s.say("deny %s", reason) }
-func (s *script) Shows(a ecs.ActorState) bool { return a.Kind != "object" }
+func (s *script) Shows(a ecs.ActorState) bool { return a.Kind() != "object" }
 func (s *script) Tick(uint64)                 {}
 func (s *script) Busy(uint64) bool            { return false }
 func (s *script) Newcomers() int              { return s.newcomers }
@@ -231,14 +231,14 @@ func TestViewCarriesModFacts(t *testing.T) {
 	v.Render(nil)
 	s.take()
 	msg := func(about int64, at ecs.CellKey, to int64) cellFact {
-		return cellFact{at, ecs.Fact{Kind: ecs.ModMessage, Actor: ecs.ActorState{ID: about}, Name: "emote", Data: []byte(`"wave"`), To: to}}
+		return cellFact{at, ecs.Fact{Kind: ecs.ModMessage, Actor: ecs.ActorState{ID: about}, Msg: &ecs.Message{Name: "emote", Data: []byte(`"wave"`), To: to}}}
 	}
-	object := cellFact{cell(1), ecs.Fact{Kind: ecs.Entered, Actor: ecs.ActorState{ID: -5, Kind: "object", Name: "rock"}}}
+	object := cellFact{cell(1), ecs.Fact{Kind: ecs.Entered, Actor: ecs.ActorState{ID: -5, Name: "rock", Mod: &ecs.ModState{Kind: "object"}}}}
 	w.step(entered(1, cell(0)), entered(2, cell(1)), object)
 	v.Render(nil)
 	equal(t, "the object is not shown", s.take(), []string{"enter 2"})
 	w.step(msg(2, cell(1), 0), msg(9, cell(3), 0), msg(2, cell(1), 1), msg(2, cell(1), 7), msg(1, cell(0), 0),
-		cellFact{cell(0), ecs.Fact{Kind: ecs.Denied, Text: "no", To: 1}}, cellFact{cell(1), ecs.Fact{Kind: ecs.Denied, Text: "not you", To: 2}})
+		cellFact{cell(0), ecs.Fact{Kind: ecs.Denied, Actor: ecs.ActorState{ID: 1}, Text: "no"}}, cellFact{cell(1), ecs.Fact{Kind: ecs.Denied, Actor: ecs.ActorState{ID: 2}, Text: "not you"}})
 	v.Render(nil)
 	equal(t, "messages", s.take(), []string{
 		`message emote about 2: "wave"`, `message emote about 2: "wave"`, `message emote about 1: "wave"`, "deny no"})

@@ -90,7 +90,7 @@ func TestModsInProtocols(t *testing.T) {
 		t.Errorf("hello %s lacks %s", hello, want)
 	}
 	v1 := New(V1, cfg).NewRenderer()
-	if !v1.Shows(ecs.ActorState{Kind: "npc"}) || !v1.Shows(ecs.ActorState{}) || v1.Shows(ecs.ActorState{Kind: "item"}) || v1.Shows(ecs.ActorState{Kind: "unknown"}) {
+	if !v1.Shows(ecs.ActorState{Mod: &ecs.ModState{Kind: "npc"}}) || !v1.Shows(ecs.ActorState{}) || v1.Shows(ecs.ActorState{Mod: &ecs.ModState{Kind: "item"}}) || v1.Shows(ecs.ActorState{Mod: &ecs.ModState{Kind: "unknown"}}) {
 		t.Error("v1 shows the wrong kinds")
 	}
 	v1.Message("waved", 1, []byte(`{}`), Source{})

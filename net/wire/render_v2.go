@@ -63,7 +63,7 @@ func v2Packet(enc v2Enc, f *ecs.Fact, tick uint64) []byte {
 	case ecs.Said:
 		return enc.Chat(f.Actor.Name, f.Text)
 	case ecs.ModMessage:
-		return enc.Message(f.Name, f.Actor.ID, f.Data)
+		return enc.Message(f.Msg.Name, f.Actor.ID, f.Msg.Data)
 	}
 	return nil
 }

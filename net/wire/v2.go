@@ -38,13 +38,13 @@ func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64) []byte {
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(a.Avatar), 10)
 	b = e.appendIntent(b, x, y, a.Intent)
-	if a.Kind == "" {
+	if a.Mod == nil {
 		return append(b, ']')
 	}
 	b = append(b, ',')
-	b = appendString(b, a.Kind)
+	b = appendString(b, a.Mod.Kind)
 	b = append(b, ',')
-	return append(appendJSON(b, a.State), ']')
+	return append(appendJSON(b, a.Mod.State), ']')
 }
 
 // AppendMove appends ["M", id, x, y, tx, ty, speed]: the actor is at x, y

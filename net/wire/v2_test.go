@@ -15,8 +15,8 @@ func TestV2Golden(t *testing.T) {
 	walk := ecs.Intent{ToX: 300, ToY: -0.04, Step: 3.5}
 	enter := enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: walk}, 198.21, 78.42)
 	move := enc.AppendMove(nil, 12, 200.55, 78.42, ecs.Intent{ToX: 300, ToY: 78.42, Step: 3.5})
-	npc := enc.AppendEnter(nil, ecs.ActorState{ID: -5066549581971457, Kind: "npc", Name: "Wanderer 3", Avatar: 2, Intent: ecs.Intent{ToX: 10, ToY: 20, Step: 1.5}}, 5, 6)
-	item := enc.AppendEnter(nil, ecs.ActorState{ID: -77, Kind: "item", Name: "gem", State: []byte(`{"item":"gem"}`)}, 40, 50)
+	npc := enc.AppendEnter(nil, ecs.ActorState{ID: -5066549581971457, Name: "Wanderer 3", Avatar: 2, Intent: ecs.Intent{ToX: 10, ToY: 20, Step: 1.5}, Mod: &ecs.ModState{Kind: "npc"}}, 5, 6)
+	item := enc.AppendEnter(nil, ecs.ActorState{ID: -77, Name: "gem", Mod: &ecs.ModState{Kind: "item", State: []byte(`{"item":"gem"}`)}}, 40, 50)
 	tests := []struct {
 		name string
 		msg  []byte

@@ -56,9 +56,9 @@ func TestOnePlayerGetsAnItem(t *testing.T) {
 		switch {
 		case f.Kind == ecs.Quit:
 			quits++
-		case f.Name == "inventory":
+		case f.Msg != nil && f.Msg.Name == "inventory":
 			var c Count
-			if json.Unmarshal(f.Data, &c) != nil || c.Count != 1 || f.To != f.Actor.ID {
+			if json.Unmarshal(f.Msg.Data, &c) != nil || c.Count != 1 || f.Msg.To != f.Actor.ID {
 				t.Errorf("inventory message %+v", f)
 			}
 			counts++

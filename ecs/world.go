@@ -70,10 +70,10 @@ type World struct {
 	// Retargeted lists actors that were given a new target this tick.
 	Retargeted []Entity
 
-	names    []string // by Name.Ref
-	freeName []uint32 // unused slots of names
+	names    []string            // by Name.Ref
+	freeName []uint32            // unused slots of names
 	mods     map[int64]*ModState // of entities no player plays
-	kinds    []string // by Kind.ID; 0 is a player's
+	kinds    []string            // by Kind.ID; 0 is a player's
 	kindIDs  map[string]uint16
 	carriers []Carrier
 	facts    map[CellKey][]Fact

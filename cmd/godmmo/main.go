@@ -15,18 +15,38 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "godmmo:", err)
-		os.Exit(1)
+	os.Exit(exitCode(run(os.Args[1:]), os.Stderr))
+}
+
+// exitCode reports err on stderr, last, after the usage when the command
+// line was at fault, and says what the process exits with.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
 	}
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprint(stderr, u.Usage)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "godmmo:", err)
+	return 1
 }
 
 func run(args []string) error {
-	if len(args) > 0 && args[0] == "admin" {
-		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "admin":
+			env, err := adminTokenFromFile(os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			return runAdmin(context.Background(), args[1:], env, os.Stdin, os.Stdout, os.Stderr)
+		case "health":
+			return runHealth(context.Background(), args[1:], os.LookupEnv, os.Stdout)
+		}
 	}
 	cfg, err := parseConfig(args, os.LookupEnv)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	stdnet "net"
 	"net/netip"
+	"os"
 	"strconv"
 )
 
@@ -28,13 +29,27 @@ func (a *App) logAddresses() {
 	case ip.IsUnspecified():
 		for _, lan := range lanAddrs(4) {
 			at := netip.AddrPortFrom(lan, addr.Port()).String()
+			attrs := []any{"url", game + at + "/"}
 			if a.cfg.Web != "" {
-				a.log.Info("on the LAN", "url", game+at+"/", "web", web+at+"/")
-			} else {
-				a.log.Info("on the LAN", "url", game+at+"/")
+				attrs = append(attrs, "web", web+at+"/")
 			}
+			if inContainer() {
+				attrs = append(attrs, "note", "addresses inside a container: players outside reach the host's address and the port published with -p")
+			}
+			a.log.Info("on the LAN", attrs...)
 		}
 	}
+}
+
+// inContainer reports whether the marker file Podman or Docker puts in a
+// container is there.
+func inContainer() bool {
+	for _, marker := range []string{"/run/.containerenv", "/.dockerenv"} {
+		if _, err := os.Stat(marker); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // reachable is addr as a client on this machine dials it: a listener on

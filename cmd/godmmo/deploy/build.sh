@@ -50,7 +50,7 @@ release)
 	(cd "$out" && sha256sum godmmo-* >SHA256SUMS && cat SHA256SUMS)
 	;;
 *)
-	sed -n '2,3p' "$0" | sed 's/^# //' >&2
+	sed -n '2,4p' "$0" | sed 's/^# //' >&2
 	exit 2
 	;;
 esac

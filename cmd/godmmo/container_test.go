@@ -49,7 +49,7 @@ func TestContainer(t *testing.T) {
 	if out, err := exec.Command("podman", "run", "--rm", image, "-version").CombinedOutput(); err != nil {
 		// 125–127: podman could not start the container; 1 would be godmmo's.
 		if code := exitStatus(err); code >= 125 && code <= 127 {
-			t.Skipf("containers cannot run here (podman run exits %d; CI's .ci/run sets CONTAINERS_CONF=.ci/containers.conf): %s", code, out)
+			t.Skipf("containers cannot run here (podman run exits %d; in a sandbox try CONTAINERS_CONF=.ci/containers.conf, as .ci/run does): %s", code, out)
 		}
 		t.Fatalf("godmmo -version in the image: %v\n%s", err, out)
 	} else if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil && !bytes.Contains(out, bytes.TrimSpace(head)) {

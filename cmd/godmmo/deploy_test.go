@@ -227,3 +227,22 @@ func TestServiceUnit(t *testing.T) {
 		t.Errorf("systemd-analyze security: exposure above 2.0 (%v):\n%s", err, out)
 	}
 }
+
+// TestVersionRevision checks that -version tells the revision given with
+// -ldflags when the toolchain stamps none (-buildvcs=false), as in images
+// and release binaries.
+func TestVersionRevision(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server binary")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "godmmo")
+	const rev = "0123456789abcdef-dirty"
+	if out, err := exec.Command("go", "build", "-buildvcs=false", "-ldflags", "-X main.revision="+rev, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-version").Output()
+	if err != nil || !strings.Contains(string(out), "(revision "+rev+", go") {
+		t.Errorf("godmmo -version: %q %v, want revision %s", out, err, rev)
+	}
+}

@@ -150,15 +150,9 @@ func (a *App) AdminAddr() string {
 // let the tick apply the logouts and stop, write every position, close the
 // database.
 func (a *App) Run(ctx context.Context) error {
-	scheme := "ws"
-	if a.cfg.TLSCert != "" {
-		scheme = "wss"
-	}
-	a.log.Info("godmmo listening", "url", scheme+"://"+a.Addr()+"/", "db", a.cfg.DB, "tick_rate", a.cfg.TickRate)
-
+	a.logAddresses()
 	var wg sync.WaitGroup
 	if a.admin != nil {
-		a.log.Info("admin listening", "url", "http://"+a.admin.Addr()+"/metrics")
 		wg.Go(func() {
 			if err := a.admin.serve(); err != nil {
 				a.log.Error("admin stopped", "err", err)

@@ -3,6 +3,7 @@ package server
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -60,8 +61,10 @@ type Config struct {
 func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("godmmo", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // main prints the usage, then the error last
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8081", "address to serve the game on (host:port)")
-	fs.StringVar(&c.DB, "db", "godmmo.db", "SQLite database file (created if missing)")
+	fs.StringVar(&c.DB, "db", "godmmo.db", "SQLite database file (created if missing), or a postgres:// URL")
+	fs.Var(&secretFile{target: &c.DB}, "db-file", "`file` holding -db, e.g. a postgres:// URL with its password, kept off the command line")
 	fs.IntVar(&c.TickRate, "tick-rate", 20, "ticks per second")
 	fs.DurationVar(&c.FlushEvery, "flush-every", 5*time.Second, "how often walked positions are written to the database")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", 10, "bcrypt cost for new passwords (4–31)")
@@ -74,11 +77,12 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 	margin := fs.Float64("view-margin", 100, "how much further than -view-radius an actor goes before it leaves a view")
 	spawn := fs.String("spawn", "0,0", "where new accounts start: x,y (inside -bounds)")
 	fs.Float64Var(&c.SpawnSpread, "spawn-spread", 150, "new accounts start at random within this distance of -spawn, so they don't stack")
-	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address for /metrics, /healthz, /readyz and pprof (empty disables)")
+	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address of the admin console and API, /metrics, /healthz, /readyz and pprof (empty disables)")
 	fs.StringVar(&c.Web, "web", "", "directory of the client's HTML5 export, served over HTTP at the game's address")
 	fs.DurationVar(&c.ResumeGrace, "resume-grace", 30*time.Second, "how long a v2 player's actor waits in the world after its connection dropped, for the client to resume it (0: no resuming)")
 	origins := fs.String("origins", "", "comma-separated browser origin host patterns allowed besides the server's own host")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "token the admin console and API require (required when -admin is not loopback)")
+	fs.Var(&secretFile{target: &c.AdminToken}, "admin-token-file", "`file` holding -admin-token, kept off the command line")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log line format: text or json")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	l := &c.Limits
@@ -121,10 +125,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 		return c, envErr
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return c, newUsageError(fs, err)
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return c, newUsageError(fs, fmt.Errorf("unexpected arguments: %q", fs.Args()))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("-log-level: %w", err)

@@ -35,21 +35,42 @@ type Game struct {
 
 // Main runs the server with the process's arguments and environment until
 // SIGINT or SIGTERM, and returns the exit code: 0 after an orderly stop
-// (or -help), 1 on an error, which it prints.
+// (or -help), 1 on an error, which it prints last (after a short usage when
+// the command line was at fault). "godmmo admin …" and "godmmo health" are
+// its subcommands.
 func Main(g Game) int {
-	if err := run(os.Args[1:], g); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(os.Stderr, "godmmo:", err)
-		return 1
+	return exitCode(run(os.Args[1:], g), os.Stderr)
+}
+
+// exitCode reports err on stderr, last, after the usage when the command
+// line was at fault, and says what the process exits with.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
 	}
-	return 0
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprint(stderr, u.Usage)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "godmmo:", err)
+	return 1
 }
 
 func run(args []string, g Game) error {
-	if len(args) > 0 && args[0] == "admin" {
-		return runAdmin(context.Background(), args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "admin":
+			env, err := adminTokenFromFile(os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			return runAdmin(context.Background(), args[1:], env, os.Stdin, os.Stdout, os.Stderr)
+		case "health":
+			return runHealth(context.Background(), args[1:], os.LookupEnv, os.Stdout)
+		}
 	}
 	cfg, err := parseConfig(args, os.LookupEnv, g)
 	if err != nil {

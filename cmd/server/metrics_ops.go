@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"runtime/debug"
 
 	"github.com/godmmo/godmmo/net"
@@ -70,7 +71,7 @@ type version struct{ version, revision, goVersion string }
 
 // buildVersion reads what the Go toolchain stamped into the binary.
 func buildVersion() version {
-	v := version{version: "unknown", revision: "unknown", goVersion: "unknown"}
+	v := version{version: "unknown", revision: cmp.Or(revision, "unknown"), goVersion: "unknown"}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v

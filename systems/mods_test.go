@@ -202,7 +202,10 @@ func TestHandOffCarriesModComponents(t *testing.T) {
 func TestComponentsMustCross(t *testing.T) {
 	t.Parallel()
 	type named struct{ Name string }
-	type hidden struct{ level int }
+	type hidden struct {
+		Level int
+		level int //lint:ignore U1000 the unexported field is what is refused
+	}
 	for _, err := range []error{
 		mod.Component[named](mod.NewRegistry(), "named"),
 		mod.Component[hidden](mod.NewRegistry(), "hidden"),

@@ -69,7 +69,6 @@ type Wander struct {
 	wander  generic.Map[Wanderer]
 	rng     *rand.Rand
 	spawned bool
-	names   []string
 }
 
 // Initialize builds the filter and the random source once.

@@ -15,8 +15,9 @@ import (
 // without a clean close the login's actor stays in the world, idle, for the
 // grace period, so a new connection that presents the token gets the same
 // actor back with no password and nobody else sees it leave. A token works
-// once: resuming hands out the next one. A clean close, a kick, a ban or
-// the end of the grace period ends it.
+// once: resuming hands out the next one. A clean close, the end of the
+// grace period, or an operator's kick, ban, password reset or delete of
+// its account (end) ends it.
 type resumer struct {
 	grace time.Duration
 	// logout takes a login's actor out of the world.
@@ -34,6 +35,7 @@ type claim struct {
 	login uint64
 	owner *session    // the session playing it; nil while parked
 	timer *time.Timer // ends a parked claim
+	ended bool        // an operator ended it while its session played: it parks no more
 }
 
 func newResumer(grace time.Duration, logout func(ecs.Actor, uint64), log *slog.Logger) *resumer {
@@ -67,7 +69,7 @@ func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
 	if !ok || c.owner != s {
 		return !ok && token != "" // resumed elsewhere: the actor plays on there
 	}
-	if !dropped || r.stopped || r.grace <= 0 {
+	if !dropped || r.stopped || r.grace <= 0 || c.ended {
 		delete(r.claims, token)
 		return false
 	}
@@ -95,6 +97,9 @@ func (r *resumer) expire(token string, c *claim) {
 func (r *resumer) take(token string) (claim, bool) {
 	r.mu.Lock()
 	c, ok := r.claims[token]
+	if ok && c.ended {
+		return claim{}, false // its session plays on until it leaves
+	}
 	if ok {
 		delete(r.claims, token)
 		if c.timer != nil {
@@ -109,6 +114,31 @@ func (r *resumer) take(token string) (claim, bool) {
 		c.owner.kick(StatusResumed, "resumed on another connection")
 	}
 	return *c, true
+}
+
+// end ends the claims whose actors match, for an operator: a parked one's
+// actor logs out now, and one still played parks no more when its
+// connection drops, nor resumes. It returns how many parked actors it
+// logged out.
+func (r *resumer) end(match func(ecs.Actor) bool) int {
+	r.mu.Lock()
+	var parked []*claim
+	for t, c := range r.claims {
+		switch {
+		case !match(c.actor):
+		case c.owner == nil:
+			c.timer.Stop()
+			delete(r.claims, t)
+			parked = append(parked, c)
+		default:
+			c.ended = true
+		}
+	}
+	r.mu.Unlock()
+	for _, c := range parked {
+		r.logout(c.actor, c.login)
+	}
+	return len(parked)
 }
 
 // stop ends every parked claim now, logging its actor out, and every later

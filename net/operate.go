@@ -134,9 +134,9 @@ func (s *Server) Operate(action []byte) []byte {
 
 // apply does op to this process's connections and parked actors.
 func (s *Server) apply(op operation) outcome {
-	named := func(a ecs.Actor) bool { return strings.EqualFold(a.Name, op.Name) }
+	named := func(a ecs.Actor, _ string) bool { return strings.EqualFold(a.Name, op.Name) }
 	if op.Prefix != "" {
-		named = func(a ecs.Actor) bool { return hasPrefixFold(a.Name, op.Prefix) }
+		named = func(a ecs.Actor, _ string) bool { return hasPrefixFold(a.Name, op.Prefix) }
 	}
 	var o outcome
 	if (op.Do == "ban" || op.Do == "unban") && op.Ban == nil {
@@ -153,10 +153,9 @@ func (s *Server) apply(op operation) outcome {
 		s.guard.mu.Lock()
 		s.guard.bans[banKey{b.Kind, strings.ToLower(b.Value)}] = b
 		s.guard.mu.Unlock()
-		if b.Kind == persist.BanAccount {
-			o.Closed = s.resume.end(func(a ecs.Actor) bool { return strings.EqualFold(a.Name, b.Value) })
-		}
-		o.Closed += s.closeBanned(b)
+		o.Closed = s.closeBanned(b) + s.resume.end(func(a ecs.Actor, addr string) bool {
+			return b.Kind == persist.BanAccount && strings.EqualFold(a.Name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
+		})
 	case "unban":
 		s.guard.mu.Lock()
 		delete(s.guard.bans, banKey{op.Ban.Kind, strings.ToLower(op.Ban.Value)})
@@ -238,8 +237,8 @@ func (s *Server) Kick(name, reason string) error {
 
 // close kicks this process's players whose actors match, with code and
 // reason, and returns how many.
-func (s *Server) close(match func(ecs.Actor) bool, code websocket.StatusCode, reason string) int {
-	found := s.playing(func(n string, _ *sessionOps) bool { return match(ecs.Actor{Name: n}) })
+func (s *Server) close(match func(ecs.Actor, string) bool, code websocket.StatusCode, reason string) int {
+	found := s.playing(func(n string, o *sessionOps) bool { return match(ecs.Actor{Name: n}, o.addr) })
 	for _, sess := range found {
 		sess.kick(code, closeReason(reason))
 	}
@@ -385,6 +384,7 @@ func (s *Server) Unban(ctx context.Context, kind persist.BanKind, value string) 
 func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var last map[banKey]bool // the bans of the last read
 	for {
 		select {
 		case <-ctx.Done():
@@ -396,13 +396,21 @@ func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
 			s.log.Warn("bans not read again", "err", err)
 			continue
 		}
-		m := make(map[banKey]persist.Ban, len(bans))
-		for _, b := range bans {
-			m[banKey{b.Kind, strings.ToLower(b.Value)}] = b
-		}
+		read := make(map[banKey]bool, len(bans))
 		s.guard.mu.Lock()
-		s.guard.bans = m
+		for _, b := range bans {
+			k := banKey{b.Kind, strings.ToLower(b.Value)}
+			read[k], s.guard.bans[k] = true, b
+		}
+		// A ban gone from the store since the last read was lifted; one
+		// never read may have been given while this read was on its way.
+		for k := range s.guard.bans {
+			if last[k] && !read[k] {
+				delete(s.guard.bans, k)
+			}
+		}
 		s.guard.mu.Unlock()
+		last = read
 	}
 }
 

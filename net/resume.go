@@ -32,6 +32,7 @@ type resumer struct {
 // claim is one login a token resumes.
 type claim struct {
 	actor ecs.Actor
+	addr  string // the address it was issued to, for address bans
 	login uint64
 	owner *session    // the session playing it; nil while parked
 	timer *time.Timer // ends a parked claim
@@ -52,8 +53,11 @@ func newToken() string {
 // issue gives session s, playing actor as login, a token.
 func (r *resumer) issue(s *session, actor ecs.Actor, login uint64) string {
 	t := newToken()
+	s.ops.mu.Lock()
+	addr := s.ops.addr
+	s.ops.mu.Unlock()
 	r.mu.Lock()
-	r.claims[t] = &claim{actor: actor, login: login, owner: s}
+	r.claims[t] = &claim{actor: actor, addr: addr, login: login, owner: s}
 	r.mu.Unlock()
 	return t
 }
@@ -116,16 +120,16 @@ func (r *resumer) take(token string) (claim, bool) {
 	return *c, true
 }
 
-// end ends the claims whose actors match, for an operator: a parked one's
+// end ends the claims whose actors (or addresses) match, for an operator: a parked one's
 // actor logs out now, and one still played parks no more when its
 // connection drops, nor resumes. It returns how many parked actors it
 // logged out.
-func (r *resumer) end(match func(ecs.Actor) bool) int {
+func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) int {
 	r.mu.Lock()
 	var parked []*claim
 	for t, c := range r.claims {
 		switch {
-		case !match(c.actor):
+		case !match(c.actor, c.addr):
 		case c.owner == nil:
 			c.timer.Stop()
 			delete(r.claims, t)

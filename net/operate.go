@@ -87,8 +87,12 @@ type outcome struct {
 }
 
 // opTimeout bounds an action asked of the whole world by a caller without
-// a context of its own.
-const opTimeout = 3 * time.Second
+// a context of its own; leaveTimeout how long a delete waits for the
+// account's actor to leave the world.
+const (
+	opTimeout    = 3 * time.Second
+	leaveTimeout = 15 * time.Second
+)
 
 // everywhere applies op on every process of the world (this one alone
 // without a World) and sums up what they did.
@@ -462,6 +466,8 @@ func (s *Server) DeleteAccount(ctx context.Context, name string) error {
 	if _, err := s.everywhere(ctx, operation{Do: "delete", Name: name, Reason: "account deleted"}); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, leaveTimeout)
+	defer cancel()
 	for {
 		switch playing, err := s.store.Playing(ctx, acc.Actor.ID); {
 		case err != nil:

@@ -102,9 +102,8 @@ func (r *resumer) take(token string) (claim, bool) {
 	r.mu.Lock()
 	c, ok := r.claims[token]
 	if ok && c.ended {
-		return claim{}, false // its session plays on until it leaves
-	}
-	if ok {
+		ok = false // its session plays on until it leaves, and no further
+	} else if ok {
 		delete(r.claims, token)
 		if c.timer != nil {
 			c.timer.Stop()
@@ -120,9 +119,9 @@ func (r *resumer) take(token string) (claim, bool) {
 	return *c, true
 }
 
-// end ends the claims whose actors (or addresses) match, for an operator: a parked one's
-// actor logs out now, and one still played parks no more when its
-// connection drops, nor resumes. It returns how many parked actors it
+// end ends the claims whose actors (or addresses) match, for an operator:
+// a parked one's actor logs out now, and one still played parks no more
+// when its connection drops, nor resumes. It returns how many parked actors it
 // logged out.
 func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) int {
 	r.mu.Lock()

@@ -280,9 +280,25 @@ func TestOperatorsEndResume(t *testing.T) {
 			t.Errorf("%s: resume answered %v", tc.name, ans)
 		}
 	}
+
+	// A password reset while the player plays: it plays on, its token no
+	// longer resumes, and when its connection drops its actor is not kept.
+	live, id, token := loginV2(t, app.Addr(), "live")
+	watcher.await("live", isModelOf(id))
+	if code, v := apiCall(t, base, "", http.MethodPost, "/api/password", map[string]string{"name": "live", "password": "new"}); code != http.StatusOK {
+		t.Fatalf("reset: %d %v", code, v)
+	}
+	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+		t.Errorf("resume with a live token after a reset answered %v", ans)
+	}
+	live.send("Target", 5, 5)
+	watcher.await("live walking on", isModelOf(id))
+	live.conn.CloseNow() //nolint:errcheck // the connection drops: no close frame
+	watcher.await("live leaving without a grace", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
+
 	again := dial(t, app.Addr())
 	again.register("deleted", "pw2", 3)
-	id := again.login("deleted", "pw2").actorID()
+	id = again.login("deleted", "pw2").actorID()
 	watcher.await("the new deleted", func(p packet) bool { return isModelOf(id)(p) && p.full() })
 }
 

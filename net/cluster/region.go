@@ -396,6 +396,11 @@ func (r *Region) intake(ctx context.Context, cmds <-chan *nats.Msg, wg *sync.Wai
 		wg.Go(func() {
 			select {
 			case adm := <-c.Reply.C():
+				if c.Kind == ecs.Spawn && !adm.OK && !adm.Unreachable {
+					if again, ok := r.takeOver(ctx, c); ok {
+						adm = again
+					}
+				}
 				if adm.OK {
 					r.admitted(c, m.From)
 				}
@@ -463,5 +468,38 @@ func (r *Region) evict(ctx context.Context, now time.Time, wg *sync.WaitGroup) {
 				r.OnEvict(g.actor, g.login)
 			}
 		})
+	}
+}
+
+// takeOver admits a login the tick refused because its actor still plays
+// for another login, one this region was told of. The account's claim
+// decides: a login is sent to a region only once it holds the claim, so
+// the other login's is gone (its logout was lost on the bus, or its
+// process stopped renewing it). That login's actor leaves, as at a
+// logout, and this login's enters where it stood.
+func (r *Region) takeOver(ctx context.Context, c ecs.Command) (ecs.Admission, bool) {
+	r.mu.Lock()
+	var stale uint64
+	for login, h := range r.logins {
+		if h.actor == c.Actor.ID && login != c.Session {
+			stale = login
+			delete(r.logins, login)
+			break
+		}
+	}
+	r.mu.Unlock()
+	if stale == 0 {
+		return ecs.Admission{}, false
+	}
+	r.node.log.Warn("actor taken over by a new login of its account: the old one's logout never came", "region", r.name, "actor", c.Actor.ID)
+	c.Reply = ecs.NewReply()
+	if r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Session: stale, Actor: ecs.Actor{ID: c.Actor.ID}}) != nil || r.queue.Push(ctx, c) != nil {
+		return ecs.Admission{}, false
+	}
+	select {
+	case adm := <-c.Reply.C():
+		return adm, true
+	case <-ctx.Done():
+		return ecs.Admission{}, false
 	}
 }

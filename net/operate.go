@@ -82,7 +82,10 @@ type operation struct {
 
 // outcome is one process's answer to an operation.
 type outcome struct {
-	Closed  int          `json:"closed"` // connections closed and parked actors ended
+	Closed int `json:"closed"` // connections closed and parked actors ended
+	// Tokens counts the resume tokens ended whose sessions still held them
+	// (playing, or closing but not yet parked): a kick found those players.
+	Tokens  int          `json:"tokens,omitempty"`
 	Players []PlayerInfo `json:"players,omitempty"`
 }
 
@@ -116,6 +119,7 @@ func (s *Server) everywhere(ctx context.Context, op operation) (outcome, error) 
 			continue
 		}
 		sum.Closed += o.Closed
+		sum.Tokens += o.Tokens
 		sum.Players = append(sum.Players, o.Players...)
 	}
 	return sum, nil
@@ -151,15 +155,17 @@ func (s *Server) apply(op operation) outcome {
 	case "players":
 		o.Players = s.players()
 	case "kick", "delete":
-		o.Closed = s.close(named, StatusKicked, op.Reason) + s.resume.end(named)
+		parked, held := s.resume.end(named)
+		o.Closed, o.Tokens = s.close(named, StatusKicked, op.Reason)+parked, held
 	case "ban":
 		b := *op.Ban
 		s.guard.mu.Lock()
 		s.guard.bans[banKey{b.Kind, strings.ToLower(b.Value)}] = b
 		s.guard.mu.Unlock()
-		o.Closed = s.closeBanned(b) + s.resume.end(func(a ecs.Actor, addr string) bool {
+		parked, _ := s.resume.end(func(a ecs.Actor, addr string) bool {
 			return b.Kind == persist.BanAccount && strings.EqualFold(a.Name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
 		})
+		o.Closed = s.closeBanned(b) + parked
 	case "unban":
 		s.guard.mu.Lock()
 		delete(s.guard.bans, banKey{op.Ban.Kind, strings.ToLower(op.Ban.Value)})
@@ -175,7 +181,7 @@ func (s *Server) apply(op operation) outcome {
 	case "say":
 		o.Closed = s.say(op.Text)
 	case "end":
-		o.Closed = s.resume.end(named)
+		o.Closed, _ = s.resume.end(named)
 	}
 	return o
 }
@@ -233,7 +239,7 @@ func (s *Server) Kick(name, reason string) error {
 	if err != nil {
 		return err
 	}
-	if o.Closed == 0 {
+	if o.Closed == 0 && o.Tokens == 0 {
 		return ErrNotOnline
 	}
 	return nil

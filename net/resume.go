@@ -121,27 +121,28 @@ func (r *resumer) take(token string) (claim, bool) {
 
 // end ends the claims whose actors (or addresses) match, for an operator:
 // a parked one's actor logs out now, and one still played parks no more
-// when its connection drops, nor resumes. It returns how many parked actors it
-// logged out.
-func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) int {
+// when its connection drops, nor resumes. It returns how many parked actors
+// it logged out, and how many claims it ended whose sessions play on.
+func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) (parked, playing int) {
 	r.mu.Lock()
-	var parked []*claim
+	var out []*claim
 	for t, c := range r.claims {
 		switch {
 		case !match(c.actor, c.addr):
 		case c.owner == nil:
 			c.timer.Stop()
 			delete(r.claims, t)
-			parked = append(parked, c)
+			out = append(out, c)
 		default:
 			c.ended = true
+			playing++
 		}
 	}
 	r.mu.Unlock()
-	for _, c := range parked {
+	for _, c := range out {
 		r.logout(c.actor, c.login)
 	}
-	return len(parked)
+	return len(out), playing
 }
 
 // stop ends every parked claim now, logging its actor out, and every later

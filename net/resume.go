@@ -15,8 +15,9 @@ import (
 // without a clean close the login's actor stays in the world, idle, for the
 // grace period, so a new connection that presents the token gets the same
 // actor back with no password and nobody else sees it leave. A token works
-// once: resuming hands out the next one. A clean close, a kick, a ban or
-// the end of the grace period ends it.
+// once: resuming hands out the next one. A clean close, the end of the
+// grace period, or an operator's kick, ban, password reset or delete of
+// its account (end) ends it.
 type resumer struct {
 	grace time.Duration
 	// logout takes a login's actor out of the world.
@@ -31,9 +32,11 @@ type resumer struct {
 // claim is one login a token resumes.
 type claim struct {
 	actor ecs.Actor
+	addr  string // the address it was issued to, for address bans
 	login uint64
 	owner *session    // the session playing it; nil while parked
 	timer *time.Timer // ends a parked claim
+	ended bool        // an operator ended it while its session played: it parks no more
 }
 
 func newResumer(grace time.Duration, logout func(ecs.Actor, uint64), log *slog.Logger) *resumer {
@@ -50,8 +53,11 @@ func newToken() string {
 // issue gives session s, playing actor as login, a token.
 func (r *resumer) issue(s *session, actor ecs.Actor, login uint64) string {
 	t := newToken()
+	s.ops.mu.Lock()
+	addr := s.ops.addr
+	s.ops.mu.Unlock()
 	r.mu.Lock()
-	r.claims[t] = &claim{actor: actor, login: login, owner: s}
+	r.claims[t] = &claim{actor: actor, addr: addr, login: login, owner: s}
 	r.mu.Unlock()
 	return t
 }
@@ -67,7 +73,7 @@ func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
 	if !ok || c.owner != s {
 		return !ok && token != "" // resumed elsewhere: the actor plays on there
 	}
-	if !dropped || r.stopped || r.grace <= 0 {
+	if !dropped || r.stopped || r.grace <= 0 || c.ended {
 		delete(r.claims, token)
 		return false
 	}
@@ -95,7 +101,9 @@ func (r *resumer) expire(token string, c *claim) {
 func (r *resumer) take(token string) (claim, bool) {
 	r.mu.Lock()
 	c, ok := r.claims[token]
-	if ok {
+	if ok && c.ended {
+		ok = false // its session plays on until it leaves, and no further
+	} else if ok {
 		delete(r.claims, token)
 		if c.timer != nil {
 			c.timer.Stop()
@@ -109,6 +117,32 @@ func (r *resumer) take(token string) (claim, bool) {
 		c.owner.kick(StatusResumed, "resumed on another connection")
 	}
 	return *c, true
+}
+
+// end ends the claims whose actors (or addresses) match, for an operator:
+// a parked one's actor logs out now, and one still played parks no more
+// when its connection drops, nor resumes. It returns how many parked actors
+// it logged out, and how many claims it ended whose sessions play on.
+func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) (parked, playing int) {
+	r.mu.Lock()
+	var out []*claim
+	for t, c := range r.claims {
+		switch {
+		case !match(c.actor, c.addr):
+		case c.owner == nil:
+			c.timer.Stop()
+			delete(r.claims, t)
+			out = append(out, c)
+		default:
+			c.ended = true
+			playing++
+		}
+	}
+	r.mu.Unlock()
+	for _, c := range out {
+		r.logout(c.actor, c.login)
+	}
+	return len(out), playing
 }
 
 // stop ends every parked claim now, logging its actor out, and every later

@@ -76,6 +76,11 @@ type Options struct {
 	Metrics Metrics
 	// Limits bound connections, logins, registrations and chat (net/limits.go); nil: DefaultLimits.
 	Limits *Limits
+	// World carries operators' actions to every process of a world split
+	// over processes (net/operate.go); nil: this process is the world.
+	World World
+	// Process names this process to operators, in a world split over processes.
+	Process string
 }
 
 // DefaultOptions are the settings the server runs with unless told otherwise.

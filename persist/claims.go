@@ -73,6 +73,23 @@ func (s *Store) Release(ctx context.Context, account int64, login uint64) error 
 	return nil
 }
 
+// Playing reports whether some login holds a claim on the account now.
+func (s *Store) Playing(ctx context.Context, account int64) (bool, error) {
+	if !s.pg {
+		b := &s.claims
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		_, ok := b.held[account]
+		return ok, nil
+	}
+	var held bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE account_id = $1 AND expires_at >= now())`,
+		account).Scan(&held); err != nil {
+		return false, fmt.Errorf("persist: claim on account %d: %w", account, err)
+	}
+	return held, nil
+}
+
 // TransferClaim hands the account's claim from login from to login to, for
 // a resumed session: ErrPlaying when from holds it no more.
 func (s *Store) TransferClaim(ctx context.Context, account int64, from, to uint64) error {

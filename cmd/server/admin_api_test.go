@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -174,6 +175,7 @@ func TestAdminCommand(t *testing.T) {
 	t.Parallel()
 	app, _ := startApp(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0", "-admin-token", "tok"))
 	c, _ := join(t, app.Addr(), "loadbot-7", 0)
+	dial(t, app.Addr()).register("mallory", "pw", 0)
 	vars := map[string]string{"GODMMO_ADMIN": app.AdminAddr(), "GODMMO_ADMIN_TOKEN": "tok"}
 	tests := []struct {
 		args  []string
@@ -187,6 +189,9 @@ func TestAdminCommand(t *testing.T) {
 		{[]string{"kick", "nobody"}, "", "", false},
 		{[]string{"ban", "-for", "1h", "-address", "192.0.2.1"}, "", `"ok":true`, true},
 		{[]string{"bans"}, "", "192.0.2.1", true},
+		{[]string{"ban", "mallory", "-reason", "spam", "-for", "1h"}, "", `"ok":true`, true}, // flags after the name, as usage shows
+		{[]string{"bans"}, "", `"reason":"spam","value":"mallory"`, true},
+		{[]string{"ban", "nobody"}, "", "", false},
 		{[]string{"reset-password", "loadbot-7"}, "from stdin\n", `"ok":true`, true},
 		{[]string{"delete", "-prefix", "loadbot-"}, "", `"deleted":["loadbot-7"]`, true},
 		{[]string{"frobnicate"}, "", "", false},
@@ -242,6 +247,80 @@ func TestBroadcastV2(t *testing.T) {
 		}
 		if strings.Contains(string(msg), `["C","server","hello v2"]`) {
 			return
+		}
+	}
+}
+
+// TestOperatorsEndResume: a ban, a kick, a password reset or a delete of an
+// account whose v2 connection dropped without a close frame takes its
+// parked actor out of the world at once and its token resumes nothing; a
+// deleted account's name is free only once its actor has left.
+func TestOperatorsEndResume(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0"))
+	base := "http://" + app.AdminAddr()
+	watcher, _ := join(t, app.Addr(), "watcher", 0)
+	for _, tc := range []struct {
+		name, path string
+		body       map[string]string
+	}{
+		{"banned", "/api/ban", map[string]string{"name": "banned", "reason": "spam"}},
+		{"kicked", "/api/kick", map[string]string{"name": "kicked"}},
+		{"reset", "/api/password", map[string]string{"name": "reset", "password": "new"}},
+		{"deleted", "/api/delete", map[string]string{"name": "deleted"}},
+	} {
+		player, id, token := loginV2(t, app.Addr(), tc.name)
+		watcher.await(tc.name, isModelOf(id))
+		player.conn.CloseNow() //nolint:errcheck // the connection drops: no close frame
+		if code, v := apiCall(t, base, "", http.MethodPost, tc.path, tc.body); code != http.StatusOK {
+			t.Fatalf("%s: %d %v", tc.path, code, v)
+		}
+		watcher.await(tc.name+" leaving", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
+		if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+			t.Errorf("%s: resume answered %v", tc.name, ans)
+		}
+	}
+
+	// A password reset while the player plays: it plays on, its token no
+	// longer resumes, and when its connection drops its actor is not kept.
+	live, id, token := loginV2(t, app.Addr(), "live")
+	watcher.await("live", isModelOf(id))
+	if code, v := apiCall(t, base, "", http.MethodPost, "/api/password", map[string]string{"name": "live", "password": "new"}); code != http.StatusOK {
+		t.Fatalf("reset: %d %v", code, v)
+	}
+	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+		t.Errorf("resume with a live token after a reset answered %v", ans)
+	}
+	live.send("Target", 5, 5)
+	watcher.await("live walking on", isModelOf(id))
+	live.conn.CloseNow() //nolint:errcheck // the connection drops: no close frame
+	watcher.await("live leaving without a grace", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
+
+	again := dial(t, app.Addr())
+	again.register("deleted", "pw2", 3)
+	id = again.login("deleted", "pw2").actorID()
+	watcher.await("the new deleted", func(p packet) bool { return isModelOf(id)(p) && p.full() })
+}
+
+// TestAdminArgs: flags are read before and after the name, and nothing
+// after "--" is a flag.
+func TestAdminArgs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args   []string
+		reason string
+		rest   string
+	}{
+		{[]string{"-reason", "spam", "bob"}, "spam", "bob"},
+		{[]string{"bob", "-reason", "spam"}, "spam", "bob"},
+		{[]string{"bob", "being", "rude"}, "", "bob being rude"},
+		{[]string{"bob", "--", "-reason", "x"}, "", "bob -reason x"},
+	} {
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		reason := fs.String("reason", "", "")
+		rest, err := parseInterspersed(fs, tc.args)
+		if err != nil || *reason != tc.reason || strings.Join(rest, " ") != tc.rest {
+			t.Errorf("%q: reason %q, rest %q, %v; want %q, %q", tc.args, *reason, rest, err, tc.reason, tc.rest)
 		}
 	}
 }

@@ -19,10 +19,12 @@ const adminUsage = `usage: godmmo admin [-admin host:port] [-admin-token T] COMM
 
 Talks to a running server's admin API (docs/operations.md).
 
-  players [-json]                       the players online
+  players [-json]                       the players online in the whole world, with their process
   kick NAME [REASON…]                   close NAME's connection; REASON is the close reason
-  ban [-for D] [-address IP] [NAME] [-reason R]
-                                        ban an account (NAME) or an address; -for 24h expires
+  ban [-for D] [-reason R] NAME | ban [-for D] -address IP
+                                        ban an account or an address; -for 24h expires
+
+Flags may come before or after NAME; after "--" everything is text.
   unban NAME | unban -address IP        lift a ban
   bans                                  the bans in force
   mute [-for D] NAME | unmute NAME      stop or allow NAME's chat
@@ -63,10 +65,16 @@ func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string
 	address := sub.String("address", "", "an IP address instead of an account")
 	reason := sub.String("reason", "", "why, shown to the player")
 	prefix := sub.String("prefix", "", "every account whose name starts with this")
-	if err := sub.Parse(rest); err != nil {
+	args, err := parseInterspersed(sub, rest)
+	if err != nil {
 		return err
 	}
-	arg := func(i int) string { return sub.Arg(i) }
+	arg := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
 	body := map[string]string{}
 	var path string
 	switch cmd {
@@ -79,9 +87,13 @@ func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string
 			return json.NewEncoder(stdout).Encode(players)
 		}
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tID\tX\tY\tPROTO\tADDRESS\tSINCE\tIN\tOUT")
+		fmt.Fprintln(tw, "NAME\tID\tX\tY\tPROTO\tADDRESS\tPROCESS\tSINCE\tIN\tOUT")
 		for _, p := range players {
-			fmt.Fprintf(tw, "%v\t%v\t%.1f\t%.1f\tv%v\t%v\t%v\t%v\t%v\n", p["name"], p["id"], p["x"], p["y"], p["protocol"], p["address"], p["since"], p["messages_in"], p["messages_out"])
+			process := p["process"]
+			if process == nil {
+				process = "-"
+			}
+			fmt.Fprintf(tw, "%v\t%v\t%.1f\t%.1f\tv%v\t%v\t%v\t%v\t%v\t%v\n", p["name"], p["id"], p["x"], p["y"], p["protocol"], p["address"], process, p["since"], p["messages_in"], p["messages_out"])
 		}
 		return tw.Flush()
 	case "bans":
@@ -91,11 +103,11 @@ func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string
 		}
 		return json.NewEncoder(stdout).Encode(bans)
 	case "kick":
-		path, body["name"], body["reason"] = "kick", arg(0), strings.Join(sub.Args()[min(1, sub.NArg()):], " ")
+		path, body["name"], body["reason"] = "kick", arg(0), strings.Join(args[min(1, len(args)):], " ")
 	case "ban":
 		path, body["name"], body["address"], body["duration"], body["reason"] = "ban", arg(0), *address, *dur, *reason
-		if *reason == "" && sub.NArg() > 1 {
-			body["reason"] = strings.Join(sub.Args()[1:], " ")
+		if *reason == "" && len(args) > 1 {
+			body["reason"] = strings.Join(args[1:], " ")
 		}
 	case "unban":
 		path, body["name"], body["address"] = "unban", arg(0), *address
@@ -104,10 +116,10 @@ func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string
 	case "unmute":
 		path, body["name"] = "unmute", arg(0)
 	case "say":
-		path, body["text"] = "broadcast", strings.Join(sub.Args(), " ")
+		path, body["text"] = "broadcast", strings.Join(args, " ")
 	case "reset-password":
 		path, body["name"], body["password"] = "password", arg(0), arg(1)
-		if sub.NArg() < 2 {
+		if len(args) < 2 {
 			line, err := bufio.NewReader(stdin).ReadString('\n')
 			if err != nil && line == "" {
 				return fmt.Errorf("admin: reading the new password from stdin: %w", err)
@@ -130,6 +142,26 @@ func runAdmin(ctx context.Context, args []string, lookupEnv func(string) (string
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// parseInterspersed parses fs's flags wherever they stand among args (ban
+// bob -reason spam as well as ban -reason spam bob) and returns the other
+// arguments in order; after "--" everything is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest, args = append(rest, left[0]), left[1:]
+	}
 }
 
 // adminClient calls the admin API.

@@ -2,11 +2,17 @@ package server
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 	"math"
+	stdnet "net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +20,7 @@ import (
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/cluster/natstest"
 	"github.com/godmmo/godmmo/net/wire"
+	"github.com/godmmo/godmmo/persist"
 	"github.com/godmmo/godmmo/persist/pgtest"
 	"github.com/jackc/pgx/v5"
 )
@@ -300,17 +307,230 @@ func TestClusterPostgresOutage(t *testing.T) {
 	}
 }
 
-// TestClusterUnknownRegion: a process told to simulate a region the
-// regions file does not name refuses to start, saying so.
-func TestClusterUnknownRegion(t *testing.T) {
-	t.Parallel()
-	regions := filepath.Join(t.TempDir(), "regions")
-	if err := os.WriteFile(regions, []byte("all -10000,-10000,10000,10000\n"), 0o644); err != nil {
+// loginUntilOk logs name in through addr, again and again while the world
+// says it is still playing, and returns the client and its own full model.
+func loginUntilOk(tb testing.TB, addr, name, password string) (*client, packet) {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	c := dial(tb, addr)
+	for {
+		c.send("Login", name, password)
+		p := c.next()
+		if p.A == "Ok" {
+			return c, c.expectAction("ModelDelta")
+		}
+		if p.A != "Deny" || p.P[0] != wire.DenyLoggedIn || time.Now().After(deadline) {
+			tb.Fatalf("login of %s: %s", name, p.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestClusterConnectionProcessDies: a player connects to the west's
+// process but spawns in the east, so the east simulates it. The west's
+// process is killed (-9): the east evicts the player's actor within
+// seconds, its observers see it quit, its position is kept, and the player
+// logs in again through the east.
+func TestClusterConnectionProcessDies(t *testing.T) {
+	c := newTestCluster(t)
+	westCmd, westAddr, _ := startBinary(t, append(c.args("west", "8.7,0"), "-spawn-spread", "0", "-exempt", "127.0.0.0/8")...)
+	east, _ := c.start("east", "300,0")
+	awaitRegions(t, east, "west", "east")
+
+	observer, _ := join(t, east.Addr(), "observer", 1)
+	ghost, id := join(t, westAddr, "ghost", 2)
+	walkTo(t, ghost, id, 20, 0)
+	observer.await("the ghost", isModelOf(id))
+
+	if err := westCmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(t, t.TempDir(), "-nats", "nats://127.0.0.1:1", "-regions", regions, "-region", "north")
-	_, err := NewApp(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), `region "north" is not in the regions file`) {
-		t.Fatalf("NewApp: %v", err)
+	westCmd.Wait() //nolint:errcheck // killed
+	killed := time.Now()
+	observer.await("the ghost leaving", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
+	t.Logf("the ghost left its observers %v after the kill", time.Since(killed).Round(time.Millisecond))
+	_, own := loginUntilOk(t, east.Addr(), "ghost", "pw-ghost")
+	t.Logf("the ghost logged in again %v after the kill", time.Since(killed).Round(time.Millisecond))
+	if x, y, _ := own.pos(); x != 20 || y != 0 {
+		t.Errorf("the ghost is back at %v,%v, want 20,0", x, y)
+	}
+	if n := east.game.Region.Stats().Evicted; n != 1 {
+		t.Errorf("the east evicted %d actors, want 1", n)
+	}
+}
+
+// TestClusterOperators: operators' actions through one process's admin
+// API reach players connected to another: the player list is the world's,
+// with the process holding each player; kicks, bans, mutes and messages to
+// everyone act wherever the player is; bans hold at every process's login.
+func TestClusterOperators(t *testing.T) {
+	c := newTestCluster(t)
+	west, _ := startApp(t, testConfig(t, t.TempDir(), append(c.args("west", "-300,0"), "-admin", "127.0.0.1:0")...))
+	east, _ := startApp(t, testConfig(t, t.TempDir(), append(c.args("east", "300,0"), "-admin", "127.0.0.1:0")...))
+	up(t, west, east)
+	wbase, ebase := "http://"+west.AdminAddr(), "http://"+east.AdminAddr()
+	ann, _ := join(t, west.Addr(), "ann", 1)
+	bob, _ := join(t, east.Addr(), "bob", 2)
+
+	code, v := apiCall(t, wbase, "", http.MethodGet, "/api/players", nil)
+	if got := mustJSON(t, v); code != http.StatusOK || !strings.Contains(got, `"name":"ann"`) || !strings.Contains(got, `"process":"west"`) ||
+		!strings.Contains(got, `"name":"bob"`) || !strings.Contains(got, `"process":"east"`) {
+		t.Fatalf("the west's /api/players: %d %s, want ann on the west and bob on the east", code, got)
+	}
+
+	if code, v := apiCall(t, wbase, "", http.MethodPost, "/api/kick", map[string]string{"name": "bob", "reason": "cool off"}); code != http.StatusOK {
+		t.Fatalf("kick bob through the west: %d %v", code, v)
+	}
+	if code, reason := closedWith(t, bob); code != net.StatusKicked || reason != "cool off" {
+		t.Errorf("bob closed with %v %q", code, reason)
+	}
+	bob, _ = loginUntilOk(t, east.Addr(), "bob", "pw-bob")
+
+	code, v = apiCall(t, wbase, "", http.MethodPost, "/api/ban", map[string]string{"name": "bob", "reason": "spam"})
+	if code != http.StatusOK || mustJSON(t, v) != `{"closed":1,"ok":true}` {
+		t.Fatalf("ban bob through the west: %d %s", code, mustJSON(t, v))
+	}
+	if code, reason := closedWith(t, bob); code != net.StatusBanned || reason != "banned: spam" {
+		t.Errorf("bob closed with %v %q", code, reason)
+	}
+	if code, v := apiCall(t, ebase, "", http.MethodGet, "/api/bans", nil); code != http.StatusOK || !strings.Contains(mustJSON(t, v), `"value":"bob"`) {
+		t.Errorf("the east's bans: %d %s", code, mustJSON(t, v))
+	}
+	for _, addr := range []string{east.Addr(), west.Addr()} {
+		again := dial(t, addr)
+		again.send("Login", "bob", "pw-bob")
+		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), net.DenyBannedAccount) {
+			t.Errorf("bob's login through %s after the ban: %s", addr, p.Raw)
+		}
+	}
+	if code, _ := apiCall(t, wbase, "", http.MethodPost, "/api/ban", map[string]string{"name": "nobody"}); code != http.StatusNotFound {
+		t.Errorf("ban of an unknown account answered %d, want 404", code)
+	}
+
+	if code, v := apiCall(t, ebase, "", http.MethodPost, "/api/mute", map[string]string{"name": "ann"}); code != http.StatusOK {
+		t.Fatalf("mute ann through the east: %d %v", code, v)
+	}
+	ann.send("Chat", "", "hello?")
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == net.DenyMuted })
+
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) { // bob's banned session ends
+		if _, v := apiCall(t, ebase, "", http.MethodGet, "/api/players", nil); !strings.Contains(mustJSON(t, v), `"name":"bob"`) {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("bob still listed after his ban: %s", mustJSON(t, v))
+		}
+	}
+	code, v = apiCall(t, ebase, "", http.MethodPost, "/api/broadcast", map[string]string{"text": "restart soon"})
+	if code != http.StatusOK || mustJSON(t, v) != `{"ok":true,"players":1}` {
+		t.Errorf("message to everyone through the east: %d %s", code, mustJSON(t, v))
+	}
+	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.P[0] != net.ServerName || p.P[1] != "restart soon" {
+		t.Errorf("ann heard %s", p.Raw)
+	}
+
+	// A ban a process did not hear of (as when it was cut off from the
+	// bus; here stored without telling anyone) holds there within seconds.
+	dial(t, east.Addr()).register("carol", "pw", 0)
+	if err := west.store.SaveBan(t.Context(), persist.Ban{Kind: persist.BanAccount, Value: "carol", Reason: "missed"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !slices.ContainsFunc(east.game.Server.Bans(), func(b persist.Ban) bool { return b.Value == "carol" }) {
+		if time.Now().After(deadline) {
+			t.Fatal("the east never learnt of carol's ban")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	late := dial(t, east.Addr())
+	late.send("Login", "carol", "pw")
+	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), net.DenyBannedAccount) {
+		t.Errorf("carol's login after the ban: %s", p.Raw)
+	}
+}
+
+// freePorts returns n free loopback ports, n apart from one another's
+// neighbours: each is the first of three in a row that are free.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for port := 20000 + os.Getpid()%20000; len(ports) < n && port < 65000; port += 3 {
+		free := true
+		for i := range 3 {
+			ln, err := stdnet.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+i))
+			if err != nil {
+				free = false
+				break
+			}
+			ln.Close()
+		}
+		if free {
+			ports = append(ports, port)
+		}
+	}
+	if len(ports) < n {
+		t.Fatal("no free ports")
+	}
+	return ports
+}
+
+// TestClusterScript runs cmd/cluster/cluster.sh as an operator would: a
+// start whose process cannot listen fails loudly and leaves nothing
+// running; a start that works says up; a second start is refused and
+// changes nothing; status tells what runs; stop stops it all, NATS too.
+func TestClusterScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and starts NATS, Postgres and three processes")
+	}
+	dir := t.TempDir()
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755) //nolint:errcheck // Postgres's user only needs to pass through
+	}
+	p := freePorts(t, 4)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command("../cluster/cluster.sh", args...)
+		cmd.Env = append(os.Environ(), "CLUSTER_DIR="+dir, fmt.Sprintf("NATS_PORT=%d", p[0]), fmt.Sprintf("PG_PORT=%d", p[1]),
+			fmt.Sprintf("GAME_PORT=%d", p[2]), fmt.Sprintf("ADMIN_PORT=%d", p[3]))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { run("stop") }) //nolint:errcheck // best effort
+
+	taken, err := stdnet.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p[2]+1)) // middle's game port
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("start", "-bcrypt-cost", "4")
+	taken.Close()
+	if err == nil || !strings.Contains(out, "middle exited") || !strings.Contains(out, "address already in use") || strings.Contains(out, "== up") {
+		t.Fatalf("start with a taken port: %v\n%s", err, out)
+	}
+	if out, _ := run("status"); strings.Contains(out, "running") {
+		t.Fatalf("after a failed start:\n%s", out)
+	}
+
+	if out, err := run("start", "-bcrypt-cost", "4"); err != nil || !strings.Contains(out, "== up") {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "nats.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("start"); err == nil || !strings.Contains(out, "already runs") {
+		t.Fatalf("second start: %v\n%s", err, out)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "nats.pid")); string(again) != string(pid) {
+		t.Errorf("the second start changed nats.pid from %s to %s", pid, again)
+	}
+	if out, _ := run("status"); strings.Count(out, ": running") != 4 {
+		t.Errorf("status of a running cluster:\n%s", out)
+	}
+	if out, err := run("stop"); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out)
+	}
+	if out, _ := run("status"); strings.Contains(out, "running") {
+		t.Errorf("status after stop:\n%s", out)
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err != nil || syscall.Kill(n, 0) == nil {
+		t.Errorf("nats (pid %s) runs after stop", pid)
 	}
 }

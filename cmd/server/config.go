@@ -225,6 +225,8 @@ func (c *Config) cluster(natsURL, regionsFile, region, worldName string) error {
 		return nil
 	case natsURL == "" || regionsFile == "":
 		return fmt.Errorf("-nats and -regions go together")
+	case !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://"):
+		return fmt.Errorf("-nats needs -db postgres://…, one database for every process of the world: with the SQLite file %s each process would have accounts of its own", c.DB)
 	}
 	f, err := os.Open(regionsFile)
 	if err != nil {
@@ -234,6 +236,9 @@ func (c *Config) cluster(natsURL, regionsFile, region, worldName string) error {
 	regions, err := cluster.ParseAreas(f)
 	if err != nil {
 		return fmt.Errorf("-regions %s: %w", regionsFile, err)
+	}
+	if region != "" && !slices.ContainsFunc(regions, func(r cluster.Area) bool { return r.Name == region }) {
+		return fmt.Errorf("-region: region %q is not in the regions file %s", region, regionsFile)
 	}
 	name := region
 	if name == "" {

@@ -51,21 +51,25 @@ func TestConfig(t *testing.T) {
 		{"half tls", []string{"-tls-cert", "c.pem"}, nil, nil, "go together"},
 		{"bad environment", nil, map[string]string{"GODMMO_TICK_RATE": "fast"}, nil, "GODMMO_TICK_RATE"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected arguments"},
-		{"a region of a cluster", []string{"-nats", "nats://127.0.0.1:4222", "-regions", regions, "-region", "east"}, nil,
+		{"a region of a cluster", []string{"-nats", "nats://127.0.0.1:4222", "-regions", regions, "-region", "east", "-db", "postgres://h/db"}, nil,
 			func(c Config) bool {
 				cl := c.World.Cluster
 				return cl.NATS == "nats://127.0.0.1:4222" && cl.Region == "east" && cl.Name == "east" && cl.World == "godmmo" &&
 					len(cl.Regions) == 2 && cl.Regions[1].Rect.MinX == 0
 			}, ""},
-		{"an edge, from the environment", nil, map[string]string{"GODMMO_NATS": "nats://h:1", "GODMMO_REGIONS": regions, "GODMMO_WORLD_NAME": "w1"},
+		{"an edge, from the environment", nil, map[string]string{"GODMMO_NATS": "nats://h:1", "GODMMO_REGIONS": regions, "GODMMO_WORLD_NAME": "w1", "GODMMO_DB": "postgresql://h/db"},
 			func(c Config) bool {
 				cl := c.World.Cluster
 				return cl.Region == "" && cl.World == "w1" && strings.HasPrefix(cl.Name, "edge-")
 			}, ""},
 		{"nats without regions", []string{"-nats", "nats://h:1"}, nil, nil, "-nats and -regions go together"},
 		{"region without nats", []string{"-region", "east"}, nil, nil, "-nats and -regions go together"},
-		{"no regions file", []string{"-nats", "nats://h:1", "-regions", regions + ".missing"}, nil, nil, "-regions"},
-		{"broken regions file", []string{"-nats", "nats://h:1", "-regions", broken}, nil, nil, "four numbers"},
+		{"no regions file", []string{"-nats", "nats://h:1", "-regions", regions + ".missing", "-db", "postgres://h/db"}, nil, nil, "-regions"},
+		{"broken regions file", []string{"-nats", "nats://h:1", "-regions", broken, "-db", "postgres://h/db"}, nil, nil, "four numbers"},
+		{"a cluster on a SQLite file", []string{"-nats", "nats://h:1", "-regions", regions, "-db", "game.db"}, nil, nil,
+			"-nats needs -db postgres://…, one database for every process of the world: with the SQLite file game.db each process would have accounts of its own"},
+		{"an unknown region", []string{"-nats", "nats://h:1", "-regions", regions, "-region", "north", "-db", "postgres://h/db"}, nil, nil,
+			`region "north" is not in the regions file`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

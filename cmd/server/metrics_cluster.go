@@ -45,6 +45,7 @@ func (m *Metrics) watchCluster(node *cluster.Node, region *cluster.Region) {
 		rc("godmmo_handoffs_returned_total", "Hand-offs nobody took: the actor was taken back.", func(s cluster.RegionStats) uint64 { return s.Returned }),
 		rc("godmmo_arrivals_total", "Actors taken in from other regions.", func(s cluster.RegionStats) uint64 { return s.Arrivals }),
 		rc("godmmo_commands_forwarded_total", "Commands passed on to the region their actor went to.", func(s cluster.RegionStats) uint64 { return s.Forwarded }),
+		rc("godmmo_evicted_total", "Actors taken out because the process holding their connections fell silent.", func(s cluster.RegionStats) uint64 { return s.Evicted }),
 		rc("godmmo_bus_commands_refused_total", "Commands from the bus that could not be decoded.", func(s cluster.RegionStats) uint64 { return s.Refused }),
 	)
 }

@@ -423,3 +423,34 @@ func TestHandoffRetried(t *testing.T) {
 		t.Errorf("west %+v", s)
 	}
 }
+
+// TestLostLogout: a login whose logout never reached the region (lost on
+// the bus) does not keep its account's actor from the next login, which
+// holds the account's claim: the region takes the old login's actor out,
+// as at a logout, and lets the new one in.
+func TestLostLogout(t *testing.T) {
+	_, _, edge, w := world(t, "west", "east")
+	admit(t, edge.node, 4, -50, 50) // login 4
+	w.await(t, "entered 4 {-1 0}")
+	w.mark()
+	r := ecs.NewReply()
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Session: 40, Reply: r, Actor: ecs.Actor{ID: 4, Name: "p4", X: -50, Y: 50}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-r.C():
+		if !a.OK {
+			t.Fatalf("the new login was refused: %+v", a)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no admission")
+	}
+	w.await(t, "quit 4")
+	w.await(t, "entered 4 {-1 0}")
+	w.check(t)
+	// The new login plays it: its chat is heard.
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Session: 40, Actor: ecs.Actor{ID: 4}, Text: "me again"}); err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, "said 4 me again")
+}

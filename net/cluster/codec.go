@@ -56,6 +56,10 @@ type commandMsg struct {
 	Arrival *ecs.Departure  `json:",omitempty"`
 	Name    string          `json:",omitempty"`
 	Data    json.RawMessage `json:",omitempty"`
+	// From is the incarnation of the process that holds the connection
+	// of the login (Spawn, Rejoin) or of the actor handed over (Arrive):
+	// the region evicts the actor once that process falls silent.
+	From uint64 `json:",omitempty"`
 }
 
 // Limits on what a decoded message may hold, well above what the server
@@ -146,37 +150,45 @@ func decodeSnapshot(data []byte) (snapshotMsg, error) {
 }
 
 func decodeCommand(data []byte) (ecs.Command, error) {
+	c, _, err := decodeCommandMsg(data)
+	return c, err
+}
+
+// decodeCommandMsg decodes a command, and the message it came in for its
+// From.
+func decodeCommandMsg(data []byte) (ecs.Command, commandMsg, error) {
 	var m commandMsg
 	if err := json.Unmarshal(data, &m); err != nil {
-		return ecs.Command{}, fmt.Errorf("%w: %w", errBadMessage, err)
+		return ecs.Command{}, m, fmt.Errorf("%w: %w", errBadMessage, err)
 	}
 	c := ecs.Command{Kind: m.Kind, Session: m.Session, Actor: m.Actor, X: m.X, Y: m.Y, Text: m.Text, Heir: m.Heir, Arrival: m.Arrival,
 		Name: m.Name, Data: m.Data}
 	switch {
 	case c.Kind < ecs.Spawn || c.Kind > ecs.ModCommand || c.Kind == ecs.Return:
-		return c, bad("command of kind %d", c.Kind)
+		return c, m, bad("command of kind %d", c.Kind)
 	case len(c.Actor.Name) > maxName || c.Actor.Avatar < 0 || c.Actor.Avatar > ecs.MaxAvatar || len(c.Text) > maxText ||
 		len(c.Name) > maxName || len(c.Data) > maxData:
-		return c, bad("command about actor %d", c.Actor.ID)
+		return c, m, bad("command about actor %d", c.Actor.ID)
 	case (c.Kind == ecs.Arrive) != (c.Arrival != nil):
-		return c, bad("arrival without its actor")
+		return c, m, bad("arrival without its actor")
 	case c.Arrival != nil:
 		if err := checkActor(&c.Arrival.Actor); err != nil {
-			return c, err
+			return c, m, err
 		}
 		if err := checkMods(c.Arrival.Mods); err != nil {
-			return c, err
+			return c, m, err
 		}
 	}
 	if err := checkMods(c.Actor.Mods); err != nil {
-		return c, err
+		return c, m, err
 	}
-	return c, nil
+	return c, m, nil
 }
 
-func encodeCommand(c ecs.Command) ([]byte, error) {
+// encodeCommand encodes c, from the process of incarnation from.
+func encodeCommand(c ecs.Command, from uint64) ([]byte, error) {
 	return encode(commandMsg{Kind: c.Kind, Session: c.Session, Actor: c.Actor, X: c.X, Y: c.Y, Text: c.Text, Heir: c.Heir, Arrival: c.Arrival,
-		Name: c.Name, Data: c.Data})
+		Name: c.Name, Data: c.Data, From: from})
 }
 
 // encode fails only for a value holding a number JSON cannot carry (NaN or

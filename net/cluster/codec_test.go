@@ -44,13 +44,13 @@ func TestCommandRoundTrip(t *testing.T) {
 	d := ecs.Departure{Actor: ecs.ActorState{ID: 3, Name: "ann", Avatar: 2, Intent: ecs.Intent{FromX: 1.5, ToX: 1e-9, Tick: 1 << 40, Step: 3.5, Seq: 9}},
 		Pos: ecs.Position{X: 0.1, Y: -0.2}, Back: ecs.Position{X: -0.3}, Saved: ecs.Position{X: 7}, Moving: true, Session: 1<<63 + 5,
 		From: ecs.CellKey{X: -1}, To: ecs.CellKey{Y: 2}, Tick: 1<<40 + 3}
-	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d})
+	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := decodeCommand(data)
-	if err != nil || c.Kind != ecs.Arrive || !reflect.DeepEqual(*c.Arrival, d) {
-		t.Fatalf("got %+v, %v", c.Arrival, err)
+	c, m, err := decodeCommandMsg(data)
+	if err != nil || c.Kind != ecs.Arrive || !reflect.DeepEqual(*c.Arrival, d) || m.From != 7 {
+		t.Fatalf("got %+v from %d, %v", c.Arrival, m.From, err)
 	}
 }
 

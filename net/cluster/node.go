@@ -12,6 +12,8 @@
 //	region.<name>.cmd     commands and hand-offs for a region, in order
 //	region.<name>.snap    snapshot requests for a region's cells
 //	alive.<name>          a region's heartbeat
+//	procs                 every process's heartbeat (regions evict the actors of silent ones)
+//	ops                   operators' actions, asked of every process
 //
 // Core NATS delivers at most once: what must not be lost (a hand-off, a
 // login) is a request with an answer, retried; facts are numbered per cell,
@@ -23,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +74,8 @@ func (s subjects) snap(region string) string { return string(s) + ".region." + r
 func (s subjects) alive(region string) string {
 	return string(s) + ".alive." + region
 }
+func (s subjects) procs() string { return string(s) + ".procs" }
+func (s subjects) ops() string   { return string(s) + ".ops" }
 
 // Node is one process's place in a world split over processes. It is the
 // session side's bus (views subscribe to cells through it) and its
@@ -88,6 +93,8 @@ type Node struct {
 	fan   *bus.Fanout
 	in    chan *nats.Msg // mirrored cells' batches, snapshot answers, heartbeats
 	inbox string         // prefix of this node's snapshot answers' subjects, with its dot
+	inc   uint64         // this process's incarnation, in its heartbeats and logins
+	peers *peers         // the processes heard from
 	now   atomic.Uint64
 	resub chan struct{} // the connection came back: every cell starts over
 
@@ -154,7 +161,7 @@ func Connect(cfg Config, log *slog.Logger) (*Node, error) {
 		fan: bus.NewFanout(), in: make(chan *nats.Msg, 1<<16), resub: make(chan struct{}, 1),
 		owners: make(map[int64]string), up: make(map[string]bool),
 		cells: make(map[ecs.CellKey]*mirror), bySub: make(map[*nats.Subscription]*mirror),
-		byAsk: make(map[uint64]*mirror), life: make(map[string]*life)}
+		byAsk: make(map[uint64]*mirror), life: make(map[string]*life), inc: rand.Uint64() | 1, peers: newPeers()}
 	nc, err := dial(cfg, log, func() {
 		select {
 		case n.resub <- struct{}{}:
@@ -167,7 +174,7 @@ func Connect(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.nc = nc
 	n.inbox = nats.NewInbox() + "."
-	for _, s := range []string{n.inbox + "*", string(n.subj) + ".alive.*"} {
+	for _, s := range []string{n.inbox + "*", string(n.subj) + ".alive.*", n.subj.procs()} {
 		if _, err := nc.ChanSubscribe(s, n.in); err != nil {
 			n.Close()
 			return nil, fmt.Errorf("cluster: subscribe %s: %w", s, err)
@@ -261,8 +268,13 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(deadline())
 	defer timer.Stop()
+	beat := time.NewTicker(heartbeat)
+	defer beat.Stop()
+	n.beatProc()
 	for {
 		select {
+		case <-beat.C:
+			n.beatProc()
 		case <-ctx.Done():
 			for _, m := range n.cells {
 				m.sub.Unsubscribe() //nolint:errcheck // closing anyway
@@ -337,6 +349,15 @@ func (n *Node) handle(msg *nats.Msg) {
 			return
 		}
 		n.batch(m, b)
+		return
+	}
+	if msg.Subject == n.subj.procs() {
+		var p procMsg
+		if err := jsonInto(msg.Data, &p); err != nil {
+			n.refused(msg.Subject, err)
+			return
+		}
+		n.peers.heard(p.Inc, time.Now())
 		return
 	}
 	if region, ok := strings.CutPrefix(msg.Subject, string(n.subj)+".alive."); ok {
@@ -603,6 +624,7 @@ func (n *Node) watch(now time.Time) {
 		n.mu.Lock()
 		clear(n.up)
 		n.mu.Unlock()
+		n.peers.excuse(now)
 		for _, l := range n.life {
 			l.last = now
 		}

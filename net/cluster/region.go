@@ -27,6 +27,10 @@ type Region struct {
 	// OnHandoff, if set before Run, hears how long each hand-off took to
 	// be acknowledged.
 	OnHandoff func(time.Duration)
+	// OnEvict, if set before Run, hears each login whose actor the region
+	// evicted because the process holding its connection fell silent: its
+	// account's claim is to be freed. It is called on a goroutine of Run's.
+	OnEvict func(actor int64, login uint64)
 
 	pending []ecs.CellFacts // this tick's; the tick goroutine's
 	ticks   chan regionTick
@@ -36,10 +40,12 @@ type Region struct {
 	cells map[ecs.CellKey]*regionCell
 	last  uint64
 	hin   string // prefix of the hand-offs' answers' subjects, with its dot
+	peers *peers // the processes heard from
 
 	mu      sync.Mutex
 	moved   map[int64]movedTo   // actors handed out lately, for their strays
 	handing map[uint64]*handing // hand-offs awaiting their answer, by request
+	logins  map[uint64]held     // the logins playing here, by login
 	asks    uint64
 	stats   RegionStats
 }
@@ -55,6 +61,14 @@ type regionCell struct {
 	actors map[int64]ecs.ActorState
 }
 
+// held is a login playing an actor of the region, and the process that
+// holds its connection.
+type held struct {
+	actor int64
+	from  uint64 // the process's incarnation
+	since time.Time
+}
+
 type movedTo struct {
 	region string
 	at     time.Time
@@ -68,6 +82,7 @@ type handing struct {
 	first time.Time
 	sent  time.Time
 	tries int
+	held  held // the login, back in the region if nobody takes the actor
 }
 
 // Hand-offs are sent again every handoffRetry until they have been tried
@@ -84,7 +99,7 @@ func NewRegion(node *Node, name string, q *ecs.Queue) *Region {
 	return &Region{name: name, node: node, nc: node.nc, queue: q, inc: rand.Uint64() | 1,
 		ticks: make(chan regionTick, 256), done: make(chan struct{}),
 		cells: make(map[ecs.CellKey]*regionCell), hin: nats.NewInbox() + ".",
-		moved: make(map[int64]movedTo), handing: make(map[uint64]*handing)}
+		moved: make(map[int64]movedTo), handing: make(map[uint64]*handing), logins: make(map[uint64]held), peers: newPeers()}
 }
 
 // Owns reports whether the region owns cell k.
@@ -118,12 +133,14 @@ func (r *Region) EndTick(tick uint64) {
 // owns the cell it walked into. Tick goroutine only; it does not wait.
 func (r *Region) Depart(d ecs.Departure) {
 	to := r.node.cfg.Regions.Owner(d.To)
-	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d})
 	now := time.Now()
-	h := &handing{d: d, to: to, data: data, first: now}
 	r.mu.Lock()
 	r.moved[d.Actor.ID] = movedTo{to, now}
+	login := r.logins[d.Session]
+	delete(r.logins, d.Session)
 	r.mu.Unlock()
+	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d}, login.from)
+	h := &handing{d: d, to: to, data: data, first: now, held: login}
 	if err != nil {
 		r.node.log.Error("hand-off not encoded", "actor", d.Actor.ID, "err", err)
 	}
@@ -160,7 +177,7 @@ func (r *Region) Stray(c ecs.Command) {
 		// A resume that met its actor on the way: the player logs in again.
 		c.Reply.Answer(ecs.Admission{})
 	default:
-		if data, err := encodeCommand(c); err == nil {
+		if data, err := encodeCommand(c, 0); err == nil {
 			r.nc.Publish(r.node.subj.cmd(m.region), data) //nolint:errcheck // lost like a packet on a dropped connection
 			r.mu.Lock()
 			r.stats.Forwarded++
@@ -174,9 +191,10 @@ func (r *Region) Stray(c ecs.Command) {
 // on a goroutine of its own, feeds commands to the tick.
 func (r *Region) Run(ctx context.Context) error {
 	defer close(r.done)
-	cmds, snaps, answers := make(chan *nats.Msg, 1<<14), make(chan *nats.Msg, 1<<12), make(chan *nats.Msg, 1<<12)
+	cmds, snaps, answers, procs := make(chan *nats.Msg, 1<<14), make(chan *nats.Msg, 1<<12), make(chan *nats.Msg, 1<<12), make(chan *nats.Msg, 1<<10)
 	var subs []*nats.Subscription
-	for subject, ch := range map[string]chan *nats.Msg{r.node.subj.cmd(r.name): cmds, r.node.subj.snap(r.name): snaps, r.hin + "*": answers} {
+	for subject, ch := range map[string]chan *nats.Msg{r.node.subj.cmd(r.name): cmds, r.node.subj.snap(r.name): snaps, r.hin + "*": answers,
+		r.node.subj.procs(): procs} {
 		sub, err := r.nc.ChanSubscribe(subject, ch)
 		if err != nil {
 			return err
@@ -206,8 +224,14 @@ func (r *Region) Run(ctx context.Context) error {
 			r.answer(msg)
 		case msg := <-answers:
 			r.answered(msg)
-		case <-beat.C:
+		case msg := <-procs:
+			var p procMsg
+			if jsonInto(msg.Data, &p) == nil {
+				r.peers.heard(p.Inc, time.Now())
+			}
+		case now := <-beat.C:
 			r.beat()
+			r.evict(ctx, now, &wg)
 		case now := <-retry.C:
 			r.retry(ctx, now)
 		}
@@ -310,6 +334,10 @@ func (r *Region) retry(ctx context.Context, now time.Time) {
 		} else {
 			back = append(back, h)
 			delete(r.moved, h.d.Actor.ID)
+			if h.held.from != 0 {
+				h.held.since = now
+				r.logins[h.d.Session] = h.held
+			}
 			r.stats.Returned++
 		}
 	}
@@ -342,13 +370,18 @@ func (r *Region) intake(ctx context.Context, cmds <-chan *nats.Msg, wg *sync.Wai
 			return
 		case msg = <-cmds:
 		}
-		c, err := decodeCommand(msg.Data)
+		c, m, err := decodeCommandMsg(msg.Data)
 		if err != nil {
 			r.mu.Lock()
 			r.stats.Refused++
 			r.mu.Unlock()
 			r.node.log.Warn("command refused", "region", r.name, "err", err)
 			continue
+		}
+		if c.Kind == ecs.Despawn {
+			r.mu.Lock()
+			delete(r.logins, c.Session)
+			r.mu.Unlock()
 		}
 		answer := msg.Reply != "" && (c.Kind == ecs.Spawn || c.Kind == ecs.Rejoin || c.Kind == ecs.Arrive)
 		if answer {
@@ -363,10 +396,13 @@ func (r *Region) intake(ctx context.Context, cmds <-chan *nats.Msg, wg *sync.Wai
 		wg.Go(func() {
 			select {
 			case adm := <-c.Reply.C():
-				if c.Kind == ecs.Arrive && adm.OK {
-					r.mu.Lock()
-					r.stats.Arrivals++
-					r.mu.Unlock()
+				if c.Kind == ecs.Spawn && !adm.OK && !adm.Unreachable {
+					if again, ok := r.takeOver(ctx, c); ok {
+						adm = again
+					}
+				}
+				if adm.OK {
+					r.admitted(c, m.From)
 				}
 				if data, err := encode(adm); err == nil {
 					msg.Respond(data) //nolint:errcheck // the asker times out and says so
@@ -374,5 +410,98 @@ func (r *Region) intake(ctx context.Context, cmds <-chan *nats.Msg, wg *sync.Wai
 			case <-ctx.Done():
 			}
 		})
+	}
+}
+
+// admitted notes the login that plays an actor just admitted (logged in,
+// resumed or handed over), and the process that holds its connection.
+func (r *Region) admitted(c ecs.Command, from uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	login, h := c.Session, held{actor: c.Actor.ID, from: from, since: time.Now()}
+	switch c.Kind {
+	case ecs.Rejoin:
+		delete(r.logins, c.Session)
+		login = c.Heir
+	case ecs.Arrive:
+		r.stats.Arrivals++
+		login, h.actor = c.Arrival.Session, c.Arrival.Actor.ID
+	}
+	// An entity no player plays (login 0: an NPC handed over) has no
+	// connection whose process could fall silent.
+	if from != 0 && login != 0 {
+		r.logins[login] = h
+	}
+}
+
+// evict takes out of the world the actors whose connections a process held
+// that has been silent for DeadAfter (killed, or cut off): their positions
+// are saved and their observers told they quit, as at a logout. While this
+// process is itself cut off from the bus, nobody is evicted.
+func (r *Region) evict(ctx context.Context, now time.Time, wg *sync.WaitGroup) {
+	after := r.node.cfg.DeadAfter
+	if !r.nc.IsConnected() {
+		r.peers.excuse(now)
+		return
+	}
+	type gone struct {
+		login uint64
+		held
+	}
+	var out []gone
+	r.mu.Lock()
+	for login, h := range r.logins {
+		if now.Sub(h.since) >= after && !r.peers.alive(h.from, now, after) {
+			out = append(out, gone{login, h})
+			delete(r.logins, login)
+		}
+	}
+	r.stats.Evicted += uint64(len(out))
+	r.mu.Unlock()
+	for _, g := range out {
+		r.node.log.Warn("actor evicted: the process holding its connection is silent", "region", r.name, "actor", g.actor)
+		if err := r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Session: g.login, Actor: ecs.Actor{ID: g.actor}}); err != nil {
+			return
+		}
+	}
+	if len(out) > 0 && r.OnEvict != nil {
+		wg.Go(func() {
+			for _, g := range out {
+				r.OnEvict(g.actor, g.login)
+			}
+		})
+	}
+}
+
+// takeOver admits a login the tick refused because its actor still plays
+// for another login, one this region was told of. The account's claim
+// decides: a login is sent to a region only once it holds the claim, so
+// the other login's is gone (its logout was lost on the bus, or its
+// process stopped renewing it). That login's actor leaves, as at a
+// logout, and this login's enters where it stood.
+func (r *Region) takeOver(ctx context.Context, c ecs.Command) (ecs.Admission, bool) {
+	r.mu.Lock()
+	var stale uint64
+	for login, h := range r.logins {
+		if h.actor == c.Actor.ID && login != c.Session {
+			stale = login
+			delete(r.logins, login)
+			break
+		}
+	}
+	r.mu.Unlock()
+	if stale == 0 {
+		return ecs.Admission{}, false
+	}
+	r.node.log.Warn("actor taken over by a new login of its account: the old one's logout never came", "region", r.name, "actor", c.Actor.ID)
+	c.Reply = ecs.NewReply()
+	if r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Session: stale, Actor: ecs.Actor{ID: c.Actor.ID}}) != nil || r.queue.Push(ctx, c) != nil {
+		return ecs.Admission{}, false
+	}
+	select {
+	case adm := <-c.Reply.C():
+		return adm, true
+	case <-ctx.Done():
+		return ecs.Admission{}, false
 	}
 }

@@ -40,7 +40,7 @@ func (n *Node) Push(ctx context.Context, c ecs.Command) error {
 // send publishes c to region; a command that expects an answer becomes a
 // request, answered on c.Reply by a goroutine of the node's.
 func (n *Node) send(region string, c ecs.Command) error {
-	data, err := encodeCommand(c)
+	data, err := encodeCommand(c, n.inc)
 	if err != nil {
 		return err
 	}

@@ -43,4 +43,7 @@ type RegionStats struct {
 	Forwarded uint64
 	// Refused counts commands that could not be decoded.
 	Refused uint64
+	// Evicted counts actors taken out because the process that held their
+	// connections fell silent.
+	Evicted uint64
 }

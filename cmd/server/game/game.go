@@ -201,13 +201,28 @@ func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (
 	)
 	if sim.Node != nil {
 		cmds, views = sim.Node, sim.Node
+		opts.World, opts.Process = sim.Node, cfg.Cluster.Name
 	}
 	srv, err := net.NewServer(cmds, views, store, log, opts)
+	if err == nil && sim.Node != nil {
+		err = sim.Node.Operate(srv.Operate)
+	}
 	if err != nil {
 		if sim.Node != nil {
 			sim.Node.Close()
 		}
 		return nil, err
+	}
+	if sim.Region != nil {
+		// An actor evicted because the process holding its connection fell
+		// silent frees its account at once, not when the claim's lease ends.
+		sim.Region.OnEvict = func(id int64, login uint64) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := store.Release(ctx, id, login); err != nil {
+				log.Warn("evicted actor's claim not released; it expires by itself", "actor", id, "err", err)
+			}
+		}
 	}
 	g.Sim, g.Server = sim, srv
 	return g, nil
@@ -235,6 +250,7 @@ func (g *Game) Start() {
 	}
 	if g.Node != nil {
 		g.wg.Go(func() { g.Node.Run(busCtx) }) //nolint:errcheck // Run only returns nil
+		g.wg.Go(func() { g.Server.FollowBans(busCtx, 10*time.Second) })
 	}
 	if g.Region != nil {
 		g.wg.Go(func() {

@@ -76,6 +76,37 @@ func testGodotMinimal(t *testing.T, proj *godotProject) {
 	startGodot(ctx, t, "minnie", args, nil).mustWait(t)
 }
 
+// testGodotMinimalResume cuts the minimal game's connection (a proxy resets
+// both TCP connections, no close frame) and refuses the next one: the addon
+// says it is reconnecting, resumes the same player with backoff, and the
+// game gets the NPCs again. A second player (a Go client over v2) never
+// sees the player leave.
+func testGodotMinimalResume(t *testing.T, proj *godotProject) {
+	app, _ := startApp(t, modsConfig(t, 80, 0))
+	proxy := newCutProxy(t, app.Addr())
+	bob := joinV2(t, app.Addr(), "bob", 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	hook, ready := lineValue("E2E ready for the cut, actor ")
+	game := startGodot(ctx, t, "maxi", proj.godotArgs("res://tests/Minimal.tscn", "--server=ws://"+proxy.Addr(), "--timeout=60", "--user=maxi", "--cut=1"), hook)
+	game.logIfFailed(t)
+	id := awaitActorLine(t, game, ready)
+	bob.await("maxi in view", v2is("E", id))
+	if n := proxy.cut(); n != 1 {
+		t.Errorf("the cut ended %d client connections, want 1", n)
+	}
+	proxy.awaitRefused(1, 20*time.Second, game.done)
+	proxy.up()
+	game.mustWait(t)
+	// The game quit with a clean close: the first Q of its player is now.
+	left := awaitV2(t, bob, 10*time.Second, "maxi's Q once the game quit", func(p []any) bool {
+		return (p[0] == "Q" || p[0] == "E") && p[1] == float64(id)
+	})
+	if left[0] != "Q" {
+		t.Errorf("bob saw maxi come into view again after the cut: %v", left)
+	}
+}
+
 // testMinimalDoc checks that docs/client.md shows the minimal game exactly
 // as the file that testGodotMinimal runs, so the doc cannot drift.
 func testMinimalDoc(t *testing.T) {

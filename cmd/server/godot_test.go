@@ -59,6 +59,7 @@ func TestGodot(t *testing.T) {
 	})
 	for name, run := range map[string]func(*testing.T, *godotProject){
 		"NPCs": testGodotNPCs, "Items": testGodotItems, "Emote": testGodotEmote, "Minimal": testGodotMinimal,
+		"MinimalResume": testGodotMinimalResume,
 	} {
 		t.Run("Mods/"+name, func(t *testing.T) {
 			t.Parallel()

@@ -3,7 +3,7 @@
 # (NPCs, items, and emotes over the player's and --peer's heads) for the docs:
 #   godmmo.x86_64 res://tests/Shots.tscn --server=ws://… --shots=DIR --user=alice --peer=bob
 # The Go test (cmd/server/godot_pictures_test.go) plays --peer, says a
-# line, and emotes once the driver prints "E2E emote now".
+# line, and waves once the player waved.
 extends "res://tests/Driver.gd"
 
 
@@ -41,7 +41,6 @@ func run():
 	click_control(main.world.emote_button)
 	ok = yield(wait_until("own emote", self, "emoted", [main.world.own]), "completed")
 	check(ok, "waves")
-	print("E2E emote now")
 	ok = yield(wait_until(peer + "'s emote", self, "emoted", [other]), "completed")
 	check(ok, "%s waves" % peer)
 	yield(shot(dir.plus_file("mods.png")), "completed")

@@ -24,7 +24,7 @@ const godotRunner = "/usr/bin/godot3-runner"
 const picturesInstall = "apt-get install -y godot3-runner xvfb xauth libgl1-mesa-dri"
 
 // testGodotPictures exports the Linux desktop build, plays it under Xvfb
-// with software GL against a server with the example mods where a v1 test
+// with software GL against a server with the example mods where a v2 test
 // client plays bob, and checks the pictures it takes of the login screen,
 // of the world, and of the world with NPCs, items and both players' emotes.
 func testGodotPictures(t *testing.T, proj *godotProject) {
@@ -52,22 +52,21 @@ func testGodotPictures(t *testing.T, proj *godotProject) {
 
 	// Two avatars side by side, not stacked; NPCs and items around them.
 	app, _ := startApp(t, testConfig(t, t.TempDir(), "-spawn-spread", "150", "-npcs", "100", "-items", "400"))
-	bob, _ := join(t, app.Addr(), "bob", 4)
+	bob := joinV2(t, app.Addr(), "bob", 4)
 	bob.send("Target", 96, -24)
 
 	shots := t.TempDir()
-	emoteNow, emote := lineSignal("E2E emote now")
 	game := startGodot(ctx, t, "pictures", []string{
 		xvfb, "-a", "-s", "-screen 0 1024x600x24", build, "res://tests/Shots.tscn",
 		"--server=ws://" + app.Addr(), "--shots=" + shots, "--user=alice", "--peer=bob", "--avatar=3", "--timeout=60",
-	}, emoteNow)
-	awaitWithin(t, bob, time.Minute, "alice", func(p packet) bool { return p.A == "ModelDelta" && actorName(p) == "alice" })
-	bob.send("Chat", "bob", "hello alice! [wave]")
-	select {
-	case <-emote:
-		bob.send("emote", "wave") // the original client's way to send a mod's command
-	case <-game.done:
-	}
+	}, nil)
+	game.logIfFailed(t)
+	alice := awaitV2(t, bob, time.Minute, "alice", func(p []any) bool { return p[0] == "E" && len(p) > 2 && p[2] == "alice" })
+	bob.send("Chat", "hello alice! [wave]")
+	// Bob waves back once alice waved (a release build's log comes late,
+	// so the emote itself is the cue).
+	awaitV2(t, bob, time.Minute, "alice's wave", isMessage("emote", int64(alice[1].(float64))))
+	bob.send("emote", "wave")
 	game.mustWait(t)
 	if t.Failed() {
 		return

@@ -145,11 +145,7 @@ func walker():
 func stayer():
 	var user = arg("user")
 	var peer = arg("peer")
-	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
-	if not in_world():
-		return
-	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
-	check(ok, "sees " + peer)
+	var ok = yield(join(peer), "completed")
 	if not ok:
 		return
 	watch(main.world.actor_named(peer))
@@ -440,11 +436,10 @@ func until_cut(user: String, peer: String):
 
 
 func npc_watcher():
-	var user = arg("user")
-	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
-	if not in_world():
+	var ok = yield(join(), "completed")
+	if not ok:
 		return
-	var ok = yield(wait_until("an NPC walking", self, "walking_npc", [], 30), "completed")
+	ok = yield(wait_until("an NPC walking", self, "walking_npc", [], 30), "completed")
 	check(ok, "sees an NPC walking")
 	if not ok:
 		return
@@ -474,13 +469,12 @@ func watched_path_over(units: float) -> bool:
 
 
 func gatherer():
-	var user = arg("user")
-	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
-	if not in_world():
+	var ok = yield(join(), "completed")
+	if not ok:
 		return
 	var world = main.world
 	check(main.client.limits.commands.has("inventory"), "the server offers the inventory command")
-	var ok = yield(wait_until("the inventory count", self, "inventory_is", [0]), "completed")
+	ok = yield(wait_until("the inventory count", self, "inventory_is", [0]), "completed")
 	check(ok and world.inventory_label.visible and world.inventory_label.text == "Gems: 0", "asked after login, the count shows: " + world.inventory_label.text)
 	ok = yield(wait_until("items in view", self, "sees_items"), "completed")
 	check(ok, "sees items on the ground (%d)" % world.items.size())
@@ -562,14 +556,11 @@ func actor_at_item(at: Vector2) -> bool:
 
 
 func emoter():
-	var user = arg("user")
 	var peer = arg("peer")
-	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
-	if not in_world():
+	var ok = yield(join(peer), "completed")
+	if not ok:
 		return
 	var world = main.world
-	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
-	check(ok, "sees " + peer)
 	check(world.emote_button.visible, "the emote button shows (the server offers emotes)")
 	ok = yield(wait_until("%s ready" % peer, self, "synced", ["ready"], 20), "completed")
 	check(ok, "%s sees us" % peer)
@@ -579,9 +570,18 @@ func emoter():
 	click_control(world.emote_button)
 	ok = yield(wait_until("own second emote", self, "own_emotes", [2], 10), "completed")
 	check(ok, "the button emotes too")
-	check(not chat_has("* not sent: "), "no emote refused")
+	check(refusals() == [], "no emote refused: %s" % str(refusals()))
 	ok = yield(wait_until("%s seeing both" % peer, self, "synced", ["seen"], 20), "completed")
 	check(ok, "%s saw both emotes" % peer)
+
+
+# refusals are the chat's "not sent" lines.
+func refusals() -> Array:
+	var out = []
+	for l in main.world.chat.lines:
+		if l.begins_with("* not sent: "):
+			out.append(l)
+	return out
 
 
 func own_emotes(n: int) -> bool:
@@ -589,13 +589,8 @@ func own_emotes(n: int) -> bool:
 
 
 func emote_watcher():
-	var user = arg("user")
 	var peer = arg("peer")
-	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
-	if not in_world():
-		return
-	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
-	check(ok, "sees " + peer)
+	var ok = yield(join(peer), "completed")
 	if not ok:
 		return
 	var other = main.world.actor_named(peer)
@@ -610,6 +605,20 @@ func emote_watcher():
 
 func emotes_of(a, n: int) -> bool:
 	return is_instance_valid(a) and a.emotes >= n
+
+
+# join registers and logs --user in with --avatar and, given a peer, waits
+# until it sees it; false when either failed.
+func join(peer: String = ""):
+	var user = arg("user")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return false
+	if peer == "":
+		return true
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+	return ok
 
 
 func reconnecting() -> bool:

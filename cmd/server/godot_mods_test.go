@@ -24,13 +24,26 @@ func modsConfig(t *testing.T, npcs, items int) Config {
 }
 
 // testGodotNPCs: a client sees NPCs, named as such, and one drawn walking
-// at its own pace without jumps.
+// without jumps (over v2 at its own pace). Over v1, on a server with items
+// and emotes too, it sees the NPCs as actors, no items, and no mods'
+// controls (v1 has no hello to offer them).
 func testGodotNPCs(t *testing.T, proj *godotProject) {
-	app, _ := startApp(t, modsConfig(t, 80, 0))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args := proj.godotArgs("res://tests/E2E.tscn", "--server=ws://"+app.Addr(), "--timeout=60", "--role=npcs", "--user=nina")
-	startGodot(ctx, t, "nina", args, nil).mustWait(t)
+	for _, proto := range []string{"v2", "v1"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			items := 0
+			args := []string{"--timeout=60", "--role=npcs", "--user=nina", "--want-proto=" + proto}
+			if proto == "v1" {
+				items = 400
+				args = append(args, "--proto=v1", "--want-items=none")
+			}
+			app, _ := startApp(t, modsConfig(t, 80, items))
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			args = append(args, "--server=ws://"+app.Addr())
+			startGodot(ctx, t, "nina", proj.godotArgs("res://tests/E2E.tscn", args...), nil).mustWait(t)
+		})
+	}
 }
 
 // testGodotItems: a client hears its count (0), walks onto an item, which

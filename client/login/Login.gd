@@ -6,7 +6,7 @@
 extends Control
 
 const Avatars = preload("res://avatars/Avatars.gd")
-const Limits = preload("res://net/Limits.gd")
+const Limits = preload("res://addons/godmmo/Limits.gd")
 
 signal register_requested(username, password, avatar_id)
 signal login_requested(username, password)
@@ -58,7 +58,7 @@ func show_connecting(url: String) -> void:
 	_refresh()
 
 
-# apply_limits makes the fields take what the server takes (net/Limits.gd).
+# apply_limits makes the fields take what the server takes (the addon's Limits).
 # A LineEdit counts characters, so the password field takes as many
 # characters as the server takes bytes, and _can_submit checks the bytes.
 func apply_limits(limits) -> void:

@@ -23,6 +23,16 @@
 #           again: after trying for a while, the login screen
 #   cut     (v1: no token) registers, sees --peer, is cut, and is back at
 #           the login screen at once, without trying to reconnect
+# With the example mods on (cmd/server/godot_mods_test.go):
+#   npcs    registers, sees NPCs (named as such) and watches one walk,
+#           drawn walking at its own pace (v2), never jumping; with
+#           --want-items=none, sees no items and no mods' controls (v1)
+#   gather  registers, hears its inventory (0), walks onto the nearest item
+#           by clicks: the item vanishes and the count is 1
+#   gather-again  logs --user in again: the count is still 1
+#   emoter  registers, sees --peer, emotes with the key and the button: a
+#           bubble over its own head each time
+#   emote-watch  registers, sees --peer and the bubbles of its two emotes
 # Every role checks the protocol spoken is --want-proto (v2 unless told);
 # --proto=v1 makes the client ask for no subprotocol. With --want-limits=
 # U,P,C (the server's, from the Go test) the client must have heard them in
@@ -33,7 +43,8 @@
 # server's chat burst, once the walker left.
 extends "res://tests/Driver.gd"
 
-const Codec = preload("res://net/Codec.gd")
+const Actor = preload("res://world/Actor.gd")
+const Client = preload("res://addons/godmmo/Client.gd")
 const Main = preload("res://Main.gd")
 
 # The server's Deny reasons the drivers expect (net/guard.go, net/wire/request.go).
@@ -72,9 +83,19 @@ func run():
 		yield(resume_refused(), "completed")
 	elif role == "cut":
 		yield(cut_v1(), "completed")
+	elif role == "npcs":
+		yield(npc_watcher(), "completed")
+	elif role == "gather":
+		yield(gatherer(), "completed")
+	elif role == "gather-again":
+		yield(gatherer_again(), "completed")
+	elif role == "emoter":
+		yield(emoter(), "completed")
+	elif role == "emote-watch":
+		yield(emote_watcher(), "completed")
 	else:
 		yield(get_tree(), "idle_frame")
-		check(false, "a known --role (walker, stayer, return, roam, watch, resume, resume-refused, cut), not %s" % role)
+		check(false, "a known --role (walker, stayer, return, roam, watch, resume, resume-refused, cut, npcs, gather, gather-again, emoter, emote-watch), not %s" % role)
 	finish()
 
 
@@ -104,7 +125,7 @@ func walker():
 	check(ok, "the player reaches the click")
 	ok = yield(wait_until("server position", self, "own_server_near", [target, 5.0], 5), "completed")
 	check(ok, "the server's position ends at the click (%s)" % own.server_pos)
-	check(own.position.distance_to(own.server_pos) <= Codec.RUBBER_BAND, "client and server agree within the rubber band")
+	check(own.position.distance_to(own.server_pos) <= Actor.RUBBER_BAND, "client and server agree within the rubber band")
 
 	# Clicks on the chat never walk.
 	var before = own.position
@@ -125,11 +146,7 @@ func walker():
 func stayer():
 	var user = arg("user")
 	var peer = arg("peer")
-	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
-	if not in_world():
-		return
-	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
-	check(ok, "sees " + peer)
+	var ok = yield(join(peer), "completed")
 	if not ok:
 		return
 	watch(main.world.actor_named(peer))
@@ -160,12 +177,12 @@ func returner():
 	type(login.username, user)
 	# A password of more bytes than the server takes (but no more
 	# characters) is not sent, and the player is told why.
-	var bytes = main.limits.password
+	var bytes = main.client.limits.password
 	for _i in range(bytes / 2 + 1):
 		type(login.password, "é")
 	check(login.password.text.length() == bytes / 2 + 1, "the password field takes %d characters" % login.password.text.length())
 	click_control(login.login_button)
-	check(main._pending == Main.Pending.NONE, "a password over %d bytes is not sent" % bytes)
+	check(main.client.pending == "", "a password over %d bytes is not sent" % bytes)
 	check(status_has("at most %d bytes" % bytes), "saying why: " + login.status.text)
 	login.password.text = ""
 	type(login.password, "wrong")
@@ -187,7 +204,7 @@ func returner():
 	ok = yield(wait_until("the server going away", self, "back_at_login", [], 20), "completed")
 	check(ok, "losing the connection goes back to the login screen")
 	check(login.status.text != "", "with the reason: " + login.status.text)
-	check(main.attempts == 0, "a server shutting down ends the session: no attempt to resume (%d)" % main.attempts)
+	check(main.client.attempts == 0, "a server shutting down ends the session: no attempt to resume (%d)" % main.client.attempts)
 	check(login.panel.get_global_rect() == panel_rect, "the login panel does not move when Retry appears (%s, was %s)" % [login.panel.get_global_rect(), panel_rect])
 	click_control(login.retry_button)
 	ok = yield(wait_until("retrying", self, "status_has", ["Cannot reach the server"]), "completed")
@@ -284,7 +301,7 @@ func watcher():
 	ok = yield(wait_until("%s leaving" % peer, self, "gone", [peer], 20), "completed")
 	check(ok, "%s's actor is removed when it leaves the game" % peer)
 	var left = count_lines("* %s left" % peer)
-	check(left == (1 if main.codec.version == "v2" else 2), "leaving the game is said in the chat (%d lines say so)" % left)
+	check(left == (1 if main.client.protocol == "v2" else 2), "leaving the game is said in the chat (%d lines say so)" % left)
 	check(_watch_path > 100, "saw %s walk (%.1f units)" % [peer, _watch_path])
 	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [peer, _watch_jumps])
 	check(_watch_final.distance_to(_watch_server) < 6, "%s was drawn where the server put it (%s, %s)" % [peer, _watch_final, _watch_server])
@@ -297,7 +314,7 @@ func resumer():
 	if world == null:
 		return
 	var id = world.own.id
-	var token = main.token
+	var token = main.client.token
 	var cut_at = OS.get_ticks_msec()
 	var walks = world.walks
 	click(screen_of(world, world.own.position + WALK))
@@ -309,16 +326,16 @@ func resumer():
 		return
 	var took = (OS.get_ticks_msec() - cut_at) / 1000.0
 	var refused = int(arg("refused", "0"))
-	check(main.attempts == refused + 1, "resumed on attempt %d, after %d refused" % [main.attempts, refused])
+	check(main.client.attempts == refused + 1, "resumed on attempt %d, after %d refused" % [main.client.attempts, refused])
 	# Backoff: 0.5 s, then 1 s, 2 s… between attempts.
 	var least = 0.0
-	var gap = Main.FIRST_RETRY_MSEC / 1000.0
+	var gap = Client.FIRST_RETRY_MSEC / 1000.0
 	for _i in range(refused + 1):
 		least += gap
 		gap *= 2
 	check(took >= least - 0.1, "attempts backed off: resumed %.1f s after the cut, at least %.1f s" % [took, least])
 	check(main.world == world and main.world.own != null and main.world.own.id == id, "the same world and the same actor (%d)" % id)
-	check(main.token != token and is_token(main.token), "a new token")
+	check(main.client.token != token and is_token(main.client.token), "a new token")
 	check(not world.notice.visible, "the notice is gone")
 	ok = yield(wait_until("seeing %s again" % peer, self, "sees", [peer], 10), "completed")
 	check(ok, "sees %s again: the server sent everyone in view again" % peer)
@@ -331,7 +348,7 @@ func resumer():
 	click(screen_of(world, target))
 	ok = yield(wait_until("walking after the resume", self, "own_server_near", [target, 5.0], 10), "completed")
 	check(ok, "the server walks the resumed actor to the click (%s)" % own.server_pos)
-	check(main.hello and world.acks, "the new connection said hello too: own lines show once the server took them")
+	check(main.client.hello and world.acks, "the new connection said hello too: own lines show once the server took them")
 	type(world.chat.input, "back again")
 	click_control(world.chat.send_button)
 	check_shown_on_ack("%s: back again" % user, "after the resume")
@@ -348,7 +365,7 @@ func resume_refused():
 		return
 	var ok = yield(wait_until("the Resume being refused", self, "status_has", ["That session has ended"], 40), "completed")
 	check(ok, "a refused Resume says so on the login screen: " + main.login.status.text)
-	check(main.world == null and main.token == "" and main.resumes == 0, "the world and the token are gone")
+	check(main.world == null and main.client.token == "" and main.client.resumes == 0, "the world and the token are gone")
 	ok = yield(wait_until("connected", self, "online"), "completed")
 	check(ok, "the login screen is connected: no Retry needed")
 	check(main.login.username.text == user and main.login.password.text != "", "the username and password are still there")
@@ -363,8 +380,8 @@ func resume_refused():
 
 	# Cut again, and the server never comes back: after trying for
 	# resume_for_msec (shortened here), the login screen with the reason.
-	check(is_token(main.token), "the new Login has a token too")
-	main.resume_for_msec = 4000
+	check(is_token(main.client.token), "the new Login has a token too")
+	main.client.resume_for_msec = 4000
 	world = main.world
 	print("E2E ready for the second cut")
 	ok = yield(wait_until("the second cut", self, "reconnecting", [], 20), "completed")
@@ -375,7 +392,7 @@ func resume_refused():
 	var took = (OS.get_ticks_msec() - cut_at) / 1000.0
 	check(status_has("could not be reached again"), "saying so: " + main.login.status.text)
 	# Attempts at 0.5, 1.5 and 3.5 s; the next would be at 7.5 s, past 4 s.
-	check(main.attempts == 3, "gave up after %d attempts, want 3" % main.attempts)
+	check(main.client.attempts == 3, "gave up after %d attempts, want 3" % main.client.attempts)
 	check(took >= 3.4 and took < 8, "gave up %.1f s after the cut" % took)
 
 
@@ -385,14 +402,14 @@ func cut_v1():
 	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
 	if not in_world():
 		return
-	check(main.token == "", "v1 has no resume token")
+	check(main.client.token == "", "v1 has no resume token")
 	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
 	check(ok, "sees " + peer)
 	print("E2E ready for the cut, actor %d" % main.world.own.id)
 	ok = yield(wait_until("the connection being cut", self, "back_at_login", [], 20), "completed")
 	check(ok, "a cut connection without a token goes back to the login screen")
 	check(status_has("Disconnected. Connection lost"), "saying so: " + main.login.status.text)
-	check(main.attempts == 0, "without trying to reconnect (%d attempts)" % main.attempts)
+	check(main.client.attempts == 0, "without trying to reconnect (%d attempts)" % main.client.attempts)
 
 
 # until_cut registers and logs in, waits for peer, says the driver is
@@ -402,7 +419,7 @@ func until_cut(user: String, peer: String):
 	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
 	if not in_world():
 		return null
-	check(is_token(main.token), "the Ok of the Login carries a resume token (%s)" % main.token)
+	check(is_token(main.client.token), "the Ok of the Login carries a resume token (%s)" % main.client.token)
 	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
 	check(ok, "sees " + peer)
 	if not ok:
@@ -419,12 +436,204 @@ func until_cut(user: String, peer: String):
 	return world
 
 
+func npc_watcher():
+	var ok = yield(join(), "completed")
+	if not ok:
+		return
+	ok = yield(wait_until("an NPC walking", self, "walking_npc", [], 30), "completed")
+	check(ok, "sees an NPC walking")
+	if not ok:
+		return
+	var npc = walking_npc()
+	check(npc.kind == "npc" and npc.actor_name.find("(NPC ") != -1, "it is an NPC and named as one: " + npc.actor_name)
+	check(npc.name_label.get_color("font_color") == npc.NPC_NAME_COLOR, "its name is drawn in the NPCs' colour")
+	if main.client.protocol == "v2":
+		check(npc.speed > 0 and npc.speed < Actor.SPEED, "it walks at its own pace (%.1f units/s)" % npc.speed)
+	watch(npc)
+	ok = yield(wait_until("%s walking" % npc.actor_name, self, "watched_path_over", [30.0], 20), "completed")
+	check(ok, "saw %s walk %.1f units" % [npc.actor_name, _watch_path])
+	check(_watch_jumps == 0, "%s was drawn walking, never jumping (%d jumps)" % [npc.actor_name, _watch_jumps])
+	if arg("want-items") == "none":
+		# v1 is never sent objects, nor a hello offering commands.
+		check(main.world.items.empty(), "no items (%d)" % main.world.items.size())
+		check(not main.world.emote_button.visible and not main.world.inventory_label.visible, "no emote button, no count")
+
+
+# walking_npc is an NPC in view with a way to walk yet, or null: over v2
+# the server's intent for it; over v1 (where the server says only where it
+# is) the lead point it is drawn walking to.
+func walking_npc():
+	if main.world == null:
+		return null
+	for a in main.world.actors.values():
+		if a.kind == "npc" and a.placed and (a.server_pos.distance_to(a.server_goal) > 40 or a.position.distance_to(a.goal) > 20):
+			return a
+	return null
+
+
+func watched_path_over(units: float) -> bool:
+	return is_instance_valid(_watch) and _watch_path > units
+
+
+func gatherer():
+	var ok = yield(join(), "completed")
+	if not ok:
+		return
+	var world = main.world
+	check(main.client.limits.commands.has("inventory"), "the server offers the inventory command")
+	ok = yield(wait_until("the inventory count", self, "inventory_is", [0]), "completed")
+	check(ok and world.inventory_label.visible and world.inventory_label.text == "Gems: 0", "asked after login, the count shows: " + world.inventory_label.text)
+	ok = yield(wait_until("items in view", self, "sees_items"), "completed")
+	check(ok, "sees items on the ground (%d)" % world.items.size())
+	if not ok:
+		return
+	var item = nearest_item()
+	check(item != null, "an item a click can reach")
+	if item == null:
+		return
+	var id = item.id
+	var at = item.position
+	check(not actor_at_item(at), "no actor stands on the item")
+	print("E2E gathering item %d at %.1f %.1f, %.0f units away" % [id, at.x, at.y, world.own.position.distance_to(at)])
+	click(screen_of(world, at))
+	ok = yield(wait_until("picking up item %d" % id, self, "item_gone", [id], 60), "completed")
+	check(ok, "the item vanishes once the player walks onto it")
+	# Items on the way may be picked up too.
+	ok = yield(wait_until("the count going up", self, "inventory_over", [0], 10), "completed")
+	check(ok and world.inventory_label.text == "Gems: %d" % world.inventory, "the count on the screen went up: " + world.inventory_label.text)
+	check(count_lines("* gem left") == 0, "picking up says nothing in the chat")
+	print("E2E gathered %d" % world.inventory)
+
+
+func gatherer_again():
+	var user = arg("user")
+	var ok = yield(wait_until("connecting", self, "online"), "completed")
+	check(ok, "login screen connects")
+	type(main.login.username, user)
+	type(main.login.password, "pw-" + user)
+	press_enter()
+	ok = yield(wait_until("logging in again", self, "in_world"), "completed")
+	check(ok, "logs in again")
+	if not ok:
+		return
+	var want = int(arg("want-count", "1"))
+	ok = yield(wait_until("the inventory count", self, "inventory_is", [want]), "completed")
+	check(ok and main.world.inventory_label.text == "Gems: %d" % want, "the count survived logging out and in: " + main.world.inventory_label.text)
+
+
+func inventory_is(n: int) -> bool:
+	return main.world != null and main.world.inventory == n
+
+
+func inventory_over(n: int) -> bool:
+	return main.world != null and main.world.inventory > n
+
+
+func sees_items() -> bool:
+	return main.world != null and not main.world.items.empty()
+
+
+func item_gone(id: int) -> bool:
+	return main.world != null and not main.world.items.has(id)
+
+
+# nearest_item is the nearest item a click can reach: not under a control.
+func nearest_item():
+	var best = null
+	var world = main.world
+	var own = world.own.position
+	var hud = [world.chat, world.get_node("UI/Hud/Mods"), world.get_node("UI/Hud/Hint")]
+	for it in world.items.values():
+		var at = screen_of(world, it.position)
+		var free = get_viewport().get_visible_rect().has_point(at)
+		for c in hud:
+			var r = c.get_global_rect()
+			var a = screen_of(c, r.position)
+			free = free and not Rect2(a, screen_of(c, r.end) - a).grow(8).has_point(at)
+		if free and (best == null or own.distance_to(it.position) < own.distance_to(best.position)):
+			best = it
+	return best
+
+
+func actor_at_item(at: Vector2) -> bool:
+	for a in main.world.actors.values():
+		if not a.is_self and a.position.distance_to(at) < 30:
+			return true
+	return false
+
+
+func emoter():
+	var peer = arg("peer")
+	var ok = yield(join(peer), "completed")
+	if not ok:
+		return
+	var world = main.world
+	check(world.emote_button.visible, "the emote button shows (the server offers emotes)")
+	ok = yield(wait_until("%s ready" % peer, self, "synced", ["ready"], 20), "completed")
+	check(ok, "%s sees us" % peer)
+	_key(KEY_E, 0)
+	ok = yield(wait_until("own emote", self, "own_emotes", [1], 10), "completed")
+	check(ok and world.own.emote == "wave" and world.own.bubble.visible, "the E key shows a bubble over our head: " + world.own.bubble.text)
+	click_control(world.emote_button)
+	ok = yield(wait_until("own second emote", self, "own_emotes", [2], 10), "completed")
+	check(ok, "the button emotes too")
+	check(refusals() == [], "no emote refused: %s" % str(refusals()))
+	ok = yield(wait_until("%s seeing both" % peer, self, "synced", ["seen"], 20), "completed")
+	check(ok, "%s saw both emotes" % peer)
+
+
+# refusals are the chat's "not sent" lines.
+func refusals() -> Array:
+	var out = []
+	for l in main.world.chat.lines:
+		if l.begins_with("* not sent: "):
+			out.append(l)
+	return out
+
+
+func own_emotes(n: int) -> bool:
+	return main.world != null and main.world.own != null and main.world.own.emotes >= n
+
+
+func emote_watcher():
+	var peer = arg("peer")
+	var ok = yield(join(peer), "completed")
+	if not ok:
+		return
+	var other = main.world.actor_named(peer)
+	sync("ready")
+	ok = yield(wait_until("%s's first emote" % peer, self, "emotes_of", [other, 1], 20), "completed")
+	check(ok and other.emote == "wave" and other.bubble.visible and other.bubble.text == "wave", "a bubble over %s's head says wave" % peer)
+	ok = yield(wait_until("%s's second emote" % peer, self, "emotes_of", [other, 2], 20), "completed")
+	check(ok, "and its second emote")
+	check(main.world.own.emotes == 0, "no bubble over our own head")
+	sync("seen")
+
+
+func emotes_of(a, n: int) -> bool:
+	return is_instance_valid(a) and a.emotes >= n
+
+
+# join registers and logs --user in with --avatar and, given a peer, waits
+# until it sees it; false when either failed.
+func join(peer: String = ""):
+	var user = arg("user")
+	yield(register_and_login(user, "pw-" + user, int(arg("avatar", "0"))), "completed")
+	if not in_world():
+		return false
+	if peer == "":
+		return true
+	var ok = yield(wait_until("waiting for " + peer, self, "sees", [peer], 20), "completed")
+	check(ok, "sees " + peer)
+	return ok
+
+
 func reconnecting() -> bool:
 	return main.world != null and main.world.offline
 
 
 func resumed() -> bool:
-	return main.resumes > 0 and main.world != null and not main.world.offline
+	return main.client.resumes > 0 and main.world != null and not main.world.offline
 
 
 # is_token: 32 hex digits.
@@ -450,7 +659,7 @@ func watch(actor) -> void:
 # Disconnect, which says it left.
 func check_out_of_view(peer: String) -> void:
 	var left = count_lines("* %s left" % peer)
-	if main.codec.version == "v2":
+	if main.client.protocol == "v2":
 		check(left == 0, "going out of view is not leaving: the chat is quiet (%d lines)" % left)
 	else:
 		check(left == 1, "v1: out of view is a Disconnect, said in the chat (%d lines)" % left)
@@ -522,7 +731,7 @@ func chat_has_all(lines: Array) -> bool:
 # line (v2: it comes back whole).
 func send_long_line(user: String):
 	var chat = main.world.chat
-	var want = main.limits.chat
+	var want = main.client.limits.chat
 	var typed = ""
 	for i in range(want + 4):
 		typed += "abcdefghij"[i % 10]
@@ -636,7 +845,7 @@ func observe(delta: float) -> void:
 	_last_delta = delta
 	var p = _watch.position
 	var step = p.distance_to(_watch_last)
-	if step > Codec.SPEED * dt * 1.05 + 0.05:
+	if step > Actor.SPEED * dt * 1.05 + 0.05:
 		_watch_jumps += 1
 		print("driver: %s moved %.1f units in %.3f s" % [_watch.actor_name, step, delta])
 	_watch_path += step

@@ -1,7 +1,9 @@
 # Shots plays one session in a real (rendering) build and saves pictures of
-# the login screen and of the world for the docs:
+# the login screen, of the world, and of the world with the example mods
+# (NPCs, items, and emotes over the player's and --peer's heads) for the docs:
 #   godmmo.x86_64 res://tests/Shots.tscn --server=ws://… --shots=DIR --user=alice --peer=bob
-# The Go test (cmd/server/godot_pictures_test.go) plays --peer and says a line.
+# The Go test (cmd/server/godot_pictures_test.go) plays --peer, says a
+# line, and waves once the player waved.
 extends "res://tests/Driver.gd"
 
 
@@ -34,7 +36,27 @@ func run():
 	ok = yield(wait_until(peer + " settling", self, "settled", [other], 10), "completed")
 	check(ok, "%s stands where the server says" % peer)
 	yield(shot(dir.plus_file("world.png")), "completed")
+	ok = yield(wait_until("NPCs and items in view", self, "sees_mods"), "completed")
+	check(ok, "sees NPCs and items")
+	click_control(main.world.emote_button)
+	ok = yield(wait_until("own emote", self, "emoted", [main.world.own]), "completed")
+	check(ok, "waves")
+	ok = yield(wait_until(peer + "'s emote", self, "emoted", [other]), "completed")
+	check(ok, "%s waves" % peer)
+	yield(shot(dir.plus_file("mods.png")), "completed")
 	finish()
+
+
+func sees_mods() -> bool:
+	var npcs = 0
+	for a in main.world.actors.values():
+		if a.kind == "npc":
+			npcs += 1
+	return npcs >= 2 and main.world.items.size() >= 3
+
+
+func emoted(a) -> bool:
+	return is_instance_valid(a) and a.emote != ""
 
 
 func heard_from(peer: String) -> bool:

@@ -1,17 +1,20 @@
-# Unit checks what needs no server: both codecs, which protocol is asked for
-# and which codec speaks the chosen one, the server address, how actors move
-# between what the server says, what the world does with messages, and the
-# server's limits in the login form and the chat.
+# Unit checks what needs no server: the addon's codecs (mods' packets
+# included), intents, and what its Client makes of packets (signals), which
+# protocol the demo asks for, the server address, how actors move between
+# what the server says, what the world does with entities, chat and mods'
+# messages, and the server's limits in the login form and the chat.
 # Run: godot3-server --path client res://tests/Unit.tscn
 extends Node
 
-const Codec = preload("res://net/Codec.gd")
-const CodecV1 = preload("res://net/CodecV1.gd")
-const CodecV2 = preload("res://net/CodecV2.gd")
-const Protocol = preload("res://net/Protocol.gd")
-const ServerAddress = preload("res://net/ServerAddress.gd")
+const Codec = preload("res://addons/godmmo/Codec.gd")
+const CodecV1 = preload("res://addons/godmmo/CodecV1.gd")
+const CodecV2 = preload("res://addons/godmmo/CodecV2.gd")
+const ServerAddress = preload("res://addons/godmmo/ServerAddress.gd")
+const Limits = preload("res://addons/godmmo/Limits.gd")
+const Intent = preload("res://addons/godmmo/Intent.gd")
+const Client = preload("res://addons/godmmo/Client.gd")
+const Main = preload("res://Main.gd")
 const Screen = preload("res://ui/Screen.gd")
-const Limits = preload("res://net/Limits.gd")
 
 var passed = 0
 var failed = 0
@@ -29,6 +32,9 @@ func _ready() -> void:
 	test_decode_v2_bad()
 	test_hello()
 	test_protocol()
+	test_mods_wire()
+	test_intent()
+	test_client()
 	test_server_address()
 	test_screen()
 	test_other_actor_v1()
@@ -179,11 +185,99 @@ func test_hello() -> void:
 
 
 func test_protocol() -> void:
-	eq(Protocol.requested([]), ["godmmo.v2"], "asks for v2 by default")
-	eq(Protocol.requested(["res://Main.tscn", "--proto=v2"]), ["godmmo.v2"], "--proto=v2 asks for v2")
-	eq(Protocol.requested(["res://Main.tscn", "--", "--proto=v1"]), [], "--proto=v1 asks for nothing")
-	eq(Protocol.codec_for("godmmo.v2").version, "v2", "the server chose v2")
-	eq(Protocol.codec_for("").version, "v1", "the server chose nothing: v1")
+	eq(Main.wants_v2([]), true, "asks for v2 by default")
+	eq(Main.wants_v2(["res://Main.tscn", "--proto=v2"]), true, "--proto=v2 asks for v2")
+	eq(Main.wants_v2(["res://Main.tscn", "--", "--proto=v1"]), false, "--proto=v1 asks for nothing")
+
+
+# test_mods_wire: the mods' packets both ways (docs/protocol-v2.md).
+func test_mods_wire() -> void:
+	eq(v2.command("emote", ["wave"]), '["emote","wave"]', "v2: a mod's command")
+	eq(v2.command("inventory", []), '["inventory"]', "v2: a mod's command without arguments")
+	eq(v1.command("emote", ["wave"]), '{"a":"emote","p0":"wave"}', "v1: a mod's command")
+	var npc = one(v2, '[["E",-3,"Bran (NPC 3)",2,10,20,30,20,40,"npc",null]]')
+	eq([npc["id"], npc["name"], npc["entity"], npc["state"], npc["speed"]], [-3, "Bran (NPC 3)", "npc", null, 40.0], "E of an NPC: its kind, its own speed")
+	var gem = one(v2, '[["E",-9,"gem",0,5,6,5,6,0,"item",{"item":"gem"}]]')
+	eq([gem["entity"], gem["state"]], ["item", {"item": "gem"}], "E of an item: its kind and state")
+	eq(one(v2, '[["E",4,"ann",1,0,0,0,0,70]]')["entity"], "player", "E of a player: kind player")
+	eq(one(v2, '[["m","emote",12,{"emote":"wave"}]]'), {"kind": Codec.MSG_MOD, "name": "emote", "id": 12, "data": {"emote": "wave"}}, "m: a mod's message")
+	for bad in ['[["m"]]', '[["m",1,2,3]]', '[["m","emote","12",{}]]', '[["m","emote",12]]']:
+		eq(one(v2, bad)["kind"], Codec.MSG_IGNORED, "v2 ignores the packet: " + bad)
+	var h = one(v2, '[["hello",{"username":32,"password":72,"chat":256,"commands":["emote",3],"messages":["emote"],"kinds":["npc","item"]}]]')
+	eq(h["limits"], {"username": 32, "password": 72, "chat": 256, "commands": ["emote"], "messages": ["emote"], "kinds": ["npc", "item"]}, "hello: the mods' lists, strings only")
+	var l = Limits.new()
+	l.heard(h["limits"])
+	eq([l.commands, l.kinds], [["emote"], ["npc", "item"]], "limits: the mods' lists")
+	l.reset()
+	eq([l.commands, l.messages, l.kinds], [[], [], []], "limits: no lists after a reset")
+	var actor = one(v1, '{"a":"ModelDelta","p0":{"id":-4,"model_type":"Actor","avatar_id":1,"instanced_entity":{"x":1,"y":2,"entity":{"name":"Ada (NPC 4)"}}}}')
+	eq(actor["entity"], "npc", "v1: an actor with a negative id is an NPC")
+
+
+func test_intent() -> void:
+	var i = Intent.make(Vector2(0, 0), Vector2(100, 0), 40.0, 1000)
+	eq(Intent.position_at(i, 1000), Vector2(0, 0), "intent: where it was heard")
+	eq(Intent.position_at(i, 1500), Vector2(20, 0), "intent: walks at its speed")
+	eq(Intent.position_at(i, 9000), Vector2(100, 0), "intent: stops at its target")
+	eq(Intent.position_at(i, 500), Vector2(0, 0), "intent: not before it was heard")
+	eq([Intent.is_walking(i, 2000), Intent.is_walking(i, 4000)], [true, false], "intent: walking until there")
+
+
+# test_client: what the addon's Client signals for the packets of a session.
+func test_client() -> void:
+	var c = Client.new()
+	add_child(c)
+	var heard = []
+	var arity = {"registered": 0, "logged_in": 1, "denied": 1, "entity_moved": 2, "entity_left": 2, "said": 2, "entity_entered": 3, "message": 3}
+	for s in arity:
+		c.connect(s, self, "_heard%d" % arity[s], [s, heard])
+	c._codec = CodecV2.new()
+	c.pending = "register"
+	c._on_packet('[["ok"]]')
+	c.pending = "login"
+	c._on_packet('[["ok","0123456789abcdef0123456789abcdef"],["E",5,"ann",1,0,0,10,0,70]]')
+	eq(c.own_id, 5, "client: the first entity after a login's Ok is the player's own")
+	eq(c.token, "0123456789abcdef0123456789abcdef", "client: the token kept")
+	c._on_packet('[["E",-3,"Bran (NPC 3)",2,10,20,30,20,40,"npc",null],["E",-9,"gem",0,5,6,5,6,0,"item",{"item":"gem"}],["E",-7,"x",0,1,1,1,1,0,"later",{}]]')
+	c._on_packet('[["M",-3,11,20,0,20,40],["m","emote",5,{"emote":"wave"}],["m","later",5,[1]],["C","ann","hi"],["Q",-9],["L",-3],["Q",12345],["deny","Slow down"]]')
+	var names = []
+	for h in heard:
+		names.append(h[0])
+	eq(names, ["registered", "logged_in", "entity_entered", "entity_moved", "entity_entered", "entity_moved", "entity_entered", "entity_moved", "entity_entered", "entity_moved", "entity_moved", "message", "message", "said", "entity_left", "entity_left", "denied"], "client: the signals, in order")
+	eq(heard[1][1], [5], "client: logged_in with the own id")
+	eq(heard[2][1], [5, "player", null], "client: the player's own entity entered")
+	eq(heard[4][1], [-3, "npc", null], "client: an NPC entered")
+	eq(heard[6][1], [-9, "item", {"item": "gem"}], "client: an item entered with its state")
+	eq(heard[8][1], [-7, "later", {}], "client: an unknown kind is still reported (a game may ignore it)")
+	var moved = heard[10][1]
+	eq([moved[0], moved[1]["from"], moved[1]["to"], moved[1]["speed"]], [-3, Vector2(11, 20), Vector2(0, 20), 40.0], "client: entity_moved with the intent")
+	eq(heard[11][1], ["emote", 5, {"emote": "wave"}], "client: a mod's message")
+	eq(heard[14][1], [-9, Client.LEFT], "client: Q is left")
+	eq(heard[15][1], [-3, Client.OUT], "client: L is out of view")
+	eq(heard[16][1], ["Slow down"], "client: denied")
+	eq(c.entity(5)["name"], "ann", "client: entity() has the name")
+	eq(c.entity(-9), null, "client: a picked up item is gone")
+	eq(c.entity_ids().size(), 2, "client: own and the unknown kind are left")
+	eq(c.walk_to(Vector2(1, 2)), false, "client: nothing sent without a connection")
+	c.queue_free()
+
+
+# The handlers of test_client's signals, by how many arguments they carry;
+# each notes [the signal's name, its arguments].
+func _heard0(name: String, into: Array) -> void:
+	into.append([name, []])
+
+
+func _heard1(a, name: String, into: Array) -> void:
+	into.append([name, [a]])
+
+
+func _heard2(a, b, name: String, into: Array) -> void:
+	into.append([name, [a, b]])
+
+
+func _heard3(a, b, c, name: String, into: Array) -> void:
+	into.append([name, [a, b, c]])
 
 
 func test_server_address() -> void:
@@ -208,21 +302,25 @@ func test_screen() -> void:
 	eq(phone > 1.1, true, "a phone's UI is larger than a desktop's, not shrunk (%.2f CSS px per unit)" % phone)
 
 
-# pos_msg is what v1 says: where the actor is.
-func pos_msg(id: int, x: float, y: float) -> Dictionary:
-	return intent_msg(id, x, y, x, y)
+# pos is what v1 says: where the actor is (the addon's intent to walk there).
+func pos(x: float, y: float) -> Dictionary:
+	return intent(x, y, x, y)
 
 
-# intent_msg is what v2 says: where the actor is and where it walks to.
-func intent_msg(id: int, x: float, y: float, tx: float, ty: float, name = null) -> Dictionary:
-	var msg = Codec.actor_msg(id)
-	msg["name"] = name
-	msg["has_pos"] = true
-	msg["x"] = x
-	msg["y"] = y
-	msg["tx"] = tx
-	msg["ty"] = ty
-	return msg
+# intent is what v2 says: where the actor is and where it walks to.
+func intent(x: float, y: float, tx: float, ty: float) -> Dictionary:
+	return Intent.make(Vector2(x, y), Vector2(tx, ty), 70.0, OS.get_ticks_msec())
+
+
+# entity is what the addon's entity(id) holds.
+func entity(id: int, name: String, x: float, y: float, kind: String = "player") -> Dictionary:
+	return {"id": id, "name": name, "avatar": 1, "kind": kind, "state": null, "intent": pos(x, y)}
+
+
+# enter puts an entity into the world as Main does: entered, then moved.
+func enter(w, e: Dictionary, is_own: bool = false) -> void:
+	w.enter(e, is_own)
+	w.move(e["id"], e["intent"])
 
 
 func new_actor(is_self: bool):
@@ -235,28 +333,28 @@ func new_actor(is_self: bool):
 
 func test_other_actor_v1() -> void:
 	var a = new_actor(false)
-	a.apply(pos_msg(1, 0, 0))
+	a.heard(pos(0, 0))
 	eq(a.position, Vector2(0, 0), "other: the first position places it")
-	a.apply(pos_msg(1, 100, 0))
+	a.heard(pos(100, 0))
 	eq(a.position, Vector2(0, 0), "other: a new position does not teleport it")
 	a._process(0.5)
 	eq(a.position, Vector2(35, 0), "other: walks toward it at 70 units/s")
 	a._process(2.0)
 	eq(a.position, Vector2(100, 0), "other: stops there")
-	a.apply(pos_msg(1, 301, 0))
+	a.heard(pos(301, 0))
 	eq(a.position, Vector2(301, 0), "other: jumps when more than 200 units away")
 	a.queue_free()
 
 
 func test_other_actor_v2() -> void:
 	var a = new_actor(false)
-	a.apply(intent_msg(1, 0, 0, 100, 0))
+	a.heard(intent(0, 0, 100, 0))
 	eq([a.position, a.goal], [Vector2(0, 0), Vector2(100, 0)], "intent: placed where it is, walking to its target")
 	a._process(0.5)
 	eq(a.position, Vector2(35, 0), "intent: walks at the speed it was sent")
 	eq(a.server_pos, Vector2(35, 0), "intent: the server's actor walks the same")
 	# The server says it turned a little ahead of where it is drawn.
-	a.apply(intent_msg(1, 37, 0, 37, 100))
+	a.heard(intent(37, 0, 37, 100))
 	eq([a.position, a.goal], [Vector2(35, 0), Vector2(37, 100)], "intent: a new intent nearby turns it without a jump")
 	a._process(1.0)
 	close_to(a.position, Vector2(35, 0).move_toward(Vector2(37, 100), 70), "intent: walks to the new target")
@@ -264,23 +362,23 @@ func test_other_actor_v2() -> void:
 	a._process(2.0)
 	eq(a.position, Vector2(37, 100), "intent: stops at the target, where the server's actor stops")
 	eq(a.server_pos, Vector2(37, 100), "intent: the server's actor stops there too")
-	a.apply(intent_msg(1, 400, 100, 500, 100))
+	a.heard(intent(400, 100, 500, 100))
 	eq([a.position, a.goal], [Vector2(400, 100), Vector2(500, 100)], "intent: jumps when more than 200 units away, and walks on")
 	a.queue_free()
 
 
 func test_own_actor_v1() -> void:
 	var a = new_actor(true)
-	a.apply(pos_msg(1, 0, 0))
+	a.heard(pos(0, 0))
 	a.walk_to(Vector2(50, 0))
 	a._process(0.5)
 	eq(a.position, Vector2(35, 0), "own: walks toward the click at once")
-	a.apply(pos_msg(1, 10, 0))
+	a.heard(pos(10, 0))
 	eq(a.position, Vector2(35, 0), "own: the server being behind does not pull it back")
 	eq(a.goal, Vector2(50, 0), "own: nor change where it goes")
-	a.apply(pos_msg(1, 300, 0))
+	a.heard(pos(300, 0))
 	eq(a.position, Vector2(300, 0), "own: rubber band beyond 200 units")
-	a.apply(pos_msg(1, 320, 0))
+	a.heard(pos(320, 0))
 	a._process(0.2)
 	eq(a.position, Vector2(300, 0), "own: at rest, a server a little off is trusted only once it stays put")
 	a._process(0.4)
@@ -290,7 +388,7 @@ func test_own_actor_v1() -> void:
 
 func test_own_actor_v2() -> void:
 	var a = new_actor(true)
-	a.apply(intent_msg(1, 0, 0, 0, 0, "me"))
+	a.heard(intent(0, 0, 0, 0))
 	a._process(1.0)
 	a.walk_to(Vector2(50, 0))
 	a._process(0.5)
@@ -298,7 +396,7 @@ func test_own_actor_v2() -> void:
 	eq(a.server_pos, Vector2(0, 0), "own v2: the server's actor waits for the server")
 	a._process(0.3)
 	eq(a.goal, Vector2(50, 0), "own v2: a click gives the server time to answer")
-	a.apply(intent_msg(1, 4, 0, 50, 0))
+	a.heard(intent(4, 0, 50, 0))
 	eq([a.position, a.goal], [Vector2(50, 0), Vector2(50, 0)], "own v2: the server's intent, behind, does not pull it back")
 	a._process(0.5)
 	close_to(a.server_pos, Vector2(39, 0), "own v2: the server's actor walks on its intent")
@@ -306,7 +404,7 @@ func test_own_actor_v2() -> void:
 	eq(a.server_pos, Vector2(50, 0), "own v2: and stops at its target")
 	# The server cut the walk short (say, at the world's edge).
 	a.walk_to(Vector2(150, 0))
-	a.apply(intent_msg(1, 50, 0, 100, 0))
+	a.heard(intent(50, 0, 100, 0))
 	a._process(1.0)
 	eq([a.position, a.server_pos], [Vector2(120, 0), Vector2(100, 0)], "own v2: predicted past where the server stops")
 	a._process(0.4)
@@ -317,7 +415,7 @@ func test_own_actor_v2() -> void:
 	eq(a.goal, Vector2(100, 0), "own v2: then walks to where the server stopped")
 	a._process(1.0)
 	eq(a.position, Vector2(100, 0), "own v2: and stands there")
-	a.apply(intent_msg(1, 400, 0, 450, 0))
+	a.heard(intent(400, 0, 450, 0))
 	eq([a.position, a.goal], [Vector2(400, 0), Vector2(450, 0)], "own v2: rubber band beyond 200 units, onto the server's walk")
 	a.queue_free()
 
@@ -325,26 +423,56 @@ func test_own_actor_v2() -> void:
 func test_world() -> void:
 	var w = load("res://world/World.tscn").instance()
 	add_child(w)
-	w.apply(intent_msg(5, 1, 2, 1, 2, "me"))
-	w.apply(intent_msg(9, 30, 0, 30, 0, "[b]bob[/b]"))
-	w.apply(intent_msg(10, 40, 0, 40, 0, "carol"))
-	w.apply(intent_msg(11, 50, 0, 60, 0))
-	eq(w.own != null and w.own.id == 5, true, "world: the first actor is the player")
+	enter(w, entity(5, "me", 1, 2), true)
+	enter(w, entity(9, "[b]bob[/b]", 30, 0))
+	enter(w, entity(10, "carol", 40, 0))
+	w.move(11, intent(50, 0, 60, 0))
+	eq(w.own != null and w.own.id == 5, true, "world: the player's own actor")
 	eq(w.actors[9].name_label.text, "[b]bob[/b]", "world: names are shown as they are")
-	eq(w.actors.has(11), false, "world: news of an actor never seen in full is dropped")
-	w.apply({"kind": Codec.MSG_CHAT, "sender": "[b]bob[/b]", "text": "hi\n[i]x[/i]"})
-	w.apply({"kind": Codec.MSG_GONE, "id": 9})
-	w.apply({"kind": Codec.MSG_GONE, "id": 12345})
-	w.apply({"kind": Codec.MSG_OUT, "id": 10})
-	w.apply({"kind": Codec.MSG_OUT, "id": 12345})
-	eq(w.actors.has(9), false, "world: Disconnect / Q removes the actor")
-	eq(w.actors.has(10), false, "world: L (out of view) removes the actor")
+	eq(w.actors.has(11), false, "world: news of an entity never entered is dropped")
+	w.chat.add_line("[b]bob[/b]", "hi\n[i]x[/i]")
+	w.leave(9, true)
+	w.leave(12345, true)
+	w.leave(10, false)
+	w.leave(12345, false)
+	eq(w.actors.has(9), false, "world: leaving the game removes the actor")
+	eq(w.actors.has(10), false, "world: out of view removes the actor")
 	eq(w.chat.lines, ["[b]bob[/b]: hi [i]x[/i]", "* [b]bob[/b] left"], "world: chat lines, literal, one per message; out of view is quiet")
-	w.apply(intent_msg(10, 40, 0, 40, 0, "carol"))
+	enter(w, entity(10, "carol", 40, 0))
 	eq(w.actor_named("carol") != null, true, "world: an actor back in view is shown again")
 	w.chat.input.text = "  hello  "
 	w.chat._on_send()
 	eq(w.chat.lines[-1], "me: hello", "world: own lines show at once under the server's name")
+
+	# The mods' entities and messages; unknown ones are left out.
+	var lines = w.chat.lines.size()
+	enter(w, entity(-3, "Bran (NPC 3)", 10, 10, "npc"))
+	enter(w, entity(-9, "gem", 20, 20, "item"))
+	enter(w, entity(-7, "thing", 30, 30, "later"))
+	eq([w.actors.has(-3), w.actors[-3].kind, w.items.has(-9), w.actors.has(-7), w.items.has(-7)], [true, "npc", true, false, false], "world: an NPC is an actor, an item an item, an unknown kind nothing")
+	eq(w.actors[-3].name_label.get_color("font_color"), w.actors[-3].NPC_NAME_COLOR, "world: an NPC's name in its own colour")
+	eq(w.items[-9].position, Vector2(20, 20), "world: the item lies where the server says")
+	w.move(-7, intent(0, 0, 1, 1))
+	w.mod_message("emote", -3, {"emote": "wave"})
+	w.mod_message("emote", 12345, {"emote": "wave"})
+	w.mod_message("emote", 5, "wave")
+	w.mod_message("later", 5, [1, 2])
+	w.mod_message("inventory", 5, {"count": "3"})
+	eq([w.actors[-3].emote, w.actors[-3].bubble.visible, w.actors[-3].bubble.text, w.own.emote, w.inventory], ["wave", true, "wave", "", -1], "world: an emote shows over the emoter; bad and unknown messages change nothing")
+	w.mod_message("inventory", 5, {"count": 3})
+	eq([w.inventory, w.inventory_label.text, w.inventory_label.visible], [3, "Gems: 3", true], "world: the inventory count shows")
+	w.leave(-9, true)
+	w.leave(-3, false)
+	eq([w.items.has(-9), w.actors.has(-3), w.chat.lines.size()], [false, false, lines], "world: a picked up item vanishes quietly")
+	var emotes = []
+	w.connect("emote_chosen", self, "_record", [emotes])
+	w.set_commands([])
+	w._unhandled_input(key(KEY_E))
+	eq([emotes, w.emote_button.visible], [[], false], "world: no emote without the server's command")
+	w.set_commands(["emote", "inventory"])
+	w._unhandled_input(key(KEY_E))
+	w.emote_button.emit_signal("pressed")
+	eq([emotes, w.emote_button.visible], [["wave", "wave"], true], "world: the key and the button emote")
 
 	# Offline (reconnecting): the world stays, says so, and sends nothing.
 	var sent = []
@@ -360,21 +488,20 @@ func test_world() -> void:
 	click.button_index = BUTTON_LEFT
 	click.pressed = true
 	w._unhandled_input(click)
-	eq([sent, w.walks], [[], 0], "world: offline, clicks and chat go nowhere")
-
-	# Resumed: others are forgotten (the server sends them again); the
-	# player's own actor stays, unless the server gives it another id.
+	w._unhandled_input(key(KEY_E))
+	eq([sent, w.walks, emotes.size()], [[], 0, 2], "world: offline, clicks, chat and emotes go nowhere")
 	w.resumed()
 	eq([w.offline, w.notice.visible], [false, false], "world: resumed is online again")
-	eq(w.actors.keys(), [5], "world: resumed forgets every other actor")
-	w.apply(intent_msg(5, 7, 8, 7, 8, "me"))
-	w.apply(intent_msg(10, 40, 0, 40, 0, "carol"))
-	eq([w.own.id, w.own.is_self, w.own.server_pos, w.actors.size()], [5, true, Vector2(7, 8), 2], "world: resumed, own actor kept and updated, others back")
-	eq(w.actors[10].is_self, false, "world: resumed, another actor is not the player")
-	w.resumed()
-	w.apply(intent_msg(6, 1, 1, 1, 1, "me"))
-	eq([w.own.id, w.actors.keys()], [6, [6]], "world: resumed with another own id: that one is the player")
+	enter(w, entity(6, "me", 1, 1), true)
+	eq([w.own.id, w.actors.has(5)], [6, false], "world: another own actor replaces the old one")
 	w.queue_free()
+
+
+func key(scancode: int) -> InputEventKey:
+	var ev = InputEventKey.new()
+	ev.scancode = scancode
+	ev.pressed = true
+	return ev
 
 
 # test_world_acks: after a hello, the player's own line shows when the
@@ -382,18 +509,18 @@ func test_world() -> void:
 func test_world_acks() -> void:
 	var w = load("res://world/World.tscn").instance()
 	add_child(w)
-	w.apply(intent_msg(5, 1, 2, 1, 2, "ann"))
+	enter(w, entity(5, "ann", 1, 2), true)
 	var sent = []
 	w.connect("chat_submitted", self, "_record", [sent])
 	w.acks = true
 	w.chat.input.text = " hello "
 	w.chat._on_send()
 	eq([sent, w.chat.lines, w.chat.input.text], [["hello"], [], ""], "acks: sent, not shown yet, the input emptied")
-	w.apply({"kind": Codec.MSG_CHAT, "sender": "ann", "text": "hello"})
+	w.chat.add_line("ann", "hello")
 	eq(w.chat.lines, ["ann: hello"], "acks: shown once the server sends it back")
 	w.chat.input.text = "again"
 	w.chat._on_send()
-	w.apply({"kind": Codec.MSG_DENY, "reason": "You are muted"})
+	w.denied("You are muted")
 	eq(w.chat.lines, ["ann: hello", "* not sent: You are muted"], "acks: a refused line is not shown as said; the reason is")
 	w.acks = false
 	w.chat.input.text = "v1"

@@ -2,7 +2,8 @@
 # window.godmmoState, ten times a second: the screen (login or world), the
 # status line, the world's notice (reconnecting), where the controls are on
 # the canvas, how many characters each text field takes, the actors, the
-# chat and which field has the keyboard. It runs only in a browser, and only when
+# chat, the items on the ground, the inventory count, emotes shown over
+# actors and which field has the keyboard. It runs only in a browser, and only when
 # the page was opened with ?state in its address (Main adds it then), so an
 # end-to-end test can find the controls to click and see what came of it;
 # the clicks and keys themselves still go through the browser's real input
@@ -43,8 +44,8 @@ func state() -> Dictionary:
 		"scale": main.ui_scale,
 		"window": [OS.window_size.x, OS.window_size.y],
 		"screen": "world" if main.world != null else "login",
-		"online": main.connection.is_open(),
-		"proto": "" if main.codec == null else main.codec.version,
+		"online": main.client.is_open(),
+		"proto": main.client.protocol,
 		"server": login.server.text,
 		"status": login.status.text,
 		"rects": {},
@@ -64,16 +65,23 @@ func state() -> Dictionary:
 	else:
 		var world = main.world
 		var chat = world.chat
-		controls = {"chat": chat, "chat_input": chat.input, "chat_send": chat.send_button, "chat_history": chat.history}
+		controls = {"chat": chat, "chat_input": chat.input, "chat_send": chat.send_button, "chat_history": chat.history, "emote": world.emote_button}
 		s["chat"] = chat.lines
 		s["walks"] = world.walks
 		s["notice"] = world.notice.text if world.notice.visible else ""
-		s["resumes"] = main.resumes
+		s["resumes"] = main.client.resumes
+		s["inventory"] = world.inventory
+		s["emotes_sent"] = world.emotes_sent
 		var actors = []
 		for a in world.actors.values():
 			var at = world.get_viewport_transform().xform(a.position)
-			actors.append({"id": a.id, "name": a.actor_name, "self": a.is_self, "x": a.position.x, "y": a.position.y, "sx": at.x, "sy": at.y})
+			actors.append({"id": a.id, "name": a.actor_name, "self": a.is_self, "kind": a.kind, "emote": a.emote, "x": a.position.x, "y": a.position.y, "sx": at.x, "sy": at.y})
 		s["actors"] = actors
+		var items = []
+		for it in world.items.values():
+			var at = world.get_viewport_transform().xform(it.position)
+			items.append({"id": it.id, "x": it.position.x, "y": it.position.y, "sx": at.x, "sy": at.y})
+		s["items"] = items
 	for key in controls:
 		var c: Control = controls[key]
 		if not c.is_visible_in_tree():

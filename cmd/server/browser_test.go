@@ -101,7 +101,8 @@ type browserScreen struct {
 // TestBrowser plays the real HTML5 export of the client in headless
 // Chromium against the real server, with real mouse, touch and key events
 // on the canvas: on a desktop window and on a phone in both orientations,
-// and it drops the connection from the page. The client publishes what it
+// it drops the connection from the page, and it plays the example mods on
+// a phone (an emote and a pickup). The client publishes what it
 // shows to the page (client/web/PageState.gd), which tells the test where
 // the controls are and what the player sees; what the server saw is
 // checked by a second player over a real WebSocket and in the store.
@@ -119,6 +120,7 @@ func TestBrowser(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { testBrowserPlay(t, web, tc.screen) })
 	}
 	t.Run("Dropped", func(t *testing.T) { testBrowserDropped(t, web) })
+	t.Run("Phone/mods", func(t *testing.T) { testBrowserMods(t, web) })
 }
 
 // testBrowserPlay registers through the login screen, walks by a click or
@@ -399,6 +401,10 @@ type pageState struct {
 	Walks   int
 	Resumes int // sessions resumed on a new connection
 	Actors  []pageActor
+	Items   []pageItem
+
+	Inventory  int // the count shown, -1 until the server said
+	EmotesSent int `json:"emotes_sent"`
 
 	// MaxLength is how many characters each text field takes, by key.
 	MaxLength map[string]int `json:"max_length"`
@@ -408,6 +414,8 @@ type pageActor struct {
 	ID     int64
 	Name   string
 	Self   bool
+	Kind   string  // "player" or "npc"
+	Emote  string  // in the bubble over its head, "" for none
 	X, Y   float64 // world units
 	SX, SY float64 // canvas pixels
 }

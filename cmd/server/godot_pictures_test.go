@@ -24,8 +24,9 @@ const godotRunner = "/usr/bin/godot3-runner"
 const picturesInstall = "apt-get install -y godot3-runner xvfb xauth libgl1-mesa-dri"
 
 // testGodotPictures exports the Linux desktop build, plays it under Xvfb
-// with software GL against a server where a v1 test client plays bob, and
-// checks the pictures it takes of the login screen and of the world.
+// with software GL against a server with the example mods where a v2 test
+// client plays bob, and checks the pictures it takes of the login screen,
+// of the world, and of the world with NPCs, items and both players' emotes.
 func testGodotPictures(t *testing.T, proj *godotProject) {
 	if _, err := os.Stat(godotRunner); err != nil {
 		t.Skipf("%s is missing, so no desktop build: %s", godotRunner, picturesInstall)
@@ -49,8 +50,9 @@ func testGodotPictures(t *testing.T, proj *godotProject) {
 		t.Fatalf("export wrote no .pck: %v", err)
 	}
 
-	app, _ := startApp(t, testConfig(t, t.TempDir(), "-spawn-spread", "150")) // two avatars side by side, not stacked
-	bob, _ := join(t, app.Addr(), "bob", 4)
+	// Two avatars side by side, not stacked; NPCs and items around them.
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-spawn-spread", "150", "-npcs", "100", "-items", "400"))
+	bob := joinV2(t, app.Addr(), "bob", 4)
 	bob.send("Target", 96, -24)
 
 	shots := t.TempDir()
@@ -58,18 +60,29 @@ func testGodotPictures(t *testing.T, proj *godotProject) {
 		xvfb, "-a", "-s", "-screen 0 1024x600x24", build, "res://tests/Shots.tscn",
 		"--server=ws://" + app.Addr(), "--shots=" + shots, "--user=alice", "--peer=bob", "--avatar=3", "--timeout=60",
 	}, nil)
-	awaitWithin(t, bob, time.Minute, "alice", func(p packet) bool { return p.A == "ModelDelta" && actorName(p) == "alice" })
-	bob.send("Chat", "bob", "hello alice! [wave]")
+	game.logIfFailed(t)
+	alice := awaitV2(t, bob, time.Minute, "alice", func(p []any) bool { return p[0] == "E" && len(p) > 2 && p[2] == "alice" })
+	bob.send("Chat", "hello alice! [wave]")
+	// Bob waves back once alice waved (a release build's log comes late,
+	// so the emote itself is the cue).
+	awaitV2(t, bob, time.Minute, "alice's wave", isMessage("emote", int64(alice[1].(float64))))
+	bob.send("emote", "wave")
 	game.mustWait(t)
 	if t.Failed() {
 		return
 	}
 
-	for _, name := range []string{"login.png", "world.png"} {
+	for _, name := range []string{"login.png", "world.png", "mods.png"} {
 		path := filepath.Join(shots, name)
 		img := loadPNG(t, path)
 		checkNotBlank(t, name, img)
-		if name == "world.png" {
+		if name == "mods.png" {
+			// The gems are on the screen (client/world/Item.gd's colour).
+			if n := countNear(img, 115, 242, 230, 10); n < 30 {
+				t.Errorf("mods.png: %d pixels of the gems' colour, want at least 30", n)
+			}
+		}
+		if name != "login.png" {
 			// Both avatars are on the screen: alice's yellow, bob's purple.
 			for _, c := range []struct {
 				who     string

@@ -31,6 +31,7 @@ func TestGodot(t *testing.T) {
 	t.Parallel()
 	bin := needGodot(t)
 	t.Run("Harness", func(t *testing.T) { testGodotHarness(t, bin) })
+	t.Run("MinimalDoc", testMinimalDoc)
 	proj := importGodotProject(t, bin)
 	t.Run("Check", func(t *testing.T) { testGodotScene(t, proj, "res://tests/Check.tscn") })
 	t.Run("Unit", func(t *testing.T) { testGodotScene(t, proj, "res://tests/Unit.tscn") })
@@ -56,6 +57,15 @@ func TestGodot(t *testing.T) {
 		t.Parallel()
 		testGodotCutV1(t, proj)
 	})
+	for name, run := range map[string]func(*testing.T, *godotProject){
+		"NPCs": testGodotNPCs, "Items": testGodotItems, "Emote": testGodotEmote, "Minimal": testGodotMinimal,
+		"MinimalResume": testGodotMinimalResume,
+	} {
+		t.Run("Mods/"+name, func(t *testing.T) {
+			t.Parallel()
+			run(t, proj)
+		})
+	}
 	t.Run("Pictures", func(t *testing.T) {
 		t.Parallel()
 		testGodotPictures(t, proj)

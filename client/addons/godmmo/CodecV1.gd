@@ -1,7 +1,7 @@
 # CodecV1 speaks wire protocol v1 (docs/protocol.md), the original tutorial
 # client's: one {"a": action, "p0": …} object per message, actors as models
 # and deltas that say where an actor is, not where it goes.
-extends "res://net/Codec.gd"
+extends "res://addons/godmmo/Codec.gd"
 
 
 func _init() -> void:
@@ -22,6 +22,11 @@ func chat(sender: String, text: String) -> String:
 
 func target(pos: Vector2) -> String:
 	return _packet("Target", [pos.x, pos.y])
+
+
+# command writes a mod's command like the core's actions: {"a": name, "p0": …}.
+func command(name: String, args: Array) -> String:
+	return _packet(name, args)
 
 
 # _packet writes {"a": action, "p0": …, "p1": …} with the keys in that order:

@@ -1,9 +1,9 @@
 # Codec is what every wire protocol's codec does, and the messages they all
 # decode to. CodecV1.gd (docs/protocol.md) and CodecV2.gd (docs/protocol-v2.md)
-# are the only scripts that know a wire format; Protocol.gd picks one when
-# the connection opens. The rest of the client sends with a codec's
-# register/login/chat/target and reads the plain messages (Dictionaries with
-# a "kind") that decode returns.
+# are the only scripts that know a wire format; Client.gd picks one when
+# the connection opens, sends with its register/login/chat/target/command
+# and reads the plain messages (Dictionaries with a "kind") decode returns.
+# Internal to the addon: a game uses Client.gd.
 extends Reference
 
 const SPEED = 70.0 # units per second actors walk at, unless the server says otherwise
@@ -12,10 +12,13 @@ const RUBBER_BAND = 200.0 # farther than this from the server, an actor jumps
 # Message kinds decode() returns.
 const MSG_OK = "ok" # {}, or {token} when it can resume the session (v2)
 const MSG_DENY = "deny" # {reason}
-# An actor's looks and movement: {id, avatar, name, has_pos, x, y, tx, ty,
-# speed}: at x, y walking to tx, ty at speed units/s (v1 says only where an
-# actor is: tx, ty = x, y). avatar is -1 and name null when not said; a
-# message with a name is an actor coming into view.
+# An entity's looks and movement: {id, avatar, name, kind, state, has_pos,
+# x, y, tx, ty, speed}: at x, y walking to tx, ty at speed units/s (v1 says
+# only where an actor is: tx, ty = x, y). avatar is -1 and name null when
+# not said; a message with a name is an entity coming into view. kind is
+# PLAYER for a player's actor, else the server's kind of entity (v2), or
+# NPC for an actor no player plays (v1: a negative id); state is what the
+# entity's mod shows of it (v2), else null.
 const MSG_ACTOR = "actor"
 const MSG_CHAT = "chat" # {sender, text}
 const MSG_GONE = "gone" # {id}: the actor left the game
@@ -25,6 +28,11 @@ const MSG_IGNORED = "ignored" # {why}: not understood; the client carries on
 # the limits it holds requests to: {username, password, chat}, each a
 # positive int, only those it named (see Limits.gd).
 const MSG_HELLO = "hello"
+# {name, id, data}: a mod's message about entity id (v2 "m"), data any JSON.
+const MSG_MOD = "mod"
+
+const PLAYER = "player" # the kind of a player's actor
+const NPC = "npc" # the kind v1 gives an actor no player plays
 
 var version = "" # "v1", "v2": what the codec speaks
 
@@ -46,6 +54,12 @@ func target(_pos: Vector2) -> String:
 	return ""
 
 
+# command is a mod's command with its arguments ("" where it cannot be
+# written).
+func command(_name: String, _args: Array) -> String:
+	return ""
+
+
 # resume asks for the session a token from an Ok names, after its
 # connection dropped; "" where the protocol cannot resume (v1).
 func resume(_token: String) -> String:
@@ -61,7 +75,7 @@ func decode(_text: String) -> Array:
 
 # actor_msg is an MSG_ACTOR message for id that says nothing yet.
 static func actor_msg(id: int) -> Dictionary:
-	return {"kind": MSG_ACTOR, "id": id, "avatar": -1, "name": null, "has_pos": false, "x": 0.0, "y": 0.0, "tx": 0.0, "ty": 0.0, "speed": SPEED}
+	return {"kind": MSG_ACTOR, "id": id, "avatar": -1, "name": null, "entity": PLAYER if id > 0 else NPC, "state": null, "has_pos": false, "x": 0.0, "y": 0.0, "tx": 0.0, "ty": 0.0, "speed": SPEED}
 
 
 static func ignored(why: String) -> Dictionary:

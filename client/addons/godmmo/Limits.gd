@@ -11,6 +11,10 @@ var username = DEFAULTS["username"]
 var password = DEFAULTS["password"]
 var chat = DEFAULTS["chat"]
 var from_server = false # the values came from a hello
+# What the server's mods take and send (a v2 hello's lists; empty without).
+var commands = []
+var messages = []
+var kinds = []
 
 
 # heard takes the limits of a hello (see CodecV2.gd): each one it names
@@ -20,6 +24,9 @@ func heard(limits: Dictionary) -> void:
 	username = limits.get("username", username)
 	password = limits.get("password", password)
 	chat = limits.get("chat", chat)
+	commands = limits.get("commands", [])
+	messages = limits.get("messages", [])
+	kinds = limits.get("kinds", [])
 
 
 # reset goes back to the built-in limits (a new connection, maybe to
@@ -29,3 +36,6 @@ func reset() -> void:
 	username = DEFAULTS["username"]
 	password = DEFAULTS["password"]
 	chat = DEFAULTS["chat"]
+	commands = []
+	messages = []
+	kinds = []

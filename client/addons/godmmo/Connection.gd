@@ -1,6 +1,7 @@
 # Connection is the network client: one WebSocket to the game server that
 # carries text packets. It knows nothing of their content (see Codec.gd),
-# only which WebSocket subprotocol the server chose.
+# only which WebSocket subprotocol the server chose. Internal to the addon:
+# a game uses Client.gd.
 extends Node
 
 signal connected(protocol) # the subprotocol the server chose, "" for none
@@ -38,7 +39,7 @@ var _retired: WebSocketClient = null # kept until the next frame: it may be emit
 var _closing: WebSocketClient = null # polled a little longer to send its close frame
 var _closing_until = 0
 var _close_reason = ""
-var _close_code = -1 # the code of the close frame, -1 without one
+var close_code = -1 # the code of the close frame, -1 without one
 var _fall_back_ok = true
 
 
@@ -57,7 +58,7 @@ func _start(protocols: Array) -> void:
 	asked = protocols
 	protocol = ""
 	_close_reason = ""
-	_close_code = -1
+	close_code = -1
 	_ws = WebSocketClient.new()
 	# Our own client can take bigger bursts than the original's 64 KiB.
 	_ws.set_buffers(1024, 8192, 256, 1024)
@@ -139,7 +140,7 @@ func _on_data() -> void:
 
 
 func _on_close_request(code: int, reason: String) -> void:
-	_close_code = code
+	close_code = code
 	if reason != "":
 		_close_reason = "The server closed the connection: %s" % reason
 	elif code == 1005 or code == 1006:
@@ -163,11 +164,11 @@ func _on_error() -> void:
 func _on_closed(was_clean: bool) -> void:
 	if _fall_back():
 		return
-	print("godmmo: connection closed (clean: %s, close code %d)" % [was_clean, _close_code])
+	print("godmmo: connection closed (clean: %s, close code %d)" % [was_clean, close_code])
 	var end = End.CLOSED
 	if state == State.CONNECTING:
 		end = End.UNREACHABLE
-	elif not was_clean or _close_code == -1 or _close_code == 1006 or _close_code == UNRESPONSIVE:
+	elif not was_clean or close_code == -1 or close_code == 1006 or close_code == UNRESPONSIVE:
 		end = End.LOST
 	if _close_reason != "":
 		_drop(_close_reason, end)

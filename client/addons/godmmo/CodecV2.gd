@@ -1,7 +1,7 @@
 # CodecV2 speaks wire protocol v2 (docs/protocol-v2.md): requests are JSON
 # arrays ["Action", …]; a server message is an array of the packets of one
 # tick, and movement comes as intent (at x, y, walking to tx, ty at speed).
-extends "res://net/Codec.gd"
+extends "res://addons/godmmo/Codec.gd"
 
 
 func _init() -> void:
@@ -23,6 +23,10 @@ func chat(_sender: String, text: String) -> String:
 
 func target(pos: Vector2) -> String:
 	return to_json(["Target", pos.x, pos.y])
+
+
+func command(name: String, args: Array) -> String:
+	return to_json([name] + args)
 
 
 func resume(token: String) -> String:
@@ -68,12 +72,21 @@ func _packet(p) -> Dictionary:
 			if p.size() >= 2 and is_number(p[1]):
 				return {"kind": MSG_GONE, "id": int(p[1])}
 		"E":
-			# ["E", id, name, avatar, x, y, tx, ty, speed]
+			# ["E", id, name, avatar, x, y, tx, ty, speed], and kind, state
+			# for an entity no player plays.
 			if p.size() >= 9 and typeof(p[2]) == TYPE_STRING and _numbers(p, [1, 3]) and _intent(p, 4):
 				var msg = _move(p, 4)
 				msg["name"] = p[2]
 				msg["avatar"] = int(p[3])
+				msg["entity"] = PLAYER
+				if p.size() >= 11 and typeof(p[9]) == TYPE_STRING and p[9] != "":
+					msg["entity"] = p[9]
+					msg["state"] = p[10]
 				return msg
+		"m":
+			# ["m", name, id, data]
+			if p.size() >= 4 and typeof(p[1]) == TYPE_STRING and is_number(p[2]):
+				return {"kind": MSG_MOD, "name": p[1], "id": int(p[2]), "data": p[3]}
 		"M":
 			# ["M", id, x, y, tx, ty, speed]
 			if p.size() >= 7 and is_number(p[1]) and _intent(p, 2):
@@ -82,13 +95,21 @@ func _packet(p) -> Dictionary:
 
 
 # _limits reads the limits a hello names: those that are whole numbers
-# from 1 up; others (and names it does not know) are left out.
+# from 1 up; others (and names it does not know) are left out. The lists of
+# the server's mods (commands, messages, kinds) keep their strings.
 func _limits(d: Dictionary) -> Dictionary:
 	var out = {}
 	for k in ["username", "password", "chat"]:
 		var v = d.get(k)
 		if is_number(v) and v >= 1 and v == floor(v):
 			out[k] = int(v)
+	for k in ["commands", "messages", "kinds"]:
+		if typeof(d.get(k)) == TYPE_ARRAY:
+			var names = []
+			for n in d[k]:
+				if typeof(n) == TYPE_STRING:
+					names.append(n)
+			out[k] = names
 	return out
 
 

@@ -6,42 +6,98 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // TestFailures walks the failed-login throttle through its states: free,
-// slowed down past half the limit, locked at the limit, and free again as
-// the level drains after the lockout.
+// slowed down past half the limit, locked once the limit is used, and free
+// again as the level drains after the lockout; an attempt given back does
+// not count, and an entry that may not lock is only slowed.
 func TestFailures(t *testing.T) {
 	t.Parallel()
 	f := newFailures(10, 10*time.Minute, 5*time.Minute)
 	now := time.Unix(0, 0)
 	steps := []struct {
-		fails     int           // failures to add at now
+		attempts  int           // attempts before the checked one, at now
 		advance   time.Duration // then move the clock
-		slow      bool
-		lockedFor time.Duration
+		slow      bool          // the checked attempt is slowed down
+		lockedFor time.Duration // or refused for this long
 	}{
-		{fails: 4, slow: false},
-		{fails: 2, slow: true},
-		{fails: 4, lockedFor: 5 * time.Minute},
+		{attempts: 5, slow: false},
+		{attempts: 0, slow: true},                 // the 7th: past half
+		{attempts: 3, lockedFor: 5 * time.Minute}, // the 11th
 		{advance: 4 * time.Minute, lockedFor: time.Minute},
 		{advance: time.Minute, slow: false}, // lockout over; the level it kept (max/2) drained during it
-		{advance: 10 * time.Minute, slow: false},
 	}
 	for i, s := range steps {
-		for range s.fails {
-			f.fail("k", now)
+		for range s.attempts {
+			if _, l := f.reserve("k", now, true); l != 0 {
+				t.Fatalf("step %d: locked early", i)
+			}
 		}
 		now = now.Add(s.advance)
-		delay, locked := f.check("k", now)
+		delay, locked := f.reserve("k", now, true)
 		if locked != s.lockedFor || (delay > 0) != s.slow {
 			t.Errorf("step %d: delay %v, locked %v; want slow %v, locked %v", i, delay, locked, s.slow, s.lockedFor)
 		}
 	}
-	if d, l := f.check("other", now); d != 0 || l != 0 {
-		t.Errorf("an untouched key is throttled: %v %v", d, l)
+	for range 3 {
+		f.reserve("given back", now, true)
+		f.refund("given back", now)
+	}
+	if f.full("given back", now) || f.full("k", now) {
+		t.Error("full after attempts given back, or after the lockout")
+	}
+	for i := range 30 {
+		if _, l := f.reserve("owner", now, false); l != 0 {
+			t.Fatalf("attempt %d of a key that may not lock: locked %v", i, l)
+		}
+	}
+	if d, _ := f.reserve("owner", now, false); d != 2*time.Second {
+		t.Errorf("a key that may not lock, 30 failures in: delayed %v, want 2s", d)
+	}
+}
+
+// TestFailuresReserveAtOnce makes many attempts at once: exactly the limit
+// get through, whatever their order, as each is counted when it starts.
+func TestFailuresReserveAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFailures(10, 10*time.Minute, 5*time.Minute)
+	now := time.Unix(0, 0)
+	var through atomic.Int64
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, locked := f.reserve("k", now, true); locked == 0 {
+				through.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := through.Load(); n != 10 {
+		t.Errorf("%d of 50 attempts at once got through, want 10", n)
+	}
+}
+
+// TestFailuresPace checks that attempts past half the limit take turns:
+// each waits a little longer than the one before it, and none is refused.
+func TestFailuresPace(t *testing.T) {
+	t.Parallel()
+	f := newFailures(10, 10*time.Minute, 5*time.Minute)
+	now := time.Unix(0, 0)
+	var last time.Duration
+	for i := range 20 {
+		d := f.pace("k", now, true)
+		if i > 5 && d <= last {
+			t.Errorf("attempt %d waits %v, the one before %v", i, d, last)
+		}
+		last = d
+	}
+	if d := f.pace("k", now, false); d != 0 {
+		t.Errorf("an attempt that does not wait waits %v", d)
 	}
 }
 

@@ -25,6 +25,7 @@ type resumer struct {
 
 	mu      sync.Mutex
 	claims  map[string]*claim
+	parked  map[int64]string // actor id → token of its parked claim
 	stopped bool
 }
 
@@ -37,7 +38,7 @@ type claim struct {
 }
 
 func newResumer(grace time.Duration, logout func(ecs.Actor, uint64), log *slog.Logger) *resumer {
-	return &resumer{grace: grace, logout: logout, log: log, claims: make(map[string]*claim)}
+	return &resumer{grace: grace, logout: logout, log: log, claims: make(map[string]*claim), parked: make(map[int64]string)}
 }
 
 // newToken is 128 random bits, in hex.
@@ -72,6 +73,7 @@ func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
 		return false
 	}
 	c.owner = nil
+	r.parked[c.actor.ID] = token
 	c.timer = time.AfterFunc(r.grace, func() { r.expire(token, c) })
 	return true
 }
@@ -84,9 +86,20 @@ func (r *resumer) expire(token string, c *claim) {
 		r.mu.Unlock()
 		return
 	}
-	delete(r.claims, token)
+	r.drop(token, c)
 	r.mu.Unlock()
 	r.logout(c.actor, c.login)
+}
+
+// drop forgets the claim c of token. r.mu is held.
+func (r *resumer) drop(token string, c *claim) {
+	delete(r.claims, token)
+	if r.parked[c.actor.ID] == token {
+		delete(r.parked, c.actor.ID)
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
 }
 
 // take spends token for a resume and returns its claim; the session that
@@ -96,10 +109,7 @@ func (r *resumer) take(token string) (claim, bool) {
 	r.mu.Lock()
 	c, ok := r.claims[token]
 	if ok {
-		delete(r.claims, token)
-		if c.timer != nil {
-			c.timer.Stop()
-		}
+		r.drop(token, c)
 	}
 	r.mu.Unlock()
 	if !ok {
@@ -111,6 +121,20 @@ func (r *resumer) take(token string) (claim, bool) {
 	return *c, true
 }
 
+// takeParked spends the token of actor id's claim if it is parked (its
+// connection dropped), for a password login that takes the actor over.
+func (r *resumer) takeParked(id int64) (claim, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	token, ok := r.parked[id]
+	if !ok {
+		return claim{}, false
+	}
+	c := r.claims[token]
+	r.drop(token, c)
+	return *c, true
+}
+
 // stop ends every parked claim now, logging its actor out, and every later
 // one as it comes: the server is shutting down.
 func (r *resumer) stop() {
@@ -119,9 +143,8 @@ func (r *resumer) stop() {
 	var parked []*claim
 	for t, c := range r.claims {
 		if c.owner == nil {
-			c.timer.Stop()
 			parked = append(parked, c)
-			delete(r.claims, t)
+			r.drop(t, c)
 		}
 	}
 	r.mu.Unlock()

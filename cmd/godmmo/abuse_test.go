@@ -8,6 +8,7 @@ import (
 	stdnet "net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -427,5 +428,51 @@ func TestAdminNeedsToken(t *testing.T) {
 				t.Errorf("parseConfig: %v, want ok %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestBackupAsDocumented runs the backup command docs/operations.md gives,
+// against a running server's database, from a shell with the usual umask
+// 022: the backup holds the accounts and is readable by its owner only.
+func TestBackupAsDocumented(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		t.Skip("no sqlite3 here (Debian package sqlite3)")
+	}
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var command string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if l := strings.TrimSpace(line); strings.Contains(l, `sqlite3 godmmo.db ".backup`) {
+			command = l
+		}
+	}
+	if command == "" {
+		t.Fatal("docs/operations.md gives no backup command")
+	}
+	dir := t.TempDir()
+	app, _ := startApp(t, testConfig(t, dir, "-db", filepath.Join(dir, "godmmo.db")))
+	dial(t, app.Addr()).register("saved", "pw", 0)
+	sh := exec.Command("bash", "-c", "umask 022; "+command)
+	sh.Dir = dir
+	if out, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", command, err, out)
+	}
+	backups, _ := filepath.Glob(filepath.Join(dir, "backup-*.db"))
+	if len(backups) != 1 {
+		t.Fatalf("backups made: %v", backups)
+	}
+	fi, err := os.Stat(backups[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("the backup's mode is %#o, want 0600", mode)
+	}
+	out, err := exec.Command("sqlite3", backups[0], "SELECT username FROM accounts").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "saved" {
+		t.Errorf("accounts in the backup: %q %v", out, err)
 	}
 }

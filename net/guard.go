@@ -43,6 +43,7 @@ const (
 	DenyMuted            = "You are muted"
 	DenyRegistrations    = "Too many new accounts from your address; try again later"
 	DenyAccountLocked    = "Too many failed logins for this account from your address; try again in %v"
+	DenyAccountBusy      = "Too many failed logins for this account; try again in %v"
 	DenyAddrLocked       = "Too many failed logins from your address; try again in %v"
 	DenyBannedAccount    = "This account is banned"
 	denyBannedSuffixEnds = " until %s"
@@ -414,10 +415,13 @@ type loginTry struct {
 //     slow the answers down (up to 2 s), never refuse them;
 //   - per address, over every account: LoginFailsPerAddr failures lock the
 //     address out (as fail2ban would);
-//   - per account, from anywhere: past half of LoginFailsPerAccount the
-//     attempts from addresses the account never logged in from take turns,
-//     each up to 2 s after the last (as PostgreSQL's auth_delay slows
-//     rather than locks), so guesses from many addresses come one at a time.
+//   - per account, from addresses it never logged in from: past half of
+//     LoginFailsPerAccount they take turns, each up to 2 s after the last
+//     (as PostgreSQL's auth_delay slows rather than locks), so guesses from
+//     many addresses come one at a time; past all of it, one a
+//     LoginFailWindow/LoginFailsPerAccount (a minute by default), the
+//     others refused until that turn comes. The account's owner, on an
+//     address it logged in from, is never held up by them.
 //
 // It returns the attempt, to be ended with succeeded, failed or void, or
 // the Deny of a lockout.
@@ -451,7 +455,16 @@ func (s *session) beginLogin(name string) (*loginTry, string) {
 			g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account locked out for this address", "username", t.name, "for", locked.Round(time.Second))
 			return nil, fmt.Sprintf(DenyAccountLocked, roundUp(locked))
 		}
-		delay = max(delay, d, g.acctFails.pace(t.acct, now, !t.known))
+		p, retry := g.acctFails.pace(t.acct, now, !t.known)
+		if retry > 0 {
+			g.pairFails.refund(t.pair, now)
+			if t.addr != "" {
+				g.addrFails.refund(t.addr, now)
+			}
+			g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account's turn taken", "username", t.name, "for", retry.Round(time.Second))
+			return nil, fmt.Sprintf(DenyAccountBusy, roundUp(retry))
+		}
+		delay = max(delay, d, p)
 	}
 	if delay > 0 {
 		select {

@@ -90,22 +90,41 @@ func TestFailuresReserveAtOnce(t *testing.T) {
 	}
 }
 
-// TestFailuresPace checks that attempts past half the limit take turns:
-// each waits a little longer than the one before it, and none is refused.
+// TestFailuresPace checks that attempts past half the limit take turns,
+// each waiting a little longer than the one before; that past the limit
+// one attempt per window/max goes, the others told when to retry; and that
+// an attempt that does not wait is never held up.
 func TestFailuresPace(t *testing.T) {
 	t.Parallel()
 	f := newFailures(10, 10*time.Minute, 5*time.Minute)
 	now := time.Unix(0, 0)
 	var last time.Duration
-	for i := range 20 {
-		d := f.pace("k", now, true)
-		if i > 5 && d <= last {
-			t.Errorf("attempt %d waits %v, the one before %v", i, d, last)
+	for i := range 10 {
+		d, retry := f.pace("k", now, true)
+		if retry != 0 || (i > 5 && d <= last) {
+			t.Errorf("attempt %d waits %v (retry %v), the one before %v", i, d, retry, last)
 		}
 		last = d
 	}
-	if d := f.pace("k", now, false); d != 0 {
-		t.Errorf("an attempt that does not wait waits %v", d)
+	if _, retry := f.pace("k", now, true); retry == 0 {
+		t.Error("past the limit, an attempt while the turn is taken goes")
+	}
+	now = now.Add(time.Hour) // the level drains to zero
+	for range 10 {
+		f.pace("k", now, false)
+	}
+	d, retry := f.pace("k", now, true)
+	if d != 2*time.Second || retry != 0 {
+		t.Errorf("the first attempt past the limit: wait %v, retry %v; want 2s, 0", d, retry)
+	}
+	if _, retry := f.pace("k", now.Add(10*time.Second), true); retry < 40*time.Second || retry > time.Minute {
+		t.Errorf("the next, 10 s later: retry in %v, want about 50 s", retry)
+	}
+	if _, retry := f.pace("k", now.Add(61*time.Second), true); retry != 0 {
+		t.Errorf("the next, a minute later: retry in %v, want none", retry)
+	}
+	if d, retry := f.pace("k", now, false); d != 0 || retry != 0 {
+		t.Errorf("an attempt that does not wait: %v, %v", d, retry)
 	}
 }
 

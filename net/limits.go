@@ -131,27 +131,36 @@ func (f *failures) reserve(key string, now time.Time, lock bool) (delay, locked 
 	return delay, 0
 }
 
-// pace counts a login attempt for key, like reserve, but never locks:
-// past half the limit each attempt waits for a turn, spaced out by the
-// slow-down, so that attempts from many places at once come one at a
-// time. With wait false the attempt is counted and not held up.
-func (f *failures) pace(key string, now time.Time, wait bool) time.Duration {
+// pace counts a login attempt for key, like reserve, but never locks key
+// out for long. Past half the limit attempts take turns, each up to two
+// seconds after the last, so attempts from many places come one at a
+// time; once the limit is used, one attempt per window/limit (a minute by
+// default) may go, the rate the limit allows, and attempts while that turn
+// is taken are refused until it comes (retry). With wait false the attempt
+// is counted and never held up.
+func (f *failures) pace(key string, now time.Time, wait bool) (delay, retry time.Duration) {
 	if f == nil || f.max <= 0 {
-		return 0
+		return 0, 0
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.state(key, now)
-	var d time.Duration
-	if step := f.slow(st); step > 0 && wait {
+	step := f.slow(st)
+	if wait && step > 0 {
 		if st.next.Before(now) {
 			st.next = now
 		}
+		if st.level > float64(f.max)-1 {
+			if st.next.After(now) {
+				return 0, st.next.Sub(now)
+			}
+			step = max(step, f.window/time.Duration(f.max))
+		}
 		st.next = st.next.Add(step)
-		d = st.next.Sub(now)
+		delay = min(st.next.Sub(now), 2*time.Second)
 	}
 	st.level++
-	return d
+	return delay, 0
 }
 
 // state returns key's entry, made if need be, drained up to now. f.mu is held.

@@ -261,6 +261,31 @@ func TestLoginThrottle(t *testing.T) {
 	attacker.send("Login", "alice", "pw-alice")
 	attacker.expectDeny(fmt.Sprintf(net.DenyAddrLocked, 5*time.Minute))
 	dialFrom(t, app.Addr(), "127.0.0.4").login("alice", "pw-alice")
+
+	// Guesses at bob from many addresses, one each: past the account's
+	// limit they are refused until their turn, while bob, from an address
+	// he logged in from, is not held up.
+	b := dialFrom(t, app.Addr(), "127.0.0.5")
+	b.login("bob", "pw-bob")
+	b.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // logging out
+	checked := 0                                    // with the attacker's one above
+	for i := range 10 {
+		c := dialFrom(t, app.Addr(), fmt.Sprintf("127.0.1.%d", i+1))
+		c.send("Login", "bob", "guess")
+		deny := c.expectAction("Deny").P[0].(string)
+		if deny == wire.DenyCredentials {
+			checked++
+			continue
+		}
+		if !strings.HasPrefix(deny, "Too many failed logins for this account; try again in") {
+			t.Fatalf("guess %d: %q", i, deny)
+		}
+		break
+	}
+	if checked == 0 || checked > 4 {
+		t.Errorf("%d guesses from new addresses were checked before they had to wait their turn; want up to the limit, 4", checked)
+	}
+	dialFrom(t, app.Addr(), "127.0.0.5").login("bob", "pw-bob")
 }
 
 // TestLoginThrottleAtOnce guesses one account's password on many

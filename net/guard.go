@@ -403,7 +403,8 @@ type loginTry struct {
 	name  string
 	acct  string // lower-case name; "" for a name too long to be anyone's
 	pair  string // account and address
-	addr  string // the address's limit key; "" when exempt
+	key   string // the address's limit key
+	addr  string // the same, but "" when the address is exempt
 	known bool   // the account logged in from this address before
 }
 
@@ -428,7 +429,7 @@ type loginTry struct {
 func (s *session) beginLogin(name string) (*loginTry, string) {
 	g := s.srv.guard
 	now := time.Now()
-	t := &loginTry{g: g, log: s.log, name: wire.Truncate(name, wire.MaxUsername)}
+	t := &loginTry{g: g, log: s.log, name: wire.Truncate(name, wire.MaxUsername), key: s.ops.key}
 	if g.limited(s.ops.addr) {
 		t.addr = s.ops.key
 	}
@@ -487,7 +488,7 @@ func (t *loginTry) succeeded() {
 	t.void()
 	if t.acct != "" {
 		t.g.pairFails.forgive(t.pair)
-		t.g.known.add(t.acct, t.pair[len(t.acct)+1:])
+		t.g.known.add(t.acct, t.key)
 	}
 }
 

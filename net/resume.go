@@ -15,8 +15,9 @@ import (
 // without a clean close the login's actor stays in the world, idle, for the
 // grace period, so a new connection that presents the token gets the same
 // actor back with no password and nobody else sees it leave. A token works
-// once: resuming hands out the next one. A clean close, a kick, a ban or
-// the end of the grace period ends it.
+// once: resuming hands out the next one. A clean close, a kick, a ban,
+// the end of the grace period or a password login of the account (which
+// takes the parked actor over: takeParked) ends it.
 type resumer struct {
 	grace time.Duration
 	// logout takes a login's actor out of the world.

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,8 @@ const (
 	DenyChatSlow         = "Slow down: too many chat lines"
 	DenyMuted            = "You are muted"
 	DenyRegistrations    = "Too many new accounts from your address; try again later"
-	DenyAccountLocked    = "Too many failed logins for this account; try again in %v"
+	DenyAccountLocked    = "Too many failed logins for this account from your address; try again in %v"
+	DenyAccountBusy      = "Too many failed logins for this account; try again in %v"
 	DenyAddrLocked       = "Too many failed logins from your address; try again in %v"
 	DenyBannedAccount    = "This account is banned"
 	denyBannedSuffixEnds = " until %s"
@@ -86,10 +88,15 @@ type guard struct {
 	originPatterns []string
 	logRate        *rate.Limiter // refusal lines in the log, server-wide
 
-	conns     conns
-	acctFails *failures
+	conns conns
+	// Failed logins (see beginLogin): per account and address (locks),
+	// per address (locks), per account from anywhere (paces).
+	pairFails *failures
 	addrFails *failures
-	regs      *buckets
+	acctFails *failures
+	known     knownAddrs
+	regs      *buckets // registrations per address
+	chats     *buckets // chat lines per account, across its connections and resumes
 	turns     *turns
 
 	mu     sync.RWMutex
@@ -115,9 +122,11 @@ func newGuard(opts Options, log *slog.Logger) *guard {
 	g := &guard{
 		lim: l, log: log, metrics: om, logRate: rate.NewLimiter(5, 20), originPatterns: opts.OriginPatterns,
 		conns:     conns{max: l.MaxConns, perAddr: l.MaxConnsPerAddr, byAddr: make(map[string]int)},
-		acctFails: newFailures(l.LoginFailsPerAccount, l.LoginFailWindow, l.LoginLockout),
+		pairFails: newFailures(l.LoginFailsPerAccount, l.LoginFailWindow, l.LoginLockout),
 		addrFails: newFailures(l.LoginFailsPerAddr, l.LoginFailWindow, l.LoginLockout),
-		regs:      newBuckets(l.RegistrationsPerAddr),
+		acctFails: newFailures(l.LoginFailsPerAccount, l.LoginFailWindow, l.LoginLockout),
+		regs:      newBuckets(rate.Limit(float64(l.RegistrationsPerAddr)/3600), l.RegistrationsPerAddr),
+		chats:     newBuckets(rate.Limit(l.ChatPerSecond), l.ChatBurst),
 		turns:     newTurns(l.HashesPerAddr),
 		bans:      make(map[banKey]persist.Ban),
 		mutes:     make(map[string]time.Time),
@@ -190,10 +199,11 @@ func limitKey(addr string) string {
 }
 
 // admit decides, before the WebSocket upgrade, whether a connection may be
-// made: the address is not banned, the connection caps hold, and a browser
-// page comes from an allowed origin to one of the server's own host names.
-// When it may not, admit answers the request itself. Call release when
-// the connection ends.
+// made: the address is not banned, and a browser page comes from an
+// allowed origin to one of the server's own host names. (The connection
+// caps were applied when it was accepted: Server.Listener.) When it may
+// not, admit answers the request itself. Call release when the
+// connection ends.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
 	g := s.guard
 	addr := remoteIP(r.RemoteAddr)
@@ -212,21 +222,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), 
 		http.Error(w, "This address is banned"+banUntil(b), http.StatusForbidden)
 		return nil, false
 	}
-	key := limitKey(addr)
-	switch g.conns.open(key, g.limited(addr)) {
-	case "total":
-		g.refuse(log, slog.LevelInfo, "conns_total", "connection refused: server full", "max_conns", g.lim.MaxConns)
-		w.Header().Set("Retry-After", "30")
-		http.Error(w, "The server is full, please try again later", http.StatusServiceUnavailable)
-		return nil, false
-	case "address":
-		g.refuse(log, slog.LevelInfo, "conns_addr", "connection refused: too many from one address", "max_conns_per_addr", g.lim.MaxConnsPerAddr)
-		w.Header().Set("Retry-After", "30")
-		http.Error(w, "Too many connections from your address", http.StatusTooManyRequests)
-		return nil, false
-	}
 	g.metrics.Connections(1)
-	return func() { g.conns.close(key); g.metrics.Connections(-1) }, true
+	return func() { g.metrics.Connections(-1) }, true
 }
 
 // checkOrigin refuses what browsers can be made to send against a player's
@@ -310,7 +307,6 @@ type sessionOps struct {
 	key     string // what the per-address limits count: limitKey(addr)
 	since   time.Time
 	in, out atomic.Int64
-	chat    *rate.Limiter // read loop only
 
 	mu     sync.Mutex
 	name   string // set while playing
@@ -318,14 +314,9 @@ type sessionOps struct {
 	online bool
 }
 
-func newSessionOps(remote string, lim Limits) sessionOps {
-	burst := max(1, lim.ChatBurst)
-	limit := rate.Inf
-	if lim.ChatPerSecond > 0 {
-		limit = rate.Limit(lim.ChatPerSecond)
-	}
+func newSessionOps(remote string) sessionOps {
 	addr := remoteIP(remote)
-	return sessionOps{addr: addr, key: limitKey(addr), since: time.Now(), chat: rate.NewLimiter(limit, burst)}
+	return sessionOps{addr: addr, key: limitKey(addr), since: time.Now()}
 }
 
 // pinged rate-limits client pings like packets (a ping flood costs a pong
@@ -394,7 +385,7 @@ func (s *session) screenChat(text string) (deny string) {
 		g.metrics.Refused("muted")
 		return DenyMuted
 	}
-	if !s.ops.chat.Allow() {
+	if !g.chats.allow(strings.ToLower(s.actor.Name), time.Now()) {
 		g.metrics.Refused("chat_rate")
 		return DenyChatSlow
 	}
@@ -402,32 +393,87 @@ func (s *session) screenChat(text string) (deny string) {
 	return ""
 }
 
-// beforeLogin applies the failed-login throttles: it refuses a locked-out
-// account or address, and slows down answers past half the limit.
-func (s *session) beforeLogin(name string) (deny string) {
+// loginTry is one login attempt's hold on the failed-login limits, from
+// before its password is checked until its outcome is known: it counts as
+// a failure from the start, so attempts running at once cannot pass a
+// limit between its check and its count.
+type loginTry struct {
+	g     *guard
+	log   *slog.Logger
+	name  string
+	acct  string // lower-case name; "" for a name too long to be anyone's
+	pair  string // account and address
+	key   string // the address's limit key
+	addr  string // the same, but "" when the address is exempt
+	known bool   // the account logged in from this address before
+}
+
+// beginLogin applies the failed-login limits to a login of name, before
+// its password is checked:
+//   - per account and address: LoginFailsPerAccount failures lock the
+//     account out for that address only, so strangers cannot lock its owner
+//     out; from an address the account logged in from before, they only
+//     slow the answers down (up to 2 s), never refuse them;
+//   - per address, over every account: LoginFailsPerAddr failures lock the
+//     address out (as fail2ban would);
+//   - per account, from addresses it never logged in from: past half of
+//     LoginFailsPerAccount they take turns, each up to 2 s after the last
+//     (as PostgreSQL's auth_delay slows rather than locks), so guesses from
+//     many addresses come one at a time; past all of it, one a
+//     LoginFailWindow/LoginFailsPerAccount (a minute by default), the
+//     others refused until that turn comes. The account's owner, on an
+//     address it logged in from, is never held up by them.
+//
+// It returns the attempt, to be ended with succeeded, failed or void, or
+// the Deny of a lockout.
+func (s *session) beginLogin(name string) (*loginTry, string) {
 	g := s.srv.guard
 	now := time.Now()
-	var delay time.Duration
+	t := &loginTry{g: g, log: s.log, name: wire.Truncate(name, wire.MaxUsername), key: s.ops.key}
 	if g.limited(s.ops.addr) {
-		d, locked := g.addrFails.check(s.ops.key, now)
+		t.addr = s.ops.key
+	}
+	if len(name) <= wire.MaxUsername { // longer is nobody's: not a key of the tables
+		t.acct = strings.ToLower(name)
+		t.pair = t.acct + " " + s.ops.key
+		t.known = g.known.has(t.acct, s.ops.key)
+	}
+	var delay time.Duration
+	if t.addr != "" {
+		d, locked := g.addrFails.reserve(t.addr, now, true)
 		if locked > 0 {
-			g.refuse(s.log, slog.LevelInfo, "login_locked_addr", "login refused: address locked out", "username", name, "for", locked.Round(time.Second))
-			return fmt.Sprintf(DenyAddrLocked, roundUp(locked))
+			g.refuse(s.log, slog.LevelInfo, "login_locked_addr", "login refused: address locked out", "username", t.name, "for", locked.Round(time.Second))
+			return nil, fmt.Sprintf(DenyAddrLocked, roundUp(locked))
 		}
 		delay = d
 	}
-	d, locked := g.acctFails.check(strings.ToLower(name), now)
-	if locked > 0 {
-		g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account locked out", "username", name, "for", locked.Round(time.Second))
-		return fmt.Sprintf(DenyAccountLocked, roundUp(locked))
+	if t.acct != "" {
+		d, locked := g.pairFails.reserve(t.pair, now, !t.known)
+		if locked > 0 {
+			if t.addr != "" {
+				g.addrFails.refund(t.addr, now)
+			}
+			g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account locked out for this address", "username", t.name, "for", locked.Round(time.Second))
+			return nil, fmt.Sprintf(DenyAccountLocked, roundUp(locked))
+		}
+		p, retry := g.acctFails.pace(t.acct, now, !t.known)
+		if retry > 0 {
+			g.pairFails.refund(t.pair, now)
+			if t.addr != "" {
+				g.addrFails.refund(t.addr, now)
+			}
+			g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account's turn taken", "username", t.name, "for", retry.Round(time.Second))
+			return nil, fmt.Sprintf(DenyAccountBusy, roundUp(retry))
+		}
+		delay = max(delay, d, p)
 	}
-	if delay = max(delay, d); delay > 0 {
+	if delay > 0 {
 		select {
 		case <-time.After(delay):
 		case <-s.ctx.Done():
 		}
 	}
-	return ""
+	return t, ""
 }
 
 // roundUp shows a lockout in whole seconds, never "0s".
@@ -435,17 +481,39 @@ func roundUp(d time.Duration) time.Duration {
 	return max(time.Second, d.Round(time.Second))
 }
 
-// loginFailed counts a wrong password (or unknown user) against the
-// account and the address, and logs it.
-func (s *session) loginFailed(name string) {
-	g := s.srv.guard
-	now := time.Now()
-	lockedAcct := g.acctFails.fail(strings.ToLower(name), now)
-	lockedAddr := g.limited(s.ops.addr) && g.addrFails.fail(s.ops.key, now)
-	if g.logRate.Allow() {
-		s.log.Info("login refused", "username", wire.Truncate(name, wire.MaxUsername), "reason", "wrong credentials",
-			"locked_account", lockedAcct, "locked_addr", lockedAddr)
+// succeeded ends an attempt whose password was right: the account's
+// failures from this address are forgiven, the attempt given back to the
+// other counts, and the address remembered as the account's.
+func (t *loginTry) succeeded() {
+	t.void()
+	if t.acct != "" {
+		t.g.pairFails.forgive(t.pair)
+		t.g.known.add(t.acct, t.key)
 	}
+}
+
+// void gives the attempt back: it never got to the password (a database
+// error, the server busy, the connection gone).
+func (t *loginTry) void() {
+	now := time.Now()
+	if t.addr != "" {
+		t.g.addrFails.refund(t.addr, now)
+	}
+	if t.acct != "" {
+		t.g.pairFails.refund(t.pair, now)
+		t.g.acctFails.refund(t.acct, now)
+	}
+}
+
+// failed ends an attempt with a wrong password or an unknown name: it
+// stays counted. It is logged, with whether the next attempt is locked out.
+func (t *loginTry) failed() {
+	if !t.g.logRate.Allow() {
+		return
+	}
+	now := time.Now()
+	t.log.Info("login refused", "username", t.name, "reason", "wrong credentials",
+		"locked_account", t.acct != "" && t.g.pairFails.full(t.pair, now), "locked_addr", t.addr != "" && t.g.addrFails.full(t.addr, now))
 }
 
 // accountBanned returns a Deny when the account is banned. It is checked
@@ -465,7 +533,6 @@ func (s *session) accountBanned(name string) (deny string) {
 
 // admitted records the player a session now plays, for operators.
 func (s *session) admitted(a ecs.Actor) {
-	s.srv.guard.acctFails.forgive(strings.ToLower(a.Name))
 	s.ops.mu.Lock()
 	s.ops.name, s.ops.id, s.ops.online = a.Name, a.ID, true
 	s.ops.mu.Unlock()
@@ -498,8 +565,14 @@ func (s *session) ended() {
 	label := closeLabel(s.code)
 	s.srv.guard.metrics.Disconnected(label)
 	if s.playing {
-		s.log.Info("logged out", "code", s.code, "reason", s.reason, "messages_in", s.ops.in.Load(), "messages_out", s.ops.out.Load())
+		s.log.Info("logged out", append(closeAttrs(s.code, s.reason), "messages_in", s.ops.in.Load(), "messages_out", s.ops.out.Load())...)
 	}
+}
+
+// closeAttrs are a close's log attributes: the code as its number (what
+// the protocol documents), the metric's name for it beside, and the reason.
+func closeAttrs(code websocket.StatusCode, reason string) []any {
+	return []any{"code", int(code), "close", closeLabel(code), "reason", reason}
 }
 
 // closeLabel names a close code for the disconnect metric.
@@ -534,9 +607,9 @@ func closeLabel(code websocket.StatusCode) string {
 }
 
 // Prepare loads what the server needs from the store before it serves:
-// the bans in force, and a dummy hash at the cost the stored accounts use,
-// so an unknown name costs as long as a wrong password even when
-// BcryptCost differs from the accounts' cost.
+// the bans in force, and a dummy hash at the highest cost in use (stored
+// accounts' or BcryptCost), so that an unknown name costs at least as long
+// as a wrong password, whichever accounts a load test added.
 func (s *Server) Prepare(ctx context.Context) error {
 	bans, err := s.store.Bans(ctx, time.Now())
 	if err != nil {
@@ -547,25 +620,14 @@ func (s *Server) Prepare(ctx context.Context) error {
 		s.guard.bans[banKey{b.Kind, strings.ToLower(b.Value)}] = b
 	}
 	s.guard.mu.Unlock()
-	hashes, err := s.store.RecentHashes(ctx, 100)
+	costs, err := s.store.HashCosts(ctx)
 	if err != nil {
-		return fmt.Errorf("net: sample password costs: %w", err)
+		return fmt.Errorf("net: password costs in use: %w", err)
 	}
-	count := map[int]int{}
-	common, most := 0, 0
-	for _, h := range hashes {
-		c, err := bcrypt.Cost(h)
+	if highest := slices.Max(append(costs, s.hash.cost)); highest != s.hash.cost {
+		d, err := bcrypt.GenerateFromPassword([]byte("not a password anyone has"), highest)
 		if err != nil {
-			continue
-		}
-		if count[c]++; count[c] > most {
-			common, most = c, count[c]
-		}
-	}
-	if common != 0 && common != s.hash.cost {
-		d, err := bcrypt.GenerateFromPassword([]byte("not a password anyone has"), common)
-		if err != nil {
-			return fmt.Errorf("net: dummy hash at cost %d: %w", common, err)
+			return fmt.Errorf("net: dummy hash at cost %d: %w", highest, err)
 		}
 		s.hash.dummy = d
 	}

@@ -2,46 +2,129 @@ package net
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/persist"
+	"github.com/godmmo/godmmo/systems"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestFailures walks the failed-login throttle through its states: free,
-// slowed down past half the limit, locked at the limit, and free again as
-// the level drains after the lockout.
+// slowed down past half the limit, locked once the limit is used, and free
+// again as the level drains after the lockout; an attempt given back does
+// not count, and an entry that may not lock is only slowed.
 func TestFailures(t *testing.T) {
 	t.Parallel()
 	f := newFailures(10, 10*time.Minute, 5*time.Minute)
 	now := time.Unix(0, 0)
 	steps := []struct {
-		fails     int           // failures to add at now
+		attempts  int           // attempts before the checked one, at now
 		advance   time.Duration // then move the clock
-		slow      bool
-		lockedFor time.Duration
+		slow      bool          // the checked attempt is slowed down
+		lockedFor time.Duration // or refused for this long
 	}{
-		{fails: 4, slow: false},
-		{fails: 2, slow: true},
-		{fails: 4, lockedFor: 5 * time.Minute},
+		{attempts: 5, slow: false},
+		{attempts: 0, slow: true},                 // the 7th: past half
+		{attempts: 3, lockedFor: 5 * time.Minute}, // the 11th
 		{advance: 4 * time.Minute, lockedFor: time.Minute},
 		{advance: time.Minute, slow: false}, // lockout over; the level it kept (max/2) drained during it
-		{advance: 10 * time.Minute, slow: false},
 	}
 	for i, s := range steps {
-		for range s.fails {
-			f.fail("k", now)
+		for range s.attempts {
+			if _, l := f.reserve("k", now, true); l != 0 {
+				t.Fatalf("step %d: locked early", i)
+			}
 		}
 		now = now.Add(s.advance)
-		delay, locked := f.check("k", now)
+		delay, locked := f.reserve("k", now, true)
 		if locked != s.lockedFor || (delay > 0) != s.slow {
 			t.Errorf("step %d: delay %v, locked %v; want slow %v, locked %v", i, delay, locked, s.slow, s.lockedFor)
 		}
 	}
-	if d, l := f.check("other", now); d != 0 || l != 0 {
-		t.Errorf("an untouched key is throttled: %v %v", d, l)
+	for range 3 {
+		f.reserve("given back", now, true)
+		f.refund("given back", now)
+	}
+	if f.full("given back", now) || f.full("k", now) {
+		t.Error("full after attempts given back, or after the lockout")
+	}
+	for i := range 30 {
+		if _, l := f.reserve("owner", now, false); l != 0 {
+			t.Fatalf("attempt %d of a key that may not lock: locked %v", i, l)
+		}
+	}
+	if d, _ := f.reserve("owner", now, false); d != 2*time.Second {
+		t.Errorf("a key that may not lock, 30 failures in: delayed %v, want 2s", d)
+	}
+}
+
+// TestFailuresReserveAtOnce makes many attempts at once: exactly the limit
+// get through, whatever their order, as each is counted when it starts.
+func TestFailuresReserveAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFailures(10, 10*time.Minute, 5*time.Minute)
+	now := time.Unix(0, 0)
+	var through atomic.Int64
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, locked := f.reserve("k", now, true); locked == 0 {
+				through.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := through.Load(); n != 10 {
+		t.Errorf("%d of 50 attempts at once got through, want 10", n)
+	}
+}
+
+// TestFailuresPace checks that attempts past half the limit take turns,
+// each waiting a little longer than the one before; that past the limit
+// one attempt per window/max goes, the others told when to retry; and that
+// an attempt that does not wait is never held up.
+func TestFailuresPace(t *testing.T) {
+	t.Parallel()
+	f := newFailures(10, 10*time.Minute, 5*time.Minute)
+	now := time.Unix(0, 0)
+	var last time.Duration
+	for i := range 10 {
+		d, retry := f.pace("k", now, true)
+		if retry != 0 || (i > 5 && d <= last) {
+			t.Errorf("attempt %d waits %v (retry %v), the one before %v", i, d, retry, last)
+		}
+		last = d
+	}
+	if _, retry := f.pace("k", now, true); retry == 0 {
+		t.Error("past the limit, an attempt while the turn is taken goes")
+	}
+	now = now.Add(time.Hour) // the level drains to zero
+	for range 10 {
+		f.pace("k", now, false)
+	}
+	d, retry := f.pace("k", now, true)
+	if d != 2*time.Second || retry != 0 {
+		t.Errorf("the first attempt past the limit: wait %v, retry %v; want 2s, 0", d, retry)
+	}
+	if _, retry := f.pace("k", now.Add(10*time.Second), true); retry < 40*time.Second || retry > time.Minute {
+		t.Errorf("the next, 10 s later: retry in %v, want about 50 s", retry)
+	}
+	if _, retry := f.pace("k", now.Add(61*time.Second), true); retry != 0 {
+		t.Errorf("the next, a minute later: retry in %v, want none", retry)
+	}
+	if d, retry := f.pace("k", now, false); d != 0 || retry != 0 {
+		t.Errorf("an attempt that does not wait: %v, %v", d, retry)
 	}
 }
 
@@ -79,5 +162,65 @@ func TestForeignOriginLogged(t *testing.T) {
 	}
 	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "-origins") {
 		t.Errorf("log line %q: want a warning naming -origins", line)
+	}
+}
+
+// TestDummyHashCost: an unknown name is checked against a hash of the
+// highest cost in use, not of the cost most of the newest accounts use: a
+// load test's many cheap accounts do not make unknown names cheaper than
+// the real players' wrong passwords.
+func TestDummyHashCost(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	store, err := persist.Open(t.Context(), filepath.Join(t.TempDir(), "game.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	real, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cheap, err := bcrypt.GenerateFromPassword([]byte("pw"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateAccount(t.Context(), "player", real, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		if _, err := store.CreateAccount(t.Context(), fmt.Sprint("loadbot-", i), cheap, 0, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := systems.Config{Rate: 20, Speed: 70, Bounds: ecs.Bounds{MinX: -1, MinY: -1, MaxX: 1, MaxY: 1}, FlushEvery: time.Second, CommandsPerTick: 1, CellSize: 1}
+	srv, err := NewServer(ecs.NewQueue(1), bus.NewLocal(), store, log, Options{BcryptCost: 4, View: testView(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost(srv.hash.dummy); err != nil || cost != 10 {
+		t.Errorf("dummy hash of cost %d (%v), want 10, the highest in use", cost, err)
+	}
+}
+
+// TestLongLoginName: a login name longer than any account's is refused
+// without becoming a key of the per-account tables (only the address's
+// failure counts), so a spray of long names costs no memory there.
+func TestLongLoginName(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	s := &Server{log: log, guard: newGuard(Options{}, log)}
+	sess := &session{srv: s, log: log, ctx: t.Context(), ops: newSessionOps("192.0.2.1:5000")}
+	try, deny := sess.beginLogin(strings.Repeat("x", 4000))
+	if deny != "" || try.acct != "" {
+		t.Fatalf("beginLogin: deny %q, account key %q", deny, try.acct)
+	}
+	try.failed()
+	g := s.guard
+	if len(g.pairFails.m) != 0 || len(g.acctFails.m) != 0 || len(g.addrFails.m) != 1 {
+		t.Errorf("tables: %d pair, %d account, %d address entries; want 0, 0, 1", len(g.pairFails.m), len(g.acctFails.m), len(g.addrFails.m))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,6 +87,7 @@ type failState struct {
 	level  float64
 	at     time.Time // when level was last brought up to date
 	locked time.Time // refused until then
+	next   time.Time // pace: when the next attempt's turn comes
 }
 
 func newFailures(max int, window, lockout time.Duration) *failures {
@@ -101,36 +103,68 @@ func (f *failures) drain(st *failState, now time.Time) {
 	st.at = now
 }
 
-// check says how long a login for key must wait before it is answered
-// (slow down), or how long it stays refused (locked > 0).
-func (f *failures) check(key string, now time.Time) (delay, locked time.Duration) {
+// reserve counts a login attempt for key before its password is checked,
+// as if it failed, so that attempts running at once cannot slip past the
+// limit between a check and a count; succeeded or void give it back. It
+// says how long to delay the answer (past half the limit, up to two
+// seconds), or, when key is locked out, for how long. With lock false key
+// is only ever slowed down, never locked.
+func (f *failures) reserve(key string, now time.Time, lock bool) (delay, locked time.Duration) {
 	if f == nil || f.max <= 0 {
 		return 0, 0
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	st, ok := f.m[key]
-	if !ok {
-		return 0, 0
-	}
+	st := f.state(key, now)
 	if now.Before(st.locked) {
 		return 0, st.locked.Sub(now)
 	}
-	f.drain(st, now)
-	half := float64(f.max) / 2
-	if st.level > half {
-		delay = min(2*time.Second, time.Duration((st.level-half)*float64(200*time.Millisecond)))
+	// The max-th failure in a row locks, though the level drained a little
+	// between them: a level above max-1 is that many failures.
+	if lock && st.level > float64(f.max)-1 {
+		st.locked = now.Add(f.lockout)
+		st.level = float64(f.max) / 2 // after the lockout, slowed down at once
+		return 0, f.lockout
 	}
+	delay = f.slow(st)
+	st.level++
 	return delay, 0
 }
 
-// fail counts a failed login for key and reports whether it locked key out.
-func (f *failures) fail(key string, now time.Time) bool {
+// pace counts a login attempt for key, like reserve, but never locks key
+// out for long. Past half the limit attempts take turns, each up to two
+// seconds after the last, so attempts from many places come one at a
+// time; once the limit is used, one attempt per window/limit (a minute by
+// default) may go, the rate the limit allows, and attempts while that turn
+// is taken are refused until it comes (retry). With wait false the attempt
+// is counted and never held up.
+func (f *failures) pace(key string, now time.Time, wait bool) (delay, retry time.Duration) {
 	if f == nil || f.max <= 0 {
-		return false
+		return 0, 0
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	st := f.state(key, now)
+	step := f.slow(st)
+	if wait && step > 0 {
+		if st.next.Before(now) {
+			st.next = now
+		}
+		if st.level > float64(f.max)-1 {
+			if st.next.After(now) {
+				return 0, st.next.Sub(now)
+			}
+			step = max(step, f.window/time.Duration(f.max))
+		}
+		st.next = st.next.Add(step)
+		delay = min(st.next.Sub(now), 2*time.Second)
+	}
+	st.level++
+	return delay, 0
+}
+
+// state returns key's entry, made if need be, drained up to now. f.mu is held.
+func (f *failures) state(key string, now time.Time) *failState {
 	st, ok := f.m[key]
 	if !ok {
 		f.makeRoom(now)
@@ -138,15 +172,46 @@ func (f *failures) fail(key string, now time.Time) bool {
 		f.m[key] = st
 	}
 	f.drain(st, now)
-	st.level++
-	// The max-th failure in a row locks, though the level drained a little
-	// between them: a level above max-1 is that many failures.
-	if st.level > float64(f.max)-1 {
-		st.locked = now.Add(f.lockout)
-		st.level = float64(f.max) / 2 // after the lockout, slowed down at once
-		return true
+	return st
+}
+
+// slow is the slow-down of an entry: none up to half the limit, then
+// 200 ms per failure over it, two seconds at most.
+func (f *failures) slow(st *failState) time.Duration {
+	half := float64(f.max) / 2
+	if st.level <= half {
+		return 0
 	}
-	return false
+	return min(2*time.Second, time.Duration((st.level-half)*float64(200*time.Millisecond)))
+}
+
+// full reports whether key's next attempt would be locked out (or is).
+func (f *failures) full(key string, now time.Time) bool {
+	if f == nil || f.max <= 0 {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.m[key]
+	if !ok {
+		return false
+	}
+	f.drain(st, now)
+	return now.Before(st.locked) || st.level > float64(f.max)-1
+}
+
+// refund gives back one attempt reserve or pace counted: it succeeded, or
+// never got to the password.
+func (f *failures) refund(key string, now time.Time) {
+	if f == nil || f.max <= 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, ok := f.m[key]; ok {
+		f.drain(st, now)
+		st.level = max(0, st.level-1)
+	}
 }
 
 // forgive clears key after a successful login.
@@ -178,7 +243,8 @@ func (f *failures) makeRoom(now time.Time) {
 	}
 }
 
-// buckets is a token bucket per key (registrations per address).
+// buckets is a token bucket per key: registrations per address, chat
+// lines per account.
 type buckets struct {
 	every rate.Limit
 	burst int
@@ -187,11 +253,13 @@ type buckets struct {
 	m  map[string]*rate.Limiter
 }
 
-func newBuckets(perHour int) *buckets {
-	if perHour <= 0 {
+// newBuckets makes buckets of burst tokens refilled at every; nil, which
+// allows everything, when every is not positive.
+func newBuckets(every rate.Limit, burst int) *buckets {
+	if every <= 0 {
 		return nil
 	}
-	return &buckets{every: rate.Limit(float64(perHour) / 3600), burst: perHour, m: make(map[string]*rate.Limiter)}
+	return &buckets{every: every, burst: max(1, burst), m: make(map[string]*rate.Limiter)}
 }
 
 // allow takes a token for key, reporting false when there is none.
@@ -305,4 +373,43 @@ func (c *conns) close(addr string) {
 	if c.byAddr[addr]--; c.byAddr[addr] <= 0 {
 		delete(c.byAddr, addr)
 	}
+}
+
+// knownAddrs remembers, per account, the last few addresses (limit keys)
+// it logged in from since the server started: failed logins of strangers
+// slow those down less (see guard.beginLogin).
+type knownAddrs struct {
+	mu sync.Mutex
+	m  map[string][]string
+}
+
+// knownPerAccount is how many addresses knownAddrs keeps per account.
+const knownPerAccount = 4
+
+func (k *knownAddrs) has(acct, addr string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Contains(k.m[acct], addr)
+}
+
+// add records a login of acct from addr, forgetting its oldest address
+// beyond knownPerAccount, and an arbitrary account when the table is full.
+func (k *knownAddrs) add(acct, addr string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = make(map[string][]string)
+	}
+	addrs, ok := k.m[acct]
+	if !ok && len(k.m) >= maxTracked {
+		for a := range k.m {
+			delete(k.m, a)
+			break
+		}
+	}
+	addrs = slices.DeleteFunc(addrs, func(a string) bool { return a == addr })
+	if len(addrs) >= knownPerAccount {
+		addrs = addrs[1:]
+	}
+	k.m[acct] = append(addrs, addr)
 }

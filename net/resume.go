@@ -16,8 +16,9 @@ import (
 // grace period, so a new connection that presents the token gets the same
 // actor back with no password and nobody else sees it leave. A token works
 // once: resuming hands out the next one. A clean close, the end of the
-// grace period, or an operator's kick, ban, password reset or delete of
-// its account (end) ends it.
+// grace period, a password login of the account (which takes the parked
+// actor over: takeParked), or an operator's kick, ban, password reset or
+// delete of its account (end) ends it.
 type resumer struct {
 	grace time.Duration
 	// logout takes a login's actor out of the world.
@@ -25,6 +26,7 @@ type resumer struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
+	parked  map[int64]string // actor id → token of its parked claim
 	claims  map[string]*claim
 	stopped bool
 }
@@ -40,7 +42,7 @@ type claim struct {
 }
 
 func newResumer(grace time.Duration, logout func(ecs.Actor, uint64), log *slog.Logger) *resumer {
-	return &resumer{grace: grace, logout: logout, log: log, claims: make(map[string]*claim)}
+	return &resumer{grace: grace, logout: logout, log: log, claims: make(map[string]*claim), parked: make(map[int64]string)}
 }
 
 // newToken is 128 random bits, in hex.
@@ -74,10 +76,11 @@ func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
 		return !ok && token != "" // resumed elsewhere: the actor plays on there
 	}
 	if !dropped || r.stopped || r.grace <= 0 || c.ended {
-		delete(r.claims, token)
+		r.drop(token, c)
 		return false
 	}
 	c.owner = nil
+	r.parked[c.actor.ID] = token
 	c.timer = time.AfterFunc(r.grace, func() { r.expire(token, c) })
 	return true
 }
@@ -90,9 +93,20 @@ func (r *resumer) expire(token string, c *claim) {
 		r.mu.Unlock()
 		return
 	}
-	delete(r.claims, token)
+	r.drop(token, c)
 	r.mu.Unlock()
 	r.logout(c.actor, c.login)
+}
+
+// drop forgets the claim c of token. r.mu is held.
+func (r *resumer) drop(token string, c *claim) {
+	delete(r.claims, token)
+	if r.parked[c.actor.ID] == token {
+		delete(r.parked, c.actor.ID)
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
 }
 
 // take spends token for a resume and returns its claim; the session that
@@ -104,10 +118,7 @@ func (r *resumer) take(token string) (claim, bool) {
 	if ok && c.ended {
 		ok = false // its session plays on until it leaves, and no further
 	} else if ok {
-		delete(r.claims, token)
-		if c.timer != nil {
-			c.timer.Stop()
-		}
+		r.drop(token, c)
 	}
 	r.mu.Unlock()
 	if !ok {
@@ -130,8 +141,7 @@ func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) (parked, pl
 		switch {
 		case !match(c.actor, c.addr):
 		case c.owner == nil:
-			c.timer.Stop()
-			delete(r.claims, t)
+			r.drop(t, c)
 			out = append(out, c)
 		default:
 			c.ended = true
@@ -145,6 +155,20 @@ func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) (parked, pl
 	return len(out), playing
 }
 
+// takeParked spends the token of actor id's claim if it is parked (its
+// connection dropped), for a password login that takes the actor over.
+func (r *resumer) takeParked(id int64) (claim, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	token, ok := r.parked[id]
+	if !ok {
+		return claim{}, false
+	}
+	c := r.claims[token]
+	r.drop(token, c)
+	return *c, true
+}
+
 // stop ends every parked claim now, logging its actor out, and every later
 // one as it comes: the server is shutting down.
 func (r *resumer) stop() {
@@ -153,9 +177,8 @@ func (r *resumer) stop() {
 	var parked []*claim
 	for t, c := range r.claims {
 		if c.owner == nil {
-			c.timer.Stop()
 			parked = append(parked, c)
-			delete(r.claims, t)
+			r.drop(t, c)
 		}
 	}
 	r.mu.Unlock()

@@ -244,7 +244,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if nativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
-	hw := &holdingWriter{ResponseWriter: w}
+	// Every frame counts, pings and continuations too: twice the packet
+	// budget leaves room for pongs and the close.
+	hw := &holdingWriter{ResponseWriter: w, frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
 	conn, err := websocket.Accept(hw, r, opts)
 	if err != nil {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
@@ -284,7 +286,7 @@ func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string,
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
 		bad:     rate.NewLimiter(rate.Limit(s.opts.BadPerSecond), s.opts.BadBurst),
-		ops:     newSessionOps(remote, s.guard.lim),
+		ops:     newSessionOps(remote),
 	}
 	s.live[sess] = struct{}{}
 	s.wg.Add(1)

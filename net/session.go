@@ -63,6 +63,8 @@ type session struct {
 
 	ops  sessionOps                // for limits and operators (net/guard.go)
 	seen atomic.Pointer[view.View] // the view, for operators' reads of the position
+	// peerClosed: the client sent a close frame, and the read loop ended.
+	peerClosed atomic.Bool
 }
 
 // kick asks the owner to close the connection with code and reason. Only the
@@ -100,30 +102,49 @@ func (s *session) serve() {
 	}
 	var wg sync.WaitGroup
 	wrote := make(chan struct{})
+	read := make(chan struct{})
 	go func() { defer close(wrote); s.writeLoop() }()
 	wg.Go(s.pingLoop)
-	wg.Go(s.readLoop)
+	go func() { defer close(read); s.readLoop() }()
 	<-s.ctx.Done()
 	// The server's own end also cancels ctx; this records a reason for it,
 	// and orders the reads below after whichever kick came first.
 	s.kick(websocket.StatusGoingAway, "server shutting down")
 	<-wrote // its last words go out before the close frame
 	dropped := s.code == StatusUnresponsive || s.code == websocket.StatusAbnormalClosure
+	left := false
+	if s.peerClosed.Load() {
+		// The client closed and its read loop is done: the actor leaves
+		// before the close frame goes back, so a client that logs in again
+		// as soon as its close completes finds its account free.
+		<-read
+		s.leave(dropped)
+		left = true
+	}
 	if dropped {
 		s.conn.CloseNow() //nolint:errcheck // the peer is gone; nothing to report
 	} else {
 		s.conn.Close(s.code, s.reason) //nolint:errcheck // the peer may already be gone
 	}
 	wg.Wait()
+	<-read
+	if !left {
+		s.leave(dropped)
+	}
+}
+
+// leave ends the session's part: it is counted and logged, and its actor
+// leaves the world, or stays parked for a resume when the connection dropped.
+func (s *session) leave(dropped bool) {
 	select {
 	case v := <-s.play: // a login admitted as the writer stopped: nobody renders it
 		v.Close()
 	default:
 	}
 	if s.code != websocket.StatusNormalClosure && s.code != websocket.StatusGoingAway && s.code != websocket.StatusNoStatusRcvd && s.code != websocket.StatusAbnormalClosure {
-		s.log.Info("connection closed", "code", s.code, "reason", s.reason)
+		s.log.Info("connection closed", closeAttrs(s.code, s.reason)...)
 	} else {
-		s.log.Debug("connection closed", "code", s.code, "reason", s.reason)
+		s.log.Debug("connection closed", closeAttrs(s.code, s.reason)...)
 	}
 	s.ended()
 	if s.playing && s.token != "" && s.srv.resume.leave(s, s.token, dropped) {
@@ -248,9 +269,20 @@ func (s *session) readLoop() {
 		typ, msg, err := s.conn.Read(context.Background())
 		if err != nil {
 			code := websocket.CloseStatus(err)
+			refused := s.held.refusal()
+			var peer *peerClose
 			switch {
-			case code == websocket.StatusMessageTooBig:
-				s.kick(code, "message too big")
+			case errors.As(refused, &peer):
+				s.peerClosed.Store(true)
+				s.kick(peer.code, "closed by client")
+			case errors.Is(refused, errFrameFlood):
+				s.kick(websocket.StatusPolicyViolation, "too many frames")
+			case errors.Is(refused, errCloseReason):
+				s.kick(websocket.StatusInvalidFramePayloadData, "close reason is not UTF-8")
+			case errors.Is(refused, errCloseCode):
+				s.kick(websocket.StatusProtocolError, "invalid close frame")
+			case code == websocket.StatusMessageTooBig, errors.Is(err, websocket.ErrMessageTooBig):
+				s.kick(websocket.StatusMessageTooBig, "message too big")
 			case code != -1:
 				s.kick(code, "closed by client")
 			default:
@@ -408,31 +440,52 @@ func (s *session) register(r wire.Request) string {
 
 func (s *session) login(r wire.Request) string {
 	ctx := s.ctx
-	if deny := s.beforeLogin(r.Username); deny != "" {
+	try, deny := s.beginLogin(r.Username)
+	if deny != "" {
 		return deny
+	}
+	if try.acct == "" { // too long to be anyone's name: nothing to look up or hash
+		s.srv.metrics.Login(false)
+		try.failed()
+		return wire.DenyCredentials
 	}
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, persist.ErrNotFound) {
+		try.void()
 		return s.dbFailed("login", err)
 	}
 	done, err := s.hashTurn()
 	if err != nil {
+		try.void()
 		return ""
 	}
 	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
 	done()
 	if err != nil {
+		try.void()
 		return s.hashFailed(err)
 	}
 	if !known || !ok {
 		s.srv.metrics.Login(false)
-		s.loginFailed(r.Username)
+		try.failed()
 		return wire.DenyCredentials
 	}
+	try.succeeded()
 	if deny := s.accountBanned(acc.Actor.Name); deny != "" {
 		s.srv.metrics.Login(false)
 		return deny
+	}
+	// An actor parked for a resume (its v2 connection dropped) is taken
+	// over where it stands: the client may have lost its token with the app.
+	if c, ok := s.srv.resume.takeParked(acc.Actor.ID); ok {
+		if deny := s.rejoin(c); deny != "" {
+			s.srv.metrics.Login(false)
+			return deny
+		}
+		s.srv.metrics.Login(true)
+		s.log.Info("logged in, taking over the actor kept for a resume")
+		return ""
 	}
 	if acc.Actor.Mods, err = s.srv.opts.Wire.Mods.LoadPlayer(ctx, s.srv.store, acc.Actor.ID); err != nil {
 		return s.dbFailed("login", err)
@@ -472,6 +525,17 @@ func (s *session) resume(r wire.Request) string {
 	if !ok {
 		return wire.DenyResumed
 	}
+	if deny := s.rejoin(c); deny != "" {
+		return deny
+	}
+	s.log.Info("resumed")
+	return ""
+}
+
+// rejoin plays the actor of claim c, already taken from the resumer, as a
+// new login of this session: the account's claim passes to it, and the
+// tick hands the actor over where it stands.
+func (s *session) rejoin(c claim) string {
 	heir := s.srv.logins.Add(1)
 	switch err := s.srv.store.TransferClaim(s.ctx, c.actor.ID, c.login, heir); {
 	case errors.Is(err, persist.ErrPlaying):
@@ -488,7 +552,6 @@ func (s *session) resume(r wire.Request) string {
 		}
 		return deny
 	}
-	s.log.Info("resumed")
 	return ""
 }
 

@@ -62,11 +62,38 @@ var pgMigrations = []string{
 	CREATE INDEX claims_node ON claims (node)`,
 }
 
-// migrate brings the schema up to date, one transaction per migration.
+// migrate brings the schema up to date, one transaction per migration,
+// and checks that the database takes writes.
 func (s *Store) migrate(ctx context.Context) error {
+	var err error
 	if s.pg {
-		return s.migratePostgres(ctx)
+		err = s.migratePostgres(ctx)
+	} else {
+		err = s.migrateSQLite(ctx)
 	}
+	if err != nil {
+		return err
+	}
+	return s.checkWritable(ctx)
+}
+
+// checkWritable fails when the database takes no writes (a read-only
+// file, directory or mount; a Postgres role, database or server that is
+// read-only): the server would start and say ready while every
+// registration failed. The write it tries is rolled back.
+func (s *Store) checkWritable(ctx context.Context) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err == nil {
+		defer tx.Rollback() //nolint:errcheck // nothing was written
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE bans SET reason = reason WHERE value = ?`), "")
+	}
+	if err != nil {
+		return fmt.Errorf("persist: the database takes no writes (read-only?): %w", err)
+	}
+	return nil
+}
+
+func (s *Store) migrateSQLite(ctx context.Context) error {
 	var version int
 	if err := s.write.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("persist: read schema version: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -98,25 +99,28 @@ func (s *Store) DeleteAccountsWithPrefix(ctx context.Context, prefix string) ([]
 	return names, nil
 }
 
-// RecentHashes returns the password hashes of up to n of the newest
-// accounts: the server times unknown-user logins with a hash of the cost
-// the stored accounts use, not only the cost it hashes new passwords at.
-func (s *Store) RecentHashes(ctx context.Context, n int) ([][]byte, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT password_hash FROM accounts ORDER BY id DESC LIMIT ?`), n)
+// HashCosts returns the bcrypt costs the stored accounts' password hashes
+// use, each once: the server times unknown-user logins with a hash of the
+// highest, so that no account answers a wrong password faster than an
+// unknown name does. The cost is the two digits after "$2a$".
+func (s *Store) HashCosts(ctx context.Context) ([]int, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT substr(password_hash, 5, 2) FROM accounts`)
 	if err != nil {
-		return nil, fmt.Errorf("persist: recent hashes: %w", err)
+		return nil, fmt.Errorf("persist: hash costs: %w", err)
 	}
 	defer rows.Close()
-	var out [][]byte
+	var out []int
 	for rows.Next() {
-		var h []byte
-		if err := rows.Scan(&h); err != nil {
-			return nil, fmt.Errorf("persist: recent hashes: %w", err)
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("persist: hash costs: %w", err)
 		}
-		out = append(out, h)
+		if c, err := strconv.Atoi(string(b)); err == nil {
+			out = append(out, c)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("persist: recent hashes: %w", err)
+		return nil, fmt.Errorf("persist: hash costs: %w", err)
 	}
 	return out, nil
 }

@@ -3,12 +3,17 @@ package persist
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/persist/pgtest"
 )
 
 // TestOperatorRows checks the rows the operators' actions write: password
@@ -119,5 +124,81 @@ func TestLastWriteError(t *testing.T) {
 	}
 	if err := s.Flush(ctx); err != nil || s.LastWriteError() != nil {
 		t.Errorf("after recovery: Flush = %v, LastWriteError = %v", err, s.LastWriteError())
+	}
+}
+
+// TestReadOnlyRefused: a database that takes no writes fails Open, saying
+// so, instead of a server that starts, says ready and fails every
+// registration: an immutable SQLite file, and a Postgres database whose
+// transactions are read-only.
+func TestReadOnlyRefused(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "game.db")
+		s := mustOpen(t, path)
+		s.Close()
+		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+			t.Skipf("cannot make the file immutable here (chattr +i: %v %s)", err, out)
+		}
+		t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() }) //nolint:errcheck // best effort
+		s, err := Open(t.Context(), path, slog.New(slog.DiscardHandler))
+		if err == nil {
+			s.Close()
+			t.Fatal("a read-only database opened")
+		}
+		if !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("error %q does not say the database is read-only", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Start(t).DSN()
+		s := mustOpen(t, dsn)
+		if _, err := s.write.ExecContext(t.Context(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$`); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s, err := Open(t.Context(), dsn, slog.New(slog.DiscardHandler))
+		if err == nil {
+			s.Close()
+			t.Fatal("a read-only database opened")
+		}
+		if !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("error %q does not say the database is read-only", err)
+		}
+	})
+}
+
+// TestFilesIgnoredByGit: every file a running store keeps beside its
+// database (the database, its WAL and shared memory, its lock) matches a
+// pattern of the repository's .gitignore, so a server run in a checkout
+// leaves the build clean.
+func TestFilesIgnoredByGit(t *testing.T) {
+	t.Parallel()
+	ignore, err := os.ReadFile("../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := mustOpen(t, filepath.Join(dir, "godmmo.db"))
+	if _, err := s.CreateAccount(t.Context(), "ann", []byte("h"), 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("only %d files beside a running store: %v", len(files), files)
+	}
+	for _, f := range files {
+		ignored := false
+		for _, p := range strings.Split(string(ignore), "\n") {
+			if ok, _ := filepath.Match(strings.TrimSpace(p), f.Name()); ok && !strings.Contains(p, "/") {
+				ignored = true
+			}
+		}
+		if !ignored {
+			t.Errorf("%s is not ignored by .gitignore", f.Name())
+		}
 	}
 }

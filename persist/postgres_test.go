@@ -3,6 +3,8 @@ package persist
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -125,4 +127,26 @@ func TestPostgresOutage(t *testing.T) {
 	if got, err := s2.Account(ctx, "walker"); err != nil || got.Actor.X != 12 || got.Actor.Y != 34 {
 		t.Errorf("after the outage: %+v, %v", got.Actor, err)
 	}
+}
+
+// TestHashCosts: the bcrypt costs the stored hashes use, each once, on
+// both kinds of database.
+func TestHashCosts(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, db string) {
+		s := mustOpen(t, db)
+		if costs, err := s.HashCosts(t.Context()); err != nil || len(costs) != 0 {
+			t.Fatalf("no accounts: %v, %v", costs, err)
+		}
+		for i, h := range []string{"$2a$10$abc", "$2a$04$abc", "$2a$04$def", "$2a$12$x"} {
+			if _, err := s.CreateAccount(t.Context(), fmt.Sprint("user", i), []byte(h), 0, 0, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		costs, err := s.HashCosts(t.Context())
+		slices.Sort(costs)
+		if err != nil || !slices.Equal(costs, []int{4, 10, 12}) {
+			t.Errorf("costs %v, %v; want [4 10 12]", costs, err)
+		}
+	})
 }

@@ -111,7 +111,24 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 // frame writes one final frame; masked says whether to mask it as a client must.
 func (r *rawConn) frame(t *testing.T, opcode byte, payload []byte, masked bool) {
 	t.Helper()
-	b := []byte{0x80 | opcode}
+	r.write(t, encodeFrame(true, opcode, payload, masked))
+}
+
+// write writes bytes as they are.
+func (r *rawConn) write(t *testing.T, b []byte) {
+	t.Helper()
+	if _, err := r.c.Write(b); err != nil {
+		t.Fatalf("write frames: %v", err)
+	}
+}
+
+// encodeFrame is a frame as the client would send it; fin false leaves
+// its message to continuation frames.
+func encodeFrame(fin bool, opcode byte, payload []byte, masked bool) []byte {
+	b := []byte{opcode}
+	if fin {
+		b[0] |= 0x80
+	}
 	mbit := byte(0)
 	if masked {
 		mbit = 0x80
@@ -130,9 +147,7 @@ func (r *rawConn) frame(t *testing.T, opcode byte, payload []byte, masked bool) 
 			p[i] ^= key[i%4]
 		}
 	}
-	if _, err := r.c.Write(append(b, p...)); err != nil {
-		t.Fatalf("write frame: %v", err)
-	}
+	return append(b, p...)
 }
 
 // closeFrame reads frames until a close frame and returns its code and

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	stdnet "net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,6 +114,53 @@ func TestConnectionLimits(t *testing.T) {
 	}
 }
 
+// TestIdleConnectionsCounted: every TCP connection to the game port counts
+// against the per-address cap from its accept on, not only WebSockets: an
+// idle keep-alive after a page load, or a connection that says nothing,
+// holds a place, and one over the cap gets HTTP 429 at once. A place comes
+// free when its connection closes.
+func TestIdleConnectionsCounted(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-max-conns-per-addr", "3"))
+	local := &stdnet.TCPAddr{IP: stdnet.ParseIP("127.0.0.6")}
+	var idle []stdnet.Conn
+	for i := range 3 {
+		c, err := (&stdnet.Dialer{LocalAddr: local, Timeout: wait}).Dial("tcp", app.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if i == 0 { // a page load that keeps its connection
+			fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", app.Addr())
+			c.SetReadDeadline(time.Now().Add(wait)) //nolint:errcheck // bounds the read below
+			res, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		idle = append(idle, c)
+	}
+	_, resp, err := tryDial(app.Addr(), "127.0.0.6")
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a fourth connection beside three idle ones: %v, want HTTP 429", err)
+	}
+	dialFrom(t, app.Addr(), "127.0.0.7") // another address is not affected
+	idle[1].Close()
+	deadline := time.Now().Add(wait)
+	for {
+		c, _, err := tryDial(app.Addr(), "127.0.0.6")
+		if err == nil {
+			c.conn.CloseNow() //nolint:errcheck // only checking it opens
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a place never came free after an idle connection closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestChatLimits checks what happens to chat lines: the rate limit, mute,
 // invisible lines and direction overrides. A listener hears exactly the
 // lines that were let through.
@@ -173,8 +223,10 @@ func TestChatLimits(t *testing.T) {
 }
 
 // TestLoginThrottle guesses passwords: an account locks after its limit of
-// failures (even the right password is then refused, saying why), an
-// address locks after its own, and another address still logs in.
+// failures for the guessing address only (saying why), while its owner
+// logs in from another; the owner's own wrong guesses, from an address it
+// logged in from, are slowed down but never refused; an address locks
+// after its own limit, and another address still logs in.
 func TestLoginThrottle(t *testing.T) {
 	t.Parallel()
 	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-login-fails-per-account", "4", "-login-fails-per-addr", "6"))
@@ -187,12 +239,19 @@ func TestLoginThrottle(t *testing.T) {
 		attacker.send("Login", "victim", "guess")
 		attacker.expectDeny(wire.DenyCredentials)
 	}
-	locked := fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute)
-	attacker.send("Login", "victim", "guess")
-	attacker.expectDeny(locked)
+	attacker.send("Login", "victim", "pw-victim")
+	attacker.expectDeny(fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute))
 	owner := dialFrom(t, app.Addr(), "127.0.0.3")
-	owner.send("Login", "victim", "pw-victim")
-	owner.expectDeny(locked)
+	owner.login("victim", "pw-victim")
+	owner.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // logging out
+
+	// The owner mistypes, many times, from its own address: slowed, not refused.
+	owner = dialFrom(t, app.Addr(), "127.0.0.3")
+	for range 5 { // past the account's limit, short of the address's
+		owner.send("Login", "victim", "typo")
+		owner.expectDeny(wire.DenyCredentials)
+	}
+	owner.login("victim", "pw-victim")
 
 	// Two more failures on other accounts lock the attacker's address out.
 	for _, n := range []string{"alice", "bob"} {
@@ -202,6 +261,60 @@ func TestLoginThrottle(t *testing.T) {
 	attacker.send("Login", "alice", "pw-alice")
 	attacker.expectDeny(fmt.Sprintf(net.DenyAddrLocked, 5*time.Minute))
 	dialFrom(t, app.Addr(), "127.0.0.4").login("alice", "pw-alice")
+
+	// Guesses at bob from many addresses, one each: past the account's
+	// limit they are refused until their turn, while bob, from an address
+	// he logged in from, is not held up.
+	b := dialFrom(t, app.Addr(), "127.0.0.5")
+	b.login("bob", "pw-bob")
+	b.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // logging out
+	checked := 0                                    // with the attacker's one above
+	for i := range 10 {
+		c := dialFrom(t, app.Addr(), fmt.Sprintf("127.0.1.%d", i+1))
+		c.send("Login", "bob", "guess")
+		deny := c.expectAction("Deny").P[0].(string)
+		if deny == wire.DenyCredentials {
+			checked++
+			continue
+		}
+		if !strings.HasPrefix(deny, "Too many failed logins for this account; try again in") {
+			t.Fatalf("guess %d: %q", i, deny)
+		}
+		break
+	}
+	if checked == 0 || checked > 4 {
+		t.Errorf("%d guesses from new addresses were checked before they had to wait their turn; want up to the limit, 4", checked)
+	}
+	dialFrom(t, app.Addr(), "127.0.0.5").login("bob", "pw-bob")
+}
+
+// TestLoginThrottleAtOnce guesses one account's password on many
+// connections at once from one address: no more guesses reach the hash
+// than the limit allows, as each attempt counts before its hash, not after.
+func TestLoginThrottleAtOnce(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-login-fails-per-account", "4", "-login-fails-per-addr", "100"))
+	dialFrom(t, app.Addr(), "127.0.0.9").register("target", "pw-target", 0)
+	var guessers []*client
+	for range 16 {
+		guessers = append(guessers, dialFrom(t, app.Addr(), "127.0.0.2"))
+	}
+	for _, g := range guessers {
+		g.send("Login", "target", "guess")
+	}
+	checked := 0
+	for _, g := range guessers {
+		switch deny := g.expectAction("Deny").P[0]; deny {
+		case wire.DenyCredentials:
+			checked++
+		case fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute):
+		default:
+			t.Errorf("Deny %q", deny)
+		}
+	}
+	if checked != 4 {
+		t.Errorf("%d of 16 guesses at once were checked, want the limit, 4", checked)
+	}
 }
 
 // TestRegistrationLimit checks the per-address registration limit and the
@@ -221,7 +334,9 @@ func TestRegistrationLimit(t *testing.T) {
 
 // TestWebSocketFrames sends what the WebSocket rules forbid and checks the
 // close codes: invalid UTF-8 in a text frame (1007), an unmasked client
-// frame (1002), a flood of pings (1008); a binary frame with the same bytes
+// frame (1002), a flood of pings or of empty continuation frames (1008),
+// a close frame whose reason is not UTF-8 (1007, not its own code echoed
+// back); a binary frame with the same bytes
 // is only a bad packet, as v1 clients send JSON in binary frames.
 func TestWebSocketFrames(t *testing.T) {
 	t.Parallel()
@@ -235,10 +350,31 @@ func TestWebSocketFrames(t *testing.T) {
 		{"invalid utf-8 text", func(t *testing.T, r *rawConn) { r.frame(t, 0x1, bad, true) }, websocket.StatusInvalidFramePayloadData},
 		{"unmasked frame", func(t *testing.T, r *rawConn) { r.frame(t, 0x2, []byte(`{"a":"Login"}`), false) }, websocket.StatusProtocolError},
 		{"ping flood", func(t *testing.T, r *rawConn) {
+			var b []byte
 			for range 400 {
-				r.frame(t, 0x9, []byte("p"), true)
+				b = append(b, encodeFrame(true, 0x9, []byte("p"), true)...)
 			}
+			r.write(t, b)
 		}, websocket.StatusPolicyViolation},
+		{"close code no peer may send", func(t *testing.T, r *rawConn) {
+			r.frame(t, 0x8, []byte{0x03, 0xee}, true) // 1006
+		}, websocket.StatusProtocolError},
+		{"close without a code", func(t *testing.T, r *rawConn) {
+			r.frame(t, 0x8, nil, true)
+		}, websocket.StatusNoStatusRcvd},
+		{"close", func(t *testing.T, r *rawConn) {
+			r.frame(t, 0x8, []byte{0x0f, 0xa0, 'o', 'k'}, true) // 4000
+		}, 4000},
+		{"empty continuation flood", func(t *testing.T, r *rawConn) {
+			b := encodeFrame(false, 0x1, []byte(`["Chat","`), true)
+			for range 1000 {
+				b = append(b, encodeFrame(false, 0x0, nil, true)...)
+			}
+			r.write(t, b)
+		}, websocket.StatusPolicyViolation},
+		{"close reason not utf-8", func(t *testing.T, r *rawConn) {
+			r.frame(t, 0x8, []byte{0x03, 0xe8, 0xff, 0xfe}, true)
+		}, websocket.StatusInvalidFramePayloadData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -305,6 +441,10 @@ func TestAdminNeedsToken(t *testing.T) {
 		{[]string{"-admin", "10.0.0.5:9081"}, nil, false},
 		{[]string{"-admin", "0.0.0.0:9081", "-admin-token", "s3cret"}, nil, true},
 		{[]string{"-admin", "0.0.0.0:9081"}, map[string]string{"GODMMO_ADMIN_TOKEN": "s3cret"}, true},
+		{[]string{"-admin", "0.0.0.0:9081", "-admin-token", " "}, nil, false},
+		{[]string{"-admin", "0.0.0.0:9081"}, map[string]string{"GODMMO_ADMIN_TOKEN": "\t\n"}, false},
+		{[]string{"-admin", "127.0.0.1:0", "-admin-token", "  "}, nil, false},
+		{[]string{"-admin", "0.0.0.0:9081", "-admin-token", "s3cret\n"}, nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -313,5 +453,51 @@ func TestAdminNeedsToken(t *testing.T) {
 				t.Errorf("parseConfig: %v, want ok %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestBackupAsDocumented runs the backup command docs/operations.md gives,
+// against a running server's database, from a shell with the usual umask
+// 022: the backup holds the accounts and is readable by its owner only.
+func TestBackupAsDocumented(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		t.Skip("no sqlite3 here (Debian package sqlite3)")
+	}
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var command string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if l := strings.TrimSpace(line); strings.Contains(l, `sqlite3 godmmo.db ".backup`) {
+			command = l
+		}
+	}
+	if command == "" {
+		t.Fatal("docs/operations.md gives no backup command")
+	}
+	dir := t.TempDir()
+	app, _ := startApp(t, testConfig(t, dir, "-db", filepath.Join(dir, "godmmo.db")))
+	dial(t, app.Addr()).register("saved", "pw", 0)
+	sh := exec.Command("bash", "-c", "umask 022; "+command)
+	sh.Dir = dir
+	if out, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", command, err, out)
+	}
+	backups, _ := filepath.Glob(filepath.Join(dir, "backup-*.db"))
+	if len(backups) != 1 {
+		t.Fatalf("backups made: %v", backups)
+	}
+	fi, err := os.Stat(backups[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("the backup's mode is %#o, want 0600", mode)
+	}
+	out, err := exec.Command("sqlite3", backups[0], "SELECT username FROM accounts").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "saved" {
+		t.Errorf("accounts in the backup: %q %v", out, err)
 	}
 }

@@ -57,7 +57,7 @@ func newAdmin(addr string, m *Metrics, ready readiness, con *console, log *slog.
 		return nil, fmt.Errorf("admin listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           con.sameHost(mux), // every path: pprof's command line may hold secrets
 		ReadHeaderTimeout: 10 * time.Second,
 		// No WriteTimeout: a CPU profile or trace streams for as long as asked.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),

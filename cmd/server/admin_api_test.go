@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -167,6 +169,56 @@ func TestAdminToken(t *testing.T) {
 	}
 	if code, _ := apiCall(t, base, "s3cret", http.MethodGet, "/metrics", nil); code != http.StatusOK {
 		t.Errorf("GET /metrics with the token: %d", code)
+	}
+}
+
+// TestAdminForeignHost: without a token, every path of the admin listener
+// refuses a request naming another Host (DNS rebinding), the metrics and
+// the profiles (whose command line may hold a password) as much as the API,
+// and answers its own names.
+func TestAdminForeignHost(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0"))
+	port := app.AdminAddr()[strings.LastIndex(app.AdminAddr(), ":"):]
+	for _, path := range []string{"/", "/api/players", "/metrics", "/debug/pprof/cmdline", "/debug/pprof/", "/healthz", "/readyz"} {
+		for host, want := range map[string]int{"attacker.example" + port: http.StatusForbidden, "localhost" + port: http.StatusOK, app.AdminAddr(): http.StatusOK} {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+app.AdminAddr()+path, nil)
+			req.Host = host
+			res, err := (&http.Client{Timeout: wait}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("GET %s with Host %s: %d, want %d", path, host, res.StatusCode, want)
+			}
+			if want == http.StatusForbidden && bytes.Contains(body, []byte("-admin")) {
+				t.Errorf("GET %s with Host %s shows the command line: %q", path, host, body)
+			}
+		}
+	}
+}
+
+// TestAdminRefusalsLogThrottled guesses the admin token many times: the
+// log gets a few lines, the last saying how many went unlogged, not a
+// line per guess.
+func TestAdminRefusalsLogThrottled(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	app, _ := startAppLog(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0", "-admin-token", "s3cret"), slog.New(slog.NewTextHandler(&logs, nil)))
+	base := "http://" + app.AdminAddr()
+	for i := range 100 {
+		if code, _ := apiCall(t, base, "", http.MethodPost, "/api/session", map[string]string{"token": fmt.Sprint("guess", i)}); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+		if code, _ := apiCall(t, base, fmt.Sprint("guess", i), http.MethodGet, "/api/players", nil); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	lines := strings.Count(logs.String(), "refused")
+	if lines == 0 || lines > 20 {
+		t.Errorf("200 wrong tokens logged %d lines, want a few:\n%s", lines, logs.String())
 	}
 }
 

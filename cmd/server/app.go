@@ -45,11 +45,13 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.ln, err = stdnet.Listen("tcp", cfg.Addr)
+	ln, err := stdnet.Listen("tcp", cfg.Addr)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	a.ln = a.game.Server.Listener(ln, cfg.TLSCert == "") // every connection counts against the caps
+
 	if err := a.game.Server.Prepare(ctx); err != nil {
 		a.ln.Close()
 		store.Close()
@@ -130,7 +132,10 @@ func (a *App) wire() error {
 		return err
 	}
 	mux.Handle("/", root)
-	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	// No ReadTimeout or WriteTimeout: they would stay on the WebSockets
+	// the server hijacks. Idle keep-alives end after IdleTimeout.
+	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	return nil
 }
 

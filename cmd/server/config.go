@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/godmmo/godmmo/cmd/server/game"
 	"github.com/godmmo/godmmo/ecs"
@@ -195,6 +196,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 		return c, fmt.Errorf("-tls-cert and -tls-key go together")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return c, fmt.Errorf("-log-format must be text or json, not %q", c.LogFormat)
+	case c.AdminToken != "" && (strings.TrimSpace(c.AdminToken) == "" || strings.ContainsFunc(c.AdminToken, unicode.IsSpace)):
+		return c, fmt.Errorf("-admin-token (or $GODMMO_ADMIN_TOKEN) is blank or holds spaces: use a long random one, such as openssl rand -hex 24 makes")
 	case c.Admin != "" && c.AdminToken == "" && !loopbackAddr(c.Admin):
 		return c, fmt.Errorf("-admin %s is not a loopback address: set -admin-token (or $GODMMO_ADMIN_TOKEN) to protect it", c.Admin)
 	}

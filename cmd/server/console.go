@@ -14,11 +14,14 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/persist"
 	dto "github.com/prometheus/client_model/go"
+	"golang.org/x/time/rate"
 )
 
 //go:embed console.html
@@ -41,6 +44,12 @@ type console struct {
 
 	ctx    context.Context // ends when the admin listener shuts down
 	cancel context.CancelFunc
+
+	// Refused requests (a wrong token, a foreign Host) are logged a line a
+	// second at most, each with how many went unlogged before it.
+	refusalsOnce sync.Once
+	refusals     *rate.Limiter
+	unlogged     atomic.Int64
 }
 
 // consoleCookie carries the admin token for the page's event stream,
@@ -84,18 +93,43 @@ func (c *console) page(w http.ResponseWriter, _ *http.Request) {
 	w.Write(consoleHTML) //nolint:errcheck // the operator's browser went away
 }
 
-// guarded checks, before fn runs: the token (when one is set and auth is
-// asked for), that a request without a token names one of the listener's
-// own hosts (DNS rebinding), and that a POST is JSON from this page (a
-// cross-site form cannot send application/json without a preflight that
-// nothing here answers).
-func (c *console) guarded(auth bool, fn http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if c.token == "" && !c.ownHost(r.Host) {
-			c.log.Warn("admin request refused: foreign Host", "remote", r.RemoteAddr, "host", r.Host)
+// sameHost refuses, when there is no token, every request naming another
+// Host than the listener's own (DNS rebinding: a foreign name pointed at
+// 127.0.0.1 in the operator's browser): the console and its API, and the
+// metrics and profiles too, as the command line pprof shows may hold
+// secrets. It wraps the admin listener's whole handler.
+func (c *console) sameHost(h http.Handler) http.Handler {
+	if c.token != "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.ownHost(r.Host) {
+			c.logRefused(r, "admin request refused: foreign Host", "host", r.Host)
 			jsonError(w, http.StatusForbidden, "Host "+r.Host+" is not this admin listener's")
 			return
 		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// logRefused logs a refused request at warn, a line a second at most (a
+// burst of five), so that guessing tokens cannot fill the disk; the line
+// says how many refusals went unlogged since the last.
+func (c *console) logRefused(r *http.Request, msg string, args ...any) {
+	c.refusalsOnce.Do(func() { c.refusals = rate.NewLimiter(1, 5) })
+	if !c.refusals.Allow() {
+		c.unlogged.Add(1)
+		return
+	}
+	c.log.Warn(msg, append([]any{"remote", r.RemoteAddr, "unlogged_before", c.unlogged.Swap(0)}, args...)...)
+}
+
+// guarded checks, before fn runs: the token (when one is set and auth is
+// asked for), and that a POST is JSON from this page (a cross-site form
+// cannot send application/json without a preflight that nothing here
+// answers). The Host was checked by sameHost.
+func (c *console) guarded(auth bool, fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				jsonError(w, http.StatusUnsupportedMediaType, "send JSON (Content-Type: application/json)")
@@ -110,6 +144,7 @@ func (c *console) guarded(auth bool, fn http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		if auth && c.token != "" && !c.authorized(r) {
+			c.logRefused(r, "admin request refused: no or wrong token", "path", r.URL.Path)
 			jsonError(w, http.StatusUnauthorized, "admin token required")
 			return
 		}
@@ -125,6 +160,7 @@ func (c *console) private(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !c.authorized(r) {
+			c.logRefused(r, "admin request refused: no or wrong token", "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="godmmo admin"`)
 			http.Error(w, "admin token required", http.StatusUnauthorized)
 			return
@@ -163,7 +199,7 @@ func (c *console) session(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.token != "" && subtle.ConstantTimeCompare([]byte(req.Token), []byte(c.token)) != 1 {
-		c.log.Warn("admin login refused: wrong token", "remote", r.RemoteAddr)
+		c.logRefused(r, "admin login refused: wrong token")
 		jsonError(w, http.StatusUnauthorized, "wrong token")
 		return
 	}

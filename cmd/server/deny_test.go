@@ -243,3 +243,24 @@ func TestV2HelloAndChatEcho(t *testing.T) {
 	c.await("the v1 line", func(p []any) bool { return p[0] == "C" && p[1] == "plain" && p[2] == "from v1" })
 	v1.quiet(300*time.Millisecond, "its own line back", func(p packet) bool { return p.A == "Chat" && p.P[1] == "from v1" })
 }
+
+// TestLoginAgainAfterClose: a player that closes its connection and logs
+// in again as soon as the close completes is let in at the first try, not
+// told it is already logged in: its actor left before the close frame
+// came back. (loadbot's second run of a name relies on it.)
+func TestLoginAgainAfterClose(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	c, _ := join(t, app.Addr(), "again", 0)
+	for i := range 20 {
+		// Either Close or the client's reader hears the server's close
+		// frame, whichever reads first; the other sees the end.
+		err := c.conn.Close(websocket.StatusNormalClosure, "bye")
+		<-c.done
+		if err != nil && websocket.CloseStatus(c.err) != websocket.StatusNormalClosure {
+			t.Fatalf("close %d: %v; the reader: %v; want the server's 1000", i, err, c.err)
+		}
+		c = dial(t, app.Addr())
+		c.login("again", "pw-again")
+	}
+}

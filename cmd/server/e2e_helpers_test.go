@@ -43,6 +43,12 @@ func startApp(tb testing.TB, cfg Config) (*App, func()) {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	return startAppLog(tb, cfg, log)
+}
+
+// startAppLog is startApp logging to log.
+func startAppLog(tb testing.TB, cfg Config, log *slog.Logger) (*App, func()) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := NewApp(ctx, cfg, log)
 	if err != nil {

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,5 +87,57 @@ func TestVersionAndLogFormat(t *testing.T) {
 	var line map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line["msg"] != "hello" {
 		t.Errorf("json log line %q: %v", buf.String(), err)
+	}
+}
+
+// logBuffer collects log lines from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestTooBigCountedAndLogged: a message over the read limit closes with
+// 1009, is counted as too_big (not protocol_error), and the text log gives
+// the close code as the number clients and the docs know, its name beside.
+func TestTooBigCountedAndLogged(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	app, _ := startAppLog(t, testConfig(t, t.TempDir(), "-admin", "127.0.0.1:0"), slog.New(slog.NewTextHandler(&logs, nil)))
+	c := dial(t, app.Addr())
+	c.sendRaw([]byte(`{"a":"Chat","p0":"","p1":"` + strings.Repeat("x", 5000) + `"}`))
+	<-c.done
+	if got := websocket.CloseStatus(c.err); got != websocket.StatusMessageTooBig {
+		t.Fatalf("closed with %v, want 1009", c.err)
+	}
+	deadline := time.After(2 * wait)
+	for {
+		got := scrape(t, "http://"+app.AdminAddr()+"/metrics")
+		if got[`godmmo_disconnects_total{reason="too_big"}`] == 1 && strings.Contains(logs.String(), "connection closed") {
+			if n := got[`godmmo_disconnects_total{reason="protocol_error"}`]; n != 0 {
+				t.Errorf("also counted as protocol_error: %v", n)
+			}
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("too_big %v, protocol_error %v; log:\n%s", got[`godmmo_disconnects_total{reason="too_big"}`],
+				got[`godmmo_disconnects_total{reason="protocol_error"}`], logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if line := logs.String(); !strings.Contains(line, "code=1009 close=too_big") {
+		t.Errorf("the close is logged as %q, want code=1009 close=too_big", line)
 	}
 }

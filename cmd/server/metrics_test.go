@@ -177,13 +177,14 @@ func allAtLeast(got, want map[string]float64) bool {
 // gather reads a Metrics' registry in the text format, as a scrape would.
 func gather(t *testing.T, m *Metrics) map[string]float64 {
 	t.Helper()
-	a, err := newAdmin("127.0.0.1:0", m, readiness{}, &console{}, slog.New(slog.DiscardHandler))
+	log := slog.New(slog.DiscardHandler)
+	a, err := newAdmin("127.0.0.1:0", m, readiness{}, &console{log: log, hosts: ownHosts("127.0.0.1:0")}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.close()
 	rec := httptest.NewRecorder()
-	a.srv.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	a.srv.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/metrics", nil))
 	return parseText(t, rec.Body)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
 )
 
@@ -141,4 +142,76 @@ func BenchmarkResume(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resumes/s")
+}
+
+// TestLoginTakesOverParked: a v2 client that died without a close frame
+// (its token lost with it) logs in again with its password at once: it
+// gets its actor back where it is, not a "You are already logged in"
+// for the whole grace period; watchers never see it leave, and the lost
+// token is spent.
+func TestLoginTakesOverParked(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-resume-grace", "10m"))
+	watcher, _ := join(t, app.Addr(), "watcher", 0)
+	player, id, token := loginV2(t, app.Addr(), "crashed")
+	watcher.await("the player", isModelOf(id))
+	player.send("Target", 12, 3)
+	player.await("the walk", v2is("M", id))
+	player.conn.CloseNow() //nolint:errcheck // the app was killed: no close frame
+
+	again := dialV2(t, app.Addr())
+	again.send("Login", "crashed", "pw")
+	if ok := again.await("answer to Login", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" }); ok[0] != "ok" {
+		t.Fatalf("password login after a drop answered %v, want ok", ok)
+	}
+	// The actor in the world, still on its walk: not one spawned anew
+	// from the database, which would stand.
+	own := again.await("own actor", v2is("E", 0))
+	if int64(own[1].(float64)) != id || own[6] != 12.0 || own[7] != 3.0 {
+		t.Errorf("taken over as %v, want actor %d walking to 12,3", own, id)
+	}
+	again.send("Target", 20, 3)
+	for {
+		p := watcher.await("the player walking on", isModelOf(id))
+		if p.full() {
+			t.Fatalf("the watcher was shown the player anew: %s", p.Raw)
+		}
+		if x, _, _ := p.pos(); x > 12 {
+			break
+		}
+	}
+	for range len(watcher.in) {
+		if p := <-watcher.in; p.A == "Disconnect" && p.actorID() == id {
+			t.Fatalf("the watcher saw the player leave: %s", p.Raw)
+		}
+	}
+	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+		t.Errorf("the lost token still resumes: %v", ans)
+	}
+}
+
+// TestChatLimitFollowsAccount: the chat limit is the account's, so
+// dropping the connection and resuming does not refill it.
+func TestChatLimitFollowsAccount(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir(), "-chat-rate", "0.01", "-chat-burst", "2"))
+	c, _, token := loginV2(t, app.Addr(), "chatty")
+	for i := range 3 {
+		c.send("Chat", fmt.Sprintf("line %d", i))
+	}
+	c.await("the limit", func(p []any) bool { return p[0] == "deny" && p[1] == net.DenyChatSlow })
+	for range 3 {
+		c.conn.CloseNow() //nolint:errcheck // dropped on purpose
+		var ok []any
+		c, ok = resumeV2(t, app.Addr(), token)
+		if ok[0] != "ok" {
+			t.Fatalf("resume answered %v", ok)
+		}
+		token = ok[1].(string)
+		c.send("Chat", "after a resume")
+		p := c.await("the answer to a chat line", func(p []any) bool { return p[0] == "deny" || p[0] == "C" })
+		if p[0] != "deny" || p[1] != net.DenyChatSlow {
+			t.Fatalf("a chat line after a resume answered %v, want deny %q", p, net.DenyChatSlow)
+		}
+	}
 }

@@ -90,6 +90,7 @@ type View struct {
 
 	// The writer's state.
 	own     int64
+	since   uint64 // the tick the own actor was admitted in
 	center  ecs.CellKey
 	cells   map[ecs.CellKey]bool // subscribed cells: true once their snapshot arrived
 	actors  map[int64]seen       // every actor in a subscribed cell, as far as this view knows
@@ -156,7 +157,7 @@ const (
 // can go on no more.
 func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, token string, onEnd func(End)) *View {
 	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onEnd: onEnd,
-		ready: make(chan struct{}, 1), own: own.ID,
+		ready: make(chan struct{}, 1), own: own.ID, since: now,
 		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]seen)}
 	x, y := own.Intent.At(now)
 	v.setOwn(x, y)
@@ -244,7 +245,7 @@ func (v *View) Render(dst [][]byte) [][]byte {
 		if m.Snapshot != nil {
 			v.snapshot(m.Snapshot, m.Tick)
 		} else {
-			v.batch(m.Batch)
+			v.batch(m.Batch, m.Tick)
 		}
 	}
 	clear(v.work)
@@ -275,7 +276,7 @@ func (v *View) snapshot(s *ecs.Snapshot, tick uint64) {
 	}
 }
 
-func (v *View) batch(b *bus.Batch) {
+func (v *View) batch(b *bus.Batch, tick uint64) {
 	if !v.cells[b.Cell] {
 		return // not subscribed (any more), or its snapshot is still to come
 	}
@@ -304,7 +305,12 @@ func (v *View) batch(b *bus.Batch) {
 			}
 		case ecs.Quit:
 			if f.Actor.ID == v.own {
-				v.onEnd(Gone)
+				// A Quit up to the admission's tick is the previous
+				// login's, heard late: subscriptions start with the
+				// next tick the bus delivers, which may be behind.
+				if tick > v.since {
+					v.onEnd(Gone)
+				}
 				continue
 			}
 			if s, ok := v.actors[f.Actor.ID]; ok {

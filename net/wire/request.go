@@ -34,12 +34,15 @@ const (
 	DenyUnavailable    = "The server cannot reach its database, please try again"
 	DenyUnreachable    = "That part of the world is unavailable, please try again shortly"
 	DenyChatDirection  = "Message must not contain text direction overrides"
+	DenyChatLines      = "Message must be one line"
+	DenyChatMarks      = "Message must not stack more than 8 marks on one letter"
 	DenyResumeToken    = "Resume needs the token the last Ok gave"
 	DenyResumed        = "That session has ended, please log in again"
 	maxToken           = 64
 	MaxUsername        = 32
 	MaxPassword        = 72
 	MaxChatRunes       = 256
+	maxMarks           = 8 // combining marks on one letter: enough for any script, not for a tower
 	maxTargetMagnitude = 1e9
 )
 
@@ -179,7 +182,10 @@ func ChatText(text string) (deny string) {
 // blank "filler" letters), so it is dropped like an empty line; a Deny
 // reason when it carries an embedding, override or isolate control
 // (U+202A–U+202E, U+2066–U+2069), which reorder how the rest of a chat
-// window reads.
+// window reads; a line or paragraph separator (U+2028, U+2029), which
+// breaks the line in two and can fake a second sender's line under it; and
+// more than maxMarks combining marks on one letter, which pile up over the
+// lines above it.
 func ScreenChat(text string) (deny string, blank bool) {
 	if invisible(text) {
 		return "", true
@@ -187,7 +193,30 @@ func ScreenChat(text string) (deny string, blank bool) {
 	if hasBidiOverride(text) {
 		return DenyChatDirection, false
 	}
+	if strings.ContainsAny(text, "\u2028\u2029") {
+		return DenyChatLines, false
+	}
+	if stackedMarks(text) > maxMarks {
+		return DenyChatMarks, false
+	}
 	return "", false
+}
+
+// stackedMarks is the most combining marks text puts on one letter
+// (format characters between them, such as joiners, do not end a stack).
+func stackedMarks(text string) int {
+	most, n := 0, 0
+	for _, r := range text {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me):
+			n++
+			most = max(most, n)
+		case unicode.Is(unicode.Cf, r):
+		default:
+			n = 0
+		}
+	}
+	return most
 }
 
 // hasBidiOverride reports whether text carries an embedding, override or

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -209,6 +210,36 @@ func TestInvisibleAndBidi(t *testing.T) {
 		}
 		if got := hasBidiOverride(tc.text); got != tc.bidi {
 			t.Errorf("hasBidiOverride(%+q) = %v, want %v", tc.text, got, tc.bidi)
+		}
+	}
+}
+
+// TestScreenChat checks the answers of ScreenChat: what is relayed, what is
+// dropped as blank and what is refused, with which Deny.
+func TestScreenChat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text  string
+		deny  string
+		blank bool
+	}{
+		{"hello", "", false},
+		{"\u200b", "", true},
+		{"abc\u202edcba", DenyChatDirection, false},
+		{"one\u2028alice: two", DenyChatLines, false},
+		{"one\u2029two", DenyChatLines, false},
+		{"Vi\u1EC7t", "", false},                       // a precomposed letter with two marks
+		{"e\u0302\u0323", "", false},                   // the same, decomposed
+		{"\u0915\u094d\u0937", "", false},              // Devanagari with a virama
+		{"a" + strings.Repeat("\u0301", 8), "", false}, // eight marks on one letter: allowed
+		{"a" + strings.Repeat("\u0301", 9), DenyChatMarks, false},
+		{"a" + strings.Repeat("\u0301\u200d", 250), DenyChatMarks, false}, // joiners between do not end a stack
+		{"a" + strings.Repeat("\u0301", 5) + "b" + strings.Repeat("\u0301", 5), "", false},
+	}
+	for _, tc := range tests {
+		deny, blank := ScreenChat(tc.text)
+		if deny != tc.deny || blank != tc.blank {
+			t.Errorf("ScreenChat(%+q) = %q, %v; want %q, %v", tc.text, deny, blank, tc.deny, tc.blank)
 		}
 	}
 }

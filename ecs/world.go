@@ -352,8 +352,17 @@ func (w *World) Kind(e Entity) string { return w.kinds[w.kind.Get(e).ID] }
 
 // State returns an entity as observers first need it, walk included.
 func (w *World) State(e Entity) ActorState {
-	t, id := w.target.Get(e), w.ids.Get(e).ID
-	return ActorState{ID: id, Name: w.Name(e), Avatar: w.avatar.Get(e).ID, Mod: w.mods[id],
+	// The tick asks this of every actor it tells of: one check that e is
+	// alive, then the components without it.
+	if !w.ECS.Alive(e) {
+		panic("ecs: State of a removed entity")
+	}
+	t, id := w.target.GetUnchecked(e), w.ids.GetUnchecked(e).ID
+	var mod *ModState
+	if len(w.mods) > 0 {
+		mod = w.mods[id]
+	}
+	return ActorState{ID: id, Name: w.names[w.name.GetUnchecked(e).Ref], Avatar: w.avatar.GetUnchecked(e).ID, Mod: mod,
 		Intent: Intent{FromX: t.FromX, FromY: t.FromY, ToX: t.X, ToY: t.Y, Tick: t.Since, Step: t.Step, Seq: t.Seq}}
 }
 

@@ -1,6 +1,8 @@
 package net
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,13 +71,22 @@ func (l *countedListener) Accept() (stdnet.Conn, error) {
 }
 
 // refuseConn answers a refused connection's request with status and text
-// and closes it, within a second: it writes the answer, ends its side,
-// and reads what the client sent until the client closes too, so that
-// the kernel does not reset the connection (losing the answer) over
-// unread bytes.
+// and closes it, within a second. It reads the request's head first: an
+// HTTP client that gets an answer before it has sent its request takes it
+// for a broken connection, not a refusal. Then it writes the answer, ends
+// its side, and reads what the client still sends until the client closes
+// too, so that the kernel does not reset the connection (losing the
+// answer) over unread bytes.
 func refuseConn(c stdnet.Conn, status int, text string) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second)) //nolint:errcheck // a failing connection ends below anyway
+	head := bufio.NewReader(io.LimitReader(c, 16<<10))
+	for {
+		line, err := head.ReadSlice('\n')
+		if err != nil || len(bytes.TrimSpace(line)) == 0 {
+			break // the head's end, or none coming
+		}
+	}
 	fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 30\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s\n",
 		status, http.StatusText(status), len(text)+1, text)
 	if tc, ok := c.(interface{ CloseWrite() error }); ok {

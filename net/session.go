@@ -501,7 +501,7 @@ func (s *session) login(r wire.Request) string {
 	case err != nil:
 		return s.dbFailed("login", err)
 	}
-	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor, login); deny != "" || s.ctx.Err() != nil {
+	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor, login, wire.DenyLoggedIn); deny != "" || s.ctx.Err() != nil {
 		if !s.playing {
 			s.srv.release(acc.Actor.ID, login)
 		}
@@ -543,12 +543,10 @@ func (s *session) rejoin(c claim) string {
 	case err != nil:
 		return s.dbFailed("resume", err)
 	}
-	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor, heir); deny != "" {
+	// A Rejoin the tick refuses names a login that no longer plays the actor.
+	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor, heir, wire.DenyResumed); deny != "" {
 		if !s.playing {
 			s.srv.release(c.actor.ID, heir)
-		}
-		if deny == wire.DenyLoggedIn {
-			deny = wire.DenyResumed
 		}
 		return deny
 	}
@@ -559,9 +557,10 @@ func (s *session) rejoin(c claim) string {
 // Rejoin, which it completes with the new login's number), and on success starts
 // playing: a resume token where the protocol has them, and the view, whose
 // first words are the Ok and the own actor. It returns why the tick
-// refused: the actor plays already, or its region cannot be reached; ""
-// when admitted, or when the session is ending anyway.
-func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64) string {
+// refused: refused (the reason the caller gives a refusal of cmd), or that
+// the actor's region cannot be reached; "" when admitted, or when the
+// session is ending anyway.
+func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused string) string {
 	cmd.Reply = ecs.NewReply()
 	if cmd.Kind == ecs.Spawn {
 		cmd.Session = login
@@ -591,7 +590,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64) string {
 	case adm.Unreachable:
 		return wire.DenyUnreachable
 	case !adm.OK:
-		return wire.DenyLoggedIn
+		return refused
 	}
 	s.actor, s.session, s.playing = actor, login, true
 	if s.codec.Resumable() {

@@ -95,8 +95,9 @@ type guard struct {
 	addrFails *failures
 	acctFails *failures
 	known     knownAddrs
-	regs      *buckets // registrations per address
-	chats     *buckets // chat lines per account, across its connections and resumes
+	regs      *buckets            // registrations per address
+	chats     *buckets            // chat lines per account, across its connections and resumes
+	commands  map[string]*buckets // each mod command's, per account likewise
 	turns     *turns
 
 	mu     sync.RWMutex
@@ -131,6 +132,10 @@ func newGuard(opts Options, log *slog.Logger) *guard {
 		bans:      make(map[banKey]persist.Ban),
 		mutes:     make(map[string]time.Time),
 		nowFor:    time.Now,
+	}
+	g.commands = make(map[string]*buckets)
+	for name, c := range opts.Wire.Mods.Commands() {
+		g.commands[name] = newBuckets(rate.Limit(c.Rate), c.Burst)
 	}
 	hosts := l.Hosts
 	if len(hosts) == 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,9 +58,8 @@ type session struct {
 	session uint64    // this login's number, which its commands carry
 	token   string    // resumes this login (v2), while playing
 	playing bool
-	packets *rate.Limiter            // all packets
-	bad     *rate.Limiter            // malformed packets
-	modRate map[string]*rate.Limiter // each mod command's, made at its first use
+	packets *rate.Limiter // all packets
+	bad     *rate.Limiter // malformed packets
 
 	ops  sessionOps                // for limits and operators (net/guard.go)
 	seen atomic.Pointer[view.View] // the view, for operators' reads of the position
@@ -382,18 +382,10 @@ func (s *session) handle(msg []byte) (deny string, malformed bool) {
 	return "", false
 }
 
-// modAllowed takes one of the player's allowance of a mod command.
+// modAllowed takes one of the account's allowance of a mod command: like
+// chat's, it lasts across its connections and resumes.
 func (s *session) modAllowed(name string) bool {
-	l, ok := s.modRate[name]
-	if !ok {
-		c := s.srv.opts.Wire.Mods.Commands()[name]
-		l = rate.NewLimiter(rate.Limit(c.Rate), c.Burst)
-		if s.modRate == nil {
-			s.modRate = make(map[string]*rate.Limiter)
-		}
-		s.modRate[name] = l
-	}
-	return l.Allow()
+	return s.srv.guard.commands[name].allow(strings.ToLower(s.actor.Name), time.Now())
 }
 
 // push queues a command for the tick, waiting while the queue is full.

@@ -126,3 +126,28 @@ func TestExampleMods(t *testing.T) {
 		t.Errorf("the original client's connection failed: %v", old.err)
 	}
 }
+
+// TestModLimitFollowsAccount: a mod command's rate limit is the account's,
+// as chat's is, so dropping the connection and resuming does not refill it.
+func TestModLimitFollowsAccount(t *testing.T) {
+	t.Parallel()
+	app, _ := startApp(t, testConfig(t, t.TempDir()))
+	c, _, token := loginV2(t, app.Addr(), "waver")
+	slow := func(p []any) bool { return p[0] == "deny" && p[1] == "Slow down: too many emote" }
+	for range 4 { // a burst of three, then one too many
+		c.send("emote", "wave")
+	}
+	awaitV2(t, c, wait, "the limit", slow)
+	c.conn.CloseNow() //nolint:errcheck // dropped on purpose
+	c, ok := resumeV2(t, app.Addr(), token)
+	if ok[0] != "ok" {
+		t.Fatalf("resume answered %v", ok)
+	}
+	c.send("emote", "cheer")
+	p := awaitV2(t, c, wait, "the answer to the emote", func(p []any) bool {
+		return slow(p) || p[0] == "m" && fmt.Sprint(p[3]) == "map[emote:cheer]"
+	})
+	if !slow(p) {
+		t.Fatalf("an emote after a resume answered %v, want the limit", p)
+	}
+}

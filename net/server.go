@@ -20,7 +20,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
-	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
@@ -162,9 +161,6 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	}
 	if opts.Wire == (wire.Config{}) {
 		opts.Wire = def.Wire
-	}
-	if opts.Wire.Mods == nil {
-		opts.Wire.Mods = mod.NewRegistry()
 	}
 	if opts.Wire.Rate <= 0 || opts.Wire.LeadAhead <= opts.Wire.LeadNear || opts.Wire.LeadNear <= 0 || opts.Wire.NewcomersPerTick <= 0 {
 		return nil, fmt.Errorf("net: invalid wire config %+v", opts.Wire)

@@ -110,9 +110,6 @@ func NewRegion(cfg Config, q *ecs.Queue, bus ecs.Publisher, store ecs.PositionSt
 		cfg.Bounds.MinX >= cfg.Bounds.MaxX || cfg.Bounds.MinY >= cfg.Bounds.MaxY {
 		return nil, fmt.Errorf("systems: invalid config %+v", cfg)
 	}
-	if cfg.Mods == nil {
-		cfg.Mods = mod.NewRegistry()
-	}
 	w := ecs.NewWorld(cfg.CellSize, cfg.Step())
 	w.IDs = ecs.NewIDs(r.Index, time.Now())
 	w.Rate, w.Bounds, w.Region = cfg.Rate, cfg.Bounds, r.Owns

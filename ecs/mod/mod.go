@@ -342,27 +342,56 @@ func roundTrip[T any](v T) (T, error) {
 	return back, err
 }
 
-// What the server's wiring reads of a registry.
+// What the server's wiring reads of a registry. A nil *Registry reads as
+// an empty one: a game without mods.
 
 // Stages returns the mods' systems, in the order registered.
-func (r *Registry) Stages() []Stage { return r.stages }
+func (r *Registry) Stages() []Stage {
+	if r == nil {
+		return nil
+	}
+	return r.stages
+}
 
 // Commands returns the registered commands by name.
-func (r *Registry) Commands() map[string]Command { return r.commands }
+func (r *Registry) Commands() map[string]Command {
+	if r == nil {
+		return nil
+	}
+	return r.commands
+}
 
 // CommandNames returns the registered commands' names, sorted.
-func (r *Registry) CommandNames() []string { return sortedKeys(r.commands) }
+func (r *Registry) CommandNames() []string {
+	if r == nil {
+		return nil
+	}
+	return sortedKeys(r.commands)
+}
 
 // Messages returns the registered messages' names, in the order registered.
-func (r *Registry) Messages() []string { return r.messages }
+func (r *Registry) Messages() []string {
+	if r == nil {
+		return nil
+	}
+	return r.messages
+}
 
 // Kinds returns the registered kinds of entity.
-func (r *Registry) Kinds() []Kind { return r.kinds }
+func (r *Registry) Kinds() []Kind {
+	if r == nil {
+		return nil
+	}
+	return r.kinds
+}
 
 // Walks reports whether entities of kind walk: players and NPCs do.
 func (r *Registry) Walks(kind string) bool {
 	if kind == "" {
 		return true
+	}
+	if r == nil {
+		return false
 	}
 	for _, k := range r.kinds {
 		if k.Name == kind {
@@ -374,6 +403,9 @@ func (r *Registry) Walks(kind string) bool {
 
 // Carriers returns what carries each registered component in and out of w.
 func (r *Registry) Carriers(w *ecs.World) []ecs.Carrier {
+	if r == nil {
+		return nil
+	}
 	cs := make([]ecs.Carrier, len(r.components))
 	for i, c := range r.components {
 		cs[i] = c.carry(w)
@@ -383,6 +415,9 @@ func (r *Registry) Carriers(w *ecs.World) []ecs.Carrier {
 
 // LoadPlayer reads what every mod keeps of a player, by component name.
 func (r *Registry) LoadPlayer(ctx context.Context, db DB, player int64) (map[string]json.RawMessage, error) {
+	if r == nil {
+		return nil, nil
+	}
 	var mods map[string]json.RawMessage
 	for _, name := range sortedKeys(r.loaders) {
 		data, ok, err := r.loaders[name](ctx, db, player)
@@ -400,10 +435,18 @@ func (r *Registry) LoadPlayer(ctx context.Context, db DB, player int64) (map[str
 }
 
 // Migrations returns the mods' schema steps in order.
-func (r *Registry) Migrations() []Migration { return r.migrations }
+func (r *Registry) Migrations() []Migration {
+	if r == nil {
+		return nil
+	}
+	return r.migrations
+}
 
 // Services returns the mods' services, each with its mod's name.
 func (r *Registry) Services() (names []string, runs []Service) {
+	if r == nil {
+		return nil, nil
+	}
 	for _, s := range r.services {
 		names, runs = append(names, s.mod), append(runs, s.run)
 	}

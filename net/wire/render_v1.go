@@ -36,7 +36,7 @@ func (r *v1Renderer) Deny(reason string) { r.out.add(v1Enc{}.Deny(reason), 0) }
 
 // Shows is true of players and the kinds of entity that walk, which the
 // original client draws as actors; never of objects.
-func (r *v1Renderer) Shows(a ecs.ActorState) bool { return r.cfg.mods().Walks(a.Kind()) }
+func (r *v1Renderer) Shows(a ecs.ActorState) bool { return r.cfg.Mods.Walks(a.Kind()) }
 
 // v1Packet is a fact's packet in v1, the same for every client that is told
 // it; a walk has none of its own (see leads).

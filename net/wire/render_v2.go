@@ -25,11 +25,11 @@ func (c v2Codec) Chat(from, text string) []byte {
 func (c v2Codec) Hello() []byte {
 	b := fmt.Appendf(nil, `["hello",{"username":%d,"password":%d,"chat":%d,"commands":`, MaxUsername, MaxPassword, MaxChatRunes)
 	var kinds []string
-	for _, k := range c.cfg.mods().Kinds() {
+	for _, k := range c.cfg.Mods.Kinds() {
 		kinds = append(kinds, k.Name)
 	}
-	b = appendStrings(b, c.cfg.mods().CommandNames())
-	b = appendStrings(append(b, `,"messages":`...), c.cfg.mods().Messages())
+	b = appendStrings(b, c.cfg.Mods.CommandNames())
+	b = appendStrings(append(b, `,"messages":`...), c.cfg.Mods.Messages())
 	b = appendStrings(append(b, `,"kinds":`...), kinds)
 	return c.enc().AppendBatch(nil, append(b, "}]"...))
 }

@@ -62,20 +62,9 @@ type Config struct {
 	NewcomersPerTick int
 	// Mods are the mods' commands, messages and kinds of entity: which
 	// commands clients may send, what the v2 hello announces, which
-	// entities the original client is shown.
+	// entities the original client is shown; nil: none.
 	Mods *mod.Registry
 }
-
-// mods returns the registry, an empty one when none is set.
-func (c Config) mods() *mod.Registry {
-	if c.Mods == nil {
-		return emptyMods
-	}
-	return c.Mods
-}
-
-// emptyMods is the registry of a game without mods; nothing registers in it.
-var emptyMods = mod.NewRegistry()
 
 // DefaultConfig is the original game's pace: 20 ticks a second, lead points
 // up to 120 units ahead, renewed within 35 units.

@@ -174,9 +174,6 @@ func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (
 		sim *Sim
 		err error
 	)
-	if cfg.Mods == nil {
-		cfg.Mods = mod.NewRegistry()
-	}
 	g := &Game{log: log, mods: cfg.Mods, store: store, failed: make(chan error, 1)}
 	cfg.Sim.Panicked = g.modPanicked
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -26,23 +26,23 @@ type resumer struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
-	parked  map[int64]string // actor id → token of its parked claim
-	claims  map[string]*claim
+	parked  map[int64]string // actor id → token of its parked ticket
+	tickets map[string]*ticket
 	stopped bool
 }
 
-// claim is one login a token resumes.
-type claim struct {
+// ticket is one login a token resumes.
+type ticket struct {
 	actor ecs.Actor
 	addr  string // the address it was issued to, for address bans
 	login uint64
 	owner *session    // the session playing it; nil while parked
-	timer *time.Timer // ends a parked claim
+	timer *time.Timer // ends a parked ticket
 	ended bool        // an operator ended it while its session played: it parks no more
 }
 
 func newResumer(grace time.Duration, logout func(ecs.Actor, uint64), log *slog.Logger) *resumer {
-	return &resumer{grace: grace, logout: logout, log: log, claims: make(map[string]*claim), parked: make(map[int64]string)}
+	return &resumer{grace: grace, logout: logout, log: log, tickets: make(map[string]*ticket), parked: make(map[int64]string)}
 }
 
 // newToken is 128 random bits, in hex.
@@ -59,19 +59,19 @@ func (r *resumer) issue(s *session, actor ecs.Actor, login uint64) string {
 	addr := s.ops.addr
 	s.ops.mu.Unlock()
 	r.mu.Lock()
-	r.claims[t] = &claim{actor: actor, addr: addr, login: login, owner: s}
+	r.tickets[t] = &ticket{actor: actor, addr: addr, login: login, owner: s}
 	r.mu.Unlock()
 	return t
 }
 
 // leave is told that session s, holding token, ended. A dropped connection
-// parks the claim for the grace period and reports that the actor must
+// parks the ticket for the grace period and reports that the actor must
 // stay; any other end spends the token, and the actor leaves as usual. A
-// session whose claim was taken over by a resume must not log it out either.
+// session whose ticket was taken over by a resume must not log it out either.
 func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, ok := r.claims[token]
+	c, ok := r.tickets[token]
 	if !ok || c.owner != s {
 		return !ok && token != "" // resumed elsewhere: the actor plays on there
 	}
@@ -85,11 +85,11 @@ func (r *resumer) leave(s *session, token string, dropped bool) (stay bool) {
 	return true
 }
 
-// expire ends a claim still parked when its grace period is over: the actor
+// expire ends a ticket still parked when its grace period is over: the actor
 // logs out.
-func (r *resumer) expire(token string, c *claim) {
+func (r *resumer) expire(token string, c *ticket) {
 	r.mu.Lock()
-	if r.claims[token] != c || c.owner != nil {
+	if r.tickets[token] != c || c.owner != nil {
 		r.mu.Unlock()
 		return
 	}
@@ -98,9 +98,9 @@ func (r *resumer) expire(token string, c *claim) {
 	r.logout(c.actor, c.login)
 }
 
-// drop forgets the claim c of token. r.mu is held.
-func (r *resumer) drop(token string, c *claim) {
-	delete(r.claims, token)
+// drop forgets the ticket c of token. r.mu is held.
+func (r *resumer) drop(token string, c *ticket) {
+	delete(r.tickets, token)
 	if r.parked[c.actor.ID] == token {
 		delete(r.parked, c.actor.ID)
 	}
@@ -109,12 +109,12 @@ func (r *resumer) drop(token string, c *claim) {
 	}
 }
 
-// take spends token for a resume and returns its claim; the session that
+// take spends token for a resume and returns its ticket; the session that
 // still plays it, if its connection is not yet known to be gone, is told to
 // close.
-func (r *resumer) take(token string) (claim, bool) {
+func (r *resumer) take(token string) (ticket, bool) {
 	r.mu.Lock()
-	c, ok := r.claims[token]
+	c, ok := r.tickets[token]
 	if ok && c.ended {
 		ok = false // its session plays on until it leaves, and no further
 	} else if ok {
@@ -122,7 +122,7 @@ func (r *resumer) take(token string) (claim, bool) {
 	}
 	r.mu.Unlock()
 	if !ok {
-		return claim{}, false
+		return ticket{}, false
 	}
 	if c.owner != nil {
 		c.owner.kick(StatusResumed, "resumed on another connection")
@@ -130,14 +130,14 @@ func (r *resumer) take(token string) (claim, bool) {
 	return *c, true
 }
 
-// end ends the claims whose actors (or addresses) match, for an operator:
+// end ends the tickets whose actors (or addresses) match, for an operator:
 // a parked one's actor logs out now, and one still played parks no more
 // when its connection drops, nor resumes. It returns how many parked actors
-// it logged out, and how many claims it ended whose sessions play on.
+// it logged out, and how many tickets it ended whose sessions play on.
 func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) (parked, playing int) {
 	r.mu.Lock()
-	var out []*claim
-	for t, c := range r.claims {
+	var out []*ticket
+	for t, c := range r.tickets {
 		switch {
 		case !match(c.actor, c.addr):
 		case c.owner == nil:
@@ -155,27 +155,27 @@ func (r *resumer) end(match func(actor ecs.Actor, addr string) bool) (parked, pl
 	return len(out), playing
 }
 
-// takeParked spends the token of actor id's claim if it is parked (its
+// takeParked spends the token of actor id's ticket if it is parked (its
 // connection dropped), for a password login that takes the actor over.
-func (r *resumer) takeParked(id int64) (claim, bool) {
+func (r *resumer) takeParked(id int64) (ticket, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	token, ok := r.parked[id]
 	if !ok {
-		return claim{}, false
+		return ticket{}, false
 	}
-	c := r.claims[token]
+	c := r.tickets[token]
 	r.drop(token, c)
 	return *c, true
 }
 
-// stop ends every parked claim now, logging its actor out, and every later
+// stop ends every parked ticket now, logging its actor out, and every later
 // one as it comes: the server is shutting down.
 func (r *resumer) stop() {
 	r.mu.Lock()
 	r.stopped = true
-	var parked []*claim
-	for t, c := range r.claims {
+	var parked []*ticket
+	for t, c := range r.tickets {
 		if c.owner == nil {
 			parked = append(parked, c)
 			r.drop(t, c)

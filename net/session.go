@@ -524,10 +524,10 @@ func (s *session) resume(r wire.Request) string {
 	return ""
 }
 
-// rejoin plays the actor of claim c, already taken from the resumer, as a
+// rejoin plays the actor of ticket c, already taken from the resumer, as a
 // new login of this session: the account's claim passes to it, and the
 // tick hands the actor over where it stands.
-func (s *session) rejoin(c claim) string {
+func (s *session) rejoin(c ticket) string {
 	heir := s.srv.logins.Add(1)
 	switch err := s.srv.store.TransferClaim(s.ctx, c.actor.ID, c.login, heir); {
 	case errors.Is(err, persist.ErrPlaying):

@@ -186,17 +186,6 @@ func (w *World) load(e Entity, mods map[string]json.RawMessage) {
 	}
 }
 
-// Component returns the JSON of e's mod component name (one registered to
-// travel), for code that holds no map of the component's type.
-func (w *World) Component(e Entity, name string) (json.RawMessage, bool) {
-	for _, c := range w.carriers {
-		if c.Name == name {
-			return c.Save(e)
-		}
-	}
-	return nil, false
-}
-
 // carried returns e's mod components that travel with it.
 func (w *World) carried(e Entity) map[string]json.RawMessage {
 	var mods map[string]json.RawMessage

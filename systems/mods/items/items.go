@@ -69,15 +69,16 @@ func Mod(cfg Config) mod.Mod {
 			return fmt.Errorf("invalid config %+v", cfg)
 		}
 		k := &keeper{latest: map[int64]int{}, writes: make(chan map[int64]int, 256), failed: map[int64]int{}}
+		pickup := &Pickup{cfg: cfg, keep: k}
 		steps := []func() error{
 			func() error { return r.Kind(mod.Kind{Name: Kind}) },
 			func() error { return mod.Component[Inventory](r, "items.inventory") },
 			func() error { return r.Message(mod.Message{Name: "inventory"}) },
 			func() error { return r.Migrate(mod.Migration{Name: "inventory", SQL: table}) },
 			func() error { return r.Load("items.inventory", k.load) },
-			func() error { return r.System("pickup", &Pickup{cfg: cfg, keep: k}, mod.AfterMovement) },
+			func() error { return r.System("pickup", pickup, mod.AfterMovement) },
 			func() error {
-				return r.Command(mod.Command{Name: "inventory", Rate: 1, Burst: 3, Check: noArgs, Handle: tellCount})
+				return r.Command(mod.Command{Name: "inventory", Rate: 1, Burst: 3, Check: noArgs, Handle: pickup.tellCount})
 			},
 		}
 		for _, step := range steps {
@@ -172,16 +173,18 @@ func noArgs(args []json.RawMessage) (json.RawMessage, string) {
 }
 
 // tellCount answers ["inventory"] with the player's count.
-func tellCount(c mod.Call) {
+func (s *Pickup) tellCount(c mod.Call) {
 	n := 0
-	if inv, ok := c.World.Component(c.Entity, "items.inventory"); ok {
-		var v Inventory
-		if json.Unmarshal(inv, &v) == nil {
-			n = v.Count
-		}
+	if s.inv.Has(c.Entity) {
+		n = s.inv.Get(c.Entity).Count
 	}
+	tell(c.World, c.Entity, n)
+}
+
+// tell sends player its count.
+func tell(w *ecs.World, player ecs.Entity, n int) {
 	data, _ := json.Marshal(Count{Count: n}) //nolint:errchkjson // a struct of an int
-	c.World.Tell(c.Entity, "inventory", data, c.World.ID(c.Entity))
+	w.Tell(player, "inventory", data, w.ID(player))
 }
 
 // Pickup gives the items that players walked onto to the first player (in
@@ -274,8 +277,7 @@ func (s *Pickup) give(w *ecs.World, t take) {
 	id := w.ID(t.player)
 	s.keep.set(id, inv.Count)
 	s.pending[id] = inv.Count
-	data, _ := json.Marshal(Count{Count: inv.Count}) //nolint:errchkjson // a struct of an int
-	w.Tell(t.player, "inventory", data, id)
+	tell(w, t.player, inv.Count)
 	s.lay(w, s.rng)
 }
 

@@ -109,6 +109,7 @@ type Server struct {
 	opts    Options
 	queue   Commands
 	bus     bus.Bus
+	views   *view.Views
 	store   *persist.Store
 	log     *slog.Logger
 	codecs  [wire.Count]wire.Codec
@@ -124,7 +125,8 @@ type Server struct {
 	mu     sync.Mutex
 	live   map[*session]struct{}
 	closed bool
-	rand   *rand.Rand // spawn points; guarded by mu
+	clock  chan struct{} // closed when the views' clock has stopped
+	rand   *rand.Rand    // spawn points; guarded by mu
 	wg     sync.WaitGroup
 }
 
@@ -190,7 +192,7 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &Server{
-		opts: opts, queue: q, bus: b, store: store, log: log, hash: h, metrics: opts.Metrics,
+		opts: opts, queue: q, bus: b, views: view.NewViews(b, opts.View), clock: make(chan struct{}), store: store, log: log, hash: h, metrics: opts.Metrics,
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
 		rand:  rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		guard: newGuard(opts, log),
@@ -202,6 +204,7 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	// regions hear commands from all of them.
 	srv.logins.Store(uint64(rand.Uint32()) << 32)
 	srv.resume = newResumer(opts.ResumeGrace, srv.logout, log)
+	go func() { defer close(srv.clock); srv.views.Run(ctx) }()
 	return srv, nil
 }
 
@@ -312,9 +315,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		s.cancel()
+		<-s.clock
 		return nil
 	case <-ctx.Done():
 		s.cancel()
+		<-s.clock
 		return fmt.Errorf("net: shutdown: %w", ctx.Err())
 	}
 }
@@ -337,6 +342,3 @@ func (s *Server) logBad(log *slog.Logger, reason string) {
 		log.Warn("refused packet", "reason", reason)
 	}
 }
-
-// tickPeriod is how often a view with time-driven work renders.
-func (s *Server) tickPeriod() time.Duration { return s.opts.View.TickPeriod }

@@ -157,21 +157,18 @@ func (s *session) leave(dropped bool) {
 }
 
 // writeLoop writes until the session ends: the read loop's replies, and
-// what the view renders each time the bus has delivered a tick (or every
-// tick while the view has time-driven work). A burst of messages leaves in
-// one write system call. When the server shuts down it renders and writes
-// once more, so clients hear the world's last positions.
+// what the view renders each time it is woken (when the bus has delivered
+// something due, or the views' clock says something put off is due). A
+// burst of messages leaves in one write system call. When the server shuts
+// down it renders and writes once more, so clients hear the world's last
+// positions.
 func (s *session) writeLoop() {
 	var (
 		v     *view.View
 		ready <-chan struct{}
 		msgs  [][]byte
 	)
-	ticker := time.NewTicker(s.srv.tickPeriod())
-	ticker.Stop()
-	ticking := false
 	defer func() {
-		ticker.Stop()
 		if v != nil {
 			v.Close()
 		}
@@ -186,7 +183,6 @@ func (s *session) writeLoop() {
 		case v = <-s.play:
 			ready = v.Ready()
 		case <-ready:
-		case <-ticker.C:
 		case <-s.out.ready:
 		}
 		msgs = s.collect(msgs[:0], v)
@@ -194,14 +190,6 @@ func (s *session) writeLoop() {
 			return
 		}
 		clear(msgs)
-		if busy := v != nil && v.Busy(); busy != ticking {
-			ticking = busy
-			if busy {
-				ticker.Reset(s.srv.tickPeriod())
-			} else {
-				ticker.Stop()
-			}
-		}
 	}
 }
 
@@ -588,7 +576,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 	if s.codec.Resumable() {
 		s.token = s.srv.resume.issue(s, actor, login)
 	}
-	v := view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.viewEnded)
+	v := s.srv.views.New(s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.viewEnded)
 	s.seen.Store(v)
 	s.play <- v
 	s.admitted(actor)

@@ -76,6 +76,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 	bounds := fs.String("bounds", "", "the world's rectangle minX,minY,maxX,maxY (default: the -world's)")
 	view := fs.Float64("view-radius", -1, "how far players see; 0: everyone sees everyone (default: the -world's)")
 	margin := fs.Float64("view-margin", 100, "how much further than -view-radius an actor goes before it leaves a view")
+	sendNear := fs.Duration("send-near", 100*time.Millisecond, "how long others' walks and lines within a cell of a v2 player may wait to go out together (0: every tick)")
+	sendFar := fs.Duration("send-far", 250*time.Millisecond, "how long the rest of a v2 player's view may wait to go out together (at least -send-near)")
 	spawn := fs.String("spawn", "0,0", "where new accounts start: x,y (inside -bounds)")
 	fs.Float64Var(&c.SpawnSpread, "spawn-spread", 150, "new accounts start at random within this distance of -spawn, so they don't stack")
 	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9081", "address of the admin console and API, /metrics, /healthz, /readyz and pprof (empty disables)")
@@ -159,9 +161,13 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 			w.CellSize = *view / 3 // views three cells across each way fit the radius closely
 		}
 	}
-	if *margin < 0 || c.SpawnSpread < 0 {
-		return c, fmt.Errorf("-view-margin and -spawn-spread must not be negative")
+	if *margin < 0 || c.SpawnSpread < 0 || *sendNear < 0 || *sendFar < 0 {
+		return c, fmt.Errorf("-view-margin, -spawn-spread, -send-near and -send-far must not be negative")
 	}
+	if *sendFar < *sendNear {
+		return c, fmt.Errorf("-send-far %v must be at least -send-near %v", *sendFar, *sendNear)
+	}
+	c.World.SendNear, c.World.SendFar = *sendNear, *sendFar
 	c.World.ViewMargin = *margin
 	w.Rate = c.TickRate
 	w.FlushEvery = c.FlushEvery

@@ -28,7 +28,8 @@ func TestConfig(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(c Config) bool {
 			return c.Addr == "127.0.0.1:8081" && c.DB == "godmmo.db" && c.TickRate == 20 && c.FlushEvery == 5*time.Second &&
-				c.BcryptCost == 10 && c.World.ViewRadius == 600 && c.World.Sim.Bounds.MaxX == 10000 && c.World.Sim.FlushEvery == 5*time.Second
+				c.BcryptCost == 10 && c.World.ViewRadius == 600 && c.World.Sim.Bounds.MaxX == 10000 && c.World.Sim.FlushEvery == 5*time.Second &&
+				c.World.SendNear == 100*time.Millisecond && c.World.SendFar == 250*time.Millisecond
 		}, ""},
 		{"environment", nil, map[string]string{"GODMMO_ADDR": "127.0.0.1:9000", "GODMMO_TICK_RATE": "10"}, func(c Config) bool {
 			return c.Addr == "127.0.0.1:9000" && c.TickRate == 10 && c.World.Sim.Rate == 10 && c.World.Sim.FlushEvery == 5*time.Second
@@ -43,6 +44,12 @@ func TestConfig(t *testing.T) {
 			func(c Config) bool { return c.World.ViewRadius == 300 && c.World.Sim.CellSize == 100 }, ""},
 		{"bounds", []string{"-bounds", "0,0,50,60", "-spawn", "10,10"}, nil,
 			func(c Config) bool { return c.World.Sim.Bounds.MaxY == 60 && c.SpawnX == 10 }, ""},
+		{"send intervals", []string{"-send-near", "50ms", "-send-far", "0.5s"}, nil,
+			func(c Config) bool {
+				v := c.World.View()
+				return v.Near == 50*time.Millisecond && v.Far == 500*time.Millisecond
+			}, ""},
+		{"send far below near", []string{"-send-near", "300ms"}, nil, nil, "-send-far 250ms must be at least -send-near 300ms"},
 		{"bad world", []string{"-world", "huge"}, nil, nil, "-world must be large or room"},
 		{"spawn outside", []string{"-bounds", "1,1,50,60"}, nil, nil, "outside the world's bounds"},
 		{"inverted bounds", []string{"-bounds", "10,0,0,60"}, nil, nil, "minimum must be below maximum"},

@@ -117,7 +117,9 @@ type bench struct {
 	rng       *rand.Rand
 	sim       *game.Sim
 	observers []*observer
-	walkers   []int64 // actors kept walking, by id (= their session)
+	views     *view.Views
+	woken     []*view.View // scratch for views.Wake
+	walkers   []int64      // actors kept walking, by id (= their session)
 	targets   generic.Map[ecs.Target]
 	slow      atomic.Int64
 	stopBus   context.CancelFunc
@@ -162,6 +164,7 @@ func newBench(sc Scenario) (*bench, error) {
 	b := &bench{sc: sc, cfg: cfg, rng: rand.New(rand.NewPCG(sc.Seed, 0x71cb)), sim: sim, busDone: make(chan struct{})}
 	w := sim.Tick.World
 	b.targets = generic.NewMap[ecs.Target](w.ECS)
+	b.views = view.NewViews(sim.Bus, cfg.View())
 	codec := wire.New(sc.Proto, cfg.Wire)
 	walking := int(float64(sc.Actors)*sc.Moving + 0.5)
 	walks := make([]bool, sc.Actors)
@@ -174,7 +177,7 @@ func newBench(sc Scenario) (*bench, error) {
 		e := w.Spawn(a, uint64(a.ID))
 		if i < sc.Observers {
 			o := &observer{}
-			o.view = view.New(sim.Bus, cfg.View(), codec.NewRenderer(), w.State(e), w.Tick, "", func(view.End) { b.slow.Add(1) })
+			o.view = b.views.New(codec.NewRenderer(), w.State(e), w.Tick, "", func(view.End) { b.slow.Add(1) })
 			b.observers = append(b.observers, o)
 		}
 		if walks[i] {
@@ -229,6 +232,7 @@ func (b *bench) fanOut(tick uint64) (deliver, render time.Duration, msgs, bytes 
 	if err := b.sim.Bus.Await(context.Background(), tick); err != nil {
 		panic(err) // cannot happen: the context never ends
 	}
+	b.woken = b.views.Wake(tick, b.woken)
 	deliver = time.Since(start)
 	start = time.Now()
 	workers := runtime.GOMAXPROCS(0)
@@ -242,9 +246,7 @@ func (b *bench) fanOut(tick uint64) (deliver, render time.Duration, msgs, bytes 
 				select {
 				case <-o.view.Ready():
 				default:
-					if !o.view.Busy() {
-						continue
-					}
+					continue
 				}
 				o.msgs = o.view.Render(o.msgs[:0])
 				o.maxPerTick = max(o.maxPerTick, len(o.msgs))

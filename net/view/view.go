@@ -7,6 +7,7 @@
 package view
 
 import (
+	"context"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,13 @@ type Config struct {
 	// MaxLag is how many ticks of messages may wait for a view's writer
 	// before its client is given up as too slow.
 	MaxLag uint64
+	// Near and Far are how long others' walks, arrivals and lines may wait
+	// to go out together, to a client whose protocol lets them (v2, whose
+	// client walks others itself): Near for what happens within a cell of
+	// the player's, Far for the rest of its view. What the player needs at
+	// once (answers, its own moves and lines, the cells it comes to) goes
+	// out on the next tick. 0: everything goes out on the next tick.
+	Near, Far time.Duration
 }
 
 // shape is a Config in cells: actors within in cells (both axes) of the
@@ -71,22 +79,102 @@ func (s shape) square(c ecs.CellKey, r int32, fn func(ecs.CellKey)) {
 	}
 }
 
+// Views is what the views of one process share: the bus they hear the
+// world from, their shape, and one clock that wakes each view when what it
+// put off falls due (and every tick while it has time-driven work), so
+// that thousands of writers need no timer each.
+type Views struct {
+	bus       bus.Bus
+	cfg       Config
+	shape     shape
+	near, far uint64 // Config.Near and Far in ticks
+
+	mu    sync.Mutex
+	due   map[uint64][]*View // the views to wake at each tick
+	spare [][]*View
+}
+
+// NewViews makes the views of one process, which hear the world from b.
+// Run drives their clock.
+func NewViews(b bus.Bus, cfg Config) *Views {
+	ticks := func(d time.Duration) uint64 {
+		if d <= 0 || cfg.TickPeriod <= 0 {
+			return 0
+		}
+		return uint64(max(1, (d+cfg.TickPeriod/2)/cfg.TickPeriod))
+	}
+	vs := &Views{bus: b, cfg: cfg, shape: newShape(cfg), near: ticks(cfg.Near), far: ticks(cfg.Far), due: make(map[uint64][]*View)}
+	vs.far = max(vs.far, vs.near)
+	return vs
+}
+
+// Run wakes the views whose work is due, once a tick period, until ctx ends.
+func (vs *Views) Run(ctx context.Context) {
+	t := time.NewTicker(vs.cfg.TickPeriod)
+	defer t.Stop()
+	var woken []*View
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		woken = vs.Wake(vs.bus.Now(), woken[:0])
+	}
+}
+
+// Wake wakes every view whose put-off work is due by tick now. Run calls
+// it; a program that runs ticks itself (tickbench) calls it after each.
+// woken is scratch space, returned for reuse.
+func (vs *Views) Wake(now uint64, woken []*View) []*View {
+	vs.mu.Lock()
+	for tick, views := range vs.due {
+		if tick <= now {
+			woken = append(woken, views...)
+			delete(vs.due, tick)
+			clear(views)
+			vs.spare = append(vs.spare, views[:0])
+		}
+	}
+	vs.mu.Unlock()
+	for _, v := range woken {
+		v.fire(now)
+	}
+	clear(woken)
+	return woken[:0]
+}
+
+// at asks for v to be woken at tick.
+func (vs *Views) at(v *View, tick uint64) {
+	vs.mu.Lock()
+	views, ok := vs.due[tick]
+	if !ok && len(vs.spare) > 0 {
+		views, vs.spare = vs.spare[len(vs.spare)-1], vs.spare[:len(vs.spare)-1]
+	}
+	vs.due[tick] = append(views, v)
+	vs.mu.Unlock()
+}
+
 // View is one playing client's view. The bus delivers into it from its own
 // goroutines; everything else runs on the session's writer, which calls
 // Render when Ready fires.
 type View struct {
-	bus    bus.Bus
-	shape  shape
-	r      wire.Renderer
-	maxLag uint64
-	onEnd  func(End)
+	views     *Views
+	bus       bus.Bus
+	shape     shape
+	r         wire.Renderer
+	maxLag    uint64
+	near, far uint64 // how many ticks others' news may wait; 0: none
+	onEnd     func(End)
 
-	mu    sync.Mutex
-	inbox []bus.Message
-	slow  bool
-	ready chan struct{}
-	ownX  atomic.Uint64 // float64 bits, for readers on other goroutines
-	ownY  atomic.Uint64
+	mu     sync.Mutex
+	inbox  []bus.Message
+	due    uint64 // the tick by which the inbox must be rendered; 0: none asked
+	slow   bool
+	ready  chan struct{}
+	ownX   atomic.Uint64 // float64 bits, for readers on other goroutines
+	ownY   atomic.Uint64
+	middle atomic.Uint64 // center, for the bus's goroutine (see packCell)
 
 	// The writer's state.
 	own     int64
@@ -155,13 +243,16 @@ const (
 // its own actor first, then the view subscribes to the cells around it.
 // onEnd is called (from any goroutine, Slow at most once) when the view
 // can go on no more.
-func New(b bus.Bus, cfg Config, r wire.Renderer, own ecs.ActorState, now uint64, token string, onEnd func(End)) *View {
-	v := &View{bus: b, shape: newShape(cfg), r: r, maxLag: max(1, cfg.MaxLag), onEnd: onEnd,
+func (vs *Views) New(r wire.Renderer, own ecs.ActorState, now uint64, token string, onEnd func(End)) *View {
+	v := &View{views: vs, bus: vs.bus, shape: vs.shape, r: r, maxLag: max(1, vs.cfg.MaxLag), onEnd: onEnd,
 		ready: make(chan struct{}, 1), own: own.ID, since: now,
 		cells: make(map[ecs.CellKey]bool), actors: make(map[int64]seen)}
+	if r.Coalesces() {
+		v.near, v.far = vs.near, vs.far
+	}
 	x, y := own.Intent.At(now)
 	v.setOwn(x, y)
-	v.center = v.shape.grid.Key(x, y)
+	v.setCenter(v.shape.grid.Key(x, y))
 	me := v.track(own, v.center)
 	me.shown = true
 	v.actors[own.ID] = me
@@ -176,8 +267,9 @@ func (v *View) subscribe(k ecs.CellKey) {
 	v.bus.Subscribe(k, v)
 }
 
-// Deliver queues a tick's messages for the writer and wakes it; a view
-// whose oldest message waiting is more than MaxLag ticks old stops taking
+// Deliver queues a tick's messages for the writer, and wakes it when they
+// are due now, or asks the clock to wake it when they are; a view whose
+// oldest message waiting is more than MaxLag ticks overdue stops taking
 // them and reports its client slow.
 func (v *View) Deliver(tick uint64, msgs []bus.Message) {
 	v.mu.Lock()
@@ -185,7 +277,7 @@ func (v *View) Deliver(tick uint64, msgs []bus.Message) {
 		v.mu.Unlock()
 		return
 	}
-	if len(v.inbox) > 0 && tick > v.inbox[0].Tick+v.maxLag {
+	if len(v.inbox) > 0 && tick > v.inbox[0].Tick+v.far+v.maxLag {
 		v.slow = true
 		clear(v.inbox)
 		v.inbox = nil
@@ -194,8 +286,72 @@ func (v *View) Deliver(tick uint64, msgs []bus.Message) {
 		return
 	}
 	v.inbox = append(v.inbox, msgs...)
+	due := v.dueAt(tick, msgs)
+	now := due <= tick || v.due != 0 && v.due <= tick
+	if !now {
+		v.putOff(due)
+	}
 	v.mu.Unlock()
-	v.wake()
+	if now {
+		v.wake()
+	}
+}
+
+// dueAt is the tick by which msgs must reach the client: this one for what
+// concerns the player itself and for the snapshots of cells it comes to;
+// otherwise Near or Far ticks on, by how close to the player's cell they
+// happened.
+func (v *View) dueAt(tick uint64, msgs []bus.Message) uint64 {
+	if v.far == 0 {
+		return tick
+	}
+	center := unpackCell(v.middle.Load())
+	due := tick + v.far
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Snapshot != nil {
+			return tick
+		}
+		for j := range m.Batch.Facts {
+			if f := &m.Batch.Facts[j]; f.Actor.ID == v.own || f.Msg != nil && f.Msg.To == v.own {
+				return tick
+			}
+		}
+		if ecs.Within(m.Cell, center, 1) {
+			due = min(due, tick+v.near)
+		}
+	}
+	return due
+}
+
+// putOff notes that the inbox must be rendered by tick, asking the clock
+// to wake the writer then unless it will sooner. v.mu is held.
+func (v *View) putOff(tick uint64) {
+	if v.due == 0 || tick < v.due {
+		v.due = tick
+		v.views.at(v, tick)
+	}
+}
+
+// fire wakes the writer if what the view put off is due by now.
+func (v *View) fire(now uint64) {
+	v.mu.Lock()
+	due := v.due != 0 && v.due <= now
+	v.mu.Unlock()
+	if due {
+		v.wake()
+	}
+}
+
+// packCell and unpackCell keep a cell key in one atomic word.
+func packCell(k ecs.CellKey) uint64 { return uint64(uint32(k.X))<<32 | uint64(uint32(k.Y)) }
+func unpackCell(p uint64) ecs.CellKey {
+	return ecs.CellKey{X: int32(uint32(p >> 32)), Y: int32(uint32(p))}
+}
+
+func (v *View) setCenter(k ecs.CellKey) {
+	v.center = k
+	v.middle.Store(packCell(k))
 }
 
 // wake tells the writer there is something to render.
@@ -220,10 +376,10 @@ func (v *View) setOwn(x, y float64) {
 	v.ownY.Store(math.Float64bits(y))
 }
 
-// Busy reports whether the view has work at a later tick even if nothing
-// arrives (actors waiting to be shown, v1 lead points to send): the
-// writer then renders every tick.
-func (v *View) Busy() bool { return len(v.pending) > 0 || v.r.Busy(v.bus.Now()) }
+// busy reports whether the view has work at a later tick even if nothing
+// arrives (actors waiting to be shown, v1 lead points to send): the clock
+// then wakes the writer every tick.
+func (v *View) busy(now uint64) bool { return len(v.pending) > 0 || v.r.Busy(now) }
 
 // Render applies every whole tick delivered so far and appends the client's
 // messages to dst.
@@ -238,6 +394,9 @@ func (v *View) Render(dst [][]byte) [][]byte {
 	rest := copy(v.inbox, v.inbox[n:])
 	clear(v.inbox[rest:])
 	v.inbox = v.inbox[:rest]
+	if rest == 0 {
+		v.due = 0
+	}
 	v.mu.Unlock()
 
 	for i := range v.work {
@@ -252,6 +411,11 @@ func (v *View) Render(dst [][]byte) [][]byte {
 	v.showPending(now)
 	v.r.Tick(now)
 	v.setOwn(v.states[v.actors[v.own].slot].Intent.At(now))
+	if v.busy(now) {
+		v.mu.Lock()
+		v.putOff(now + 1)
+		v.mu.Unlock()
+	}
 	return v.r.Flush(dst)
 }
 
@@ -446,7 +610,7 @@ func (v *View) recenter(c ecs.CellKey) {
 	if c == v.center {
 		return
 	}
-	v.center = c
+	v.setCenter(c)
 	if v.shape.all {
 		return // the same world from any cell
 	}

@@ -15,6 +15,7 @@ import (
 type script struct {
 	lines     []string
 	newcomers int
+	coalesces bool
 }
 
 func (s *script) say(f string, a ...any) { s.lines = append(s.lines, fmt.Sprintf(f, a...)) }
@@ -40,6 +41,7 @@ func (s *script) Tick(uint64)                 {}
 func (s *script) Busy(uint64) bool            { return false }
 func (s *script) Newcomers() int              { return s.newcomers }
 func (s *script) EchoesOwnChat() bool         { return false }
+func (s *script) Coalesces() bool             { return s.coalesces }
 func (s *script) Flush(dst [][]byte) [][]byte { return dst }
 func (s *script) take() []string              { l := s.lines; s.lines = nil; return l }
 
@@ -124,7 +126,7 @@ func TestViewFollowsTheWorld(t *testing.T) {
 	w := newWorld(t)
 	s := &script{newcomers: 32}
 	own := ecs.ActorState{ID: 1, Name: "me", Intent: ecs.Intent{FromX: 50, FromY: 50, ToX: 50, ToY: 50}}
-	v := New(w.bus, testConfig(), s, own, 0, "", func(End) { t.Error("reported slow") })
+	v := NewViews(w.bus, testConfig()).New(s, own, 0, "", func(End) { t.Error("reported slow") })
 	render := func(what string, want ...string) {
 		t.Helper()
 		v.Render(nil)
@@ -179,7 +181,8 @@ func TestNewcomersArePaced(t *testing.T) {
 	}
 	w.step(crowd...)
 	s := &script{newcomers: 3}
-	v := New(w.bus, testConfig(), s, ecs.ActorState{ID: 1}, w.tick, "", func(End) { t.Error("reported slow") })
+	vs := NewViews(w.bus, testConfig())
+	v := vs.New(s, ecs.ActorState{ID: 1}, w.tick, "", func(End) { t.Error("reported slow") })
 	v.Render(nil)
 	s.take()
 	w.step() // the subscriptions: snapshots of the crowd
@@ -187,14 +190,95 @@ func TestNewcomersArePaced(t *testing.T) {
 	for range 4 {
 		v.Render(nil)
 		counts = append(counts, len(s.take()))
-		if !v.Busy() {
+		w.step()
+		vs.Wake(w.tick, nil) // the clock wakes a view with newcomers waiting
+		if !ready(v) {
 			break
 		}
-		w.step()
 	}
 	if fmt.Sprint(counts) != "[3 3 1]" {
 		t.Errorf("shown per tick %v, want [3 3 1]", counts)
 	}
+}
+
+// ready reports whether v's writer has been woken, and takes the wake-up.
+func ready(v *View) bool {
+	select {
+	case <-v.Ready():
+		return true
+	default:
+		return false
+	}
+}
+
+// TestSendPolicy: a view whose protocol coalesces wakes its writer at once
+// for what concerns its player and for the snapshots of cells it comes to,
+// and puts off others' news by Near (within a cell of the player's) or Far
+// (the rest of its view) ticks, until the clock or a later delivery says
+// it is due; one whose protocol does not wakes at once for everything.
+func TestSendPolicy(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Near, cfg.Far = 100*time.Millisecond, 250*time.Millisecond // 2 and 5 ticks
+	moved := func(id int64, at ecs.CellKey) cellFact {
+		return cellFact{at, ecs.Fact{Kind: ecs.Moved, Actor: ecs.ActorState{ID: id}}}
+	}
+	for _, c := range []struct {
+		name      string
+		coalesces bool
+		fact      cellFact
+		wait      uint64 // ticks until the writer is woken
+	}{
+		{"own move", true, moved(1, cell(0)), 0},
+		{"own line", true, cellFact{cell(0), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: 1}, Text: "hi"}}, 0},
+		{"a message for the player", true, cellFact{cell(2), ecs.Fact{Kind: ecs.ModMessage, Actor: ecs.ActorState{ID: 2}, Msg: &ecs.Message{Name: "n", To: 1}}}, 0},
+		{"a near walk", true, moved(2, cell(1)), 2},
+		{"a far walk", true, moved(2, cell(2)), 5},
+		{"a far line", true, cellFact{cell(-2), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: 2}, Text: "hi"}}, 5},
+		{"a far walk in v1", false, moved(2, cell(2)), 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			vs := NewViews(w.bus, cfg)
+			v := vs.New(&script{newcomers: 32, coalesces: c.coalesces}, ecs.ActorState{ID: 1}, 0, "", func(End) { t.Error("reported slow") })
+			w.step() // the snapshots, due at once
+			if !ready(v) {
+				t.Fatal("snapshots did not wake the writer")
+			}
+			v.Render(nil)
+			ready(v) // the admission's own wake-up
+			w.step(c.fact)
+			at := w.tick
+			for tick := at; tick < at+c.wait; tick++ {
+				vs.Wake(tick, nil)
+				if ready(v) {
+					t.Fatalf("woken %d ticks after, want %d", tick-at, c.wait)
+				}
+			}
+			vs.Wake(at+c.wait, nil)
+			if !ready(v) {
+				t.Fatalf("not woken %d ticks after", c.wait)
+			}
+		})
+	}
+	t.Run("a later delivery brings what is due", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		v := NewViews(w.bus, cfg).New(&script{newcomers: 32, coalesces: true}, ecs.ActorState{ID: 1}, 0, "", func(End) { t.Error("reported slow") })
+		w.step()
+		v.Render(nil)
+		ready(v)
+		w.step(moved(2, cell(1)))
+		w.step(moved(3, cell(2))) // not due itself, but the first is
+		if ready(v) {
+			t.Fatal("woken before the near walk was due")
+		}
+		w.step(moved(3, cell(2)))
+		if !ready(v) {
+			t.Fatal("a delivery after the near walk fell due did not wake the writer")
+		}
+	})
 }
 
 // TestSlowViewIsDropped: a view whose writer stops rendering is reported
@@ -205,7 +289,7 @@ func TestSlowViewIsDropped(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxLag = 5
 	slow := make(chan struct{}, 10)
-	v := New(w.bus, cfg, &script{newcomers: 1}, ecs.ActorState{ID: 1}, 0, "", func(End) { slow <- struct{}{} })
+	v := NewViews(w.bus, cfg).New(&script{newcomers: 1}, ecs.ActorState{ID: 1}, 0, "", func(End) { slow <- struct{}{} })
 	for i := range 20 {
 		w.step(entered(int64(i+2), cell(1)))
 	}
@@ -227,7 +311,7 @@ func TestViewCarriesModFacts(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	s := &script{newcomers: 32}
-	v := New(w.bus, testConfig(), s, ecs.ActorState{ID: 1, Name: "me"}, 0, "", func(End) { t.Error("reported slow") })
+	v := NewViews(w.bus, testConfig()).New(s, ecs.ActorState{ID: 1, Name: "me"}, 0, "", func(End) { t.Error("reported slow") })
 	v.Render(nil)
 	s.take()
 	msg := func(about int64, at ecs.CellKey, to int64) cellFact {

@@ -220,6 +220,10 @@ func (r *v1Renderer) Newcomers() int { return r.cfg.NewcomersPerTick }
 
 func (r *v1Renderer) EchoesOwnChat() bool { return false }
 
+// Coalesces is false: the original client is led along others' walks
+// point by point, each on time.
+func (r *v1Renderer) Coalesces() bool { return false }
+
 // Flush appends each packet since the last Flush as a message of its own.
 func (r *v1Renderer) Flush(dst [][]byte) [][]byte {
 	dst = append(dst, r.out.packets...)

@@ -136,6 +136,7 @@ func (r *v2Renderer) Tick(uint64)               {}
 func (r *v2Renderer) Busy(uint64) bool          { return false }
 func (r *v2Renderer) Newcomers() int            { return r.newcomers }
 func (r *v2Renderer) EchoesOwnChat() bool       { return true }
+func (r *v2Renderer) Coalesces() bool           { return true }
 
 // Flush appends one message holding everything since the last Flush, or
 // nothing when there is nothing to say.

@@ -137,6 +137,11 @@ type Renderer interface {
 	Busy(now uint64) bool
 	// Newcomers is how many actors the client may be first shown per tick.
 	Newcomers() int
+	// Coalesces says whether others' news may wait a little to go out
+	// together (v2: the client walks others from their intents and places
+	// a late walk where it is now), or must go out the tick it happens
+	// (v1's lead points).
+	Coalesces() bool
 	// EchoesOwnChat says whether the player's own chat lines come back to
 	// it, as the sign the server took them (v2); the original client
 	// prints its own lines itself (v1).

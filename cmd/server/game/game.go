@@ -34,6 +34,9 @@ type Config struct {
 	// MaxLag is how far behind, in time, a client may fall before it is
 	// dropped as too slow.
 	MaxLag time.Duration
+	// SendNear and SendFar are how long others' news may wait to go out
+	// together to a v2 client (see view.Config's Near and Far).
+	SendNear, SendFar time.Duration
 	// Wire is the protocols' policy.
 	Wire wire.Config
 	// Cluster, when its NATS URL is set, splits the world between the
@@ -74,6 +77,8 @@ func Large() Config {
 		ViewRadius: 600,
 		ViewMargin: 100,
 		MaxLag:     5 * time.Second,
+		SendNear:   100 * time.Millisecond,
+		SendFar:    250 * time.Millisecond,
 		Wire:       wire.DefaultConfig(),
 	}
 }
@@ -89,7 +94,7 @@ func Room() Config {
 // View is the view configuration the sessions get.
 func (c Config) View() view.Config {
 	return view.Config{Radius: c.ViewRadius, Margin: c.ViewMargin, CellSize: c.Sim.CellSize, Bounds: c.Sim.Bounds,
-		TickPeriod: c.Sim.Period(), MaxLag: uint64(max(1, c.MaxLag/c.Sim.Period()))}
+		TickPeriod: c.Sim.Period(), MaxLag: uint64(max(1, c.MaxLag/c.Sim.Period())), Near: c.SendNear, Far: c.SendFar}
 }
 
 // Sim is the simulation half of a world: queue, tick and the bus. In one

@@ -50,9 +50,10 @@ func (p *peerClose) Error() string { return fmt.Sprintf("net: closed by the clie
 // messages, never hears of it.
 type heldConn struct {
 	stdnet.Conn
-	mu   sync.Mutex
-	hold bool
-	buf  []byte
+	mu    sync.Mutex
+	hold  bool
+	buf   []byte     // the burst held; nil between bursts
+	spare *sync.Pool // burst buffers, shared by every connection of a server
 
 	// Read side, used by the library's single reader only.
 	pre     []byte                // bytes read before the hijack, served first
@@ -196,6 +197,11 @@ func (c *heldConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hold {
+		if c.buf == nil {
+			if b, ok := c.spare.Get().(*[]byte); ok {
+				c.buf = *b
+			}
+		}
 		c.buf = append(c.buf, p...)
 		return len(p), nil
 	}
@@ -221,16 +227,27 @@ func (c *heldConn) Flush(deadline time.Time) error {
 		return fmt.Errorf("net: write deadline: %w", err)
 	}
 	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 1<<20 {
-		c.buf = nil // one huge burst should not pin its buffer for good
-	} else {
-		c.buf = c.buf[:0]
+	if cap(c.buf) <= maxSpare { // one huge burst should not pin its buffer for good
+		b := c.buf[:0]
+		c.spare.Put(&b)
 	}
+	c.buf = nil // an idle connection holds no buffer
 	if err != nil {
 		return fmt.Errorf("net: write: %w", err)
 	}
 	return c.Conn.SetWriteDeadline(time.Time{})
 }
+
+// maxSpare is the largest burst buffer kept for reuse.
+const maxSpare = 256 << 10
+
+// The library's buffers under each connection: small, as what it reads is
+// a client's short packets, and what it writes in a burst is held in a
+// burst buffer anyway.
+const (
+	readBuffer  = 1024
+	writeBuffer = 512
+)
 
 // holdingWriter hands the WebSocket library a heldConn when it hijacks the
 // HTTP connection.
@@ -238,6 +255,7 @@ type holdingWriter struct {
 	http.ResponseWriter
 	conn   *heldConn
 	frames *rate.Limiter // the client's frame budget
+	spare  *sync.Pool    // burst buffers
 }
 
 // Hijack takes over the connection as a heldConn, with the library's
@@ -257,6 +275,6 @@ func (w *holdingWriter) Hijack() (stdnet.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, fmt.Errorf("net: flush before hijack: %w", err)
 	}
 	pre, _ := brw.Reader.Peek(brw.Reader.Buffered())
-	w.conn = &heldConn{Conn: conn, pre: append([]byte(nil), pre...), frames: w.frames}
-	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriterSize(w.conn, 4096)), nil
+	w.conn = &heldConn{Conn: conn, pre: append([]byte(nil), pre...), frames: w.frames, spare: w.spare}
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, readBuffer), bufio.NewWriterSize(w.conn, writeBuffer)), nil
 }

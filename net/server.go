@@ -126,6 +126,7 @@ type Server struct {
 	live   map[*session]struct{}
 	closed bool
 	clock  chan struct{} // closed when the views' clock has stopped
+	bursts sync.Pool     // write buffers, lent to a connection for one burst
 	rand   *rand.Rand    // spawn points; guarded by mu
 	wg     sync.WaitGroup
 }
@@ -230,13 +231,18 @@ func (s *Server) release(id int64, login uint64) {
 // HashWaiting is how many logins wait for a password-hashing slot.
 func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
-// ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
+// ServeHTTP upgrades the request to a WebSocket and starts its session.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	release, ok := s.admit(w, r) // bans, connection caps, origin and host checks
 	if !ok {
 		return
 	}
-	defer release()
+	served := false // once the session runs, it releases the admission
+	defer func() {
+		if !served {
+			release()
+		}
+	}()
 	var sess *session
 	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: wire.Subprotocols,
 		OnPingReceived: func(context.Context, []byte) bool { return sess.pinged() }}
@@ -245,7 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every frame counts, pings and continuations too: twice the packet
 	// budget leaves room for pongs and the close.
-	hw := &holdingWriter{ResponseWriter: w, frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
+	hw := &holdingWriter{ResponseWriter: w, spare: &s.bursts, frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
 	conn, err := websocket.Accept(hw, r, opts)
 	if err != nil {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
@@ -257,8 +263,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
 	}
-	defer s.forget(sess)
-	sess.serve()
+	// The session runs on a goroutine of its own (the server's wg counts
+	// it), so the HTTP server's goroutine and buffers for this connection,
+	// which it no longer reads, are freed.
+	served = true
+	go func() {
+		defer release()
+		defer s.forget(sess)
+		sess.serve()
+	}()
 }
 
 // nativeOrigin reports whether an Origin header comes from something other

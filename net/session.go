@@ -94,23 +94,18 @@ func (s *session) viewEnded(why view.End) {
 	}
 }
 
-// serve runs the connection until it ends, then takes the actor out of the world.
+// serve runs the connection until it ends, then takes the actor out of the
+// world. Its goroutine is the session's writer and owner; the reader has
+// one of its own, and pings run on a timer.
 func (s *session) serve() {
 	defer s.watchLogin()()
 	if hello := s.codec.Hello(); hello != nil {
 		s.reply(hello)
 	}
-	var wg sync.WaitGroup
-	wrote := make(chan struct{})
 	read := make(chan struct{})
-	go func() { defer close(wrote); s.writeLoop() }()
-	wg.Go(s.pingLoop)
+	stopPings := s.pings()
 	go func() { defer close(read); s.readLoop() }()
-	<-s.ctx.Done()
-	// The server's own end also cancels ctx; this records a reason for it,
-	// and orders the reads below after whichever kick came first.
-	s.kick(websocket.StatusGoingAway, "server shutting down")
-	<-wrote // its last words go out before the close frame
+	s.writeLoop() // until the session must close; its last words go out before the close frame
 	dropped := s.code == StatusUnresponsive || s.code == websocket.StatusAbnormalClosure
 	left := false
 	if s.peerClosed.Load() {
@@ -126,7 +121,7 @@ func (s *session) serve() {
 	} else {
 		s.conn.Close(s.code, s.reason) //nolint:errcheck // the peer may already be gone
 	}
-	wg.Wait()
+	stopPings()
 	<-read
 	if !left {
 		s.leave(dropped)
@@ -176,6 +171,10 @@ func (s *session) writeLoop() {
 	for {
 		select {
 		case <-s.ctx.Done():
+			// The server's own end also cancels ctx; this records a reason
+			// for it, and orders the read of s.code after whichever kick
+			// came first.
+			s.kick(websocket.StatusGoingAway, "server shutting down")
 			if s.code == websocket.StatusGoingAway && v != nil {
 				s.write(s.collect(msgs[:0], v), time.Second)
 			}
@@ -228,24 +227,48 @@ func (s *session) write(msgs [][]byte, timeout time.Duration) bool {
 	return true
 }
 
-// pingLoop drops a connection whose peer stopped answering pings. Silence
+// pings drops a connection whose peer stopped answering pings. Silence
 // alone is fine: the original client sends nothing while it stands still.
-func (s *session) pingLoop() {
-	t := time.NewTicker(s.srv.opts.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
+// The pings run on a timer, so an idle session costs no goroutine for
+// them; stop ends them, waiting for one under way.
+func (s *session) pings() (stop func()) {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		running sync.WaitGroup
+		t       *time.Timer
+	)
+	ping := func() {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
 			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(s.ctx, s.srv.opts.PingTimeout)
-			err := s.conn.Ping(ctx)
-			cancel()
-			if err != nil && s.ctx.Err() == nil {
-				s.kick(StatusUnresponsive, "no answer to ping")
-				return
-			}
 		}
+		running.Add(1)
+		mu.Unlock()
+		defer running.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, s.srv.opts.PingTimeout)
+		err := s.conn.Ping(ctx)
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			s.kick(StatusUnresponsive, "no answer to ping")
+			return
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(s.srv.opts.PingInterval)
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	t = time.AfterFunc(s.srv.opts.PingInterval, ping)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+		running.Wait()
 	}
 }
 

@@ -34,6 +34,7 @@ func _ready() -> void:
 	test_protocol()
 	test_mods_wire()
 	test_intent()
+	test_late_walk()
 	test_client()
 	test_server_address()
 	test_screen()
@@ -223,6 +224,56 @@ func test_intent() -> void:
 	eq([Intent.is_walking(i, 2000), Intent.is_walking(i, 4000)], [true, false], "intent: walking until there")
 
 
+# test_late_walk: a walk the server sends late (["T", now] 4 ticks after the
+# M's or E's tick, as when others' walks are coalesced) is placed where the
+# actor is when it arrives, not where it was (docs/protocol-v2.md, Movement).
+func test_late_walk() -> void:
+	var c2 = CodecV2.new()
+	eq(c2.rate, 20, "late: 20 ticks a second before a hello")
+	one(c2, '[["hello",{"username":32,"password":72,"chat":256,"rate":10}]]')
+	eq(c2.rate, 10, "late: the hello's rate")
+	one(c2, '[["hello",{"rate":0}]]')
+	eq(c2.rate, 20, "late: a rate that is not a whole number from 1 is not taken")
+	one(c2, '[["hello",{"rate":20}]]')
+	var msgs = c2.decode('[["T",104],["M",7,0,0,100,0,70,100],["E",8,"ann",1,5,6,5,6,70,104],["E",-3,"Bran",2,1,2,3,4,40,"npc",null,103],["C","ann","hi"]]')
+	eq(msgs.size(), 4, "late: T is no message of its own")
+	eq([msgs[0]["late"], msgs[1]["late"], msgs[2]["late"]], [0.2, 0.0, 0.05], "late: the ticks of M, a player's E and an NPC's E, before the message's")
+	eq([msgs[2]["entity"], msgs[2]["speed"]], ["npc", 40.0], "late: an NPC's E is still read by its kind")
+	eq(one(c2, '[["M",7,0,0,100,0,70,100]]')["late"], 0.0, "late: a message without T is news of now")
+	eq(one(c2, '[["T",99],["M",7,0,0,100,0,70,100]]')["late"], 0.0, "late: never early")
+	eq(one(c2, '[["T",104],["M",7,0,0,100,0,70]]')["late"], 0.0, "late: an M without a tick (an older server) is news of now")
+	msgs = c2.decode('[["T","x"],["M",7,0,0,100,0,70,100]]')
+	eq([msgs[0]["kind"], msgs[1]["late"]], [Codec.MSG_IGNORED, 0.0], "late: a T that is not a number is ignored and says nothing")
+
+	# The addon's Client: its intent puts the actor 0.2 s along its walk
+	# (14 units at 70/s) the moment the message arrives.
+	var c = Client.new()
+	add_child(c)
+	c._codec = CodecV2.new()
+	c._on_packet('[["hello",{"rate":20}]]')
+	var before = OS.get_ticks_msec()
+	c._on_packet('[["T",104],["E",7,"ann",1,0,0,100,0,70,100]]')
+	var after = OS.get_ticks_msec()
+	var at_arrival = [c.position_of(7, before).x, c.position_of(7, after).x]
+	eq(at_arrival[0] <= 14.0 and 14.0 <= at_arrival[1] and at_arrival[1] - at_arrival[0] < 1.0, true, "late: placed 14 units along when it arrives (%s)" % str(at_arrival))
+	var i = c.entity(7)["intent"]
+	close_to(Intent.position_at(i, i["msec"] + 1200), Vector2(84, 0), "late: then walks on at its speed: 1 s after it arrived, 84 units along")
+	c._on_packet('[["E",9,"bo",1,0,0,100,0,70,100]]')
+	eq(c.position_of(9, c.entity(9)["intent"]["msec"]), Vector2(0, 0), "late: without T, where the packet says")
+	c.queue_free()
+
+	# The demo's actor: drawn where the server's actor is now, and walking
+	# on from there, never back.
+	var a = new_actor(false)
+	var walk = Intent.make(Vector2(0, 0), Vector2(100, 0), 70.0, 800)
+	a.heard(walk, 1000)
+	eq([a.position, a.server_pos, a.goal], [Vector2(14, 0), Vector2(14, 0), Vector2(100, 0)], "late: the actor placed 0.2 s along its walk")
+	a._process(0.5)
+	close_to(a.position, Vector2(49, 0), "late: it walks on from there")
+	close_to(a.server_pos, Intent.position_at(walk, 1500), "late: as the server's actor does")
+	a.queue_free()
+
+
 # test_client: what the addon's Client signals for the packets of a session.
 func test_client() -> void:
 	var c = Client.new()
@@ -317,6 +368,11 @@ func entity(id: int, name: String, x: float, y: float, kind: String = "player") 
 	return {"id": id, "name": name, "avatar": 1, "kind": kind, "state": null, "intent": pos(x, y)}
 
 
+# hear gives actor a what the server says, heard at the intent's own msec.
+func hear(a, i: Dictionary) -> void:
+	a.heard(i, i["msec"])
+
+
 # enter puts an entity into the world as Main does: entered, then moved.
 func enter(w, e: Dictionary, is_own: bool = false) -> void:
 	w.enter(e, is_own)
@@ -333,28 +389,28 @@ func new_actor(is_self: bool):
 
 func test_other_actor_v1() -> void:
 	var a = new_actor(false)
-	a.heard(pos(0, 0))
+	hear(a, pos(0, 0))
 	eq(a.position, Vector2(0, 0), "other: the first position places it")
-	a.heard(pos(100, 0))
+	hear(a, pos(100, 0))
 	eq(a.position, Vector2(0, 0), "other: a new position does not teleport it")
 	a._process(0.5)
 	eq(a.position, Vector2(35, 0), "other: walks toward it at 70 units/s")
 	a._process(2.0)
 	eq(a.position, Vector2(100, 0), "other: stops there")
-	a.heard(pos(301, 0))
+	hear(a, pos(301, 0))
 	eq(a.position, Vector2(301, 0), "other: jumps when more than 200 units away")
 	a.queue_free()
 
 
 func test_other_actor_v2() -> void:
 	var a = new_actor(false)
-	a.heard(intent(0, 0, 100, 0))
+	hear(a, intent(0, 0, 100, 0))
 	eq([a.position, a.goal], [Vector2(0, 0), Vector2(100, 0)], "intent: placed where it is, walking to its target")
 	a._process(0.5)
 	eq(a.position, Vector2(35, 0), "intent: walks at the speed it was sent")
 	eq(a.server_pos, Vector2(35, 0), "intent: the server's actor walks the same")
 	# The server says it turned a little ahead of where it is drawn.
-	a.heard(intent(37, 0, 37, 100))
+	hear(a, intent(37, 0, 37, 100))
 	eq([a.position, a.goal], [Vector2(35, 0), Vector2(37, 100)], "intent: a new intent nearby turns it without a jump")
 	a._process(1.0)
 	close_to(a.position, Vector2(35, 0).move_toward(Vector2(37, 100), 70), "intent: walks to the new target")
@@ -362,23 +418,23 @@ func test_other_actor_v2() -> void:
 	a._process(2.0)
 	eq(a.position, Vector2(37, 100), "intent: stops at the target, where the server's actor stops")
 	eq(a.server_pos, Vector2(37, 100), "intent: the server's actor stops there too")
-	a.heard(intent(400, 100, 500, 100))
+	hear(a, intent(400, 100, 500, 100))
 	eq([a.position, a.goal], [Vector2(400, 100), Vector2(500, 100)], "intent: jumps when more than 200 units away, and walks on")
 	a.queue_free()
 
 
 func test_own_actor_v1() -> void:
 	var a = new_actor(true)
-	a.heard(pos(0, 0))
+	hear(a, pos(0, 0))
 	a.walk_to(Vector2(50, 0))
 	a._process(0.5)
 	eq(a.position, Vector2(35, 0), "own: walks toward the click at once")
-	a.heard(pos(10, 0))
+	hear(a, pos(10, 0))
 	eq(a.position, Vector2(35, 0), "own: the server being behind does not pull it back")
 	eq(a.goal, Vector2(50, 0), "own: nor change where it goes")
-	a.heard(pos(300, 0))
+	hear(a, pos(300, 0))
 	eq(a.position, Vector2(300, 0), "own: rubber band beyond 200 units")
-	a.heard(pos(320, 0))
+	hear(a, pos(320, 0))
 	a._process(0.2)
 	eq(a.position, Vector2(300, 0), "own: at rest, a server a little off is trusted only once it stays put")
 	a._process(0.4)
@@ -388,7 +444,7 @@ func test_own_actor_v1() -> void:
 
 func test_own_actor_v2() -> void:
 	var a = new_actor(true)
-	a.heard(intent(0, 0, 0, 0))
+	hear(a, intent(0, 0, 0, 0))
 	a._process(1.0)
 	a.walk_to(Vector2(50, 0))
 	a._process(0.5)
@@ -396,7 +452,7 @@ func test_own_actor_v2() -> void:
 	eq(a.server_pos, Vector2(0, 0), "own v2: the server's actor waits for the server")
 	a._process(0.3)
 	eq(a.goal, Vector2(50, 0), "own v2: a click gives the server time to answer")
-	a.heard(intent(4, 0, 50, 0))
+	hear(a, intent(4, 0, 50, 0))
 	eq([a.position, a.goal], [Vector2(50, 0), Vector2(50, 0)], "own v2: the server's intent, behind, does not pull it back")
 	a._process(0.5)
 	close_to(a.server_pos, Vector2(39, 0), "own v2: the server's actor walks on its intent")
@@ -404,7 +460,7 @@ func test_own_actor_v2() -> void:
 	eq(a.server_pos, Vector2(50, 0), "own v2: and stops at its target")
 	# The server cut the walk short (say, at the world's edge).
 	a.walk_to(Vector2(150, 0))
-	a.heard(intent(50, 0, 100, 0))
+	hear(a, intent(50, 0, 100, 0))
 	a._process(1.0)
 	eq([a.position, a.server_pos], [Vector2(120, 0), Vector2(100, 0)], "own v2: predicted past where the server stops")
 	a._process(0.4)
@@ -415,7 +471,7 @@ func test_own_actor_v2() -> void:
 	eq(a.goal, Vector2(100, 0), "own v2: then walks to where the server stopped")
 	a._process(1.0)
 	eq(a.position, Vector2(100, 0), "own v2: and stands there")
-	a.heard(intent(400, 0, 450, 0))
+	hear(a, intent(400, 0, 450, 0))
 	eq([a.position, a.goal], [Vector2(400, 0), Vector2(450, 0)], "own v2: rubber band beyond 200 units, onto the server's walk")
 	a.queue_free()
 

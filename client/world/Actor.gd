@@ -11,6 +11,7 @@
 extends Node2D
 
 const Avatars = preload("res://avatars/Avatars.gd")
+const Intent = preload("res://addons/godmmo/Intent.gd")
 
 const RADIUS = 16.0
 const SPEED = 70.0 # a player's speed, for the player's own predicted walk
@@ -66,9 +67,12 @@ func apply(e: Dictionary) -> void:
 		name_label.add_color_override("font_color", NPC_NAME_COLOR)
 
 
-# heard takes where the server has the actor walk now (the addon's intent).
-func heard(intent: Dictionary) -> void:
-	_heard(intent["from"], intent["to"], intent["speed"])
+# heard takes where the server has the actor walk now (the addon's
+# intent), placing it where the intent has it at msec (now by default): a
+# walk the server sent late is already under way.
+func heard(intent: Dictionary, msec: int = -1) -> void:
+	var at = Intent.position_at(intent, OS.get_ticks_msec() if msec < 0 else msec)
+	_heard(at, intent["to"], intent["speed"])
 
 
 # show_emote shows emote in a bubble over the actor's head for a while.

@@ -351,14 +351,14 @@ func TestParseMessageV2(t *testing.T) {
 		wantPos func(int64) bool
 		want    []serverPacket
 	}{
-		{"login", golden("v2_login.json"), all, []serverPacket{{kind: kindOk},
+		{"login", golden("v2_login.json"), all, []serverPacket{{kind: kindOther}, {kind: kindOk},
 			{kind: kindModel, full: true, id: 12, x: 198.2, y: 78.4, tx: 300, ty: 0, speed: 70, hasPos: true, hasTarget: true}}},
 		{"deny", golden("v2_deny.json"), all, []serverPacket{{kind: kindDeny, text: "This username is already taken"}}},
-		{"tick", golden("v2_tick.json"), all, []serverPacket{
+		{"tick", golden("v2_tick.json"), all, []serverPacket{{kind: kindOther},
 			{kind: kindModel, id: 12, x: 200.6, y: 78.4, tx: 300, ty: 78.4, speed: 70, hasPos: true, hasTarget: true},
 			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"},
 			{kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
-		{"someone else's", golden("v2_tick.json"), none, []serverPacket{{kind: kindModel, id: 12},
+		{"someone else's", golden("v2_tick.json"), none, []serverPacket{{kind: kindOther}, {kind: kindModel, id: 12},
 			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"}, {kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
 		{"escapes, spaces, unknown packets", ` [ ["C", "a\"b", "x\u00e9]"] , ["Z", {"k": [1, true, null]}, "]"], ["E",3,"n\\",0,-1.5,2e1,1,1,70] ] `, none,
 			[]serverPacket{{kind: kindChat, from: `a"b`, text: "xé]"}, {kind: kindOther}, {kind: kindModel, full: true, id: 3}}},

@@ -22,7 +22,7 @@ func loginV2As(t *testing.T, addr, name string) (*v2client, int64) {
 
 // isEntity matches the E of an entity of kind.
 func isEntity(kind string) func([]any) bool {
-	return func(p []any) bool { return p[0] == "E" && len(p) == 11 && p[9] == kind }
+	return func(p []any) bool { return p[0] == "E" && len(p) >= 11 && p[9] == kind }
 }
 
 // isMessage matches a mod's message name about id.

@@ -99,7 +99,8 @@ func TestModsInProtocols(t *testing.T) {
 	}
 	v2 := New(V2, cfg).NewRenderer()
 	v2.Message("waved", 1, []byte(`{"a":1}`), Source{})
-	if got := v2.Flush(nil); len(got) != 1 || string(got[0]) != `[["m","waved",1,{"a":1}]]` {
+	v2.Tick(4)
+	if got := v2.Flush(nil); len(got) != 1 || string(got[0]) != `[["T",4],["m","waved",1,{"a":1}]]` {
 		t.Errorf("v2 got %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -142,12 +143,77 @@ func TestV2BatchesATick(t *testing.T) {
 	r.Move(ecs.ActorState{ID: 7, Intent: ecs.Intent{FromX: 5, ToX: 9, Step: 3.5}}, false, Source{})
 	r.Move(ecs.ActorState{ID: 7, Intent: ecs.Intent{FromX: 6, ToX: 9, Step: 3.5}}, false, Source{})
 	r.Leave(7)
+	r.Tick(5)
 	msgs := r.Flush(nil)
-	want := `[["E",7,"tristan",3,1,2,50,2,70],["C","tristan","hi"],["M",7,6,0,9,0,70],["L",7]]`
+	want := `[["T",5],["E",7,"tristan",3,1,2,50,2,70,3],["C","tristan","hi"],["M",7,6,0,9,0,70,0],["L",7]]`
 	if len(msgs) != 1 || string(msgs[0]) != want {
 		t.Errorf("got %q, want one message %s", msgs, want)
 	}
 	if batch.built[slotV2] != 1 {
 		t.Errorf("built %d times", batch.built[slotV2])
+	}
+}
+
+// TestV2LatePlacement: an E or M sent later than its tick still tells a
+// client where the actor is. Placed as docs/protocol-v2.md says (advanced
+// along its walk by (T − tick) / rate seconds, T being the message's
+// head), the actor lands where the tick has it at T: for an E from a
+// batch (its tick), one from state (now), an M (the walk's start), and a
+// walk over by then (its target). Views that send the same fact at
+// different ticks share its bytes.
+func TestV2LatePlacement(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	walk := ecs.Intent{FromX: 10, FromY: 20, ToX: 310, ToY: 420, Tick: 10, Step: 3.5, Seq: 1}
+	a := ecs.ActorState{ID: 7, Name: "ada", Avatar: 1, Intent: walk}
+	entered := newShared(12, ecs.Fact{Kind: ecs.Entered, Actor: a})
+	moved := newShared(10, ecs.Fact{Kind: ecs.Moved, Actor: a})
+	tests := []struct {
+		name string
+		now  uint64
+		add  func(r Renderer, now uint64)
+	}{
+		{"E from a batch, on time", 12, func(r Renderer, now uint64) { r.Enter(a, now, Source{Batch: entered}) }},
+		{"E from a batch, 4 ticks late", 16, func(r Renderer, now uint64) { r.Enter(a, now, Source{Batch: entered}) }},
+		{"E from a batch, 5 s late", 112, func(r Renderer, now uint64) { r.Enter(a, now, Source{Batch: entered}) }},
+		{"E from state", 16, func(r Renderer, now uint64) { r.Enter(a, now, Source{}) }},
+		{"M, 4 ticks late", 14, func(r Renderer, _ uint64) { r.Move(a, false, Source{Batch: moved}) }},
+		{"M, walk over", 200, func(r Renderer, _ uint64) { r.Move(a, false, Source{Batch: moved}) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(V2, cfg).NewRenderer()
+			tc.add(r, tc.now)
+			r.Tick(tc.now)
+			msgs := r.Flush(nil)
+			var packets [][]any
+			if len(msgs) != 1 || json.Unmarshal(msgs[0], &packets) != nil || len(packets) != 2 || packets[0][0] != "T" {
+				t.Fatalf("got %q, want one message of a tick and a packet", msgs)
+			}
+			p := packets[1]
+			at := 2 // x of an M; an E has id, name and avatar first
+			if p[0] == "E" {
+				at = 4
+			}
+			num := func(i int) float64 { return p[i].(float64) }
+			x, y, tx, ty, speed := num(at), num(at+1), num(at+2), num(at+3), num(at+4)
+			late := (packets[0][1].(float64) - num(len(p)-1)) / float64(cfg.Rate) // the tick is last
+			if late < 0 {
+				t.Fatalf("%v: its tick is after the message's", msgs[0])
+			}
+			d, s := math.Hypot(tx-x, ty-y), speed*late
+			if s < d {
+				x, y = x+(tx-x)/d*s, y+(ty-y)/d*s
+			} else {
+				x, y = tx, ty
+			}
+			wx, wy := walk.At(tc.now)
+			if math.Hypot(x-wx, y-wy) > 0.1 {
+				t.Errorf("%s places the actor at %.2f,%.2f; the tick has it at %.2f,%.2f", msgs[0], x, y, wx, wy)
+			}
+		})
+	}
+	if entered.built[slotV2] != 1 || moved.built[slotV2] != 1 {
+		t.Errorf("built %d and %d times, want once each", entered.built[slotV2], moved.built[slotV2])
 	}
 }

@@ -19,11 +19,12 @@ func (c v2Codec) Chat(from, text string) []byte {
 	return c.enc().AppendBatch(nil, c.enc().Chat(from, text))
 }
 
-// Hello is [["hello",{"username":…,"password":…,"chat":…,"commands":[…],
-// "messages":[…],"kinds":[…]}]]: the limits, and what the mods let a
-// client send and may send it.
+// Hello is [["hello",{"username":…,"password":…,"chat":…,"rate":…,
+// "commands":[…],"messages":[…],"kinds":[…]}]]: the limits, the ticks per
+// second (so a client can turn the ticks of packets into time), and what
+// the mods let a client send and may send it.
 func (c v2Codec) Hello() []byte {
-	b := fmt.Appendf(nil, `["hello",{"username":%d,"password":%d,"chat":%d,"commands":`, MaxUsername, MaxPassword, MaxChatRunes)
+	b := fmt.Appendf(nil, `["hello",{"username":%d,"password":%d,"chat":%d,"rate":%d,"commands":`, MaxUsername, MaxPassword, MaxChatRunes, c.cfg.Rate)
 	var kinds []string
 	for _, k := range c.cfg.Mods.Kinds() {
 		kinds = append(kinds, k.Name)
@@ -49,15 +50,16 @@ func (c v2Codec) NewRenderer() Renderer {
 	return &v2Renderer{enc: c.enc(), newcomers: 8 * c.cfg.NewcomersPerTick}
 }
 
-// v2Packet is a fact's packet in v2, the same for every client that is told it.
+// v2Packet is a fact's packet in v2, the same for every client that is told
+// it: an E says where the actor was at the fact's tick, an M where its walk
+// started, so the bytes hold however late a view sends them.
 func v2Packet(enc v2Enc, f *ecs.Fact, tick uint64) []byte {
 	switch f.Kind {
 	case ecs.Entered:
 		x, y := f.Actor.Intent.At(tick)
-		return enc.AppendEnter(nil, f.Actor, x, y)
+		return enc.AppendEnter(nil, f.Actor, x, y, tick)
 	case ecs.Moved:
-		i := f.Actor.Intent
-		return enc.AppendMove(nil, f.Actor.ID, i.FromX, i.FromY, i)
+		return enc.AppendMove(nil, f.Actor.ID, f.Actor.Intent)
 	case ecs.Quit:
 		return enc.Quit(f.Actor.ID)
 	case ecs.Said:
@@ -68,13 +70,16 @@ func v2Packet(enc v2Enc, f *ecs.Fact, tick uint64) []byte {
 	return nil
 }
 
-// v2Renderer batches a tick's packets into one message. Movement is the
-// walk itself: a client walks the actor from where it was to its target at
-// the speed given, so a walk costs one packet whatever its length.
+// v2Renderer batches a tick's packets into one message headed by the tick
+// it is written at. Movement is the walk itself: a client walks the actor
+// from where it was at the packet's tick to its target at the speed given,
+// so a walk costs one packet whatever its length, and one sent late is
+// still placed where the actor is.
 type v2Renderer struct {
 	enc       v2Enc
 	out       out
 	newcomers int
+	now       uint64 // the tick of the last Tick (or Admitted): the head of the next message
 }
 
 func (r *v2Renderer) shared(src Source) []byte {
@@ -82,6 +87,7 @@ func (r *v2Renderer) shared(src Source) []byte {
 }
 
 func (r *v2Renderer) Admitted(own ecs.ActorState, now uint64, token string) {
+	r.now = now
 	r.out.add(append(appendString(append(make([]byte, 0, 16+len(token)), `["ok",`...), token), ']'), 0)
 	r.Enter(own, now, Source{})
 }
@@ -90,7 +96,7 @@ func (r *v2Renderer) Enter(a ecs.ActorState, now uint64, src Source) {
 	p := r.shared(src)
 	if p == nil {
 		x, y := a.Intent.At(now)
-		p = r.enc.AppendEnter(nil, a, x, y)
+		p = r.enc.AppendEnter(nil, a, x, y, now)
 	}
 	r.out.add(p, 0)
 }
@@ -98,8 +104,7 @@ func (r *v2Renderer) Enter(a ecs.ActorState, now uint64, src Source) {
 func (r *v2Renderer) Move(a ecs.ActorState, _ bool, src Source) {
 	p := r.shared(src)
 	if p == nil {
-		i := a.Intent
-		p = r.enc.AppendMove(nil, a.ID, i.FromX, i.FromY, i)
+		p = r.enc.AppendMove(nil, a.ID, a.Intent)
 	}
 	r.out.add(p, a.ID)
 }
@@ -132,19 +137,23 @@ func (r *v2Renderer) Message(name string, id int64, data []byte, src Source) {
 
 func (r *v2Renderer) Deny(reason string)        { r.out.add(r.enc.Deny(reason), 0) }
 func (r *v2Renderer) Shows(ecs.ActorState) bool { return true }
-func (r *v2Renderer) Tick(uint64)               {}
+func (r *v2Renderer) Tick(now uint64)           { r.now = now }
 func (r *v2Renderer) Busy(uint64) bool          { return false }
 func (r *v2Renderer) Newcomers() int            { return r.newcomers }
 func (r *v2Renderer) EchoesOwnChat() bool       { return true }
 func (r *v2Renderer) Coalesces() bool           { return true }
 
-// Flush appends one message holding everything since the last Flush, or
-// nothing when there is nothing to say.
+// Flush appends one message holding everything since the last Flush,
+// headed by ["T", now], or nothing when there is nothing to say.
 func (r *v2Renderer) Flush(dst [][]byte) [][]byte {
 	if len(r.out.packets) == 0 {
 		return dst
 	}
-	dst = append(dst, r.enc.AppendBatch(nil, r.out.packets...))
+	n := 32 // [["T",now]], with room for the largest tick
+	for _, p := range r.out.packets {
+		n += len(p) + 1
+	}
+	dst = append(dst, r.enc.AppendTicked(make([]byte, 0, n), r.now, r.out.packets))
 	r.out.reset()
 	return dst
 }

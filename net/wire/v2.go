@@ -27,10 +27,11 @@ func (v2Enc) Deny(reason string) []byte {
 	return append(appendString(append(make([]byte, 0, 12+len(reason)), `["deny",`...), reason), ']')
 }
 
-// AppendEnter appends ["E", id, name, avatar, x, y, tx, ty, speed]: the
-// actor, at x, y on its walk; an entity no player plays adds its kind and
-// its state (null for none).
-func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64) []byte {
+// AppendEnter appends ["E", id, name, avatar, x, y, tx, ty, speed, tick]:
+// the actor, at x, y on its walk at tick; an entity no player plays adds
+// its kind and its state (null for none) before the tick, which is always
+// last.
+func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64, tick uint64) []byte {
 	b = append(b, `["E",`...)
 	b = strconv.AppendInt(b, a.ID, 10)
 	b = append(b, ',')
@@ -38,21 +39,27 @@ func (e v2Enc) AppendEnter(b []byte, a ecs.ActorState, x, y float64) []byte {
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(a.Avatar), 10)
 	b = e.appendIntent(b, x, y, a.Intent)
-	if a.Mod == nil {
-		return append(b, ']')
+	if a.Mod != nil {
+		b = append(b, ',')
+		b = appendString(b, a.Mod.Kind)
+		b = append(b, ',')
+		b = appendJSON(b, a.Mod.State)
 	}
-	b = append(b, ',')
-	b = appendString(b, a.Mod.Kind)
-	b = append(b, ',')
-	return append(appendJSON(b, a.Mod.State), ']')
+	return appendTick(b, tick)
 }
 
-// AppendMove appends ["M", id, x, y, tx, ty, speed]: the actor is at x, y
-// walking to the intent's target at its speed.
-func (e v2Enc) AppendMove(b []byte, id int64, x, y float64, i ecs.Intent) []byte {
+// AppendMove appends ["M", id, x, y, tx, ty, speed, tick]: the actor was at
+// the walk's start x, y at its tick, walking to its target at its speed.
+func (e v2Enc) AppendMove(b []byte, id int64, i ecs.Intent) []byte {
 	b = append(b, `["M",`...)
 	b = strconv.AppendInt(b, id, 10)
-	return append(e.appendIntent(b, x, y, i), ']')
+	return appendTick(e.appendIntent(b, i.FromX, i.FromY, i), i.Tick)
+}
+
+// appendTick ends a packet with its tick.
+func appendTick(b []byte, tick uint64) []byte {
+	b = append(b, ',')
+	return append(strconv.AppendUint(b, tick, 10), ']')
 }
 
 func (e v2Enc) appendIntent(b []byte, x, y float64, i ecs.Intent) []byte {
@@ -114,7 +121,21 @@ func appendIDPacket(head string, id int64) []byte {
 	return append(b, ']')
 }
 
-// AppendBatch appends the message [p1,p2,…].
+// AppendTicked appends the message [["T",now],p1,p2,…]: what a playing
+// client is sent, headed by the tick it was written at so the client can
+// tell how late each packet's tick is.
+func (v2Enc) AppendTicked(b []byte, now uint64, packets [][]byte) []byte {
+	b = append(b, `[["T",`...)
+	b = strconv.AppendUint(b, now, 10)
+	b = append(b, ']')
+	for _, p := range packets {
+		b = append(append(b, ','), p...)
+	}
+	return append(b, ']')
+}
+
+// AppendBatch appends the message [p1,p2,…]: what a client outside play is
+// sent (the hello, answers before login), which has no tick.
 func (v2Enc) AppendBatch(b []byte, packets ...[]byte) []byte {
 	b = append(b, '[')
 	for i, p := range packets {

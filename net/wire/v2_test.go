@@ -7,24 +7,56 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 )
 
-// TestV2Golden compares v2 packets and a whole tick's message with their
-// golden files, and checks that each message is a JSON array of arrays.
+// TestV2Golden compares v2 messages with their golden files: the hello and
+// a deny before login, which have no tick, and what the renderer writes
+// in play, headed by ["T", now], with each E and M ending in its own tick.
+// Each message must be a JSON array of arrays.
 func TestV2Golden(t *testing.T) {
 	t.Parallel()
-	enc := v2Enc{Rate: 20}
-	walk := ecs.Intent{ToX: 300, ToY: -0.04, Step: 3.5}
-	enter := enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: walk}, 198.21, 78.42)
-	move := enc.AppendMove(nil, 12, 200.55, 78.42, ecs.Intent{ToX: 300, ToY: 78.42, Step: 3.5})
-	npc := enc.AppendEnter(nil, ecs.ActorState{ID: -5066549581971457, Name: "Wanderer 3", Avatar: 2, Intent: ecs.Intent{ToX: 10, ToY: 20, Step: 1.5}, Mod: &ecs.ModState{Kind: "npc"}}, 5, 6)
-	item := enc.AppendEnter(nil, ecs.ActorState{ID: -77, Name: "gem", Mod: &ecs.ModState{Kind: "item", State: []byte(`{"item":"gem"}`)}}, 40, 50)
+	cfg := DefaultConfig()
+	cfg.Mods = testMods(t)
+	codec := New(V2, cfg)
+	r := codec.NewRenderer()
+	play := func(now uint64) []byte {
+		r.Tick(now)
+		msgs := r.Flush(nil)
+		if len(msgs) != 1 {
+			t.Fatalf("tick %d: %d messages, want 1", now, len(msgs))
+		}
+		return msgs[0]
+	}
+	own := ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: ecs.Intent{FromX: 198.21, FromY: 78.42, ToX: 300, ToY: -0.04, Tick: 95, Step: 3.5}}
+	r.Admitted(own, 95, "00112233445566778899aabbccddeeff")
+	login := play(96)
+
+	walk := ecs.Intent{FromX: 200.55, FromY: 78.42, ToX: 300, ToY: 78.42, Tick: 98, Step: 3.5}
+	batch := newShared(98,
+		ecs.Fact{Kind: ecs.Moved, Actor: ecs.ActorState{ID: 12, Intent: walk}},
+		ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: 12, Name: "tristan"}, Text: "hi [b]you[/b]"})
+	r.Move(ecs.ActorState{ID: 12, Intent: walk}, true, Source{Batch: batch, Index: 0})
+	r.Chat("tristan", "hi [b]you[/b]", Source{Batch: batch, Index: 1})
+	r.Leave(7)
+	r.Quit(9, Source{})
+	tick := play(102)
+
+	npc := ecs.ActorState{ID: -5066549581971457, Name: "Wanderer 3", Avatar: 2, Intent: ecs.Intent{FromX: 5, FromY: 6, ToX: 10, ToY: 20, Tick: 40, Step: 1.5}, Mod: &ecs.ModState{Kind: "npc"}}
+	item := ecs.ActorState{ID: -77, Name: "gem", Intent: ecs.Intent{FromX: 40, FromY: 50, ToX: 40, ToY: 50}, Mod: &ecs.ModState{Kind: "item", State: []byte(`{"item":"gem"}`)}}
+	r.Enter(npc, 110, Source{Batch: newShared(40, ecs.Fact{Kind: ecs.Entered, Actor: npc})})
+	r.Enter(item, 110, Source{})
+	r.Message("emote", 12, []byte(`{"emote":"wave"}`), Source{})
+	r.Message("ping", 12, nil, Source{})
+	mods := play(110)
+
 	tests := []struct {
-		name string
-		msg  []byte
+		name   string
+		msg    []byte
+		ticked bool
 	}{
-		{"v2_login", enc.AppendBatch(nil, enc.Ok(), enter)},
-		{"v2_tick", enc.AppendBatch(nil, move, enc.Chat("tristan", "hi [b]you[/b]"), enc.Leave(7), enc.Quit(9))},
-		{"v2_deny", enc.AppendBatch(nil, enc.Deny(DenyTaken))},
-		{"v2_mods", enc.AppendBatch(nil, npc, item, enc.Message("emote", 12, []byte(`{"emote":"wave"}`)), enc.Message("ping", 12, nil))},
+		{"v2_hello", codec.Hello(), false},
+		{"v2_deny", codec.Deny(DenyTaken), false},
+		{"v2_login", login, true},
+		{"v2_tick", tick, true},
+		{"v2_mods", mods, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,6 +69,9 @@ func TestV2Golden(t *testing.T) {
 				if _, ok := p[0].(string); !ok {
 					t.Errorf("packet %v does not start with its type", p)
 				}
+			}
+			if got := packets[0][0] == "T"; got != tc.ticked {
+				t.Errorf("headed by a tick: %v, want %v", got, tc.ticked)
 			}
 		})
 	}

@@ -130,7 +130,8 @@ type Renderer interface {
 	// Shows reports whether the client can be shown entity a at all: the
 	// original client cannot draw objects.
 	Shows(a ecs.ActorState) bool
-	// Tick lets time-driven policy (v1 lead points and echo) catch up to now.
+	// Tick lets time-driven policy (v1 lead points and echo) catch up to
+	// now, the tick the next Flush writes at (v2 heads its message with it).
 	Tick(now uint64)
 	// Busy reports whether Tick has work at later ticks even if nothing
 	// else happens.

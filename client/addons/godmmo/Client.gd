@@ -343,7 +343,10 @@ func _on_entity(msg: Dictionary) -> void:
 			e["avatar"] = msg["avatar"]
 	var now = OS.get_ticks_msec()
 	if msg["has_pos"]:
-		e["intent"] = Intent.make(Vector2(msg["x"], msg["y"]), Vector2(msg["tx"], msg["ty"]), msg["speed"], now)
+		# A walk the server sent late started that much before it arrived,
+		# so the intent puts the entity where it is now, not where it was.
+		var started = now - int(round(msg["late"] * 1000.0))
+		e["intent"] = Intent.make(Vector2(msg["x"], msg["y"]), Vector2(msg["tx"], msg["ty"]), msg["speed"], started)
 	elif e["intent"] == null:
 		e["intent"] = Intent.make(Vector2.ZERO, Vector2.ZERO, 0.0, now)
 	if entered:

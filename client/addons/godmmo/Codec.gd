@@ -13,12 +13,13 @@ const RUBBER_BAND = 200.0 # farther than this from the server, an actor jumps
 const MSG_OK = "ok" # {}, or {token} when it can resume the session (v2)
 const MSG_DENY = "deny" # {reason}
 # An entity's looks and movement: {id, avatar, name, kind, state, has_pos,
-# x, y, tx, ty, speed}: at x, y walking to tx, ty at speed units/s (v1 says
-# only where an actor is: tx, ty = x, y). avatar is -1 and name null when
-# not said; a message with a name is an entity coming into view. kind is
-# PLAYER for a player's actor, else the server's kind of entity (v2), or
-# NPC for an actor no player plays (v1: a negative id); state is what the
-# entity's mod shows of it (v2), else null.
+# x, y, tx, ty, speed, late}: at x, y walking to tx, ty at speed units/s,
+# as it was late seconds before the message arrived (v2 says at which tick;
+# v1 says only where an actor is now: tx, ty = x, y, late 0). avatar is -1
+# and name null when not said; a message with a name is an entity coming
+# into view. kind is PLAYER for a player's actor, else the server's kind of
+# entity (v2), or NPC for an actor no player plays (v1: a negative id);
+# state is what the entity's mod shows of it (v2), else null.
 const MSG_ACTOR = "actor"
 const MSG_CHAT = "chat" # {sender, text}
 const MSG_GONE = "gone" # {id}: the actor left the game
@@ -75,7 +76,7 @@ func decode(_text: String) -> Array:
 
 # actor_msg is an MSG_ACTOR message for id that says nothing yet.
 static func actor_msg(id: int) -> Dictionary:
-	return {"kind": MSG_ACTOR, "id": id, "avatar": -1, "name": null, "entity": PLAYER if id > 0 else NPC, "state": null, "has_pos": false, "x": 0.0, "y": 0.0, "tx": 0.0, "ty": 0.0, "speed": SPEED}
+	return {"kind": MSG_ACTOR, "id": id, "avatar": -1, "name": null, "entity": PLAYER if id > 0 else NPC, "state": null, "has_pos": false, "x": 0.0, "y": 0.0, "tx": 0.0, "ty": 0.0, "speed": SPEED, "late": 0.0}
 
 
 static func ignored(why: String) -> Dictionary:

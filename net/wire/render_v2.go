@@ -80,6 +80,7 @@ type v2Renderer struct {
 	out       out
 	newcomers int
 	now       uint64 // the tick of the last Tick (or Admitted): the head of the next message
+	msg       []byte // the last message, whose buffer the next reuses
 }
 
 func (r *v2Renderer) shared(src Source) []byte {
@@ -153,7 +154,10 @@ func (r *v2Renderer) Flush(dst [][]byte) [][]byte {
 	for _, p := range r.out.packets {
 		n += len(p) + 1
 	}
-	dst = append(dst, r.enc.AppendTicked(make([]byte, 0, n), r.now, r.out.packets))
+	if cap(r.msg) < n || cap(r.msg) > 4*n && cap(r.msg) > 64<<10 {
+		r.msg = make([]byte, 0, n) // grown, or shrunk after a burst far above the usual
+	}
+	r.msg = r.enc.AppendTicked(r.msg[:0], r.now, r.out.packets)
 	r.out.reset()
-	return dst
+	return append(dst, r.msg)
 }

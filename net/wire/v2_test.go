@@ -23,7 +23,7 @@ func TestV2Golden(t *testing.T) {
 		if len(msgs) != 1 {
 			t.Fatalf("tick %d: %d messages, want 1", now, len(msgs))
 		}
-		return msgs[0]
+		return append([]byte(nil), msgs[0]...) // the next Flush reuses its memory
 	}
 	own := ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3, Intent: ecs.Intent{FromX: 198.21, FromY: 78.42, ToX: 300, ToY: -0.04, Tick: 95, Step: 3.5}}
 	r.Admitted(own, 95, "00112233445566778899aabbccddeeff")

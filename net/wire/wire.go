@@ -148,6 +148,8 @@ type Renderer interface {
 	// prints its own lines itself (v1).
 	EchoesOwnChat() bool
 	// Flush appends the messages rendered since the last Flush to dst.
+	// They are good until the next Flush, which may reuse their memory:
+	// write them first.
 	Flush(dst [][]byte) [][]byte
 }
 

@@ -390,11 +390,12 @@ func (v *View) Render(dst [][]byte) [][]byte {
 	for n < len(v.inbox) && v.inbox[n].Tick <= now {
 		n++
 	}
-	v.work = append(v.work[:0], v.inbox[:n]...)
-	rest := copy(v.inbox, v.inbox[n:])
-	clear(v.inbox[rest:])
-	v.inbox = v.inbox[:rest]
-	if rest == 0 {
+	// The two buffers trade places: the whole ticks become the work, the
+	// rest (rarely any) the inbox.
+	rest := append(v.work[:0], v.inbox[n:]...)
+	clear(v.inbox[n:])
+	v.work, v.inbox = v.inbox[:n], rest
+	if len(v.inbox) == 0 {
 		v.due = 0
 	}
 	v.mu.Unlock()

@@ -116,6 +116,7 @@ func (b *bot) run(ctx context.Context) {
 	b.playing.Store(false)
 	b.mu.Lock()
 	b.stats.playing = time.Since(start)
+	b.stats.playFrom, b.stats.playTo = start.Sub(b.sw.start), b.sw.since()
 	b.mu.Unlock()
 }
 

@@ -9,58 +9,75 @@ import (
 	"github.com/coder/websocket"
 )
 
-// readLoopV2 reads v2 messages until the connection ends. It decodes its own
-// actor, chat and the ids of the rest (to check E before M, L of a known
-// actor), and passes over every other byte.
+// readLoopV2 reads v2 messages until the connection ends.
 func (b *bot) readLoopV2(ctx context.Context, conn *websocket.Conn) {
 	var buf bytes.Buffer
-	seen := sightings{}
-	var own int64 // this goroutine's copy of b.own: it is the only one that sets it
-	expectOwn := false
-	wantPos := func(int64) bool { return true }
-	handle := func(p serverPacket) {
-		switch p.kind {
-		case kindOk, kindDeny:
-			b.answer(p, &expectOwn)
-		case kindModel:
-			if p.full {
-				b.viewErrors(seen.enter(p))
-				if expectOwn && own == 0 {
-					expectOwn, own = false, p.id
-					b.mu.Lock()
-					b.own, b.pos, b.home = p.id, [2]float64{p.tx, p.ty}, [2]float64{p.x, p.y}
-					b.mu.Unlock()
-					b.forward(p)
-				}
-				return
-			}
-			if errs, known := seen.move(p); !known {
-				b.fail("protocol: M before E")
-			} else {
-				b.viewErrors(errs)
-			}
-			if p.id == own && p.hasTarget {
-				b.ownMoveV2(p)
-			}
-		case kindLeave, kindDisconnect:
-			b.viewErrors(seen.leave(p.id))
-			if p.id == own {
-				b.fail("protocol: L or Q of the bot's own actor")
-			}
-		case kindChat:
-			b.chat(p)
-		}
-	}
+	r := newReaderV2(b)
 	for {
 		_, msg, ok := b.readMessage(ctx, conn, &buf)
 		if !ok {
 			return
 		}
-		n, err := parseMessageV2(msg, wantPos, handle)
-		b.packetsIn.Add(int64(n))
-		if err != nil {
-			b.fail("protocol: " + err.Error())
+		r.message(msg)
+	}
+}
+
+// readerV2 is what a v2 bot's read goroutine keeps: it decodes its own
+// actor, chat and the walks of the rest (to check E before M, L of a known
+// actor, walks that jump), and passes over every other byte.
+type readerV2 struct {
+	b         *bot
+	seen      sightings
+	own       int64 // this goroutine's copy of b.own: it is the only one that sets it
+	expectOwn bool
+}
+
+func newReaderV2(b *bot) *readerV2 { return &readerV2{b: b, seen: sightings{}} }
+
+func wantAll(int64) bool { return true }
+
+// message handles one server message.
+func (r *readerV2) message(msg []byte) {
+	n, err := parseMessageV2(msg, wantAll, r.packet)
+	r.b.packetsIn.Add(int64(n))
+	if err != nil {
+		r.b.fail("protocol: " + err.Error())
+	}
+}
+
+// packet handles one packet of a message, in order.
+func (r *readerV2) packet(p serverPacket) {
+	b := r.b
+	switch p.kind {
+	case kindOk, kindDeny:
+		b.answer(p, &r.expectOwn)
+	case kindModel:
+		if p.full {
+			b.viewErrors(r.seen.enter(p))
+			if r.expectOwn && r.own == 0 {
+				r.expectOwn, r.own = false, p.id
+				b.mu.Lock()
+				b.own, b.pos, b.home = p.id, [2]float64{p.tx, p.ty}, [2]float64{p.x, p.y}
+				b.mu.Unlock()
+				b.forward(p)
+			}
+			return
 		}
+		if errs, known := r.seen.move(p); !known {
+			b.fail("protocol: M before E")
+		} else {
+			b.viewErrors(errs)
+		}
+		if p.id == r.own && p.hasTarget {
+			b.ownMoveV2(p)
+		}
+	case kindLeave, kindDisconnect:
+		b.viewErrors(r.seen.leave(p.id))
+		if p.id == r.own {
+			b.fail("protocol: L or Q of the bot's own actor")
+		}
+	case kindChat:
+		b.chat(p)
 	}
 }
 
@@ -81,14 +98,17 @@ func (b *bot) ownMoveV2(p serverPacket) {
 // one: the wire's two decimals and a step of rounding, far below a jump.
 const gapSlack = 4
 
-// walk is an actor's last intent as a v2 bot heard it.
-type walk struct{ p serverPacket }
+// walk is an actor's last intent as a v2 bot heard it: the segment from
+// where it started to its target. Only that is kept, so that a bot's map of
+// hundreds of actors stays small in the cache.
+type walk struct{ x, y, tx, ty float64 }
 
-// off is how far x, y is from the walk's path, the segment from where it
-// started to its target: a walk is straight, so wherever the actor has got
-// to, it is on it.
+func walkOf(p serverPacket) walk { return walk{p.x, p.y, p.tx, p.ty} }
+
+// off is how far x, y is from the walk's path: a walk is straight, so
+// wherever the actor has got to, it is on it.
 func (w walk) off(x, y float64) float64 {
-	ax, ay, bx, by := w.p.x, w.p.y, w.p.tx, w.p.ty
+	ax, ay, bx, by := w.x, w.y, w.tx, w.ty
 	dx, dy := bx-ax, by-ay
 	t := 0.0
 	if l := dx*dx + dy*dy; l > 0 {
@@ -107,7 +127,7 @@ func (s sightings) enter(p serverPacket) (errs ViewErrors) {
 	if _, ok := s[p.id]; ok {
 		errs.Duplicates++
 	}
-	s[p.id] = walk{p}
+	s[p.id] = walkOf(p)
 	return errs
 }
 
@@ -121,7 +141,7 @@ func (s sightings) move(p serverPacket) (errs ViewErrors, known bool) {
 	if last.off(p.x, p.y) > gapSlack {
 		errs.Gaps++
 	}
-	s[p.id] = walk{p}
+	s[p.id] = walkOf(p)
 	return errs, true
 }
 

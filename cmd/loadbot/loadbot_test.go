@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -283,8 +286,9 @@ func TestSwarm(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
 	var progress bytes.Buffer
+	// The server runs in this process: its CPU and memory are the test's.
 	cfg, err := parseConfig([]string{"-url", url, "-n", "3", "-ramp", "300ms", "-duration", "2500ms",
-		"-move-every", "200ms", "-chat-every", "300ms", "-progress", "1s"}, io.Discard)
+		"-move-every", "200ms", "-chat-every", "300ms", "-progress", "1s", "-server-pid", strconv.Itoa(os.Getpid())}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +311,7 @@ func TestSwarm(t *testing.T) {
 	if !strings.Contains(progress.String(), "connected 3/3") {
 		t.Errorf("progress lines: %q", progress.String())
 	}
+	checkMeasured(t, r.Measured, 3, 2500*time.Millisecond, true)
 
 	// Again, as -json: the accounts exist now, which is fine.
 	var out bytes.Buffer
@@ -319,6 +324,38 @@ func TestSwarm(t *testing.T) {
 	}
 	if again.Existing != 3 || again.Registered != 0 || again.LoggedIn != 3 || len(again.Errors) != 0 {
 		t.Errorf("second run: existing %d, registered %d, logged in %d, errors %v", again.Existing, again.Registered, again.LoggedIn, again.Errors)
+	}
+	checkMeasured(t, again.Measured, 3, time.Second, false)
+}
+
+// checkMeasured checks a real run's measured window for sanity, not speed:
+// as long as the run after the ramp, no more players than bots, CPU and
+// memory read when the server's pid was given, and a verdict either way.
+func checkMeasured(t *testing.T, w Window, bots int, duration time.Duration, server bool) {
+	t.Helper()
+	if w.Seconds < duration.Seconds()*0.9 || w.Seconds > duration.Seconds()+5 {
+		t.Errorf("measured %v s of a %v run after the ramp", w.Seconds, duration)
+	}
+	if w.Players <= 0 || w.Players > float64(bots) || w.PlayerSeconds > float64(bots)*w.Seconds+1e-9 {
+		t.Errorf("%v players, %v player-seconds in %v s", w.Players, w.PlayerSeconds, w.Seconds)
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	if w.LoadbotCores < 1 || w.LoadbotCPU <= 0 || w.RanOut == nil || (w.Invalid != "") != slices.Contains(w.RanOut, "loadbot") {
+		t.Errorf("loadbot %v of %d cores, ran out %v, invalid %q", w.LoadbotCPU, w.LoadbotCores, w.RanOut, w.Invalid)
+	}
+	if !server {
+		if w.ServerCPU != nil || w.ServerRSS != 0 {
+			t.Errorf("server figures without -server-pid: %v, %d", w.ServerCPU, w.ServerRSS)
+		}
+		return
+	}
+	if w.ServerCPU == nil || *w.ServerCPU <= 0 || w.ServerCores < 1 || w.ServerMicrosPerPlayerSecond == nil || *w.ServerMicrosPerPlayerSecond <= 0 {
+		t.Errorf("server CPU %v of %d cores, %v µs per player-second", w.ServerCPU, w.ServerCores, w.ServerMicrosPerPlayerSecond)
+	}
+	if w.ServerRSS <= 0 || w.ServerPeakRSS < w.ServerRSS {
+		t.Errorf("server RSS %d, peak %d", w.ServerRSS, w.ServerPeakRSS)
 	}
 }
 
@@ -493,5 +530,121 @@ func TestSightings(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkReaderV2Room is a v2 bot's work per message in a crowded room:
+// a tick's message of 40 other actors' walks and a chat line of the run,
+// with no network. It is what the bot spends beyond reading the socket.
+func BenchmarkReaderV2Room(b *testing.B) {
+	sw := &swarm{cfg: config{proto: "v2", urls: []string{"ws://127.0.0.1:1/"}}, start: time.Now(), chatTag: "lb-1:"}
+	bt := newBot(sw, 1)
+	r := newReaderV2(bt)
+	var enter, tick []byte
+	enter = append(enter, '[')
+	tick = append(tick, '[')
+	for id := 1; id <= 40; id++ {
+		if id > 1 {
+			enter, tick = append(enter, ','), append(tick, ',')
+		}
+		enter = fmt.Appendf(enter, `["E",%d,"loadbot-%d",3,%d.5,78.4,%d.5,78.4,70]`, id, id, id*10, id*10)
+		tick = fmt.Appendf(tick, `["M",%d,%d.5,78.4,%d.5,178.4,70]`, id, id*10, id*10)
+	}
+	enter = append(enter, ']')
+	tick = append(tick, `,["C","loadbot-7","lb-1:123456"]]`...)
+	r.message(enter)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.message(tick)
+	}
+	if n := len(bt.stats.errors); n != 0 || bt.stats.view != (ViewErrors{}) {
+		b.Fatalf("errors %v, view errors %+v", bt.stats.errors, bt.stats.view)
+	}
+}
+
+// TestDecimal checks the fast number path against strconv.ParseFloat, and
+// that it leaves to it what it does not read.
+func TestDecimal(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"0", "-0", "70", "198.2", "-12.35", "0.1", "9000.9", "123456789012345", "1.00000000000001", "-0.5"} {
+		want, _ := strconv.ParseFloat(s, 64)
+		got, ok := decimal([]byte(s))
+		if !ok || got != want {
+			t.Errorf("decimal(%s) = %v, %v; want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"", "-", ".5", "5.", "1e3", "1..2", "1234567890123456", "+1", "--1", "1-"} {
+		if f, ok := decimal([]byte(s)); ok {
+			t.Errorf("decimal(%q) = %v: want it left to ParseFloat", s, f)
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	t.Parallel()
+	status := "Name:\tgodmmo\nVmHWM:\t  290000 kB\nVmRSS:\t  278000 kB\nThreads:\t9\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n"
+	if got, want := parseStatus(status), (procStatus{RSS: 278000 << 10, PeakRSS: 290000 << 10, Cores: 1}); got != want {
+		t.Errorf("parseStatus = %+v, want %+v", got, want)
+	}
+	if got := parseStatus("garbage\nVmRSS: lots\n"); got != (procStatus{}) {
+		t.Errorf("garbage parsed as %+v", got)
+	}
+	for list, want := range map[string]int{"0": 1, "1": 1, "0-1": 2, "0,2-3": 3, "0-63": 64, "": 0, "3-1": 0, "x": 0, "0,": 0} {
+		if got := countCPUs(list); got != want {
+			t.Errorf("countCPUs(%q) = %d, want %d", list, got, want)
+		}
+	}
+	if st, ok := readStatus(0); runtime.GOOS == "linux" && (!ok || st.RSS <= 0 || st.PeakRSS < st.RSS || st.Cores < 1) {
+		t.Errorf("this process's status: %+v, %v", st, ok)
+	}
+}
+
+// TestMeasure checks the measured window's arithmetic and who ran out.
+func TestMeasure(t *testing.T) {
+	t.Parallel()
+	s := time.Second
+	at := func(sec, self, server time.Duration) sample {
+		return sample{at: sec * s, self: self * s / 100, server: server * s / 100, selfOK: true, serverOK: true,
+			status: procStatus{RSS: 300 << 20, PeakRSS: 400 << 20, Cores: 1}, statusOK: true}
+	}
+	// Three bots: one plays the whole 10 s window, one half of it, one
+	// only before it.
+	bots := []*botStats{{playFrom: 2 * s, playTo: 20 * s}, {playFrom: 10 * s, playTo: 15 * s}, {playFrom: 1 * s, playTo: 4 * s}}
+	for _, tc := range []struct {
+		name                string
+		a, b                sample
+		selfCores           int
+		loadbot, server, us float64
+		ranOut              []string
+		invalid             bool
+	}{
+		// Server 0.5 s CPU over 15 player-seconds: 33,333 µs per player-second.
+		{"both idle", at(5, 0, 0), at(15, 300, 50), 1, 0.3, 0.05, 500_000.0 / 15, []string{}, false},
+		{"server saturated", at(5, 0, 0), at(15, 300, 950), 1, 0.3, 0.95, 9_500_000.0 / 15, []string{"server"}, false},
+		{"loadbot saturated", at(5, 0, 0), at(15, 950, 500), 1, 0.95, 0.5, 5_000_000.0 / 15, []string{"loadbot"}, true},
+		{"loadbot on two cores", at(5, 0, 0), at(15, 950, 500), 2, 0.95, 0.5, 5_000_000.0 / 15, []string{}, false},
+	} {
+		w := measure(tc.a, tc.b, bots, tc.selfCores)
+		if w.Seconds != 10 || w.PlayerSeconds != 15 || w.Players != 1.5 {
+			t.Errorf("%s: %v s, %v player-seconds, %v players", tc.name, w.Seconds, w.PlayerSeconds, w.Players)
+		}
+		if math.Abs(w.LoadbotCPU-tc.loadbot) > 1e-9 || w.ServerCPU == nil || math.Abs(*w.ServerCPU-tc.server) > 1e-9 ||
+			w.ServerMicrosPerPlayerSecond == nil || math.Abs(*w.ServerMicrosPerPlayerSecond-tc.us) > 1e-6 {
+			t.Errorf("%s: loadbot %v, server %v, µs %v; want %v, %v, %v", tc.name, w.LoadbotCPU, w.ServerCPU, w.ServerMicrosPerPlayerSecond, tc.loadbot, tc.server, tc.us)
+		}
+		if !slices.Equal(w.RanOut, tc.ranOut) || (w.Invalid != "") != tc.invalid || w.ServerRSS != 300<<20 || w.ServerPeakRSS != 400<<20 {
+			t.Errorf("%s: ran out %v, invalid %q, RSS %d/%d", tc.name, w.RanOut, w.Invalid, w.ServerRSS, w.ServerPeakRSS)
+		}
+		var out bytes.Buffer
+		w.print(&out)
+		if strings.Contains(out.String(), "INVALID") != tc.invalid || !strings.Contains(out.String(), "µs CPU per player-second") {
+			t.Errorf("%s: report:\n%s", tc.name, out.String())
+		}
+	}
+	// Without -server-pid: no server figures, still the loadbot's.
+	a, b := at(5, 0, 0), at(15, 950, 0)
+	a.serverOK, b.serverOK, b.statusOK = false, false, false
+	if w := measure(a, b, bots, 1); w.ServerCPU != nil || w.ServerMicrosPerPlayerSecond != nil || w.ServerRSS != 0 || w.Invalid == "" {
+		t.Errorf("without a server: %+v", w)
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +77,7 @@ type config struct {
 	json        bool
 	allowRemote bool
 	serverPID   int
+	cpuProfile  string
 	proto       string // "v1" or "v2"
 	spread      bool
 }
@@ -102,7 +104,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.progress, "progress", 5*time.Second, "progress line interval on stderr (0: none)")
 	fs.BoolVar(&c.json, "json", false, "print the report as one JSON line")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a URL that is not a loopback address")
-	fs.IntVar(&c.serverPID, "server-pid", 0, "also report this local process's CPU use (Linux)")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "also report this local process's CPU use, CPU per player-second and memory (Linux)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the loadbot's own CPU profile to this file (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -172,6 +175,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var progress io.Writer
 	if cfg.progress > 0 {
 		progress = stderr
@@ -201,12 +215,13 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		chatTag: fmt.Sprintf("lb-%x:", rand.New(rand.NewPCG(cfg.seed, uint64(time.Now().UnixNano()))).Uint32())}
 	ctx, cancel := context.WithDeadline(ctx, sw.start.Add(cfg.ramp+cfg.duration))
 	defer cancel()
-	cpu0, cpuOK := cpuTime(0)
-	var srv0 time.Duration
-	srvOK := false
-	if cfg.serverPID > 0 {
-		srv0, srvOK = cpuTime(cfg.serverPID)
-	}
+	begin := sw.takeSample()
+	// The measured window: from the end of the ramp to the end of the run
+	// (or until cancelled).
+	rampEnd := time.NewTimer(cfg.ramp)
+	defer rampEnd.Stop()
+	rampC, endC := rampEnd.C, ctx.Done()
+	from, to := begin, sample{}
 
 	bots := make([]*bot, cfg.n)
 	done := make(chan struct{})
@@ -246,6 +261,10 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		select {
 		case <-finished:
 			running++
+		case <-rampC:
+			from, rampC = sw.takeSample(), nil
+		case <-endC:
+			to, endC = sw.takeSample(), nil
 		case now := <-tick:
 			in := printProgress(progress, sw, bots, lastIn, now.Sub(lastAt))
 			lastIn, lastAt = in, now
@@ -256,19 +275,26 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		printProgress(progress, sw, bots, lastIn, time.Since(lastAt))
 	}
 
-	wall := time.Since(sw.start)
+	end := sw.takeSample()
+	if endC != nil { // every bot ended before the run did
+		to = end
+	}
+	self, _ := readStatus(0)
+
 	stats := make([]*botStats, len(bots))
 	for i, b := range bots {
 		stats[i] = b.finish()
 	}
+	wall := end.at
 	r := summarize(cfg.url, stats, wall)
-	if c1, ok := cpuTime(0); ok && cpuOK {
-		r.LoadbotCPU = (c1 - cpu0).Seconds() / wall.Seconds()
+	if begin.selfOK && end.selfOK {
+		r.LoadbotCPU = cores(begin.self, end.self, wall)
 	}
-	if s1, ok := cpuTime(cfg.serverPID); ok && srvOK {
-		v := (s1 - srv0).Seconds() / wall.Seconds()
+	if begin.serverOK && end.serverOK {
+		v := cores(begin.server, end.server, wall)
 		r.ServerCPU = &v
 	}
+	r.Measured = measure(from, to, stats, self.Cores)
 	return r
 }
 

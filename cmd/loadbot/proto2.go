@@ -110,8 +110,50 @@ func (s *scanner) float() (float64, bool) {
 	if !ok {
 		return 0, false
 	}
+	if f, ok := decimal(raw); ok {
+		return f, true
+	}
 	f, err := strconv.ParseFloat(string(raw), 64)
 	return f, err == nil
+}
+
+// pow10 are the exact powers of ten decimal divides by.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// decimal reads the numbers the server writes, -?digits(.digits)? with at
+// most 15 digits, as strconv.ParseFloat would (both parts are exact in a
+// float64, and one division rounds correctly) in a fraction of its time;
+// ok is false for any other form, which is left to ParseFloat.
+func decimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+		case c == '.' && frac < 0 && i > 0:
+			frac = 0
+			continue
+		default:
+			return 0, false
+		}
+		if frac >= 0 {
+			frac++
+		}
+	}
+	if digits == 0 || digits > 15 || frac == 0 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[max(frac, 0)]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func (s *scanner) int() (int64, bool) {

@@ -21,78 +21,10 @@ import (
 
 	"github.com/godmmo/godmmo/cmd/server/game"
 	gnet "github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 )
-
-func TestClientPacket(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		got  []byte
-		want string
-	}{
-		{clientPacket("Register", "bot1", "pw \"x\"", 3), `{"a":"Register","p0":"bot1","p1":"pw \"x\"","p2":3}`},
-		{clientPacket("Target", 12.5, -3.25), `{"a":"Target","p0":12.5,"p1":-3.25}`},
-		{clientPacket("Ok"), `{"a":"Ok"}`},
-	}
-	for _, tt := range tests {
-		if string(tt.got) != tt.want {
-			t.Errorf("got %s, want %s", tt.got, tt.want)
-		}
-		// The server's own decoder must accept what the bots send.
-		if _, err := wire.Decode(tt.got); err != nil {
-			t.Errorf("server cannot decode %s: %v", tt.got, err)
-		}
-	}
-}
-
-// TestParsePacket reads the server's golden v1 packets, and the same facts
-// with keys in another order (the slow path), and gets the same answers.
-func TestParsePacket(t *testing.T) {
-	t.Parallel()
-	golden := func(name string) string { return readGolden(t, name) }
-	all := func(int64) bool { return true }
-	none := func(int64) bool { return false }
-	tests := []struct {
-		name     string
-		msg      string
-		wantPos  func(int64) bool
-		want     serverPacket
-		fallback bool
-	}{
-		{"full", golden("full.json"), all, serverPacket{kind: kindModel, id: 12, full: true, x: 198.21, y: 78.42, hasPos: true}, false},
-		{"move", golden("move.json"), all, serverPacket{kind: kindModel, id: 12, x: 200.5, y: 78.42, hasPos: true}, false},
-		{"move negative", golden("move_negative.json"), all, serverPacket{kind: kindModel, id: 7, x: 0, y: -12.35, hasPos: true}, false},
-		{"someone else's move", golden("move.json"), none, serverPacket{kind: kindModel, id: 12}, false},
-		{"ok", golden("ok.json"), all, serverPacket{kind: kindOk}, true},
-		{"deny", golden("deny.json"), all, serverPacket{kind: kindDeny, text: "Username or password incorrect"}, true},
-		{"disconnect", golden("disconnect.json"), all, serverPacket{kind: kindDisconnect, id: 12}, true},
-		{"chat", `{"a":"Chat","p0":"bot2","p1":"lb-1:99"}`, all, serverPacket{kind: kindChat, from: "bot2", text: "lb-1:99"}, true},
-		{"full, keys reordered", `{"p0":{"model_type":"Actor","instanced_entity":{"y":2,"x":1},"avatar_id":0,"id":5},"a":"ModelDelta"}`, all,
-			serverPacket{kind: kindModel, id: 5, full: true, x: 1, y: 2, hasPos: true}, true},
-		{"delta with one coordinate", `{"a":"ModelDelta","p0":{"id":5,"model_type":"Actor","instanced_entity":{"id":5,"x":1}}}`, all,
-			serverPacket{kind: kindModel, id: 5}, true},
-		{"unknown action", `{"a":"Hello"}`, all, serverPacket{kind: kindOther}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parsePacket([]byte(tt.msg), tt.wantPos)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.want.fallback = tt.fallback
-			if got != tt.want {
-				t.Errorf("parsePacket(%s)\n got %+v\nwant %+v", tt.msg, got, tt.want)
-			}
-		})
-	}
-	for _, bad := range []string{`not json`, `{"a":"Deny","p0":3}`, `{"a":"ModelDelta","p0":{"model_type":"Actor"}}`, `{"a":"Disconnect","p0":"x"}`} {
-		if _, err := parsePacket([]byte(bad), all); err == nil {
-			t.Errorf("parsePacket(%s) accepted it", bad)
-		}
-	}
-}
 
 func TestMovedToward(t *testing.T) {
 	t.Parallel()
@@ -375,58 +307,6 @@ func TestSwarmStopsWhenCancelled(t *testing.T) {
 	}
 }
 
-// TestParseMessageV2 reads the server's golden v2 messages and a few
-// hand-written ones, decoding positions only where asked.
-func TestParseMessageV2(t *testing.T) {
-	t.Parallel()
-	golden := func(name string) string { return readGolden(t, name) }
-	all := func(int64) bool { return true }
-	none := func(int64) bool { return false }
-	tests := []struct {
-		name    string
-		msg     string
-		wantPos func(int64) bool
-		want    []serverPacket
-	}{
-		{"login", golden("v2_login.json"), all, []serverPacket{{kind: kindOk},
-			{kind: kindModel, full: true, id: 12, x: 198.2, y: 78.4, tx: 300, ty: 0, speed: 70, hasPos: true, hasTarget: true}}},
-		{"deny", golden("v2_deny.json"), all, []serverPacket{{kind: kindDeny, text: "This username is already taken"}}},
-		{"tick", golden("v2_tick.json"), all, []serverPacket{
-			{kind: kindModel, id: 12, x: 200.6, y: 78.4, tx: 300, ty: 78.4, speed: 70, hasPos: true, hasTarget: true},
-			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"},
-			{kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
-		{"someone else's", golden("v2_tick.json"), none, []serverPacket{{kind: kindModel, id: 12},
-			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"}, {kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
-		{"escapes, spaces, unknown packets", ` [ ["C", "a\"b", "x\u00e9]"] , ["Z", {"k": [1, true, null]}, "]"], ["E",3,"n\\",0,-1.5,2e1,1,1,70] ] `, none,
-			[]serverPacket{{kind: kindChat, from: `a"b`, text: "xé]"}, {kind: kindOther}, {kind: kindModel, full: true, id: 3}}},
-		{"empty", `[]`, all, nil},
-	}
-	for _, tt := range tests {
-		var got []serverPacket
-		n, err := parseMessageV2([]byte(tt.msg), tt.wantPos, func(p serverPacket) { got = append(got, p) })
-		if err != nil || n != len(tt.want) {
-			t.Errorf("%s: %d packets, %v", tt.name, n, err)
-			continue
-		}
-		for i := range got {
-			if got[i] != tt.want[i] {
-				t.Errorf("%s: packet %d = %+v, want %+v", tt.name, i, got[i], tt.want[i])
-			}
-		}
-	}
-	for _, bad := range []string{``, `{}`, `[["M",1,2]`, `[["M"]]`, `[["M",1,2,3,4,5,6]] x`, `[["E",1]]`, `[[1]]`, `[["C","a"]]`, `[["ok"] ["ok"]]`, `[["M",1,2,3,4,5,6,]]`} {
-		if _, err := parseMessageV2([]byte(bad), all, func(serverPacket) {}); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-	if got := string(clientPacketV2("Target", 12.5, -3.25)); got != `["Target",12.5,-3.25]` {
-		t.Errorf("Target: %s", got)
-	}
-	if got := string(clientPacketV2("Register", "bot1", "pw", 3)); got != `["Register","bot1","pw",3]` {
-		t.Errorf("Register: %s", got)
-	}
-}
-
 // TestSwarmV2 runs a few v2 bots against the in-process server: they
 // negotiate godmmo.v2, log in, walk (own moves measured from M packets) and
 // chat, without errors; v2 batches, so packets come in fewer messages.
@@ -476,53 +356,48 @@ func TestParseConfigProto(t *testing.T) {
 	}
 }
 
-// readGolden returns one of the server's golden packets (net/wire/testdata/golden).
-func readGolden(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "net", "wire", "testdata", "golden", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// TestSightings: the view errors a v2 bot counts, over sequences of what it
+// TestSightings: the view errors a bot counts, over sequences of what it
 // is told: a clean walk, an actor shown twice, a leave of an actor never
-// shown, and a walk that jumps.
+// shown, a walk that jumps; and with ticks, walks placed where they had got
+// to, so one sent late is not a jump.
 func TestSightings(t *testing.T) {
 	t.Parallel()
-	e := func(id int64, x, tx float64) serverPacket {
-		return serverPacket{kind: kindModel, full: true, id: id, x: x, tx: tx, speed: 70}
+	e := func(id int64, x, tx float64) client.Event {
+		return client.Event{Kind: client.Enter, ID: id, X: x, TX: tx, Speed: 70, HasPos: true, HasTarget: true}
 	}
-	m := func(id int64, x, tx float64) serverPacket { p := e(id, x, tx); p.full = false; return p }
-	type step struct {
-		p    serverPacket
-		drop bool // an L
-	}
+	m := func(id int64, x, tx float64) client.Event { p := e(id, x, tx); p.Kind = client.Move; return p }
+	at := func(p client.Event, tick uint64) client.Event { p.Tick, p.HasTick = tick, true; return p }
+	leave := client.Event{Kind: client.Leave, ID: 1}
 	for _, tc := range []struct {
 		name  string
-		steps []step
+		steps []client.Event
 		want  ViewErrors
 	}{
-		{"clean walk, new clicks, leave, back", []step{{p: e(1, 0, 700)}, {p: m(1, 70, -100)}, {p: m(1, 0, 0)}, {p: m(1, 0, 0)},
-			{p: serverPacket{id: 1}, drop: true}, {p: e(1, 500, 500)}}, ViewErrors{}},
-		{"shown twice", []step{{p: e(1, 0, 0)}, {p: e(1, 0, 0)}}, ViewErrors{Duplicates: 1}},
-		{"leave of an actor never shown", []step{{p: serverPacket{id: 2}, drop: true}}, ViewErrors{UnknownLeaves: 1}},
-		{"a jump past the target", []step{{p: e(1, 0, 700)}, {p: m(1, 800, 900)}}, ViewErrors{Gaps: 1}},
-		{"a jump off the path", []step{{p: e(1, 0, 700)}, {p: serverPacket{kind: kindModel, id: 1, x: 300, y: 40, tx: 300}}}, ViewErrors{Gaps: 1}},
+		{"clean walk, new clicks, leave, back", []client.Event{e(1, 0, 700), m(1, 70, -100), m(1, 0, 0), m(1, 0, 0), leave, e(1, 500, 500)}, ViewErrors{}},
+		{"shown twice", []client.Event{e(1, 0, 0), e(1, 0, 0)}, ViewErrors{Duplicates: 1}},
+		{"leave of an actor never shown", []client.Event{{Kind: client.Quit, ID: 2}}, ViewErrors{UnknownLeaves: 1}},
+		{"a jump past the target", []client.Event{e(1, 0, 700), m(1, 800, 900)}, ViewErrors{Gaps: 1}},
+		{"a jump off the path", []client.Event{e(1, 0, 700), {Kind: client.Move, ID: 1, X: 300, Y: 40, TX: 300, HasTarget: true}}, ViewErrors{Gaps: 1}},
+		{"v1: others' moves carry no walk", []client.Event{{Kind: client.Enter, ID: 1}, {Kind: client.Move, ID: 1}}, ViewErrors{}},
+		// 70 units/s at 20 ticks/s: 3.5 units a tick.
+		{"ticks: a new walk where the last had got to", []client.Event{at(e(1, 0, 700), 100), at(m(1, 70, -100), 120), at(m(1, 0, 0), 140)}, ViewErrors{}},
+		{"ticks: walks placed by their ticks, not their arrival", []client.Event{at(e(1, 0, 700), 100), at(m(1, 70, 700), 120), at(m(1, 140, 0), 140)}, ViewErrors{}},
+		{"ticks: a tick off is rounding", []client.Event{at(e(1, 0, 700), 100), at(m(1, 73.5, 0), 120)}, ViewErrors{}},
+		{"ticks: on the path but not where the walk had got", []client.Event{at(e(1, 0, 700), 100), at(m(1, 300, 0), 120)}, ViewErrors{Gaps: 1}},
+		{"ticks: a jump past the target", []client.Event{at(e(1, 0, 70), 100), at(m(1, 100, 0), 200)}, ViewErrors{Gaps: 1}},
 	} {
 		s := sightings{}
 		var got ViewErrors
-		for _, st := range tc.steps {
-			switch {
-			case st.drop:
-				got.add(s.leave(st.p.id))
-			case st.p.full:
-				got.add(s.enter(st.p))
+		for _, p := range tc.steps {
+			switch p.Kind {
+			case client.Leave, client.Quit:
+				got.add(s.leave(p.ID))
+			case client.Enter:
+				got.add(s.enter(p))
 			default:
-				errs, known := s.move(st.p)
+				errs, known := s.move(p, defaultRate)
 				if !known {
-					t.Errorf("%s: M of an unknown actor", tc.name)
+					t.Errorf("%s: a move of an unknown actor", tc.name)
 				}
 				got.add(errs)
 			}
@@ -535,11 +410,13 @@ func TestSightings(t *testing.T) {
 
 // BenchmarkReaderV2Room is a v2 bot's work per message in a crowded room:
 // a tick's message of 40 other actors' walks and a chat line of the run,
-// with no network. It is what the bot spends beyond reading the socket.
+// decoded and checked, with no network. It is what the bot spends beyond
+// reading the socket.
 func BenchmarkReaderV2Room(b *testing.B) {
 	sw := &swarm{cfg: config{proto: "v2", urls: []string{"ws://127.0.0.1:1/"}}, start: time.Now(), chatTag: "lb-1:"}
 	bt := newBot(sw, 1)
-	r := newReaderV2(bt)
+	r := newReader(bt)
+	dec := client.NewDecoder(wire.V2, r.positions())
 	var enter, tick []byte
 	enter = append(enter, '[')
 	tick = append(tick, '[')
@@ -552,31 +429,17 @@ func BenchmarkReaderV2Room(b *testing.B) {
 	}
 	enter = append(enter, ']')
 	tick = append(tick, `,["C","loadbot-7","lb-1:123456"]]`...)
-	r.message(enter)
+	if _, err := dec.Decode(enter, r.packet); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		r.message(tick)
+		if _, err := dec.Decode(tick, r.packet); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if n := len(bt.stats.errors); n != 0 || bt.stats.view != (ViewErrors{}) {
 		b.Fatalf("errors %v, view errors %+v", bt.stats.errors, bt.stats.view)
-	}
-}
-
-// TestDecimal checks the fast number path against strconv.ParseFloat, and
-// that it leaves to it what it does not read.
-func TestDecimal(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"0", "-0", "70", "198.2", "-12.35", "0.1", "9000.9", "123456789012345", "1.00000000000001", "-0.5"} {
-		want, _ := strconv.ParseFloat(s, 64)
-		got, ok := decimal([]byte(s))
-		if !ok || got != want {
-			t.Errorf("decimal(%s) = %v, %v; want %v", s, got, ok, want)
-		}
-	}
-	for _, s := range []string{"", "-", ".5", "5.", "1e3", "1..2", "1234567890123456", "+1", "--1", "1-"} {
-		if f, ok := decimal([]byte(s)); ok {
-			t.Errorf("decimal(%q) = %v: want it left to ParseFloat", s, f)
-		}
 	}
 }
 

@@ -114,3 +114,32 @@ func countCPUs(list string) int {
 	}
 	return n
 }
+
+// machineBusy is the CPU time all processes on the machine have used, from
+// /proc/stat's first line; ok is false where there is none.
+func machineBusy() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return parseProcStat(line)
+}
+
+// parseProcStat reads "cpu  user nice system idle iowait irq softirq steal
+// …" as the time not idle or waiting: user, nice, system, irq, softirq, steal.
+func parseProcStat(line string) (time.Duration, bool) {
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, false
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks, true
+}

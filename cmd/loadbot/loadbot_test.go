@@ -146,7 +146,7 @@ func TestParseConfigBounds(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"-n", "0"}, {"-n", "30001"}, {"-duration", "2h"}, {"-duration", "0s"}, {"-ramp", "59m", "-duration", "2m"},
-		{"-move-every", "1ms"}, {"-chat-every", "5ms"}, {"-prefix", "no spaces"}, {"-url", "ws://8.8.8.8/"}, {"stray"},
+		{"-move-every", "1ms"}, {"-chat-every", "5ms"}, {"-check-every", "0"}, {"-prefix", "no spaces"}, {"-url", "ws://8.8.8.8/"}, {"stray"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
@@ -167,6 +167,14 @@ func TestParseStatCPU(t *testing.T) {
 	stat := "42 (go run (x)) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 5 0 100 0 0"
 	if got, ok := parseStatCPU(stat); got != 3*time.Second || !ok {
 		t.Errorf("parseStatCPU = %v, %v, want 3s", got, ok)
+	}
+	if got, ok := parseProcStat("cpu  100 20 30 4000 50 6 7 8 9 10"); got != 1710*time.Millisecond || !ok {
+		t.Errorf("parseProcStat = %v, %v, want 1.71s (user, nice, system, irq, softirq, steal)", got, ok)
+	}
+	for _, bad := range []string{"cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3", "cpu 1 2 x 4 5 6 7 8", ""} {
+		if _, ok := parseProcStat(bad); ok {
+			t.Errorf("parseProcStat(%q) parsed", bad)
+		}
 	}
 	if _, ok := parseStatCPU("garbage"); ok {
 		t.Error("garbage parsed")
@@ -307,7 +315,8 @@ func TestSwarmStopsWhenCancelled(t *testing.T) {
 	}
 }
 
-// TestSwarmV2 runs a few v2 bots against the in-process server: they
+// TestSwarmV2 runs a few v2 bots against the in-process server (half of
+// them checking their views, half only counting others' packets): they
 // negotiate godmmo.v2, log in, walk (own moves measured from M packets) and
 // chat, without errors; v2 batches, so packets come in fewer messages.
 func TestSwarmV2(t *testing.T) {
@@ -315,7 +324,7 @@ func TestSwarmV2(t *testing.T) {
 	url := startServer(t)
 	// The same server twice: bots are spread over the URLs.
 	cfg, err := parseConfig([]string{"-url", url + "," + strings.Replace(url, "127.0.0.1", "localhost", 1), "-proto", "v2", "-n", "4", "-ramp", "300ms", "-duration", "3s",
-		"-move-every", "250ms", "-chat-every", "400ms", "-spread", "-area", "100", "-progress", "0"}, io.Discard)
+		"-move-every", "250ms", "-chat-every", "400ms", "-spread", "-area", "100", "-progress", "0", "-check-every", "2"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,8 +344,9 @@ func TestSwarmV2(t *testing.T) {
 	if r.MessagesIn == 0 || r.PacketsIn < r.MessagesIn || r.BytesInPerBotSec <= 0 {
 		t.Errorf("messages in %d, packets in %d, %v bytes per bot-second", r.MessagesIn, r.PacketsIn, r.BytesInPerBotSec)
 	}
-	if r.View != (ViewErrors{}) || len(r.PerTarget) != 2 {
-		t.Errorf("view errors %+v, per target %v", r.View, r.PerTarget)
+	// Bots 2 and 4 check their views; 1 and 3 decode only their own actor.
+	if r.View != (ViewErrors{}) || r.ViewCheckers != 2 || len(r.PerTarget) != 2 {
+		t.Errorf("view errors %+v by %d bots, per target %v", r.View, r.ViewCheckers, r.PerTarget)
 	}
 	for u, n := range r.PerTarget {
 		if n != [2]int{2, 2} {
@@ -467,8 +477,9 @@ func TestMeasure(t *testing.T) {
 	t.Parallel()
 	s := time.Second
 	at := func(sec, self, server time.Duration) sample {
-		return sample{at: sec * s, self: self * s / 100, server: server * s / 100, selfOK: true, serverOK: true,
-			status: procStatus{RSS: 300 << 20, PeakRSS: 400 << 20, Cores: 1}, statusOK: true}
+		// Other processes use 0.5 of a core throughout.
+		return sample{at: sec * s, self: self * s / 100, server: server * s / 100, machine: (self+server)*s/100 + sec*s/2,
+			selfOK: true, serverOK: true, machineOK: true, status: procStatus{RSS: 300 << 20, PeakRSS: 400 << 20, Cores: 1}, statusOK: true}
 	}
 	// Three bots: one plays the whole 10 s window, one half of it, one
 	// only before it.
@@ -494,6 +505,9 @@ func TestMeasure(t *testing.T) {
 		if math.Abs(w.LoadbotCPU-tc.loadbot) > 1e-9 || w.ServerCPU == nil || math.Abs(*w.ServerCPU-tc.server) > 1e-9 ||
 			w.ServerMicrosPerPlayerSecond == nil || math.Abs(*w.ServerMicrosPerPlayerSecond-tc.us) > 1e-6 {
 			t.Errorf("%s: loadbot %v, server %v, µs %v; want %v, %v, %v", tc.name, w.LoadbotCPU, w.ServerCPU, w.ServerMicrosPerPlayerSecond, tc.loadbot, tc.server, tc.us)
+		}
+		if w.OthersCPU == nil || math.Abs(*w.OthersCPU-0.5) > 1e-9 {
+			t.Errorf("%s: others used %v cores, want 0.5", tc.name, w.OthersCPU)
 		}
 		if !slices.Equal(w.RanOut, tc.ranOut) || (w.Invalid != "") != tc.invalid || w.ServerRSS != 300<<20 || w.ServerPeakRSS != 400<<20 {
 			t.Errorf("%s: ran out %v, invalid %q, RSS %d/%d", tc.name, w.RanOut, w.Invalid, w.ServerRSS, w.ServerPeakRSS)

@@ -12,9 +12,9 @@ import (
 // Only that goroutine touches it.
 type reader struct {
 	b         *bot
-	seen      sightings
-	own       int64 // the bot's actor id, 0 until known
-	expectOwn bool  // the login's Ok came: the next Enter is the bot's own
+	seen      sightings // nil: this bot does not check its view
+	own       int64     // the bot's actor id, 0 until known
+	expectOwn bool      // the login's Ok came: the next Enter is the bot's own
 	// rate is the server's ticks per second (the v2 hello's), to place walks by their ticks.
 	rate float64
 }
@@ -22,13 +22,19 @@ type reader struct {
 // defaultRate is the ticks per second of a server whose hello does not say.
 const defaultRate = 20
 
-func newReader(b *bot) *reader { return &reader{b: b, seen: sightings{}, rate: defaultRate} }
+func newReader(b *bot) *reader {
+	r := &reader{b: b, rate: defaultRate}
+	if b.index%b.sw.cfg.checkEvery == 0 {
+		r.seen = sightings{}
+	}
+	return r
+}
 
-// positions is whose positions the bot decodes: v2 bots read every walk
-// (their view checks need them); v1 bots only their own, the rest of a
-// crowd's deltas they only count.
+// positions is whose positions the bot decodes: v2 bots that check their
+// view read every walk; v1 bots, and v2 bots that do not check, only their
+// own, and count the rest of a crowd's packets.
 func (r *reader) positions() func(int64) bool {
-	if r.b.sw.cfg.v2() {
+	if r.b.sw.cfg.v2() && r.seen != nil {
 		return nil
 	}
 	return func(id int64) bool { return id == r.own || (r.expectOwn && r.own == 0) }
@@ -45,7 +51,9 @@ func (r *reader) packet(p client.Event) {
 	case client.Ok, client.Deny:
 		b.answer(p, &r.expectOwn)
 	case client.Enter:
-		b.viewErrors(r.seen.enter(p))
+		if r.seen != nil {
+			b.viewErrors(r.seen.enter(p))
+		}
 		if r.expectOwn && r.own == 0 {
 			r.expectOwn, r.own = false, p.ID
 			b.mu.Lock()
@@ -58,10 +66,12 @@ func (r *reader) packet(p client.Event) {
 			b.forward(p)
 		}
 	case client.Move:
-		if errs, known := r.seen.move(p, r.rate); !known {
-			b.fail("protocol: a move of an actor not shown")
-		} else {
-			b.viewErrors(errs)
+		if r.seen != nil {
+			if errs, known := r.seen.move(p, r.rate); !known {
+				b.fail("protocol: a move of an actor not shown")
+			} else {
+				b.viewErrors(errs)
+			}
 		}
 		if p.ID == r.own && r.own != 0 {
 			b.ownMove(p)
@@ -69,7 +79,9 @@ func (r *reader) packet(p client.Event) {
 			b.fail("protocol: first model after Ok is a delta")
 		}
 	case client.Leave, client.Quit:
-		b.viewErrors(r.seen.leave(p.ID))
+		if r.seen != nil {
+			b.viewErrors(r.seen.leave(p.ID))
+		}
 		if p.ID == r.own {
 			b.fail("protocol: the bot's own actor left its view")
 		}

@@ -116,6 +116,8 @@ type Report struct {
 	Disconnects map[string]int `json:"disconnects"`
 	Errors      map[string]int `json:"errors"`
 	View        ViewErrors     `json:"view_errors"`
+	// ViewCheckers is how many bots checked their view (-check-every).
+	ViewCheckers int `json:"view_checkers"`
 	// PerTarget counts bots and logins per server URL, with several.
 	PerTarget map[string][2]int `json:"per_target,omitempty"`
 
@@ -133,11 +135,17 @@ type Report struct {
 // having run out of CPU: the rest goes to the kernel and other work.
 const saturated = 0.9
 
+// sharedWarn is the other processes' CPU, in cores, above which the report
+// warns that the machine was shared.
+const sharedWarn = 0.1
+
 // sample is what the loadbot reads of itself and the server at one moment.
 type sample struct {
 	at               time.Duration // since the run started
 	self, server     time.Duration // CPU time used so far
+	machine          time.Duration // by every process on the machine
 	selfOK, serverOK bool
+	machineOK        bool
 	status           procStatus // the server's memory and cores, when statusOK
 	statusOK         bool
 }
@@ -146,6 +154,7 @@ type sample struct {
 func (sw *swarm) takeSample() sample {
 	s := sample{at: sw.since()}
 	s.self, s.selfOK = cpuTime(0)
+	s.machine, s.machineOK = machineBusy()
 	if sw.cfg.serverPID > 0 {
 		s.server, s.serverOK = cpuTime(sw.cfg.serverPID)
 		s.status, s.statusOK = readStatus(sw.cfg.serverPID)
@@ -181,6 +190,10 @@ type Window struct {
 	// ServerPeakRSS the most it ever held (VmHWM), in bytes.
 	ServerRSS     int64 `json:"server_rss_bytes,omitempty"`
 	ServerPeakRSS int64 `json:"server_peak_rss_bytes,omitempty"`
+	// OthersCPU is what every other process on the machine used, in
+	// cores: on a shared machine, work that may have taken the server's or
+	// the bots' core.
+	OthersCPU *float64 `json:"others_cpu,omitempty"`
 	// RanOut names the processes that used more than saturated of their
 	// cores ("server", "loadbot"), empty when neither did.
 	RanOut []string `json:"ran_out"`
@@ -221,6 +234,13 @@ func measure(a, b sample, stats []*botStats, selfCores int) Window {
 	if b.statusOK {
 		w.ServerRSS, w.ServerPeakRSS = b.status.RSS, b.status.PeakRSS
 	}
+	if a.machineOK && b.machineOK {
+		o := max(0, cores(a.machine, b.machine, wall)-w.LoadbotCPU)
+		if w.ServerCPU != nil {
+			o = max(0, o-*w.ServerCPU)
+		}
+		w.OthersCPU = &o
+	}
 	if w.LoadbotCPU > saturated*float64(w.LoadbotCores) {
 		w.RanOut = append(w.RanOut, "loadbot")
 		w.Invalid = fmt.Sprintf("the loadbot used %.0f%% of its %d core(s): its own delays, not the server's, are in the figures; run fewer bots or give it more cores",
@@ -239,12 +259,19 @@ func (w Window) print(wr io.Writer) {
 		}
 		fmt.Fprintf(wr, "; RSS %.0f MiB at the end, %.0f MiB peak\n", float64(w.ServerRSS)/(1<<20), float64(w.ServerPeakRSS)/(1<<20))
 	}
-	fmt.Fprintf(wr, "  loadbot: %.2f of %d core(s)\n", w.LoadbotCPU, w.LoadbotCores)
+	fmt.Fprintf(wr, "  loadbot: %.2f of %d core(s)", w.LoadbotCPU, w.LoadbotCores)
+	if w.OthersCPU != nil {
+		fmt.Fprintf(wr, "; other processes on the machine: %.2f core(s)", *w.OthersCPU)
+	}
+	fmt.Fprintln(wr)
 	ran := "nothing"
 	if len(w.RanOut) > 0 {
 		ran = strings.Join(w.RanOut, " and ") + " (over " + strconv.Itoa(int(saturated*100)) + "% of its cores)"
 	}
 	fmt.Fprintf(wr, "  ran out of CPU: %s\n", ran)
+	if w.OthersCPU != nil && *w.OthersCPU > sharedWarn {
+		fmt.Fprintf(wr, "  shared machine: other processes used %.2f core(s); they may have taken the server's or the bots' core\n", *w.OthersCPU)
+	}
 	if w.Invalid != "" {
 		fmt.Fprintf(wr, "  INVALID RUN: %s\n", w.Invalid)
 	}
@@ -322,7 +349,8 @@ func (r Report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	r.Measured.print(w)
-	fmt.Fprintf(w, "  view errors: duplicates %d, leaves of unknown actors %d, gaps %d\n", r.View.Duplicates, r.View.UnknownLeaves, r.View.Gaps)
+	fmt.Fprintf(w, "  view errors (%d bots checking): duplicates %d, leaves of unknown actors %d, gaps %d\n",
+		r.ViewCheckers, r.View.Duplicates, r.View.UnknownLeaves, r.View.Gaps)
 	if len(r.PerTarget) > 1 {
 		for _, u := range slices.Sorted(maps.Keys(r.PerTarget)) {
 			fmt.Fprintf(w, "  %s: %d bots, %d logged in\n", u, r.PerTarget[u][0], r.PerTarget[u][1])

@@ -8,6 +8,10 @@
 // the view errors a player would see: an actor shown twice, one taken away
 // that was never shown, a walk that jumps (see ViewErrors). With several
 // comma-separated -url, the bots are spread over the processes of one world.
+// Given the server's -server-pid, it also measures the window after the
+// ramp: the server's CPU per player-second and memory, its own CPU, and who
+// ran out; bench.sh (task bench:crowd, task bench:room) runs the server and
+// the bots on a core each for that.
 //
 //	go run ./cmd/godmmo -bcrypt-cost 4 &
 //	go run ./cmd/loadbot -n 100 -duration 30s

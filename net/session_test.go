@@ -2,7 +2,6 @@ package net
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/view"
+	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 	"github.com/godmmo/godmmo/systems"
 )
@@ -173,18 +174,17 @@ func TestPingDetectsDeadPeers(t *testing.T) {
 
 	// The silent client sees the ghost arrive, and leave once its pings go
 	// unanswered; then its owner can log in again.
-	var ghost struct {
-		P0 struct {
-			ID     int64 `json:"id"`
-			Entity struct {
-				Entity struct{ Name string } `json:"entity"`
-			} `json:"instanced_entity"`
-		}
-	}
+	var ghost client.Event
+	dec := client.NewDecoder(wire.V1, nil)
 	silent.await(t, "the ghost's model", func(m string) bool {
-		return json.Unmarshal([]byte(m), &ghost) == nil && ghost.P0.Entity.Entity.Name == "ghost"
+		dec.Decode([]byte(m), func(e client.Event) { //nolint:errcheck // what does not decode is not the ghost
+			if e.Kind == client.Enter && e.Name == "ghost" {
+				ghost = e
+			}
+		})
+		return ghost.ID != 0
 	})
-	bye := fmt.Sprintf(`{"a":"Disconnect","p0":%d}`, ghost.P0.ID)
+	bye := fmt.Sprintf(`{"a":"Disconnect","p0":%d}`, ghost.ID)
 	silent.await(t, "the ghost's Disconnect", func(m string) bool { return m == bye })
 	again := newPeer(t, url)
 	if got := again.roundTrip(t, `{"a":"Login","p0":"ghost","p1":"pw"}`); got != `{"a":"Ok"}` {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/godmmo/godmmo/net/client"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 // The Deny texts a bot expects (PROTOCOL.md).
@@ -41,7 +42,6 @@ type bot struct {
 
 	mu      sync.Mutex // guards what both goroutines touch, below
 	stats   botStats
-	own     int64      // the bot's actor id, 0 until known
 	pos     [2]float64 // v1: the last own position; v2: where the bot walks to
 	home    [2]float64 // where the bot spawned: the middle of its area with -spread
 	pending struct {
@@ -51,7 +51,7 @@ type bot struct {
 	}
 	awaitOwn bool // Login was sent: the first ModelDelta after Ok is the bot's own
 
-	login   chan serverPacket // Ok, Deny and the own model, while logging in
+	login   chan client.Event // Ok, Deny and the own model, while logging in
 	closing atomic.Bool       // the bot is closing: a read error is expected
 }
 
@@ -60,19 +60,20 @@ func newBot(sw *swarm, i int) *bot {
 	return &bot{
 		sw: sw, index: i, name: name, password: "loadbot-" + name,
 		rng:   rand.New(rand.NewPCG(sw.cfg.seed, uint64(i))),
-		login: make(chan serverPacket, 8),
+		login: make(chan client.Event, 8),
 		stats: botStats{url: sw.cfg.urls[(i-1)%len(sw.cfg.urls)]},
 	}
 }
 
 // run plays until ctx ends or the server drops the bot, then closes.
 func (b *bot) run(ctx context.Context) {
-	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	var opts *websocket.DialOptions
+	r := newReader(b)
+	proto := wire.V1
 	if b.sw.cfg.v2() {
-		opts = &websocket.DialOptions{Subprotocols: []string{subprotocolV2}}
+		proto = wire.V2
 	}
-	conn, _, err := websocket.Dial(dialCtx, b.stats.url, opts)
+	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, _, err := client.Dial(dialCtx, b.stats.url, proto, &client.Options{Positions: r.positions()})
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -80,12 +81,6 @@ func (b *bot) run(ctx context.Context) {
 		}
 		return
 	}
-	if b.sw.cfg.v2() && conn.Subprotocol() != subprotocolV2 {
-		b.fail("dial: the server did not accept " + subprotocolV2)
-		conn.CloseNow() //nolint:errcheck // giving up on it
-		return
-	}
-	conn.SetReadLimit(1 << 20)
 	b.mu.Lock()
 	b.stats.connected = true
 	b.mu.Unlock()
@@ -93,11 +88,7 @@ func (b *bot) run(ctx context.Context) {
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		if b.sw.cfg.v2() {
-			b.readLoopV2(ctx, conn)
-		} else {
-			b.readLoop(ctx, conn)
-		}
+		b.readLoop(ctx, conn, r)
 	}()
 	defer func() {
 		b.closing.Store(true)
@@ -116,13 +107,14 @@ func (b *bot) run(ctx context.Context) {
 	b.playing.Store(false)
 	b.mu.Lock()
 	b.stats.playing = time.Since(start)
+	b.stats.playFrom, b.stats.playTo = start.Sub(b.sw.start), b.sw.since()
 	b.mu.Unlock()
 }
 
 // enter registers (an existing account is fine) and logs in, measuring the
 // login from Login sent to the bot's own full model.
-func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan struct{}) bool {
-	wait := func() (serverPacket, bool) {
+func (b *bot) enter(ctx context.Context, conn *client.Conn, readDone <-chan struct{}) bool {
+	wait := func() (client.Event, bool) {
 		t := time.NewTimer(30 * time.Second)
 		defer t.Stop()
 		select {
@@ -133,9 +125,9 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 		case <-t.C:
 			b.fail("login: no answer within 30s")
 		}
-		return serverPacket{}, false
+		return client.Event{}, false
 	}
-	if !b.send(ctx, conn, b.packet("Register", b.name, b.password, b.index%6)) {
+	if !b.send(ctx, conn, "Register", b.name, b.password, b.index%6) {
 		return false
 	}
 	p, ok := wait()
@@ -144,9 +136,9 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 	}
 	b.mu.Lock()
 	switch {
-	case p.kind == kindOk:
+	case p.Kind == client.Ok:
 		b.stats.registered = true
-	case p.kind == kindDeny && p.text == denyTaken:
+	case p.Kind == client.Deny && p.Text == denyTaken:
 		b.stats.taken = true
 	default:
 		b.stats.fail("register: " + describe(p))
@@ -160,13 +152,13 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 	// A previous bot of the same name may still be logging out: the server
 	// says so, and a second later it has.
 	for try := 0; ; try++ {
-		if !b.send(ctx, conn, b.packet("Login", b.name, b.password)) {
+		if !b.send(ctx, conn, "Login", b.name, b.password) {
 			return false
 		}
 		if p, ok = wait(); !ok {
 			return false
 		}
-		if p.kind != kindDeny || p.text != denyLoggedIn || try == loginTries {
+		if p.Kind != client.Deny || p.Text != denyLoggedIn || try == loginTries {
 			break
 		}
 		select {
@@ -175,14 +167,14 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if p.kind != kindOk {
+	if p.Kind != client.Ok {
 		b.fail("login: " + describe(p))
 		return false
 	}
 	if p, ok = wait(); !ok {
 		return false
 	}
-	if p.kind != kindModel || !p.full || !p.hasPos {
+	if p.Kind != client.Enter || !p.HasPos {
 		b.fail("login: first packet after Ok is not the own full model")
 		return false
 	}
@@ -195,7 +187,7 @@ func (b *bot) enter(ctx context.Context, conn *websocket.Conn, readDone <-chan s
 
 // play clicks every moveEvery and chats every chatEvery, each starting at a
 // random phase so the bots do not click in lockstep.
-func (b *bot) play(ctx context.Context, conn *websocket.Conn, readDone <-chan struct{}) {
+func (b *bot) play(ctx context.Context, conn *client.Conn, readDone <-chan struct{}) {
 	cfg := b.sw.cfg
 	var moveT, chatT *time.Timer
 	var moveC, chatC <-chan time.Time // nil, never ready, when the bots do not click or chat
@@ -225,7 +217,7 @@ func (b *bot) play(ctx context.Context, conn *websocket.Conn, readDone <-chan st
 			b.mu.Lock()
 			b.stats.chatsSent++
 			b.mu.Unlock()
-			if !b.send(ctx, conn, b.chatPacket(fmt.Sprintf("%s%d", b.sw.chatTag, b.sw.since()))) {
+			if !b.chat(ctx, conn, fmt.Sprintf("%s%d", b.sw.chatTag, b.sw.since())) {
 				return
 			}
 		}
@@ -235,7 +227,7 @@ func (b *bot) play(ctx context.Context, conn *websocket.Conn, readDone <-chan st
 // click sends the bot to a random point it can reach before the next click,
 // so that in a server that keeps up it stands still when it clicks and the
 // first step it is shown is the answer to that click.
-func (b *bot) click(ctx context.Context, conn *websocket.Conn) bool {
+func (b *bot) click(ctx context.Context, conn *client.Conn) bool {
 	b.mu.Lock()
 	if b.pending.active {
 		b.stats.neverMoved++
@@ -244,23 +236,7 @@ func (b *bot) click(ctx context.Context, conn *websocket.Conn) bool {
 	b.pending.active, b.pending.x, b.pending.y, b.pending.sent = true, x, y, time.Now()
 	b.stats.targets++
 	b.mu.Unlock()
-	return b.send(ctx, conn, b.packet("Target", x, y))
-}
-
-// packet encodes a client packet in the run's protocol.
-func (b *bot) packet(action string, payloads ...any) []byte {
-	if b.sw.cfg.v2() {
-		return clientPacketV2(action, payloads...)
-	}
-	return clientPacket(action, payloads...)
-}
-
-// chatPacket says msg: v1's Chat carries the sender's name first, v2's only the line.
-func (b *bot) chatPacket(msg string) []byte {
-	if b.sw.cfg.v2() {
-		return clientPacketV2("Chat", msg)
-	}
-	return clientPacket("Chat", b.name, msg)
+	return b.send(ctx, conn, "Target", x, y)
 }
 
 // target picks a point inside the area (±area around the origin, or around
@@ -289,11 +265,21 @@ func (b *bot) target(x, y float64) (float64, float64) {
 	return math.Round(cx*scale) / scale, math.Round(cy*scale) / scale
 }
 
-// send writes one packet in a binary frame, as the original client does.
-func (b *bot) send(ctx context.Context, conn *websocket.Conn, msg []byte) bool {
+// send writes one request, as the original client does.
+func (b *bot) send(ctx context.Context, conn *client.Conn, action string, args ...any) bool {
+	return b.sent(ctx, func(ctx context.Context) error { return conn.Send(ctx, action, args...) })
+}
+
+// chat says a line.
+func (b *bot) chat(ctx context.Context, conn *client.Conn, line string) bool {
+	return b.sent(ctx, func(ctx context.Context) error { return conn.Chat(ctx, b.name, line) })
+}
+
+// sent runs one write with a deadline and counts it, or its error.
+func (b *bot) sent(ctx context.Context, write func(context.Context) error) bool {
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := conn.Write(wctx, websocket.MessageBinary, msg); err != nil {
+	if err := write(wctx); err != nil {
 		if ctx.Err() == nil && !b.closing.Load() {
 			b.fail("write: " + errKind(err))
 		}
@@ -319,78 +305,25 @@ func (b *bot) fail(kind string) {
 	b.mu.Unlock()
 }
 
-// readLoop reads until the connection ends, counting and measuring.
-func (b *bot) readLoop(ctx context.Context, conn *websocket.Conn) {
-	var buf bytes.Buffer
-	known := make(map[int64]struct{})
-	expectOwn := false
-	isOwn := func(id int64) bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return id == b.own || (expectOwn && b.own == 0)
-	}
+// readLoop reads until the connection ends, counting, and hands each
+// packet to r.
+func (b *bot) readLoop(ctx context.Context, conn *client.Conn, r *reader) {
 	for {
-		typ, msg, ok := b.readMessage(ctx, conn, &buf)
-		if !ok {
+		size, n, err := conn.Read(context.Background(), r.packet)
+		switch {
+		case errors.Is(err, client.ErrMalformed):
+			b.fail("protocol: " + err.Error())
+		case err != nil:
+			if !b.closing.Load() && ctx.Err() == nil {
+				b.mu.Lock()
+				b.stats.disconnect = closeKind(err)
+				b.mu.Unlock()
+			}
 			return
 		}
-		b.packetsIn.Add(1)
-		if typ != websocket.MessageText {
-			b.fail("protocol: server sent a binary frame")
-		}
-		p, err := parsePacket(msg, isOwn)
-		if err != nil {
-			b.fail("protocol: " + err.Error())
-			continue
-		}
-		switch p.kind {
-		case kindOk, kindDeny:
-			b.answer(p, &expectOwn)
-		case kindModel:
-			b.model(p, known, &expectOwn)
-		case kindDisconnect:
-			if _, ok := known[p.id]; !ok {
-				b.viewErrors(ViewErrors{UnknownLeaves: 1})
-			}
-			delete(known, p.id)
-		case kindChat:
-			b.chat(p)
-		}
-	}
-}
-
-// model tracks which actors the bot knows and measures its own moves.
-func (b *bot) model(p serverPacket, known map[int64]struct{}, expectOwn *bool) {
-	if p.full {
-		if _, ok := known[p.id]; ok {
-			b.viewErrors(ViewErrors{Duplicates: 1})
-		}
-		known[p.id] = struct{}{}
-	} else if _, ok := known[p.id]; !ok {
-		b.fail("protocol: delta before the full model")
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if *expectOwn && b.own == 0 {
-		*expectOwn = false
-		if !p.full {
-			b.stats.fail("protocol: first model after Ok is a delta")
-		}
-		b.own = p.id
-		b.pos = [2]float64{p.x, p.y}
-		b.home = b.pos
-		b.forward(p)
-		return
-	}
-	if p.id != b.own || !p.hasPos {
-		return
-	}
-	prev := b.pos
-	b.pos = [2]float64{p.x, p.y}
-	if b.pending.active && movedToward(prev, b.pos, [2]float64{b.pending.x, b.pending.y}) {
-		b.pending.active = false
-		b.stats.moved++
-		b.stats.move.add(time.Since(b.pending.sent))
+		b.messagesIn.Add(1)
+		b.bytesIn.Add(int64(size))
+		b.packetsIn.Add(int64(n))
 	}
 }
 
@@ -414,10 +347,10 @@ func movedToward(prev, now, target [2]float64) bool {
 	return (sx*tx+sy*ty)/(step*dist) > 0.999
 }
 
-// chat measures a line another bot of this run said.
-func (b *bot) chat(p serverPacket) {
-	rest, ok := strings.CutPrefix(p.text, b.sw.chatTag)
-	if !ok || p.from == b.name {
+// heard measures a line another bot of this run said.
+func (b *bot) heard(p client.Event) {
+	rest, ok := strings.CutPrefix(p.Text, b.sw.chatTag)
+	if !ok || p.From == b.name {
 		return // someone else's swarm, or its own line coming back (v2)
 	}
 	sent, err := strconv.ParseInt(rest, 10, 64)
@@ -433,7 +366,7 @@ func (b *bot) chat(p serverPacket) {
 
 // forward hands a login-phase packet to the run goroutine; it never blocks
 // the reader (the run goroutine reads at most three).
-func (b *bot) forward(p serverPacket) {
+func (b *bot) forward(p client.Event) {
 	select {
 	case b.login <- p:
 	default:
@@ -452,16 +385,11 @@ func (b *bot) finish() *botStats {
 }
 
 // describe names an unexpected packet for the error counts.
-func describe(p serverPacket) string {
-	switch p.kind {
-	case kindDeny:
-		return "Deny " + strconv.Quote(p.text)
-	case kindOk:
-		return "unexpected Ok"
-	case kindModel:
-		return "unexpected ModelDelta"
+func describe(p client.Event) string {
+	if p.Kind == client.Deny {
+		return "Deny " + strconv.Quote(p.Text)
 	}
-	return "unexpected packet"
+	return "unexpected " + p.Kind.String()
 }
 
 // closeKind names why a connection ended, by close code where there is one.
@@ -491,41 +419,18 @@ func errKind(err error) string {
 	return s
 }
 
-// readMessage reads the next whole message into buf and counts it. It
-// reports false when the connection ended, noting why unless the bot was
-// closing it itself or the run had ended (a write the end of the run cut
-// short closes the connection before the bot starts closing it).
-func (b *bot) readMessage(ctx context.Context, conn *websocket.Conn, buf *bytes.Buffer) (websocket.MessageType, []byte, bool) {
-	typ, r, err := conn.Reader(context.Background())
-	if err == nil {
-		buf.Reset()
-		_, err = buf.ReadFrom(r)
-	}
-	if err != nil {
-		if !b.closing.Load() && ctx.Err() == nil {
-			b.mu.Lock()
-			b.stats.disconnect = closeKind(err)
-			b.mu.Unlock()
-		}
-		return 0, nil, false
-	}
-	b.messagesIn.Add(1)
-	b.bytesIn.Add(int64(buf.Len()))
-	return typ, buf.Bytes(), true
-}
-
 // answer handles an Ok or Deny: in play a Deny is an error; before, it
 // answers the bot's request, and an Ok to a login means the next full model
 // is the bot's own actor.
-func (b *bot) answer(p serverPacket, expectOwn *bool) {
+func (b *bot) answer(p client.Event, expectOwn *bool) {
 	if b.playing.Load() {
-		if p.kind == kindDeny {
-			b.fail("deny in play: " + p.text)
+		if p.Kind == client.Deny {
+			b.fail("deny in play: " + p.Text)
 		}
 		return
 	}
 	b.mu.Lock()
-	*expectOwn = p.kind == kindOk && b.awaitOwn
+	*expectOwn = p.Kind == client.Ok && b.awaitOwn
 	b.mu.Unlock()
 	b.forward(p)
 }

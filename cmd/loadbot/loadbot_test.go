@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,78 +21,10 @@ import (
 
 	"github.com/godmmo/godmmo/cmd/server/game"
 	gnet "github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 )
-
-func TestClientPacket(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		got  []byte
-		want string
-	}{
-		{clientPacket("Register", "bot1", "pw \"x\"", 3), `{"a":"Register","p0":"bot1","p1":"pw \"x\"","p2":3}`},
-		{clientPacket("Target", 12.5, -3.25), `{"a":"Target","p0":12.5,"p1":-3.25}`},
-		{clientPacket("Ok"), `{"a":"Ok"}`},
-	}
-	for _, tt := range tests {
-		if string(tt.got) != tt.want {
-			t.Errorf("got %s, want %s", tt.got, tt.want)
-		}
-		// The server's own decoder must accept what the bots send.
-		if _, err := wire.Decode(tt.got); err != nil {
-			t.Errorf("server cannot decode %s: %v", tt.got, err)
-		}
-	}
-}
-
-// TestParsePacket reads the server's golden v1 packets, and the same facts
-// with keys in another order (the slow path), and gets the same answers.
-func TestParsePacket(t *testing.T) {
-	t.Parallel()
-	golden := func(name string) string { return readGolden(t, name) }
-	all := func(int64) bool { return true }
-	none := func(int64) bool { return false }
-	tests := []struct {
-		name     string
-		msg      string
-		wantPos  func(int64) bool
-		want     serverPacket
-		fallback bool
-	}{
-		{"full", golden("full.json"), all, serverPacket{kind: kindModel, id: 12, full: true, x: 198.21, y: 78.42, hasPos: true}, false},
-		{"move", golden("move.json"), all, serverPacket{kind: kindModel, id: 12, x: 200.5, y: 78.42, hasPos: true}, false},
-		{"move negative", golden("move_negative.json"), all, serverPacket{kind: kindModel, id: 7, x: 0, y: -12.35, hasPos: true}, false},
-		{"someone else's move", golden("move.json"), none, serverPacket{kind: kindModel, id: 12}, false},
-		{"ok", golden("ok.json"), all, serverPacket{kind: kindOk}, true},
-		{"deny", golden("deny.json"), all, serverPacket{kind: kindDeny, text: "Username or password incorrect"}, true},
-		{"disconnect", golden("disconnect.json"), all, serverPacket{kind: kindDisconnect, id: 12}, true},
-		{"chat", `{"a":"Chat","p0":"bot2","p1":"lb-1:99"}`, all, serverPacket{kind: kindChat, from: "bot2", text: "lb-1:99"}, true},
-		{"full, keys reordered", `{"p0":{"model_type":"Actor","instanced_entity":{"y":2,"x":1},"avatar_id":0,"id":5},"a":"ModelDelta"}`, all,
-			serverPacket{kind: kindModel, id: 5, full: true, x: 1, y: 2, hasPos: true}, true},
-		{"delta with one coordinate", `{"a":"ModelDelta","p0":{"id":5,"model_type":"Actor","instanced_entity":{"id":5,"x":1}}}`, all,
-			serverPacket{kind: kindModel, id: 5}, true},
-		{"unknown action", `{"a":"Hello"}`, all, serverPacket{kind: kindOther}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parsePacket([]byte(tt.msg), tt.wantPos)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.want.fallback = tt.fallback
-			if got != tt.want {
-				t.Errorf("parsePacket(%s)\n got %+v\nwant %+v", tt.msg, got, tt.want)
-			}
-		})
-	}
-	for _, bad := range []string{`not json`, `{"a":"Deny","p0":3}`, `{"a":"ModelDelta","p0":{"model_type":"Actor"}}`, `{"a":"Disconnect","p0":"x"}`} {
-		if _, err := parsePacket([]byte(bad), all); err == nil {
-			t.Errorf("parsePacket(%s) accepted it", bad)
-		}
-	}
-}
 
 func TestMovedToward(t *testing.T) {
 	t.Parallel()
@@ -211,7 +146,7 @@ func TestParseConfigBounds(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"-n", "0"}, {"-n", "30001"}, {"-duration", "2h"}, {"-duration", "0s"}, {"-ramp", "59m", "-duration", "2m"},
-		{"-move-every", "1ms"}, {"-chat-every", "5ms"}, {"-prefix", "no spaces"}, {"-url", "ws://8.8.8.8/"}, {"stray"},
+		{"-move-every", "1ms"}, {"-chat-every", "5ms"}, {"-check-every", "0"}, {"-prefix", "no spaces"}, {"-url", "ws://8.8.8.8/"}, {"stray"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
@@ -232,6 +167,14 @@ func TestParseStatCPU(t *testing.T) {
 	stat := "42 (go run (x)) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 5 0 100 0 0"
 	if got, ok := parseStatCPU(stat); got != 3*time.Second || !ok {
 		t.Errorf("parseStatCPU = %v, %v, want 3s", got, ok)
+	}
+	if got, ok := parseProcStat("cpu  100 20 30 4000 50 6 7 8 9 10"); got != 1710*time.Millisecond || !ok {
+		t.Errorf("parseProcStat = %v, %v, want 1.71s (user, nice, system, irq, softirq, steal)", got, ok)
+	}
+	for _, bad := range []string{"cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3", "cpu 1 2 x 4 5 6 7 8", ""} {
+		if _, ok := parseProcStat(bad); ok {
+			t.Errorf("parseProcStat(%q) parsed", bad)
+		}
 	}
 	if _, ok := parseStatCPU("garbage"); ok {
 		t.Error("garbage parsed")
@@ -283,8 +226,9 @@ func TestSwarm(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
 	var progress bytes.Buffer
+	// The server runs in this process: its CPU and memory are the test's.
 	cfg, err := parseConfig([]string{"-url", url, "-n", "3", "-ramp", "300ms", "-duration", "2500ms",
-		"-move-every", "200ms", "-chat-every", "300ms", "-progress", "1s"}, io.Discard)
+		"-move-every", "200ms", "-chat-every", "300ms", "-progress", "1s", "-server-pid", strconv.Itoa(os.Getpid())}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +251,7 @@ func TestSwarm(t *testing.T) {
 	if !strings.Contains(progress.String(), "connected 3/3") {
 		t.Errorf("progress lines: %q", progress.String())
 	}
+	checkMeasured(t, r.Measured, 3, 2500*time.Millisecond, true)
 
 	// Again, as -json: the accounts exist now, which is fine.
 	var out bytes.Buffer
@@ -319,6 +264,38 @@ func TestSwarm(t *testing.T) {
 	}
 	if again.Existing != 3 || again.Registered != 0 || again.LoggedIn != 3 || len(again.Errors) != 0 {
 		t.Errorf("second run: existing %d, registered %d, logged in %d, errors %v", again.Existing, again.Registered, again.LoggedIn, again.Errors)
+	}
+	checkMeasured(t, again.Measured, 3, time.Second, false)
+}
+
+// checkMeasured checks a real run's measured window for sanity, not speed:
+// as long as the run after the ramp, no more players than bots, CPU and
+// memory read when the server's pid was given, and a verdict either way.
+func checkMeasured(t *testing.T, w Window, bots int, duration time.Duration, server bool) {
+	t.Helper()
+	if w.Seconds < duration.Seconds()*0.9 || w.Seconds > duration.Seconds()+5 {
+		t.Errorf("measured %v s of a %v run after the ramp", w.Seconds, duration)
+	}
+	if w.Players <= 0 || w.Players > float64(bots) || w.PlayerSeconds > float64(bots)*w.Seconds+1e-9 {
+		t.Errorf("%v players, %v player-seconds in %v s", w.Players, w.PlayerSeconds, w.Seconds)
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	if w.LoadbotCores < 1 || w.LoadbotCPU <= 0 || w.RanOut == nil || (w.Invalid != "") != slices.Contains(w.RanOut, "loadbot") {
+		t.Errorf("loadbot %v of %d cores, ran out %v, invalid %q", w.LoadbotCPU, w.LoadbotCores, w.RanOut, w.Invalid)
+	}
+	if !server {
+		if w.ServerCPU != nil || w.ServerRSS != 0 {
+			t.Errorf("server figures without -server-pid: %v, %d", w.ServerCPU, w.ServerRSS)
+		}
+		return
+	}
+	if w.ServerCPU == nil || *w.ServerCPU <= 0 || w.ServerCores < 1 || w.ServerMicrosPerPlayerSecond == nil || *w.ServerMicrosPerPlayerSecond <= 0 {
+		t.Errorf("server CPU %v of %d cores, %v µs per player-second", w.ServerCPU, w.ServerCores, w.ServerMicrosPerPlayerSecond)
+	}
+	if w.ServerRSS <= 0 || w.ServerPeakRSS < w.ServerRSS {
+		t.Errorf("server RSS %d, peak %d", w.ServerRSS, w.ServerPeakRSS)
 	}
 }
 
@@ -338,59 +315,8 @@ func TestSwarmStopsWhenCancelled(t *testing.T) {
 	}
 }
 
-// TestParseMessageV2 reads the server's golden v2 messages and a few
-// hand-written ones, decoding positions only where asked.
-func TestParseMessageV2(t *testing.T) {
-	t.Parallel()
-	golden := func(name string) string { return readGolden(t, name) }
-	all := func(int64) bool { return true }
-	none := func(int64) bool { return false }
-	tests := []struct {
-		name    string
-		msg     string
-		wantPos func(int64) bool
-		want    []serverPacket
-	}{
-		{"login", golden("v2_login.json"), all, []serverPacket{{kind: kindOther}, {kind: kindOk},
-			{kind: kindModel, full: true, id: 12, x: 198.2, y: 78.4, tx: 300, ty: 0, speed: 70, hasPos: true, hasTarget: true}}},
-		{"deny", golden("v2_deny.json"), all, []serverPacket{{kind: kindDeny, text: "This username is already taken"}}},
-		{"tick", golden("v2_tick.json"), all, []serverPacket{{kind: kindOther},
-			{kind: kindModel, id: 12, x: 200.6, y: 78.4, tx: 300, ty: 78.4, speed: 70, hasPos: true, hasTarget: true},
-			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"},
-			{kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
-		{"someone else's", golden("v2_tick.json"), none, []serverPacket{{kind: kindOther}, {kind: kindModel, id: 12},
-			{kind: kindChat, from: "tristan", text: "hi [b]you[/b]"}, {kind: kindLeave, id: 7}, {kind: kindDisconnect, id: 9}}},
-		{"escapes, spaces, unknown packets", ` [ ["C", "a\"b", "x\u00e9]"] , ["Z", {"k": [1, true, null]}, "]"], ["E",3,"n\\",0,-1.5,2e1,1,1,70] ] `, none,
-			[]serverPacket{{kind: kindChat, from: `a"b`, text: "xé]"}, {kind: kindOther}, {kind: kindModel, full: true, id: 3}}},
-		{"empty", `[]`, all, nil},
-	}
-	for _, tt := range tests {
-		var got []serverPacket
-		n, err := parseMessageV2([]byte(tt.msg), tt.wantPos, func(p serverPacket) { got = append(got, p) })
-		if err != nil || n != len(tt.want) {
-			t.Errorf("%s: %d packets, %v", tt.name, n, err)
-			continue
-		}
-		for i := range got {
-			if got[i] != tt.want[i] {
-				t.Errorf("%s: packet %d = %+v, want %+v", tt.name, i, got[i], tt.want[i])
-			}
-		}
-	}
-	for _, bad := range []string{``, `{}`, `[["M",1,2]`, `[["M"]]`, `[["M",1,2,3,4,5,6]] x`, `[["E",1]]`, `[[1]]`, `[["C","a"]]`, `[["ok"] ["ok"]]`, `[["M",1,2,3,4,5,6,]]`} {
-		if _, err := parseMessageV2([]byte(bad), all, func(serverPacket) {}); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-	if got := string(clientPacketV2("Target", 12.5, -3.25)); got != `["Target",12.5,-3.25]` {
-		t.Errorf("Target: %s", got)
-	}
-	if got := string(clientPacketV2("Register", "bot1", "pw", 3)); got != `["Register","bot1","pw",3]` {
-		t.Errorf("Register: %s", got)
-	}
-}
-
-// TestSwarmV2 runs a few v2 bots against the in-process server: they
+// TestSwarmV2 runs a few v2 bots against the in-process server (half of
+// them checking their views, half only counting others' packets): they
 // negotiate godmmo.v2, log in, walk (own moves measured from M packets) and
 // chat, without errors; v2 batches, so packets come in fewer messages.
 func TestSwarmV2(t *testing.T) {
@@ -398,7 +324,7 @@ func TestSwarmV2(t *testing.T) {
 	url := startServer(t)
 	// The same server twice: bots are spread over the URLs.
 	cfg, err := parseConfig([]string{"-url", url + "," + strings.Replace(url, "127.0.0.1", "localhost", 1), "-proto", "v2", "-n", "4", "-ramp", "300ms", "-duration", "3s",
-		"-move-every", "250ms", "-chat-every", "400ms", "-spread", "-area", "100", "-progress", "0"}, io.Discard)
+		"-move-every", "250ms", "-chat-every", "400ms", "-spread", "-area", "100", "-progress", "0", "-check-every", "2"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,8 +344,9 @@ func TestSwarmV2(t *testing.T) {
 	if r.MessagesIn == 0 || r.PacketsIn < r.MessagesIn || r.BytesInPerBotSec <= 0 {
 		t.Errorf("messages in %d, packets in %d, %v bytes per bot-second", r.MessagesIn, r.PacketsIn, r.BytesInPerBotSec)
 	}
-	if r.View != (ViewErrors{}) || len(r.PerTarget) != 2 {
-		t.Errorf("view errors %+v, per target %v", r.View, r.PerTarget)
+	// Bots 2 and 4 check their views; 1 and 3 decode only their own actor.
+	if r.View != (ViewErrors{}) || r.ViewCheckers != 2 || len(r.PerTarget) != 2 {
+		t.Errorf("view errors %+v by %d bots, per target %v", r.View, r.ViewCheckers, r.PerTarget)
 	}
 	for u, n := range r.PerTarget {
 		if n != [2]int{2, 2} {
@@ -439,53 +366,48 @@ func TestParseConfigProto(t *testing.T) {
 	}
 }
 
-// readGolden returns one of the server's golden packets (net/wire/testdata/golden).
-func readGolden(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "net", "wire", "testdata", "golden", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// TestSightings: the view errors a v2 bot counts, over sequences of what it
+// TestSightings: the view errors a bot counts, over sequences of what it
 // is told: a clean walk, an actor shown twice, a leave of an actor never
-// shown, and a walk that jumps.
+// shown, a walk that jumps; and with ticks, walks placed where they had got
+// to, so one sent late is not a jump.
 func TestSightings(t *testing.T) {
 	t.Parallel()
-	e := func(id int64, x, tx float64) serverPacket {
-		return serverPacket{kind: kindModel, full: true, id: id, x: x, tx: tx, speed: 70}
+	e := func(id int64, x, tx float64) client.Event {
+		return client.Event{Kind: client.Enter, ID: id, X: x, TX: tx, Speed: 70, HasPos: true, HasTarget: true}
 	}
-	m := func(id int64, x, tx float64) serverPacket { p := e(id, x, tx); p.full = false; return p }
-	type step struct {
-		p    serverPacket
-		drop bool // an L
-	}
+	m := func(id int64, x, tx float64) client.Event { p := e(id, x, tx); p.Kind = client.Move; return p }
+	at := func(p client.Event, tick uint64) client.Event { p.Tick, p.HasTick = tick, true; return p }
+	leave := client.Event{Kind: client.Leave, ID: 1}
 	for _, tc := range []struct {
 		name  string
-		steps []step
+		steps []client.Event
 		want  ViewErrors
 	}{
-		{"clean walk, new clicks, leave, back", []step{{p: e(1, 0, 700)}, {p: m(1, 70, -100)}, {p: m(1, 0, 0)}, {p: m(1, 0, 0)},
-			{p: serverPacket{id: 1}, drop: true}, {p: e(1, 500, 500)}}, ViewErrors{}},
-		{"shown twice", []step{{p: e(1, 0, 0)}, {p: e(1, 0, 0)}}, ViewErrors{Duplicates: 1}},
-		{"leave of an actor never shown", []step{{p: serverPacket{id: 2}, drop: true}}, ViewErrors{UnknownLeaves: 1}},
-		{"a jump past the target", []step{{p: e(1, 0, 700)}, {p: m(1, 800, 900)}}, ViewErrors{Gaps: 1}},
-		{"a jump off the path", []step{{p: e(1, 0, 700)}, {p: serverPacket{kind: kindModel, id: 1, x: 300, y: 40, tx: 300}}}, ViewErrors{Gaps: 1}},
+		{"clean walk, new clicks, leave, back", []client.Event{e(1, 0, 700), m(1, 70, -100), m(1, 0, 0), m(1, 0, 0), leave, e(1, 500, 500)}, ViewErrors{}},
+		{"shown twice", []client.Event{e(1, 0, 0), e(1, 0, 0)}, ViewErrors{Duplicates: 1}},
+		{"leave of an actor never shown", []client.Event{{Kind: client.Quit, ID: 2}}, ViewErrors{UnknownLeaves: 1}},
+		{"a jump past the target", []client.Event{e(1, 0, 700), m(1, 800, 900)}, ViewErrors{Gaps: 1}},
+		{"a jump off the path", []client.Event{e(1, 0, 700), {Kind: client.Move, ID: 1, X: 300, Y: 40, TX: 300, HasTarget: true}}, ViewErrors{Gaps: 1}},
+		{"v1: others' moves carry no walk", []client.Event{{Kind: client.Enter, ID: 1}, {Kind: client.Move, ID: 1}}, ViewErrors{}},
+		// 70 units/s at 20 ticks/s: 3.5 units a tick.
+		{"ticks: a new walk where the last had got to", []client.Event{at(e(1, 0, 700), 100), at(m(1, 70, -100), 120), at(m(1, 0, 0), 140)}, ViewErrors{}},
+		{"ticks: walks placed by their ticks, not their arrival", []client.Event{at(e(1, 0, 700), 100), at(m(1, 70, 700), 120), at(m(1, 140, 0), 140)}, ViewErrors{}},
+		{"ticks: a tick off is rounding", []client.Event{at(e(1, 0, 700), 100), at(m(1, 73.5, 0), 120)}, ViewErrors{}},
+		{"ticks: on the path but not where the walk had got", []client.Event{at(e(1, 0, 700), 100), at(m(1, 300, 0), 120)}, ViewErrors{Gaps: 1}},
+		{"ticks: a jump past the target", []client.Event{at(e(1, 0, 70), 100), at(m(1, 100, 0), 200)}, ViewErrors{Gaps: 1}},
 	} {
 		s := sightings{}
 		var got ViewErrors
-		for _, st := range tc.steps {
-			switch {
-			case st.drop:
-				got.add(s.leave(st.p.id))
-			case st.p.full:
-				got.add(s.enter(st.p))
+		for _, p := range tc.steps {
+			switch p.Kind {
+			case client.Leave, client.Quit:
+				got.add(s.leave(p.ID))
+			case client.Enter:
+				got.add(s.enter(p))
 			default:
-				errs, known := s.move(st.p)
+				errs, known := s.move(p, defaultRate)
 				if !known {
-					t.Errorf("%s: M of an unknown actor", tc.name)
+					t.Errorf("%s: a move of an unknown actor", tc.name)
 				}
 				got.add(errs)
 			}
@@ -493,5 +415,113 @@ func TestSightings(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkReaderV2Room is a v2 bot's work per message in a crowded room:
+// a tick's message of 40 other actors' walks and a chat line of the run,
+// decoded and checked, with no network. It is what the bot spends beyond
+// reading the socket.
+func BenchmarkReaderV2Room(b *testing.B) {
+	sw := &swarm{cfg: config{proto: "v2", urls: []string{"ws://127.0.0.1:1/"}}, start: time.Now(), chatTag: "lb-1:"}
+	bt := newBot(sw, 1)
+	r := newReader(bt)
+	dec := client.NewDecoder(wire.V2, r.positions())
+	var enter, tick []byte
+	enter = append(enter, '[')
+	tick = append(tick, '[')
+	for id := 1; id <= 40; id++ {
+		if id > 1 {
+			enter, tick = append(enter, ','), append(tick, ',')
+		}
+		enter = fmt.Appendf(enter, `["E",%d,"loadbot-%d",3,%d.5,78.4,%d.5,78.4,70]`, id, id, id*10, id*10)
+		tick = fmt.Appendf(tick, `["M",%d,%d.5,78.4,%d.5,178.4,70]`, id, id*10, id*10)
+	}
+	enter = append(enter, ']')
+	tick = append(tick, `,["C","loadbot-7","lb-1:123456"]]`...)
+	if _, err := dec.Decode(enter, r.packet); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dec.Decode(tick, r.packet); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n := len(bt.stats.errors); n != 0 || bt.stats.view != (ViewErrors{}) {
+		b.Fatalf("errors %v, view errors %+v", bt.stats.errors, bt.stats.view)
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	t.Parallel()
+	status := "Name:\tgodmmo\nVmHWM:\t  290000 kB\nVmRSS:\t  278000 kB\nThreads:\t9\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n"
+	if got, want := parseStatus(status), (procStatus{RSS: 278000 << 10, PeakRSS: 290000 << 10, Cores: 1}); got != want {
+		t.Errorf("parseStatus = %+v, want %+v", got, want)
+	}
+	if got := parseStatus("garbage\nVmRSS: lots\n"); got != (procStatus{}) {
+		t.Errorf("garbage parsed as %+v", got)
+	}
+	for list, want := range map[string]int{"0": 1, "1": 1, "0-1": 2, "0,2-3": 3, "0-63": 64, "": 0, "3-1": 0, "x": 0, "0,": 0} {
+		if got := countCPUs(list); got != want {
+			t.Errorf("countCPUs(%q) = %d, want %d", list, got, want)
+		}
+	}
+	if st, ok := readStatus(0); runtime.GOOS == "linux" && (!ok || st.RSS <= 0 || st.PeakRSS < st.RSS || st.Cores < 1) {
+		t.Errorf("this process's status: %+v, %v", st, ok)
+	}
+}
+
+// TestMeasure checks the measured window's arithmetic and who ran out.
+func TestMeasure(t *testing.T) {
+	t.Parallel()
+	s := time.Second
+	at := func(sec, self, server time.Duration) sample {
+		// Other processes use 0.5 of a core throughout.
+		return sample{at: sec * s, self: self * s / 100, server: server * s / 100, machine: (self+server)*s/100 + sec*s/2,
+			selfOK: true, serverOK: true, machineOK: true, status: procStatus{RSS: 300 << 20, PeakRSS: 400 << 20, Cores: 1}, statusOK: true}
+	}
+	// Three bots: one plays the whole 10 s window, one half of it, one
+	// only before it.
+	bots := []*botStats{{playFrom: 2 * s, playTo: 20 * s}, {playFrom: 10 * s, playTo: 15 * s}, {playFrom: 1 * s, playTo: 4 * s}}
+	for _, tc := range []struct {
+		name                string
+		a, b                sample
+		selfCores           int
+		loadbot, server, us float64
+		ranOut              []string
+		invalid             bool
+	}{
+		// Server 0.5 s CPU over 15 player-seconds: 33,333 µs per player-second.
+		{"both idle", at(5, 0, 0), at(15, 300, 50), 1, 0.3, 0.05, 500_000.0 / 15, []string{}, false},
+		{"server saturated", at(5, 0, 0), at(15, 300, 950), 1, 0.3, 0.95, 9_500_000.0 / 15, []string{"server"}, false},
+		{"loadbot saturated", at(5, 0, 0), at(15, 950, 500), 1, 0.95, 0.5, 5_000_000.0 / 15, []string{"loadbot"}, true},
+		{"loadbot on two cores", at(5, 0, 0), at(15, 950, 500), 2, 0.95, 0.5, 5_000_000.0 / 15, []string{}, false},
+	} {
+		w := measure(tc.a, tc.b, bots, tc.selfCores)
+		if w.Seconds != 10 || w.PlayerSeconds != 15 || w.Players != 1.5 {
+			t.Errorf("%s: %v s, %v player-seconds, %v players", tc.name, w.Seconds, w.PlayerSeconds, w.Players)
+		}
+		if math.Abs(w.LoadbotCPU-tc.loadbot) > 1e-9 || w.ServerCPU == nil || math.Abs(*w.ServerCPU-tc.server) > 1e-9 ||
+			w.ServerMicrosPerPlayerSecond == nil || math.Abs(*w.ServerMicrosPerPlayerSecond-tc.us) > 1e-6 {
+			t.Errorf("%s: loadbot %v, server %v, µs %v; want %v, %v, %v", tc.name, w.LoadbotCPU, w.ServerCPU, w.ServerMicrosPerPlayerSecond, tc.loadbot, tc.server, tc.us)
+		}
+		if w.OthersCPU == nil || math.Abs(*w.OthersCPU-0.5) > 1e-9 {
+			t.Errorf("%s: others used %v cores, want 0.5", tc.name, w.OthersCPU)
+		}
+		if !slices.Equal(w.RanOut, tc.ranOut) || (w.Invalid != "") != tc.invalid || w.ServerRSS != 300<<20 || w.ServerPeakRSS != 400<<20 {
+			t.Errorf("%s: ran out %v, invalid %q, RSS %d/%d", tc.name, w.RanOut, w.Invalid, w.ServerRSS, w.ServerPeakRSS)
+		}
+		var out bytes.Buffer
+		w.print(&out)
+		if strings.Contains(out.String(), "INVALID") != tc.invalid || !strings.Contains(out.String(), "µs CPU per player-second") {
+			t.Errorf("%s: report:\n%s", tc.name, out.String())
+		}
+	}
+	// Without -server-pid: no server figures, still the loadbot's.
+	a, b := at(5, 0, 0), at(15, 950, 0)
+	a.serverOK, b.serverOK, b.statusOK = false, false, false
+	if w := measure(a, b, bots, 1); w.ServerCPU != nil || w.ServerMicrosPerPlayerSecond != nil || w.ServerRSS != 0 || w.Invalid == "" {
+		t.Errorf("without a server: %+v", w)
 	}
 }

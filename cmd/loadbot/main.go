@@ -8,6 +8,10 @@
 // the view errors a player would see: an actor shown twice, one taken away
 // that was never shown, a walk that jumps (see ViewErrors). With several
 // comma-separated -url, the bots are spread over the processes of one world.
+// Given the server's -server-pid, it also measures the window after the
+// ramp: the server's CPU per player-second and memory, its own CPU, and who
+// ran out; bench.sh (task bench:crowd, task bench:room) runs the server and
+// the bots on a core each for that.
 //
 //	go run ./cmd/godmmo -bcrypt-cost 4 &
 //	go run ./cmd/loadbot -n 100 -duration 30s
@@ -36,6 +40,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -76,8 +81,10 @@ type config struct {
 	json        bool
 	allowRemote bool
 	serverPID   int
+	cpuProfile  string
 	proto       string // "v1" or "v2"
 	spread      bool
+	checkEvery  int // bot i checks its view when i % checkEvery == 0
 }
 
 // v2 reports whether the bots speak protocol v2.
@@ -95,6 +102,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.chatEvery, "chat-every", 5*time.Second, "each bot chats this often (0: never)")
 	fs.Float64Var(&c.area, "area", 300, "targets stay within ±area of the origin (one room: everyone sees everyone), or of the bot's spawn point with -spread")
 	fs.BoolVar(&c.spread, "spread", false, "each bot walks within ±area of where the server spawned it, not of the origin (a large world run with -spawn-spread)")
+	fs.IntVar(&c.checkEvery, "check-every", 1, "one bot in this many checks its view (duplicates, unknown leaves, gaps); the rest decode only their own actor's packets and count the others', which is cheaper")
 	fs.StringVar(&c.proto, "proto", "v1", "wire protocol: v1 (the original client's) or v2 (subprotocol godmmo.v2, batched intent)")
 	fs.Float64Var(&c.speed, "speed", 70, "the server's walking speed, units/s: a click is never farther than a bot walks before the next")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed for targets and timing")
@@ -102,7 +110,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.progress, "progress", 5*time.Second, "progress line interval on stderr (0: none)")
 	fs.BoolVar(&c.json, "json", false, "print the report as one JSON line")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a URL that is not a loopback address")
-	fs.IntVar(&c.serverPID, "server-pid", 0, "also report this local process's CPU use (Linux)")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "also report this local process's CPU use, CPU per player-second and memory (Linux)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the loadbot's own CPU profile to this file (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -126,6 +135,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-chat-every must be 0 or at least 10ms")
 	case c.area < 20 || c.speed <= 0:
 		return c, fmt.Errorf("-area must be at least 20 and -speed positive")
+	case c.checkEvery < 1:
+		return c, fmt.Errorf("-check-every must be at least 1")
 	case c.proto != "v1" && c.proto != "v2":
 		return c, fmt.Errorf("-proto must be v1 or v2")
 	case !validPrefix(c.prefix):
@@ -172,6 +183,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var progress io.Writer
 	if cfg.progress > 0 {
 		progress = stderr
@@ -201,12 +223,13 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		chatTag: fmt.Sprintf("lb-%x:", rand.New(rand.NewPCG(cfg.seed, uint64(time.Now().UnixNano()))).Uint32())}
 	ctx, cancel := context.WithDeadline(ctx, sw.start.Add(cfg.ramp+cfg.duration))
 	defer cancel()
-	cpu0, cpuOK := cpuTime(0)
-	var srv0 time.Duration
-	srvOK := false
-	if cfg.serverPID > 0 {
-		srv0, srvOK = cpuTime(cfg.serverPID)
-	}
+	begin := sw.takeSample()
+	// The measured window: from the end of the ramp to the end of the run
+	// (or until cancelled).
+	rampEnd := time.NewTimer(cfg.ramp)
+	defer rampEnd.Stop()
+	rampC, endC := rampEnd.C, ctx.Done()
+	from, to := begin, sample{}
 
 	bots := make([]*bot, cfg.n)
 	done := make(chan struct{})
@@ -246,6 +269,10 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		select {
 		case <-finished:
 			running++
+		case <-rampC:
+			from, rampC = sw.takeSample(), nil
+		case <-endC:
+			to, endC = sw.takeSample(), nil
 		case now := <-tick:
 			in := printProgress(progress, sw, bots, lastIn, now.Sub(lastAt))
 			lastIn, lastAt = in, now
@@ -256,19 +283,27 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 		printProgress(progress, sw, bots, lastIn, time.Since(lastAt))
 	}
 
-	wall := time.Since(sw.start)
+	end := sw.takeSample()
+	if endC != nil { // every bot ended before the run did
+		to = end
+	}
+	self, _ := readStatus(0)
+
 	stats := make([]*botStats, len(bots))
 	for i, b := range bots {
 		stats[i] = b.finish()
 	}
+	wall := end.at
 	r := summarize(cfg.url, stats, wall)
-	if c1, ok := cpuTime(0); ok && cpuOK {
-		r.LoadbotCPU = (c1 - cpu0).Seconds() / wall.Seconds()
+	r.ViewCheckers = cfg.n / cfg.checkEvery
+	if begin.selfOK && end.selfOK {
+		r.LoadbotCPU = cores(begin.self, end.self, wall)
 	}
-	if s1, ok := cpuTime(cfg.serverPID); ok && srvOK {
-		v := (s1 - srv0).Seconds() / wall.Seconds()
+	if begin.serverOK && end.serverOK {
+		v := cores(begin.server, end.server, wall)
 		r.ServerCPU = &v
 	}
+	r.Measured = measure(from, to, stats, self.Cores)
 	return r
 }
 

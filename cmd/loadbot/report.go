@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,11 +28,12 @@ type botStats struct {
 	messagesIn                 int64 // WebSocket messages: v1 one per packet, v2 one per tick at most
 	packetsIn, bytesIn         int64
 	packetsOut                 int64
-	// playing is how long the bot was logged in: the denominator of its rates.
-	playing    time.Duration
-	disconnect string // why the server ended the connection, "" if it did not
-	errors     map[string]int
-	view       ViewErrors
+	// playing is how long the bot was logged in: the denominator of its
+	// rates; playFrom and playTo are when, since the run started.
+	playing, playFrom, playTo time.Duration
+	disconnect                string // why the server ended the connection, "" if it did not
+	errors                    map[string]int
+	view                      ViewErrors
 }
 
 // ViewErrors count what a player's screen would get wrong: the server's
@@ -114,6 +116,8 @@ type Report struct {
 	Disconnects map[string]int `json:"disconnects"`
 	Errors      map[string]int `json:"errors"`
 	View        ViewErrors     `json:"view_errors"`
+	// ViewCheckers is how many bots checked their view (-check-every).
+	ViewCheckers int `json:"view_checkers"`
 	// PerTarget counts bots and logins per server URL, with several.
 	PerTarget map[string][2]int `json:"per_target,omitempty"`
 
@@ -121,6 +125,156 @@ type Report struct {
 	// the loadbot's own, and the server's when -server-pid was given.
 	LoadbotCPU float64  `json:"loadbot_cpu"`
 	ServerCPU  *float64 `json:"server_cpu,omitempty"`
+
+	// Measured is the part of the run after the ramp, when every bot has
+	// arrived: what the server's CPU and memory per player come from.
+	Measured Window `json:"measured"`
+}
+
+// saturated is the share of its cores above which a process counts as
+// having run out of CPU: the rest goes to the kernel and other work.
+const saturated = 0.9
+
+// sharedWarn is the other processes' CPU, in cores, above which the report
+// warns that the machine was shared.
+const sharedWarn = 0.1
+
+// sample is what the loadbot reads of itself and the server at one moment.
+type sample struct {
+	at               time.Duration // since the run started
+	self, server     time.Duration // CPU time used so far
+	machine          time.Duration // by every process on the machine
+	selfOK, serverOK bool
+	machineOK        bool
+	status           procStatus // the server's memory and cores, when statusOK
+	statusOK         bool
+}
+
+// takeSample reads both processes' CPU time now.
+func (sw *swarm) takeSample() sample {
+	s := sample{at: sw.since()}
+	s.self, s.selfOK = cpuTime(0)
+	s.machine, s.machineOK = machineBusy()
+	if sw.cfg.serverPID > 0 {
+		s.server, s.serverOK = cpuTime(sw.cfg.serverPID)
+		s.status, s.statusOK = readStatus(sw.cfg.serverPID)
+	}
+	return s
+}
+
+// cores is the CPU a process used between a and b, in cores (1.0 = one busy).
+func cores(a, b time.Duration, wall time.Duration) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return (b - a).Seconds() / wall.Seconds()
+}
+
+// Window is the measured part of a run and who ran out of CPU in it. Its
+// figures count only what happened between its two samples.
+type Window struct {
+	Seconds float64 `json:"seconds"`
+	// PlayerSeconds is the bots' time logged in within the window;
+	// Players that over the window's length: the mean number playing.
+	PlayerSeconds float64 `json:"player_seconds"`
+	Players       float64 `json:"players"`
+	// LoadbotCPU is in cores, of the LoadbotCores it may run on.
+	LoadbotCPU   float64 `json:"loadbot_cpu"`
+	LoadbotCores int     `json:"loadbot_cores"`
+	// ServerCPU (cores, of ServerCores) and ServerMicrosPerPlayerSecond
+	// (its CPU time over PlayerSeconds) need -server-pid.
+	ServerCPU                   *float64 `json:"server_cpu,omitempty"`
+	ServerCores                 int      `json:"server_cores,omitempty"`
+	ServerMicrosPerPlayerSecond *float64 `json:"server_cpu_us_per_player_s,omitempty"`
+	// ServerRSS is the server's resident memory at the window's end;
+	// ServerPeakRSS the most it ever held (VmHWM), in bytes.
+	ServerRSS     int64 `json:"server_rss_bytes,omitempty"`
+	ServerPeakRSS int64 `json:"server_peak_rss_bytes,omitempty"`
+	// OthersCPU is what every other process on the machine used, in
+	// cores: on a shared machine, work that may have taken the server's or
+	// the bots' core.
+	OthersCPU *float64 `json:"others_cpu,omitempty"`
+	// RanOut names the processes that used more than saturated of their
+	// cores ("server", "loadbot"), empty when neither did.
+	RanOut []string `json:"ran_out"`
+	// Invalid says why the run does not measure the server: the bots ran
+	// out of CPU, so what they report is their own delay. Empty when valid.
+	Invalid string `json:"invalid,omitempty"`
+}
+
+// measure is the window between samples a and b: stats give the bots'
+// playing times, selfCores the cores the loadbot may run on.
+func measure(a, b sample, stats []*botStats, selfCores int) Window {
+	wall := b.at - a.at
+	w := Window{Seconds: wall.Seconds(), LoadbotCores: max(selfCores, 1), RanOut: []string{}}
+	for _, s := range stats {
+		if s.playTo > s.playFrom {
+			w.PlayerSeconds += max(0, min(s.playTo, b.at)-max(s.playFrom, a.at)).Seconds()
+		}
+	}
+	if wall <= 0 {
+		return w
+	}
+	w.Players = w.PlayerSeconds / w.Seconds
+	if a.selfOK && b.selfOK {
+		w.LoadbotCPU = cores(a.self, b.self, wall)
+	}
+	if a.serverOK && b.serverOK {
+		c := cores(a.server, b.server, wall)
+		w.ServerCPU = &c
+		w.ServerCores = max(b.status.Cores, 1)
+		if w.PlayerSeconds > 0 {
+			us := float64((b.server - a.server).Microseconds()) / w.PlayerSeconds
+			w.ServerMicrosPerPlayerSecond = &us
+		}
+		if c > saturated*float64(w.ServerCores) {
+			w.RanOut = append(w.RanOut, "server")
+		}
+	}
+	if b.statusOK {
+		w.ServerRSS, w.ServerPeakRSS = b.status.RSS, b.status.PeakRSS
+	}
+	if a.machineOK && b.machineOK {
+		o := max(0, cores(a.machine, b.machine, wall)-w.LoadbotCPU)
+		if w.ServerCPU != nil {
+			o = max(0, o-*w.ServerCPU)
+		}
+		w.OthersCPU = &o
+	}
+	if w.LoadbotCPU > saturated*float64(w.LoadbotCores) {
+		w.RanOut = append(w.RanOut, "loadbot")
+		w.Invalid = fmt.Sprintf("the loadbot used %.0f%% of its %d core(s): its own delays, not the server's, are in the figures; run fewer bots or give it more cores",
+			100*w.LoadbotCPU/float64(w.LoadbotCores), w.LoadbotCores)
+	}
+	return w
+}
+
+// print writes the window's lines of the report.
+func (w Window) print(wr io.Writer) {
+	fmt.Fprintf(wr, "  measured %.1fs after the ramp: %.0f players on average (%.0f player-seconds)\n", w.Seconds, w.Players, w.PlayerSeconds)
+	if w.ServerCPU != nil {
+		fmt.Fprintf(wr, "  server: %.2f of %d core(s)", *w.ServerCPU, w.ServerCores)
+		if w.ServerMicrosPerPlayerSecond != nil {
+			fmt.Fprintf(wr, ", %.0f µs CPU per player-second", *w.ServerMicrosPerPlayerSecond)
+		}
+		fmt.Fprintf(wr, "; RSS %.0f MiB at the end, %.0f MiB peak\n", float64(w.ServerRSS)/(1<<20), float64(w.ServerPeakRSS)/(1<<20))
+	}
+	fmt.Fprintf(wr, "  loadbot: %.2f of %d core(s)", w.LoadbotCPU, w.LoadbotCores)
+	if w.OthersCPU != nil {
+		fmt.Fprintf(wr, "; other processes on the machine: %.2f core(s)", *w.OthersCPU)
+	}
+	fmt.Fprintln(wr)
+	ran := "nothing"
+	if len(w.RanOut) > 0 {
+		ran = strings.Join(w.RanOut, " and ") + " (over " + strconv.Itoa(int(saturated*100)) + "% of its cores)"
+	}
+	fmt.Fprintf(wr, "  ran out of CPU: %s\n", ran)
+	if w.OthersCPU != nil && *w.OthersCPU > sharedWarn {
+		fmt.Fprintf(wr, "  shared machine: other processes used %.2f core(s); they may have taken the server's or the bots' core\n", *w.OthersCPU)
+	}
+	if w.Invalid != "" {
+		fmt.Fprintf(wr, "  INVALID RUN: %s\n", w.Invalid)
+	}
 }
 
 // summarize merges the bots' stats into the report; wall is the run's length.
@@ -194,7 +348,9 @@ func (r Report) print(w io.Writer) {
 		fmt.Fprintf(w, ", server %.0f%% of a core", *r.ServerCPU*100)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  view errors: duplicates %d, leaves of unknown actors %d, gaps %d\n", r.View.Duplicates, r.View.UnknownLeaves, r.View.Gaps)
+	r.Measured.print(w)
+	fmt.Fprintf(w, "  view errors (%d bots checking): duplicates %d, leaves of unknown actors %d, gaps %d\n",
+		r.ViewCheckers, r.View.Duplicates, r.View.UnknownLeaves, r.View.Gaps)
 	if len(r.PerTarget) > 1 {
 		for _, u := range slices.Sorted(maps.Keys(r.PerTarget)) {
 			fmt.Fprintf(w, "  %s: %d bots, %d logged in\n", u, r.PerTarget[u][0], r.PerTarget[u][1])

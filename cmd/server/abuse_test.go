@@ -197,8 +197,8 @@ func TestChatLimits(t *testing.T) {
 			end := fmt.Sprintf("end of %d", i)
 			if tc.deny != "" {
 				c.await("Deny", func(p packet) bool {
-					if p.A == "Deny" && p.P[0] != tc.deny {
-						t.Errorf("Deny %q, want %q", p.P[0], tc.deny)
+					if p.A == "Deny" && p.Text != tc.deny {
+						t.Errorf("Deny %q, want %q", p.Text, tc.deny)
 					}
 					return p.A == "Deny"
 				})
@@ -208,11 +208,11 @@ func TestChatLimits(t *testing.T) {
 			var heard []string
 			for {
 				p := listener.await("chat", func(p packet) bool { return p.A == "Chat" })
-				if p.P[1] == end {
+				if p.Text == end {
 					break
 				}
-				if p.P[0] == name {
-					heard = append(heard, p.P[1].(string))
+				if p.From == name {
+					heard = append(heard, p.Text)
 				}
 			}
 			if fmt.Sprint(heard) != fmt.Sprint(tc.heard) {
@@ -272,7 +272,7 @@ func TestLoginThrottle(t *testing.T) {
 	for i := range 10 {
 		c := dialFrom(t, app.Addr(), fmt.Sprintf("127.0.1.%d", i+1))
 		c.send("Login", "bob", "guess")
-		deny := c.expectAction("Deny").P[0].(string)
+		deny := c.expectAction("Deny").Text
 		if deny == wire.DenyCredentials {
 			checked++
 			continue
@@ -304,7 +304,7 @@ func TestLoginThrottleAtOnce(t *testing.T) {
 	}
 	checked := 0
 	for _, g := range guessers {
-		switch deny := g.expectAction("Deny").P[0]; deny {
+		switch deny := g.expectAction("Deny").Text; deny {
 		case wire.DenyCredentials:
 			checked++
 		case fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute):

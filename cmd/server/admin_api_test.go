@@ -97,11 +97,11 @@ func TestAdminAPI(t *testing.T) {
 	}
 	// What the players saw: the message from "server", then ann is muted.
 	p := ann.await("server message", func(p packet) bool { return p.A == "Chat" })
-	if p.P[0] != net.ServerName || p.P[1] != "restart in 5 minutes" {
+	if p.From != net.ServerName || p.Text != "restart in 5 minutes" {
 		t.Errorf("server message arrived as %s", p.Raw)
 	}
 	ann.send("Chat", "", "hello?")
-	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == net.DenyMuted })
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.Text == net.DenyMuted })
 	if code, _ := closedWith(t, bot); code != net.StatusKicked {
 		t.Errorf("deleted bot closed with %v, want %v", code, net.StatusKicked)
 	}
@@ -121,7 +121,7 @@ func TestAdminAPI(t *testing.T) {
 		c.send("Login", "ann", "new-pw")
 		if p := c.next(); p.A == "Ok" {
 			break
-		} else if p.P[0] != wire.DenyLoggedIn {
+		} else if p.Text != wire.DenyLoggedIn {
 			t.Fatalf("login with the new password: %s", p.Raw)
 		}
 	}

@@ -179,7 +179,7 @@ func testBrowserPlay(t *testing.T, web string, scr browserScreen) {
 	// A second player comes and walks a little way off.
 	bob, _ := join(t, app.Addr(), "bob", 4)
 	aliceID := awaitWithin(t, bob, 10*time.Second, "alice's model", func(q packet) bool {
-		return q.A == "ModelDelta" && actorName(q) == "alice"
+		return q.A == "ModelDelta" && q.Name == "alice"
 	}).actorID()
 	p.wait("bob in view", 20*time.Second, func(s pageState) bool { return s.actor("bob") != nil })
 	bobAt := [2]float64{-60, -40}
@@ -296,7 +296,7 @@ func testBrowserDropped(t *testing.T, web string) {
 	p.wait("the world", 20*time.Second, func(s pageState) bool { return s.Screen == "world" && s.own() != nil })
 	dave, _ := join(t, app.Addr(), "dave", 1)
 	carolID := awaitWithin(t, dave, 10*time.Second, "carol's model", func(q packet) bool {
-		return q.A == "ModelDelta" && actorName(q) == "carol"
+		return q.A == "ModelDelta" && q.Name == "carol"
 	}).actorID()
 	daveAt := [2]float64{-90, 50}
 	dave.send("Target", daveAt[0], daveAt[1])
@@ -347,7 +347,7 @@ func testBrowserDropped(t *testing.T, web string) {
 			}
 			walked = true
 		}
-		return q.A == "Chat" && len(q.P) == 2 && q.P[0] == "carol" && q.P[1] == "still here"
+		return q.A == "Chat" && q.From == "carol" && q.Text == "still here"
 	})
 	if !walked {
 		t.Error("dave did not see carol walk after the resume")
@@ -741,7 +741,7 @@ func (p *browserPage) shot(name string, check func([]byte)) {
 func heard(tb testing.TB, c *client, sender, text string) {
 	tb.Helper()
 	awaitWithin(tb, c, 10*time.Second, fmt.Sprintf("%s's line %q", sender, text), func(q packet) bool {
-		return q.A == "Chat" && len(q.P) == 2 && q.P[0] == sender && q.P[1] == text
+		return q.A == "Chat" && q.From == sender && q.Text == text
 	})
 }
 

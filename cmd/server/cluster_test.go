@@ -234,7 +234,7 @@ func TestClusterBorder(t *testing.T) {
 	}
 	w.send("Chat", "walker", "hello from the east")
 	for _, o := range []*client{ow, oe} {
-		if p := o.await("chat", func(p packet) bool { return p.A == "Chat" }); p.P[1] != "hello from the east" {
+		if p := o.await("chat", func(p packet) bool { return p.A == "Chat" }); p.Text != "hello from the east" {
 			t.Errorf("chat %s", p.Raw)
 		}
 	}
@@ -319,7 +319,7 @@ func loginUntilOk(tb testing.TB, addr, name, password string) (*client, packet) 
 		if p.A == "Ok" {
 			return c, c.expectAction("ModelDelta")
 		}
-		if p.A != "Deny" || p.P[0] != wire.DenyLoggedIn || time.Now().After(deadline) {
+		if p.A != "Deny" || p.Text != wire.DenyLoggedIn || time.Now().After(deadline) {
 			tb.Fatalf("login of %s: %s", name, p.Raw)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -399,7 +399,7 @@ func TestClusterOperators(t *testing.T) {
 	for _, addr := range []string{east.Addr(), west.Addr()} {
 		again := dial(t, addr)
 		again.send("Login", "bob", "pw-bob")
-		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), net.DenyBannedAccount) {
+		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.Text, net.DenyBannedAccount) {
 			t.Errorf("bob's login through %s after the ban: %s", addr, p.Raw)
 		}
 	}
@@ -411,7 +411,7 @@ func TestClusterOperators(t *testing.T) {
 		t.Fatalf("mute ann through the east: %d %v", code, v)
 	}
 	ann.send("Chat", "", "hello?")
-	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == net.DenyMuted })
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.Text == net.DenyMuted })
 
 	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) { // bob's banned session ends
 		if _, v := apiCall(t, ebase, "", http.MethodGet, "/api/players", nil); !strings.Contains(mustJSON(t, v), `"name":"bob"`) {
@@ -424,7 +424,7 @@ func TestClusterOperators(t *testing.T) {
 	if code != http.StatusOK || mustJSON(t, v) != `{"ok":true,"players":1}` {
 		t.Errorf("message to everyone through the east: %d %s", code, mustJSON(t, v))
 	}
-	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.P[0] != net.ServerName || p.P[1] != "restart soon" {
+	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.From != net.ServerName || p.Text != "restart soon" {
 		t.Errorf("ann heard %s", p.Raw)
 	}
 
@@ -443,7 +443,7 @@ func TestClusterOperators(t *testing.T) {
 	}
 	late := dial(t, east.Addr())
 	late.send("Login", "carol", "pw")
-	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), net.DenyBannedAccount) {
+	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.Text, net.DenyBannedAccount) {
 		t.Errorf("carol's login after the ban: %s", p.Raw)
 	}
 }

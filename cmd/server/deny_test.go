@@ -68,8 +68,8 @@ func TestDeny(t *testing.T) {
 				if p.A != "Deny" {
 					return false
 				}
-				if p.P[0] != tc.reason {
-					t.Errorf("Deny %q, want %q", p.P[0], tc.reason)
+				if p.Text != tc.reason {
+					t.Errorf("Deny %q, want %q", p.Text, tc.reason)
 				}
 				return true
 			})
@@ -79,8 +79,8 @@ func TestDeny(t *testing.T) {
 				if p.A != "Deny" {
 					return false
 				}
-				if p.P[0] != "Username or password must not be empty" {
-					t.Errorf("Deny %q after %q", p.P[0], tc.reason)
+				if p.Text != "Username or password must not be empty" {
+					t.Errorf("Deny %q after %q", p.Text, tc.reason)
 				}
 				return true
 			})
@@ -108,7 +108,7 @@ func TestChatRules(t *testing.T) {
 	a.send("Chat", "", "   ")
 	a.send("Chat", "", "real line")
 	p := b.await("chat", func(p packet) bool { return p.A == "Chat" })
-	if p.P[1] != "real line" {
+	if p.Text != "real line" {
 		t.Errorf("first chat relayed is %s, want the real line", p.Raw)
 	}
 }
@@ -134,7 +134,7 @@ func TestChatRightAfterLogin(t *testing.T) {
 		c.send("Login", name, "pw")
 		c.send("Chat", "", "first words "+name)
 		c.expectAction("Ok")
-		v1.await("v1 hears "+name, func(p packet) bool { return p.A == "Chat" && p.P[0] == name && p.P[1] == "first words "+name })
+		v1.await("v1 hears "+name, func(p packet) bool { return p.A == "Chat" && p.From == name && p.Text == "first words "+name })
 		v2.await("v2 hears "+name, func(p []any) bool { return p[0] == "C" && p[1] == name })
 	}
 }
@@ -237,11 +237,11 @@ func TestV2HelloAndChatEcho(t *testing.T) {
 	}
 	c.send("Chat", "taken")
 	c.await("own line back", func(p []any) bool { return p[0] == "C" && p[1] == "echoer" && p[2] == "taken" })
-	v1.await("the v2 line", func(p packet) bool { return p.A == "Chat" && p.P[1] == "taken" })
+	v1.await("the v2 line", func(p packet) bool { return p.A == "Chat" && p.Text == "taken" })
 
 	v1.send("Chat", "", "from v1")
 	c.await("the v1 line", func(p []any) bool { return p[0] == "C" && p[1] == "plain" && p[2] == "from v1" })
-	v1.quiet(300*time.Millisecond, "its own line back", func(p packet) bool { return p.A == "Chat" && p.P[1] == "from v1" })
+	v1.quiet(300*time.Millisecond, "its own line back", func(p packet) bool { return p.A == "Chat" && p.Text == "from v1" })
 }
 
 // TestLoginAgainAfterClose: a player that closes its connection and logs

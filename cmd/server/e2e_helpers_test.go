@@ -1,19 +1,21 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/godmmo/godmmo/systems/mods"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
+	"github.com/godmmo/godmmo/net/wire"
+	"github.com/godmmo/godmmo/systems/mods"
 )
 
 // testConfig is a server on a free loopback port with a fresh database in dir.
@@ -73,45 +75,26 @@ func startAppLog(tb testing.TB, cfg Config, log *slog.Logger) (*App, func()) {
 	return app, stop
 }
 
-// packet is a received v1 packet, decoded loosely for assertions.
+// packet is a received v1 packet as net/client decodes it, with the v1
+// action it came as and the message itself, for failures.
 type packet struct {
-	A   string
-	P   []any // p0, p1, … in order
+	netclient.Event
+	A   string // the v1 action: Ok, Deny, ModelDelta, Chat or Disconnect
 	Raw string
 }
 
-// model returns p0 as an actor model (for ModelDelta).
-func (p packet) model() map[string]any {
-	if len(p.P) == 0 {
-		return nil
-	}
-	m, _ := p.P[0].(map[string]any)
-	return m
-}
+// v1Actions name the v1 action of each kind of event.
+var v1Actions = map[netclient.Kind]string{netclient.Ok: "Ok", netclient.Deny: "Deny", netclient.Enter: "ModelDelta",
+	netclient.Move: "ModelDelta", netclient.Chat: "Chat", netclient.Quit: "Disconnect"}
 
 // actorID is the id of a ModelDelta's actor, or of a Disconnect.
-func (p packet) actorID() int64 {
-	if p.A == "Disconnect" {
-		f, _ := p.P[0].(float64)
-		return int64(f)
-	}
-	f, _ := p.model()["id"].(float64)
-	return int64(f)
-}
+func (p packet) actorID() int64 { return p.ID }
 
 // pos returns the position a ModelDelta carries, if any.
-func (p packet) pos() (x, y float64, ok bool) {
-	ie, _ := p.model()["instanced_entity"].(map[string]any)
-	x, okx := ie["x"].(float64)
-	y, oky := ie["y"].(float64)
-	return x, y, okx && oky
-}
+func (p packet) pos() (x, y float64, ok bool) { return p.X, p.Y, p.HasPos }
 
 // full reports whether a ModelDelta carries a whole model.
-func (p packet) full() bool {
-	_, ok := p.model()["avatar_id"]
-	return ok
-}
+func (p packet) full() bool { return p.Kind == netclient.Enter }
 
 // client is a v1 test client: it sends binary frames like the original
 // client and records everything it receives.
@@ -141,6 +124,7 @@ func dial(tb testing.TB, addr string) *client {
 
 func (c *client) read() {
 	defer close(c.done)
+	dec := netclient.NewDecoder(wire.V1, nil)
 	for {
 		typ, msg, err := c.conn.Read(context.Background())
 		if err != nil {
@@ -151,48 +135,46 @@ func (c *client) read() {
 			c.err = fmt.Errorf("server sent a %v frame", typ)
 			return
 		}
-		p, err := decodeTestPacket(msg)
-		if err != nil {
+		if err := checkV1Keys(msg); err != nil {
 			c.err = err // reported by whoever waits on the client
 			return
 		}
-		c.in <- p
+		var ps []packet
+		if _, err := dec.Decode(msg, func(e netclient.Event) { ps = append(ps, packet{Event: e, A: v1Actions[e.Kind], Raw: string(msg)}) }); err != nil {
+			c.err = err
+			return
+		}
+		for _, p := range ps {
+			c.in <- p
+		}
 	}
 }
 
-// decodeTestPacket checks the v1 shape (a first, then p0, p1, … in order) and decodes.
-func decodeTestPacket(msg []byte) (packet, error) {
-	p := packet{Raw: string(msg)}
-	var keys []string
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(msg, &raw); err != nil {
-		return p, fmt.Errorf("server sent non-JSON %q", msg)
+// checkV1Keys checks the v1 shape the original client reads: an object
+// whose keys are a, then p0, p1, … in order.
+func checkV1Keys(msg []byte) error {
+	if !json.Valid(msg) {
+		return fmt.Errorf("server sent non-JSON %q", msg)
 	}
-	// Key order as sent.
-	tok := json.NewDecoder(strings.NewReader(string(msg)))
-	tok.Token() //nolint:errcheck // checked by Unmarshal above
-	for tok.More() {
-		k, _ := tok.Token()
-		keys = append(keys, k.(string))
+	tok := json.NewDecoder(bytes.NewReader(msg))
+	if t, err := tok.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("server sent %q, not a JSON object", msg)
+	}
+	for i := 0; tok.More(); i++ {
+		k, err := tok.Token()
 		var skip json.RawMessage
-		tok.Decode(&skip) //nolint:errcheck // checked by Unmarshal above
-	}
-	for i, k := range keys {
+		if err != nil || tok.Decode(&skip) != nil {
+			return fmt.Errorf("server sent non-JSON %q", msg)
+		}
 		want := "a"
 		if i > 0 {
 			want = fmt.Sprintf("p%d", i-1)
 		}
 		if k != want {
-			return p, fmt.Errorf("key %d of %s is %q, want %q", i, msg, k, want)
+			return fmt.Errorf("key %d of %s is %q, want %q", i, msg, k, want)
 		}
 	}
-	json.Unmarshal(raw["a"], &p.A) //nolint:errcheck // checked by the shape test
-	for i := 1; i < len(keys); i++ {
-		var v any
-		json.Unmarshal(raw[keys[i]], &v) //nolint:errcheck // valid JSON
-		p.P = append(p.P, v)
-	}
-	return p, nil
+	return nil
 }
 
 // send writes a v1 packet in a binary frame, as the original client does.
@@ -291,8 +273,8 @@ func (c *client) expectAction(action string) packet {
 func (c *client) expectDeny(reason string) {
 	c.tb.Helper()
 	p := c.expectAction("Deny")
-	if got, _ := p.P[0].(string); got != reason {
-		c.tb.Fatalf("Deny %q, want %q", got, reason)
+	if p.Text != reason {
+		c.tb.Fatalf("Deny %q, want %q", p.Text, reason)
 	}
 }
 

@@ -38,12 +38,11 @@ func play(t *testing.T, aliceAddr, bobAddr string, restart func(bob *client) str
 	if !seen.full() {
 		t.Fatalf("bob's first model of alice is a delta: %s", seen.Raw)
 	}
-	if got := seen.model()["avatar_id"]; got != 1.0 {
-		t.Errorf("alice's avatar_id = %v, want 1", got)
+	if seen.Avatar != 1 {
+		t.Errorf("alice's avatar_id = %v, want 1", seen.Avatar)
 	}
-	ent := seen.model()["instanced_entity"].(map[string]any)["entity"].(map[string]any)
-	if ent["name"] != "alice" {
-		t.Errorf("alice's name = %v", ent["name"])
+	if seen.Name != "alice" {
+		t.Errorf("alice's name = %q", seen.Name)
 	}
 	if p := alice.await("bob's model", isModelOf(bobID)); !p.full() {
 		t.Fatalf("alice's first model of bob is a delta: %s", p.Raw)
@@ -81,7 +80,7 @@ func play(t *testing.T, aliceAddr, bobAddr string, restart func(bob *client) str
 	// Chat: relayed with the real name, not echoed.
 	alice.send("Chat", "mallory", "hello [b]bob[/b]")
 	p := bob.await("chat", func(p packet) bool { return p.A == "Chat" })
-	if p.P[0] != "alice" || p.P[1] != "hello [b]bob[/b]" {
+	if p.From != "alice" || p.Text != "hello [b]bob[/b]" {
 		t.Errorf("bob got chat %s", p.Raw)
 	}
 	alice.quiet(300*time.Millisecond, "echoed chat", func(p packet) bool { return p.A == "Chat" })

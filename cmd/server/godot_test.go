@@ -164,12 +164,11 @@ func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
 	var path [][2]float64
 	var heard []string
 	watcher.await("alice's Disconnect", func(p packet) bool {
-		if p.A == "Chat" && len(p.P) == 2 && p.P[0] == "alice" {
-			text, _ := p.P[1].(string)
-			heard = append(heard, text)
+		if p.A == "Chat" && p.From == "alice" {
+			heard = append(heard, p.Text)
 		}
 		if p.A == "ModelDelta" {
-			if actorName(p) == "alice" {
+			if p.Name == "alice" {
 				aliceID = p.actorID()
 			}
 			if px, py, ok := p.pos(); ok && p.actorID() == aliceID {
@@ -249,14 +248,6 @@ func v1OnlyProxy(tb testing.TB, addr string) string {
 	srv := httptest.NewServer(proxy)
 	tb.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
-}
-
-// actorName is the name a full ModelDelta carries, or "".
-func actorName(p packet) string {
-	ie, _ := p.model()["instanced_entity"].(map[string]any)
-	ent, _ := ie["entity"].(map[string]any)
-	name, _ := ent["name"].(string)
-	return name
 }
 
 // awaitWithin is await with a longer wait, for packets that follow a

@@ -32,7 +32,7 @@ func answerTimes(t *testing.T, c *client, n int, a, b timedRequest) (time.Durati
 			ds[k] = append(ds[k], time.Since(start))
 			got := p.A
 			if p.A == "Deny" {
-				got, _ = p.P[0].(string)
+				got = p.Text
 			}
 			if got != r.want {
 				t.Fatalf("answer %s, want %s", p.Raw, r.want)

@@ -8,7 +8,10 @@ import (
 )
 
 // v1Codec is the original tutorial's protocol (docs/protocol.md).
-type v1Codec struct{ cfg Config }
+type v1Codec struct {
+	cfg     Config
+	packets func(*ecs.CellFacts) any // a batch's packets, shared by every view
+}
 
 func (v1Codec) Protocol() Protocol                { return V1 }
 func (v1Codec) Decode(msg []byte) (Packet, error) { return Decode(msg) }
@@ -25,7 +28,7 @@ func (v1Codec) Hello() []byte { return nil }
 func (v1Codec) Resumable() bool { return false }
 
 func (c v1Codec) NewRenderer() Renderer {
-	return &v1Renderer{cfg: c.cfg, walkers: make(map[int64]int)}
+	return &v1Renderer{cfg: c.cfg, packets: c.packets, walkers: make(map[int64]int)}
 }
 
 // Message is dropped: the original client knows no mods' messages.
@@ -64,6 +67,7 @@ func v1Packet(f *ecs.Fact, tick uint64) []byte {
 // that changed, as the original server did.
 type v1Renderer struct {
 	cfg     Config
+	packets func(*ecs.CellFacts) any // a batch's packets, shared by every view
 	out     out
 	walkers map[int64]int // actor id → index in walking
 	walking []walker
@@ -119,7 +123,7 @@ type leads struct {
 	packets [][]byte
 }
 
-func (r *v1Renderer) shared(src Source) []byte { return memo(src, slotV1, v1Packet) }
+func (r *v1Renderer) shared(src Source) []byte { return memo(src, slotV1, r.packets) }
 
 func (r *v1Renderer) Admitted(own ecs.ActorState, now uint64, _ string) {
 	r.own, r.ownWalk, r.ownTick = own.ID, own.Intent, now

@@ -8,7 +8,10 @@ import (
 
 // v2Codec is protocol v2 (docs/protocol-v2.md): a tick's packets in one
 // message, movement as intent that the client walks itself.
-type v2Codec struct{ cfg Config }
+type v2Codec struct {
+	cfg     Config
+	packets func(*ecs.CellFacts) any // a batch's packets, shared by every view
+}
 
 func (v2Codec) Protocol() Protocol                { return V2 }
 func (v2Codec) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
@@ -47,7 +50,7 @@ func appendStrings(b []byte, ss []string) []byte {
 }
 func (v2Codec) Resumable() bool { return true }
 func (c v2Codec) NewRenderer() Renderer {
-	return &v2Renderer{enc: c.enc(), newcomers: 8 * c.cfg.NewcomersPerTick}
+	return &v2Renderer{enc: c.enc(), packets: c.packets, newcomers: 8 * c.cfg.NewcomersPerTick}
 }
 
 // v2Packet is a fact's packet in v2, the same for every client that is told
@@ -77,6 +80,7 @@ func v2Packet(enc v2Enc, f *ecs.Fact, tick uint64) []byte {
 // still placed where the actor is.
 type v2Renderer struct {
 	enc       v2Enc
+	packets   func(*ecs.CellFacts) any
 	out       out
 	newcomers int
 	now       uint64 // the tick of the last Tick (or Admitted): the head of the next message
@@ -84,7 +88,7 @@ type v2Renderer struct {
 }
 
 func (r *v2Renderer) shared(src Source) []byte {
-	return memo(src, slotV2, func(f *ecs.Fact, tick uint64) []byte { return v2Packet(r.enc, f, tick) })
+	return memo(src, slotV2, r.packets)
 }
 
 func (r *v2Renderer) Admitted(own ecs.ActorState, now uint64, token string) {

@@ -99,9 +99,11 @@ type Codec interface {
 // New returns the codec of protocol p.
 func New(p Protocol, cfg Config) Codec {
 	if p == V2 {
-		return v2Codec{cfg: cfg}
+		c := v2Codec{cfg: cfg}
+		c.packets = sharedPackets(func(f *ecs.Fact, tick uint64) []byte { return v2Packet(c.enc(), f, tick) })
+		return c
 	}
-	return v1Codec{cfg: cfg}
+	return v1Codec{cfg: cfg, packets: sharedPackets(v1Packet)}
 }
 
 // Renderer turns one client's view of the world into that client's
@@ -212,18 +214,25 @@ func (o *out) reset() {
 }
 
 // memo returns the shared packet of src's fact for slot, encoding every fact
-// of the batch with enc the first time any view asks; nil when src names no
-// batch.
-func memo(src Source, slot int, enc func(f *ecs.Fact, tick uint64) []byte) []byte {
+// of the batch with build (from sharedPackets) the first time any view
+// asks; nil when src names no batch.
+func memo(src Source, slot int, build func(*ecs.CellFacts) any) []byte {
 	if src.Batch == nil {
 		return nil
 	}
-	all := src.Batch.Memo(slot, func(b *ecs.CellFacts) any {
+	return src.Batch.Memo(slot, build).([][]byte)[src.Index]
+}
+
+// sharedPackets makes the function that encodes every fact of a batch with
+// enc, a protocol's packet of one fact. A codec makes it once, so that the
+// views asking a batch for its packets, a few million times a second in a
+// crowded room, allocate nothing to ask.
+func sharedPackets(enc func(f *ecs.Fact, tick uint64) []byte) func(*ecs.CellFacts) any {
+	return func(b *ecs.CellFacts) any {
 		p := make([][]byte, len(b.Facts))
 		for i := range b.Facts {
 			p[i] = enc(&b.Facts[i], b.Tick)
 		}
 		return p
-	}).([][]byte)
-	return all[src.Index]
+	}
 }

@@ -37,18 +37,6 @@ const (
 	StatusLoginTimeout websocket.StatusCode = 4012
 )
 
-// Deny texts of the limits.
-const (
-	DenyChatSlow         = "Slow down: too many chat lines"
-	DenyMuted            = "You are muted"
-	DenyRegistrations    = "Too many new accounts from your address; try again later"
-	DenyAccountLocked    = "Too many failed logins for this account from your address; try again in %v"
-	DenyAccountBusy      = "Too many failed logins for this account; try again in %v"
-	DenyAddrLocked       = "Too many failed logins from your address; try again in %v"
-	DenyBannedAccount    = "This account is banned"
-	denyBannedSuffixEnds = " until %s"
-)
-
 // ServerName is the sender of operators' messages; no account may take it.
 const ServerName = "server"
 
@@ -294,7 +282,7 @@ func banUntil(b persist.Ban) string {
 	if b.Expires.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf(denyBannedSuffixEnds, b.Expires.UTC().Format(time.RFC3339))
+	return " until " + b.Expires.UTC().Format(time.RFC3339)
 }
 
 // muted reports whether the player name may not chat now.
@@ -383,19 +371,20 @@ func (s *session) watchLogin() func() {
 }
 
 // screenChat applies the operators' and the rate's limits to a chat line
-// wire.ScreenChat let through: refuse (muted, too fast) or relay ("").
-func (s *session) screenChat(text string) (deny string) {
+// wire.ScreenChat let through: refuse (muted, too fast) or relay (the
+// zero Refusal).
+func (s *session) screenChat(text string) (deny wire.Refusal) {
 	g := s.srv.guard
 	if g.muted(s.actor.Name) {
 		g.metrics.Refused("muted")
-		return DenyMuted
+		return wire.Refusal{Code: wire.Muted}
 	}
 	if !g.chats.allow(strings.ToLower(s.actor.Name), time.Now()) {
 		g.metrics.Refused("chat_rate")
-		return DenyChatSlow
+		return wire.Refusal{Code: wire.ChatSlow}
 	}
 	g.metrics.ChatLine()
-	return ""
+	return wire.Refusal{}
 }
 
 // loginTry is one login attempt's hold on the failed-login limits, from
@@ -430,8 +419,8 @@ type loginTry struct {
 //     address it logged in from, is never held up by them.
 //
 // It returns the attempt, to be ended with succeeded, failed or void, or
-// the Deny of a lockout.
-func (s *session) beginLogin(name string) (*loginTry, string) {
+// the refusal of a lockout.
+func (s *session) beginLogin(name string) (*loginTry, wire.Refusal) {
 	g := s.srv.guard
 	now := time.Now()
 	t := &loginTry{g: g, log: s.log, name: wire.Truncate(name, wire.MaxUsername), key: s.ops.key}
@@ -448,7 +437,7 @@ func (s *session) beginLogin(name string) (*loginTry, string) {
 		d, locked := g.addrFails.reserve(t.addr, now, true)
 		if locked > 0 {
 			g.refuse(s.log, slog.LevelInfo, "login_locked_addr", "login refused: address locked out", "username", t.name, "for", locked.Round(time.Second))
-			return nil, fmt.Sprintf(DenyAddrLocked, roundUp(locked))
+			return nil, wire.Refusal{Code: wire.AddressLocked, Wait: locked}
 		}
 		delay = d
 	}
@@ -459,7 +448,7 @@ func (s *session) beginLogin(name string) (*loginTry, string) {
 				g.addrFails.refund(t.addr, now)
 			}
 			g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account locked out for this address", "username", t.name, "for", locked.Round(time.Second))
-			return nil, fmt.Sprintf(DenyAccountLocked, roundUp(locked))
+			return nil, wire.Refusal{Code: wire.AccountLocked, Wait: locked}
 		}
 		p, retry := g.acctFails.pace(t.acct, now, !t.known)
 		if retry > 0 {
@@ -468,7 +457,7 @@ func (s *session) beginLogin(name string) (*loginTry, string) {
 				g.addrFails.refund(t.addr, now)
 			}
 			g.refuse(s.log, slog.LevelInfo, "login_locked_account", "login refused: account's turn taken", "username", t.name, "for", retry.Round(time.Second))
-			return nil, fmt.Sprintf(DenyAccountBusy, roundUp(retry))
+			return nil, wire.Refusal{Code: wire.AccountBusy, Wait: retry}
 		}
 		delay = max(delay, d, p)
 	}
@@ -478,12 +467,7 @@ func (s *session) beginLogin(name string) (*loginTry, string) {
 		case <-s.ctx.Done():
 		}
 	}
-	return t, ""
-}
-
-// roundUp shows a lockout in whole seconds, never "0s".
-func roundUp(d time.Duration) time.Duration {
-	return max(time.Second, d.Round(time.Second))
+	return t, wire.Refusal{}
 }
 
 // succeeded ends an attempt whose password was right: the account's
@@ -521,19 +505,15 @@ func (t *loginTry) failed() {
 		"locked_account", t.acct != "" && t.g.pairFails.full(t.pair, now), "locked_addr", t.addr != "" && t.g.addrFails.full(t.addr, now))
 }
 
-// accountBanned returns a Deny when the account is banned. It is checked
+// accountBanned refuses a login when the account is banned. It is checked
 // after the password, so a ban reveals nothing to someone guessing.
-func (s *session) accountBanned(name string) (deny string) {
+func (s *session) accountBanned(name string) (deny wire.Refusal) {
 	g := s.srv.guard
 	if b, banned := g.ban(persist.BanAccount, name); banned {
 		g.refuse(s.log, slog.LevelInfo, "banned_account", "login refused: account banned", "username", name, "reason", b.Reason)
-		d := DenyBannedAccount + banUntil(b)
-		if b.Reason != "" {
-			d += ": " + b.Reason
-		}
-		return d
+		return wire.Refusal{Code: wire.Banned, Arg: b.Reason, Until: b.Expires}
 	}
-	return ""
+	return wire.Refusal{}
 }
 
 // admitted records the player a session now plays, for operators.
@@ -545,16 +525,16 @@ func (s *session) admitted(a ecs.Actor) {
 
 // beforeRegister applies the per-address registration limit and keeps the
 // operators' sender name free.
-func (s *session) beforeRegister(name string) (deny string, reserved bool) {
+func (s *session) beforeRegister(name string) (deny wire.Refusal, reserved bool) {
 	g := s.srv.guard
 	if strings.EqualFold(name, ServerName) {
-		return wire.DenyTaken, true
+		return wire.Refusal{Code: wire.Taken}, true
 	}
 	if g.limited(s.ops.addr) && !g.regs.allow(s.ops.key, time.Now()) {
 		g.refuse(s.log, slog.LevelInfo, "registrations", "registration refused: too many from address", "username", name)
-		return DenyRegistrations, false
+		return wire.Refusal{Code: wire.Registrations}, false
 	}
-	return "", false
+	return wire.Refusal{}, false
 }
 
 // hashTurn waits until this session's address may queue a password hash.

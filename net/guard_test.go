@@ -215,8 +215,8 @@ func TestLongLoginName(t *testing.T) {
 	s := &Server{log: log, guard: newGuard(Options{}, log)}
 	sess := &session{srv: s, log: log, ctx: t.Context(), ops: newSessionOps("192.0.2.1:5000")}
 	try, deny := sess.beginLogin(strings.Repeat("x", 4000))
-	if deny != "" || try.acct != "" {
-		t.Fatalf("beginLogin: deny %q, account key %q", deny, try.acct)
+	if deny.Refused() || try.acct != "" {
+		t.Fatalf("beginLogin: deny %q, account key %q", deny.Text(), try.acct)
 	}
 	try.failed()
 	g := s.guard

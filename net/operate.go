@@ -263,7 +263,7 @@ func closeReason(reason string) string {
 	return strings.ToValidUTF8(reason[:120], "") + "…"
 }
 
-// Mute stops name's chat lines (each gets DenyMuted), on every process,
+// Mute stops name's chat lines (each refused as wire.Muted), on every process,
 // until until, or until Unmute when until is zero. It holds across logins,
 // not restarts.
 func (s *Server) Mute(name string, until time.Time) error {
@@ -289,14 +289,14 @@ func (s *Server) Unmute(name string) {
 // from ServerName, in each player's protocol; it returns how many got it.
 func (s *Server) Broadcast(text string) (int, error) {
 	deny := wire.ChatText(text)
-	if deny == "" {
+	if !deny.Refused() {
 		var blank bool
 		if deny, blank = wire.ScreenChat(text); blank {
 			return 0, fmt.Errorf("%w: empty message", ErrBadRequest)
 		}
 	}
-	if deny != "" {
-		return 0, fmt.Errorf("%w: %s", ErrBadRequest, deny)
+	if deny.Refused() {
+		return 0, fmt.Errorf("%w: %s", ErrBadRequest, deny.Text())
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 	defer cancel()

@@ -101,7 +101,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("server message arrived as %s", p.Raw)
 	}
 	ann.send("Chat", "", "hello?")
-	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == net.DenyMuted })
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == denial(wire.Muted) })
 	if code, _ := closedWith(t, bot); code != net.StatusKicked {
 		t.Errorf("deleted bot closed with %v, want %v", code, net.StatusKicked)
 	}
@@ -121,7 +121,7 @@ func TestAdminAPI(t *testing.T) {
 		c.send("Login", "ann", "new-pw")
 		if p := c.next(); p.A == "Ok" {
 			break
-		} else if p.P[0] != wire.DenyLoggedIn {
+		} else if p.P[0] != denial(wire.LoggedIn) {
 			t.Fatalf("login with the new password: %s", p.Raw)
 		}
 	}

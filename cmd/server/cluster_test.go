@@ -126,10 +126,10 @@ func TestClusterAccounts(t *testing.T) {
 	a.register("carol", "pw", 1)
 	b := dial(t, east.Addr())
 	b.send("Register", "Carol", "other", 2)
-	b.expectDeny(wire.DenyTaken)
+	b.expectDeny(denial(wire.Taken))
 	a.login("carol", "pw")
 	b.send("Login", "carol", "pw")
-	b.expectDeny(wire.DenyLoggedIn)
+	b.expectDeny(denial(wire.LoggedIn))
 	a.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // the test's client
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -257,7 +257,7 @@ func TestClusterBorder(t *testing.T) {
 	walkTo(t, ow, owID, -310, 0) // the west goes on
 	late := dial(t, edge.Addr())
 	late.send("Login", "walker", "pw-walker")
-	late.expectDeny(wire.DenyUnreachable)
+	late.expectDeny(denial(wire.Unreachable))
 
 	startBinary(t, eastArgs...)
 	awaitRegions(t, edge, "east")
@@ -284,7 +284,7 @@ func TestClusterPostgresOutage(t *testing.T) {
 	pg.Stop(t)
 	late := dial(t, app.Addr())
 	late.send("Login", "other", "pw")
-	late.expectDeny(wire.DenyUnavailable)
+	late.expectDeny(denial(wire.Unavailable))
 	walkTo(t, c, id, 42, -7)
 
 	pg.Start(t)
@@ -319,7 +319,7 @@ func loginUntilOk(tb testing.TB, addr, name, password string) (*client, packet) 
 		if p.A == "Ok" {
 			return c, c.expectAction("ModelDelta")
 		}
-		if p.A != "Deny" || p.P[0] != wire.DenyLoggedIn || time.Now().After(deadline) {
+		if p.A != "Deny" || p.P[0] != denial(wire.LoggedIn) || time.Now().After(deadline) {
 			tb.Fatalf("login of %s: %s", name, p.Raw)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -399,7 +399,7 @@ func TestClusterOperators(t *testing.T) {
 	for _, addr := range []string{east.Addr(), west.Addr()} {
 		again := dial(t, addr)
 		again.send("Login", "bob", "pw-bob")
-		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), net.DenyBannedAccount) {
+		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), denial(wire.Banned)) {
 			t.Errorf("bob's login through %s after the ban: %s", addr, p.Raw)
 		}
 	}
@@ -411,7 +411,7 @@ func TestClusterOperators(t *testing.T) {
 		t.Fatalf("mute ann through the east: %d %v", code, v)
 	}
 	ann.send("Chat", "", "hello?")
-	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == net.DenyMuted })
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.P[0] == denial(wire.Muted) })
 
 	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) { // bob's banned session ends
 		if _, v := apiCall(t, ebase, "", http.MethodGet, "/api/players", nil); !strings.Contains(mustJSON(t, v), `"name":"bob"`) {
@@ -443,7 +443,7 @@ func TestClusterOperators(t *testing.T) {
 	}
 	late := dial(t, east.Addr())
 	late.send("Login", "carol", "pw")
-	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), net.DenyBannedAccount) {
+	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.P[0].(string), denial(wire.Banned)) {
 		t.Errorf("carol's login after the ban: %s", p.Raw)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +22,6 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
 )
 
@@ -609,12 +607,5 @@ func (s *Server) Prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("net: password costs in use: %w", err)
 	}
-	if highest := slices.Max(append(costs, s.hash.cost)); highest != s.hash.cost {
-		d, err := bcrypt.GenerateFromPassword([]byte("not a password anyone has"), highest)
-		if err != nil {
-			return fmt.Errorf("net: dummy hash at cost %d: %w", highest, err)
-		}
-		s.hash.dummy = d
-	}
-	return nil
+	return s.hash.CostsInUse(costs)
 }

@@ -448,7 +448,7 @@ func (s *Server) ResetPassword(ctx context.Context, name, password string) error
 	if password == "" || len(password) > wire.MaxPassword {
 		return fmt.Errorf("%w: password must be 1–%d bytes", ErrBadRequest, wire.MaxPassword)
 	}
-	hash, err := s.hash.hash(ctx, password)
+	hash, err := s.hash.Hash(ctx, password)
 	if err != nil {
 		return fmt.Errorf("net: reset password: %w", err)
 	}

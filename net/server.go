@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
@@ -112,7 +113,7 @@ type Server struct {
 	store   *persist.Store
 	log     *slog.Logger
 	codecs  [wire.Count]wire.Codec
-	hash    *hasher
+	hash    *auth.Hasher
 	resume  *resumer
 	logins  atomic.Uint64 // numbers each login, for Command.Session
 	metrics Metrics
@@ -184,7 +185,7 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
-	h, err := newHasher(opts.BcryptCost, opts.HashWorkers, opts.HashQueue)
+	h, err := auth.New(opts.BcryptCost, opts.HashWorkers, opts.HashQueue)
 	if err != nil {
 		return nil, err
 	}

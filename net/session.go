@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -407,7 +408,7 @@ func (s *session) register(r wire.Request) wire.Refusal {
 	if err != nil {
 		return wire.Refusal{}
 	}
-	hash, err := s.srv.hash.hash(ctx, r.Password)
+	hash, err := s.srv.hash.Hash(ctx, r.Password)
 	done()
 	if err != nil {
 		return s.hashFailed(err)
@@ -451,7 +452,7 @@ func (s *session) login(r wire.Request) wire.Refusal {
 		try.void()
 		return wire.Refusal{}
 	}
-	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
+	ok, err := s.srv.hash.Check(ctx, acc.Hash, r.Password)
 	done()
 	if err != nil {
 		try.void()
@@ -608,7 +609,7 @@ func (s *session) dbFailed(op string, err error) wire.Refusal {
 }
 
 func (s *session) hashFailed(err error) wire.Refusal {
-	if errors.Is(err, errBusy) {
+	if errors.Is(err, auth.ErrBusy) {
 		return wire.Refusal{Code: wire.Busy}
 	}
 	if s.ctx.Err() != nil {

@@ -155,14 +155,14 @@ func (s *Server) apply(op operation) outcome {
 	case "players":
 		o.Players = s.players()
 	case "kick", "delete":
-		parked, held := s.resume.end(named)
+		parked, held := s.resume.End(named)
 		o.Closed, o.Tokens = s.close(named, StatusKicked, op.Reason)+parked, held
 	case "ban":
 		b := *op.Ban
 		s.guard.mu.Lock()
 		s.guard.bans[banKey{b.Kind, strings.ToLower(b.Value)}] = b
 		s.guard.mu.Unlock()
-		parked, _ := s.resume.end(func(a ecs.Actor, addr string) bool {
+		parked, _ := s.resume.End(func(a ecs.Actor, addr string) bool {
 			return b.Kind == persist.BanAccount && strings.EqualFold(a.Name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
 		})
 		o.Closed = s.closeBanned(b) + parked
@@ -181,7 +181,7 @@ func (s *Server) apply(op operation) outcome {
 	case "say":
 		o.Closed = s.say(op.Text)
 	case "end":
-		o.Closed, _ = s.resume.end(named)
+		o.Closed, _ = s.resume.End(named)
 	}
 	return o
 }

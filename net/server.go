@@ -22,6 +22,7 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -114,7 +115,7 @@ type Server struct {
 	log     *slog.Logger
 	codecs  [wire.Count]wire.Codec
 	hash    *auth.Hasher
-	resume  *resumer
+	resume  *resume.Tickets
 	logins  atomic.Uint64 // numbers each login, for Command.Session
 	metrics Metrics
 	badLog  *rate.Limiter
@@ -202,7 +203,7 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	// Login numbers are unique across the processes of a world, whose
 	// regions hear commands from all of them.
 	srv.logins.Store(uint64(rand.Uint32()) << 32)
-	srv.resume = newResumer(opts.ResumeGrace, srv.logout, log)
+	srv.resume = resume.New(opts.ResumeGrace, srv.logout, log)
 	return srv, nil
 }
 
@@ -301,7 +302,7 @@ func (s *Server) forget(sess *session) {
 // Shutdown closes every connection with 1001 (going away) and waits until
 // each has ended and queued its logout, or until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.resume.stop()
+	s.resume.Stop()
 	s.mu.Lock()
 	s.closed = true
 	for sess := range s.live {

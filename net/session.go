@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/auth"
+	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -75,6 +76,9 @@ func (s *session) kick(code websocket.StatusCode, reason string) {
 		s.cancel()
 	})
 }
+
+// Resumed closes a connection whose login was resumed on another.
+func (s *session) Resumed() { s.kick(StatusResumed, "resumed on another connection") }
 
 // slow gives up on a client that cannot keep up: it is closed, never waited for.
 func (s *session) slow() {
@@ -147,7 +151,7 @@ func (s *session) leave(dropped bool) {
 		s.log.Debug("connection closed", closeAttrs(s.code, s.reason)...)
 	}
 	s.ended()
-	if s.playing && s.token != "" && s.srv.resume.leave(s, s.token, dropped) {
+	if s.playing && s.token != "" && s.srv.resume.Leave(s, s.token, dropped) {
 		s.log.Info("actor kept for a resume", "grace", s.srv.opts.ResumeGrace)
 		s.srv.metrics.Online(-1)
 	} else if s.playing {
@@ -470,7 +474,7 @@ func (s *session) login(r wire.Request) wire.Refusal {
 	}
 	// An actor parked for a resume (its v2 connection dropped) is taken
 	// over where it stands: the client may have lost its token with the app.
-	if c, ok := s.srv.resume.takeParked(acc.Actor.ID); ok {
+	if c, ok := s.srv.resume.TakeParked(acc.Actor.ID); ok {
 		if deny := s.rejoin(c); deny.Refused() {
 			s.srv.metrics.Login(false)
 			return deny
@@ -513,7 +517,7 @@ func (s *session) login(r wire.Request) wire.Refusal {
 // connection dropped (or while it is still closing): no password, and no
 // one else sees the actor leave.
 func (s *session) resume(r wire.Request) wire.Refusal {
-	c, ok := s.srv.resume.take(r.Token)
+	c, ok := s.srv.resume.Take(r.Token)
 	if !ok {
 		return wire.Refusal{Code: wire.Resumed}
 	}
@@ -524,21 +528,21 @@ func (s *session) resume(r wire.Request) wire.Refusal {
 	return wire.Refusal{}
 }
 
-// rejoin plays the actor of ticket c, already taken from the resumer, as a
+// rejoin plays the actor of ticket c, already taken from the resume tickets, as a
 // new login of this session: the account's claim passes to it, and the
 // tick hands the actor over where it stands.
-func (s *session) rejoin(c ticket) wire.Refusal {
+func (s *session) rejoin(c resume.Ticket) wire.Refusal {
 	heir := s.srv.logins.Add(1)
-	switch err := s.srv.store.TransferClaim(s.ctx, c.actor.ID, c.login, heir); {
+	switch err := s.srv.store.TransferClaim(s.ctx, c.Actor.ID, c.Login, heir); {
 	case errors.Is(err, persist.ErrPlaying):
 		return wire.Refusal{Code: wire.Resumed}
 	case err != nil:
 		return s.dbFailed("resume", err)
 	}
 	// A Rejoin the tick refuses names a login that no longer plays the actor.
-	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor, heir, wire.Resumed); deny.Refused() {
+	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.Login, Actor: c.Actor}, c.Actor, heir, wire.Resumed); deny.Refused() {
 		if !s.playing {
-			s.srv.release(c.actor.ID, heir)
+			s.srv.release(c.Actor.ID, heir)
 		}
 		return deny
 	}
@@ -586,7 +590,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 	}
 	s.actor, s.session, s.playing = actor, login, true
 	if s.codec.Resumable() {
-		s.token = s.srv.resume.issue(s, actor, login)
+		s.token = s.srv.resume.Issue(s, s.ops.addr, actor, login)
 	}
 	v := view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.viewEnded)
 	s.seen.Store(v)

@@ -159,25 +159,17 @@ func (s *Server) apply(op operation) outcome {
 		o.Closed, o.Tokens = s.close(named, StatusKicked, op.Reason)+parked, held
 	case "ban":
 		b := *op.Ban
-		s.guard.mu.Lock()
-		s.guard.bans[banKey{b.Kind, strings.ToLower(b.Value)}] = b
-		s.guard.mu.Unlock()
+		s.guard.Ban(b)
 		parked, _ := s.resume.End(func(a ecs.Actor, addr string) bool {
 			return b.Kind == persist.BanAccount && strings.EqualFold(a.Name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
 		})
 		o.Closed = s.closeBanned(b) + parked
 	case "unban":
-		s.guard.mu.Lock()
-		delete(s.guard.bans, banKey{op.Ban.Kind, strings.ToLower(op.Ban.Value)})
-		s.guard.mu.Unlock()
+		s.guard.Lift(op.Ban.Kind, op.Ban.Value)
 	case "mute":
-		s.guard.mu.Lock()
-		s.guard.mutes[strings.ToLower(op.Name)] = op.Until
-		s.guard.mu.Unlock()
+		s.guard.Mute(op.Name, op.Until)
 	case "unmute":
-		s.guard.mu.Lock()
-		delete(s.guard.mutes, strings.ToLower(op.Name))
-		s.guard.mu.Unlock()
+		s.guard.Unmute(op.Name)
 	case "say":
 		o.Closed = s.say(op.Text)
 	case "end":
@@ -213,13 +205,13 @@ func (s *Server) players() []PlayerInfo {
 	for _, sess := range s.playing(nil) {
 		o := &sess.ops
 		o.mu.Lock()
-		p := PlayerInfo{Name: o.name, ID: o.id, Protocol: int(sess.codec.Protocol()) + 1, Address: o.addr, Since: o.since, Process: s.opts.Process}
+		p := PlayerInfo{Name: o.name, ID: o.id, Protocol: int(sess.codec.Protocol()) + 1, Address: o.peer.Addr, Since: o.since, Process: s.opts.Process}
 		o.mu.Unlock()
 		if v := sess.seen.Load(); v != nil {
 			p.X, p.Y = v.Position()
 		}
 		p.MessagesIn, p.MessagesOut = o.in.Load(), o.out.Load()
-		p.Muted = s.guard.muted(p.Name)
+		p.Muted = s.guard.Muted(p.Name)
 		out = append(out, p)
 	}
 	return out
@@ -248,7 +240,7 @@ func (s *Server) Kick(name, reason string) error {
 // close kicks this process's players whose actors match, with code and
 // reason, and returns how many.
 func (s *Server) close(match func(ecs.Actor, string) bool, code websocket.StatusCode, reason string) int {
-	found := s.playing(func(n string, o *sessionOps) bool { return match(ecs.Actor{Name: n}, o.addr) })
+	found := s.playing(func(n string, o *sessionOps) bool { return match(ecs.Actor{Name: n}, o.peer.Addr) })
 	for _, sess := range found {
 		sess.kick(code, closeReason(reason))
 	}
@@ -286,7 +278,7 @@ func (s *Server) Unmute(name string) {
 }
 
 // Broadcast sends text to every player online in the world as a Chat line
-// from ServerName, in each player's protocol; it returns how many got it.
+// from wire.ServerName, in each player's protocol; it returns how many got it.
 func (s *Server) Broadcast(text string) (int, error) {
 	deny := wire.ChatText(text)
 	if !deny.Refused() {
@@ -311,7 +303,7 @@ func (s *Server) say(text string) int {
 	for _, sess := range s.playing(nil) {
 		p := sess.codec.Protocol()
 		if enc[p] == nil {
-			enc[p] = sess.codec.Chat(ServerName, text)
+			enc[p] = sess.codec.Chat(wire.ServerName, text)
 		}
 		sess.reply(enc[p])
 		n++
@@ -364,7 +356,7 @@ func (s *Server) closeBanned(b persist.Ban) int {
 	for sess := range s.live {
 		sess.ops.mu.Lock()
 		hit := b.Kind == persist.BanAccount && sess.ops.online && strings.EqualFold(sess.ops.name, b.Value) ||
-			b.Kind == persist.BanAddress && sess.ops.addr == b.Value
+			b.Kind == persist.BanAddress && sess.ops.peer.Addr == b.Value
 		sess.ops.mu.Unlock()
 		if hit {
 			sess.kick(StatusBanned, closeReason(reason))
@@ -388,58 +380,8 @@ func (s *Server) Unban(ctx context.Context, kind persist.BanKind, value string) 
 	return err
 }
 
-// FollowBans reads the bans from the store every period until ctx ends, so
-// that a process of a world split over processes that missed a ban (or a
-// lift) sent over the bus, cut off at the time, enforces it all the same.
-func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var last map[banKey]bool // the bans of the last read
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		bans, err := s.store.Bans(ctx, time.Now())
-		if err != nil {
-			s.log.Warn("bans not read again", "err", err)
-			continue
-		}
-		read := make(map[banKey]bool, len(bans))
-		s.guard.mu.Lock()
-		for _, b := range bans {
-			k := banKey{b.Kind, strings.ToLower(b.Value)}
-			read[k], s.guard.bans[k] = true, b
-		}
-		// A ban gone from the store since the last read was lifted; one
-		// never read may have been given while this read was on its way.
-		for k := range s.guard.bans {
-			if last[k] && !read[k] {
-				delete(s.guard.bans, k)
-			}
-		}
-		s.guard.mu.Unlock()
-		last = read
-	}
-}
-
 // Bans lists the bans in force.
-func (s *Server) Bans() []persist.Ban {
-	now := s.guard.nowFor()
-	s.guard.mu.RLock()
-	defer s.guard.mu.RUnlock()
-	out := []persist.Ban{}
-	for _, b := range s.guard.bans {
-		if b.Active(now) {
-			out = append(out, b)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Kind < out[j].Kind || out[i].Kind == out[j].Kind && out[i].Value < out[j].Value
-	})
-	return out
-}
+func (s *Server) Bans() []persist.Ban { return s.guard.Bans() }
 
 // ResetPassword gives an account a new password, hashed at BcryptCost, and
 // ends its resume tokens and parked actor on every process: whoever held a

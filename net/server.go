@@ -11,8 +11,8 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	stdnet "net"
 	"net/http"
-	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -22,6 +22,7 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/guard"
 	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
@@ -73,10 +74,11 @@ type Options struct {
 	Wire wire.Config
 	// View is the shape of every player's view.
 	View view.Config
-	// Metrics hears what happens at the edge; nil counts nothing.
+	// Metrics hears what happens at the edge; nil counts nothing. One that
+	// is also a guard.OpsMetrics hears the limits' and operators' counts.
 	Metrics Metrics
-	// Limits bound connections, logins, registrations and chat (net/limits.go); nil: DefaultLimits.
-	Limits *Limits
+	// Limits bound connections, logins, registrations and chat; nil: guard.DefaultLimits.
+	Limits *guard.Limits
 	// World carries operators' actions to every process of a world split
 	// over processes (net/operate.go); nil: this process is the world.
 	World World
@@ -119,7 +121,7 @@ type Server struct {
 	logins  atomic.Uint64 // numbers each login, for Command.Session
 	metrics Metrics
 	badLog  *rate.Limiter
-	guard   *guard // limits, bans and mutes (net/guard.go)
+	guard   *guard.Guard // limits, bans and mutes
 
 	ctx    context.Context // the server's lifetime; sessions derive from it
 	cancel context.CancelFunc
@@ -190,12 +192,13 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	if err != nil {
 		return nil, err
 	}
+	om, _ := opts.Metrics.(guard.OpsMetrics)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &Server{
 		opts: opts, queue: q, bus: b, store: store, log: log, hash: h, metrics: opts.Metrics,
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
 		rand:  rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		guard: newGuard(opts, log),
+		guard: guard.New(opts.Limits, opts.OriginPatterns, opts.Wire.Mods.Commands(), om, log),
 	}
 	for p := range wire.Count {
 		srv.codecs[p] = wire.New(p, opts.Wire)
@@ -231,7 +234,7 @@ func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
 // ServeHTTP upgrades the request to a WebSocket and serves it until it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.admit(w, r) // bans, connection caps, origin and host checks
+	release, ok := s.guard.Admit(w, r) // bans, origin and host checks
 	if !ok {
 		return
 	}
@@ -239,7 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var sess *session
 	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: wire.Subprotocols,
 		OnPingReceived: func(context.Context, []byte) bool { return sess.pinged() }}
-	if nativeOrigin(r.Header.Get("Origin")) {
+	if guard.NativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
 	// Every frame counts, pings and continuations too: twice the packet
@@ -260,15 +263,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess.serve()
 }
 
-// nativeOrigin reports whether an Origin header comes from something other
-// than a web page (none at all, "null", file://, app schemes). Origin checks
-// protect browser users from other sites; they mean nothing for native clients.
-func nativeOrigin(origin string) bool {
-	if origin == "" || origin == "null" {
-		return true
+// Listener wraps the game port's listener so that every connection counts
+// against the connection caps (guard.Guard.Listener).
+func (s *Server) Listener(ln stdnet.Listener, answer bool) stdnet.Listener {
+	return s.guard.Listener(ln, answer)
+}
+
+// Prepare loads what the server needs from the store before it serves:
+// the bans in force, and the password costs in use, so that an unknown
+// name costs at least as long as a wrong password (auth.Hasher.CostsInUse).
+func (s *Server) Prepare(ctx context.Context) error {
+	if err := s.guard.LoadBans(ctx, s.store); err != nil {
+		return err
 	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Scheme != "http" && u.Scheme != "https"
+	costs, err := s.store.HashCosts(ctx)
+	if err != nil {
+		return fmt.Errorf("net: password costs in use: %w", err)
+	}
+	return s.hash.CostsInUse(costs)
+}
+
+// FollowBans reads the bans from the store every period until ctx ends
+// (guard.Guard.FollowBans).
+func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
+	s.guard.FollowBans(ctx, s.store, every)
 }
 
 func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string, proto wire.Protocol) *session {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -370,26 +369,20 @@ func (s *session) handle(msg []byte) (deny wire.Refusal, malformed bool) {
 		if deny, blank := wire.ScreenChat(r.Text); blank || deny.Refused() {
 			return deny, false // blank lines are dropped
 		}
-		if deny := s.screenChat(r.Text); deny.Refused() {
+		if deny := s.srv.guard.Chat(s.actor.Name); deny.Refused() {
 			return deny, false
 		}
 		c.Kind, c.Text = ecs.Say, r.Text
 	case wire.ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
 	default: // a mod's command, checked by ParseRequest
-		if !s.modAllowed(r.Action) {
+		if !s.srv.guard.CommandAllowed(r.Action, s.actor.Name) {
 			return wire.Refusal{Code: wire.ModSlow, Arg: r.Action}, false
 		}
 		c.Kind, c.Name, c.Data = ecs.ModCommand, r.Action, r.Data
 	}
 	s.push(c)
 	return wire.Refusal{}, false
-}
-
-// modAllowed takes one of the account's allowance of a mod command: like
-// chat's, it lasts across its connections and resumes.
-func (s *session) modAllowed(name string) bool {
-	return s.srv.guard.commands[name].allow(strings.ToLower(s.actor.Name), time.Now())
 }
 
 // push queues a command for the tick, waiting while the queue is full.
@@ -403,12 +396,12 @@ func (s *session) push(c ecs.Command) bool {
 
 func (s *session) register(r wire.Request) wire.Refusal {
 	ctx := s.ctx
-	deny, reserved := s.beforeRegister(r.Username)
+	deny, reserved := s.srv.guard.BeforeRegister(s.log, s.ops.peer, r.Username)
 	if deny.Refused() && !reserved {
 		return deny
 	}
 	// Hash before looking the name up, so "taken" costs what a free name does.
-	done, err := s.hashTurn()
+	done, err := s.srv.guard.HashTurn(ctx, s.ops.peer)
 	if err != nil {
 		return wire.Refusal{}
 	}
@@ -429,46 +422,46 @@ func (s *session) register(r wire.Request) wire.Refusal {
 		return s.dbFailed("register", err)
 	}
 	s.log.Info("account created", "username", r.Username)
-	s.srv.guard.metrics.Registered()
+	s.srv.guard.Metrics().Registered()
 	s.reply(s.codec.Ok())
 	return wire.Refusal{}
 }
 
 func (s *session) login(r wire.Request) wire.Refusal {
 	ctx := s.ctx
-	try, deny := s.beginLogin(r.Username)
+	try, deny := s.srv.guard.BeginLogin(ctx, s.log, s.ops.peer, r.Username)
 	if deny.Refused() {
 		return deny
 	}
-	if try.acct == "" { // too long to be anyone's name: nothing to look up or hash
+	if try.Nobody() {
 		s.srv.metrics.Login(false)
-		try.failed()
+		try.Failed()
 		return wire.Refusal{Code: wire.Credentials}
 	}
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, persist.ErrNotFound) {
-		try.void()
+		try.Void()
 		return s.dbFailed("login", err)
 	}
-	done, err := s.hashTurn()
+	done, err := s.srv.guard.HashTurn(ctx, s.ops.peer)
 	if err != nil {
-		try.void()
+		try.Void()
 		return wire.Refusal{}
 	}
 	ok, err := s.srv.hash.Check(ctx, acc.Hash, r.Password)
 	done()
 	if err != nil {
-		try.void()
+		try.Void()
 		return s.hashFailed(err)
 	}
 	if !known || !ok {
 		s.srv.metrics.Login(false)
-		try.failed()
+		try.Failed()
 		return wire.Refusal{Code: wire.Credentials}
 	}
-	try.succeeded()
-	if deny := s.accountBanned(acc.Actor.Name); deny.Refused() {
+	try.Succeeded()
+	if deny := s.srv.guard.AccountBanned(s.log, acc.Actor.Name); deny.Refused() {
 		s.srv.metrics.Login(false)
 		return deny
 	}
@@ -590,7 +583,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 	}
 	s.actor, s.session, s.playing = actor, login, true
 	if s.codec.Resumable() {
-		s.token = s.srv.resume.Issue(s, s.ops.addr, actor, login)
+		s.token = s.srv.resume.Issue(s, s.ops.peer.Addr, actor, login)
 	}
 	v := view.New(s.srv.bus, s.srv.opts.View, s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.viewEnded)
 	s.seen.Store(v)

@@ -97,7 +97,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 	// What the players saw: the message from "server", then ann is muted.
 	p := ann.await("server message", func(p packet) bool { return p.A == "Chat" })
-	if p.P[0] != net.ServerName || p.P[1] != "restart in 5 minutes" {
+	if p.P[0] != wire.ServerName || p.P[1] != "restart in 5 minutes" {
 		t.Errorf("server message arrived as %s", p.Raw)
 	}
 	ann.send("Chat", "", "hello?")

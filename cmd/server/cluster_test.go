@@ -424,7 +424,7 @@ func TestClusterOperators(t *testing.T) {
 	if code != http.StatusOK || mustJSON(t, v) != `{"ok":true,"players":1}` {
 		t.Errorf("message to everyone through the east: %d %s", code, mustJSON(t, v))
 	}
-	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.P[0] != net.ServerName || p.P[1] != "restart soon" {
+	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.P[0] != wire.ServerName || p.P[1] != "restart soon" {
 		t.Errorf("ann heard %s", p.Raw)
 	}
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/godmmo/godmmo/net/wire"
-	"github.com/godmmo/godmmo/systems/mods"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godmmo/godmmo/net/wire"
+	"github.com/godmmo/godmmo/systems/mods"
 
 	"github.com/coder/websocket"
 )

@@ -11,6 +11,9 @@ import (
 	"github.com/godmmo/godmmo/ecs/mod"
 )
 
+// ServerName is the sender of operators' chat lines; no account may take it.
+const ServerName = "server"
+
 // Bounds of the requests' fields.
 const (
 	maxToken           = 64

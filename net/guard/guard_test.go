@@ -1,4 +1,4 @@
-package net
+package guard
 
 import (
 	"bytes"
@@ -144,12 +144,12 @@ func TestForeignOriginLogged(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	s := &Server{log: log, guard: newGuard(Options{}, log)}
+	g := New(nil, nil, nil, nil, log)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8081/", nil)
 	req.Host = "127.0.0.1:8081"
 	req.Header.Set("Origin", "https://other.example")
 	rec := httptest.NewRecorder()
-	if _, ok := s.admit(rec, req); ok || rec.Code != http.StatusForbidden {
+	if _, ok := g.Admit(rec, req); ok || rec.Code != http.StatusForbidden {
 		t.Fatalf("foreign origin admitted (%v) or answered %d", ok, rec.Code)
 	}
 	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "-origins") {
@@ -163,14 +163,12 @@ func TestForeignOriginLogged(t *testing.T) {
 func TestLongLoginName(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.DiscardHandler)
-	s := &Server{log: log, guard: newGuard(Options{}, log)}
-	sess := &session{srv: s, log: log, ctx: t.Context(), ops: newSessionOps("192.0.2.1:5000")}
-	try, deny := sess.beginLogin(strings.Repeat("x", 4000))
-	if deny.Refused() || try.acct != "" {
-		t.Fatalf("beginLogin: deny %q, account key %q", deny.Text(), try.acct)
+	g := New(nil, nil, nil, nil, log)
+	try, deny := g.BeginLogin(t.Context(), log, PeerOf("192.0.2.1:5000"), strings.Repeat("x", 4000))
+	if deny.Refused() || !try.Nobody() {
+		t.Fatalf("BeginLogin: deny %q, account key %q", deny.Text(), try.acct)
 	}
-	try.failed()
-	g := s.guard
+	try.Failed()
 	if len(g.pairFails.m) != 0 || len(g.acctFails.m) != 0 || len(g.addrFails.m) != 1 {
 		t.Errorf("tables: %d pair, %d account, %d address entries; want 0, 0, 1", len(g.pairFails.m), len(g.acctFails.m), len(g.addrFails.m))
 	}

@@ -19,17 +19,13 @@ import (
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/guard"
+	"github.com/godmmo/godmmo/net/operate"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
-// Close codes for what an operator or a limit ends.
-const (
-	// StatusKicked closes a connection an operator kicked; the reason is theirs.
-	StatusKicked websocket.StatusCode = 4010
-	// StatusBanned closes the connections of an account or address just banned.
-	StatusBanned websocket.StatusCode = 4011
-	// StatusLoginTimeout closes a connection that did not log in in time.
-	StatusLoginTimeout websocket.StatusCode = 4012
-)
+// StatusLoginTimeout closes a connection that did not log in in time.
+// (Operators' close codes are net/operate's.)
+const StatusLoginTimeout websocket.StatusCode = 4012
 
 // sessionOps is what a session keeps for the limits and for operators: who
 // it is, since when, how much it said, where its actor is.
@@ -149,12 +145,76 @@ func closeLabel(code websocket.StatusCode) string {
 		return "slow"
 	case StatusUnresponsive:
 		return "unresponsive"
-	case StatusKicked:
+	case operate.StatusKicked:
 		return "kicked"
-	case StatusBanned:
+	case operate.StatusBanned:
 		return "banned"
 	case StatusLoginTimeout:
 		return "login_timeout"
 	}
 	return "other"
+}
+
+// localConns lends operators (net/operate) this process's connections.
+type localConns struct{ s *Server }
+
+// matching returns the sessions match accepts, given the player's name
+// (while playing), the address and whether it plays.
+func (c localConns) matching(match func(name, addr string, playing bool) bool) []*session {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	var out []*session
+	for sess := range c.s.live {
+		sess.ops.mu.Lock()
+		ok := match(sess.ops.name, sess.ops.peer.Addr, sess.ops.online)
+		sess.ops.mu.Unlock()
+		if ok {
+			out = append(out, sess)
+		}
+	}
+	return out
+}
+
+// inWorld accepts the sessions in the world.
+func inWorld(_, _ string, playing bool) bool { return playing }
+
+// Players lists this process's players.
+func (c localConns) Players() []operate.PlayerInfo {
+	var out []operate.PlayerInfo
+	for _, sess := range c.matching(inWorld) {
+		o := &sess.ops
+		o.mu.Lock()
+		p := operate.PlayerInfo{Name: o.name, ID: o.id, Protocol: int(sess.codec.Protocol()) + 1, Address: o.peer.Addr, Since: o.since}
+		o.mu.Unlock()
+		if v := sess.seen.Load(); v != nil {
+			p.X, p.Y = v.Position()
+		}
+		p.MessagesIn, p.MessagesOut = o.in.Load(), o.out.Load()
+		out = append(out, p)
+	}
+	return out
+}
+
+// Close kicks the sessions match accepts with code and reason.
+func (c localConns) Close(match func(name, addr string, playing bool) bool, code websocket.StatusCode, reason string) int {
+	found := c.matching(match)
+	for _, sess := range found {
+		sess.kick(code, reason)
+	}
+	return len(found)
+}
+
+// Say sends text to this process's players and returns how many got it.
+func (c localConns) Say(text string) int {
+	var enc [wire.Count][]byte
+	n := 0
+	for _, sess := range c.matching(inWorld) {
+		p := sess.codec.Protocol()
+		if enc[p] == nil {
+			enc[p] = sess.codec.Chat(wire.ServerName, text)
+		}
+		sess.reply(enc[p])
+		n++
+	}
+	return n
 }

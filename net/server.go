@@ -23,6 +23,7 @@ import (
 	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/guard"
+	"github.com/godmmo/godmmo/net/operate"
 	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
@@ -80,8 +81,8 @@ type Options struct {
 	// Limits bound connections, logins, registrations and chat; nil: guard.DefaultLimits.
 	Limits *guard.Limits
 	// World carries operators' actions to every process of a world split
-	// over processes (net/operate.go); nil: this process is the world.
-	World World
+	// over processes; nil: this process is the world.
+	World operate.World
 	// Process names this process to operators, in a world split over processes.
 	Process string
 }
@@ -122,6 +123,7 @@ type Server struct {
 	metrics Metrics
 	badLog  *rate.Limiter
 	guard   *guard.Guard // limits, bans and mutes
+	ops     *operate.Operators
 
 	ctx    context.Context // the server's lifetime; sessions derive from it
 	cancel context.CancelFunc
@@ -207,6 +209,8 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	// regions hear commands from all of them.
 	srv.logins.Store(uint64(rand.Uint32()) << 32)
 	srv.resume = resume.New(opts.ResumeGrace, srv.logout, log)
+	srv.ops = operate.New(ctx, operate.Parts{Conns: localConns{srv}, Tickets: srv.resume, Guard: srv.guard, Hasher: h,
+		Store: store, World: opts.World, Process: opts.Process, Log: log})
 	return srv, nil
 }
 
@@ -228,6 +232,10 @@ func (s *Server) release(id int64, login uint64) {
 		s.log.Error("account claim not released; it expires by itself", "actor", id, "err", err)
 	}
 }
+
+// Operators is the operators' API to this server and, in a world split
+// over processes, to the others.
+func (s *Server) Operators() *operate.Operators { return s.ops }
 
 // HashWaiting is how many logins wait for a password-hashing slot.
 func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }

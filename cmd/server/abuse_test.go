@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
@@ -88,10 +90,10 @@ func TestConnectionLimits(t *testing.T) {
 			go c.read()
 			c.register("banme", "pw", 0)
 			c.login("banme", "pw")
-			if _, err := app.game.Server.Ban(t.Context(), persist.Ban{Kind: persist.BanAddress, Value: "127.0.0.5", Reason: "spam"}); err != nil {
+			if _, err := app.game.Server.Operators().Ban(t.Context(), persist.Ban{Kind: persist.BanAddress, Value: "127.0.0.5", Reason: "spam"}); err != nil {
 				t.Fatal(err)
 			}
-			if code, reason := closedWith(t, c); code != net.StatusBanned || reason != "banned: spam" {
+			if code, reason := closedWith(t, c); code != operate.StatusBanned || reason != "banned: spam" {
 				t.Errorf("banned address's player closed with %v %q", code, reason)
 			}
 			break
@@ -186,7 +188,7 @@ func TestChatLimits(t *testing.T) {
 			name := fmt.Sprintf("speaker%d", i)
 			c, _ := join(t, app.Addr(), name, 0)
 			if tc.mute {
-				if err := app.game.Server.Mute(name, time.Time{}); err != nil {
+				if err := app.game.Server.Operators().Mute(name, time.Time{}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/cluster/natstest"
@@ -381,7 +383,7 @@ func TestClusterOperators(t *testing.T) {
 	if code, v := apiCall(t, wbase, "", http.MethodPost, "/api/kick", map[string]string{"name": "bob", "reason": "cool off"}); code != http.StatusOK {
 		t.Fatalf("kick bob through the west: %d %v", code, v)
 	}
-	if code, reason := closedWith(t, bob); code != net.StatusKicked || reason != "cool off" {
+	if code, reason := closedWith(t, bob); code != operate.StatusKicked || reason != "cool off" {
 		t.Errorf("bob closed with %v %q", code, reason)
 	}
 	bob, _ = loginUntilOk(t, east.Addr(), "bob", "pw-bob")
@@ -390,7 +392,7 @@ func TestClusterOperators(t *testing.T) {
 	if code != http.StatusOK || mustJSON(t, v) != `{"closed":1,"ok":true}` {
 		t.Fatalf("ban bob through the west: %d %s", code, mustJSON(t, v))
 	}
-	if code, reason := closedWith(t, bob); code != net.StatusBanned || reason != "banned: spam" {
+	if code, reason := closedWith(t, bob); code != operate.StatusBanned || reason != "banned: spam" {
 		t.Errorf("bob closed with %v %q", code, reason)
 	}
 	if code, v := apiCall(t, ebase, "", http.MethodGet, "/api/bans", nil); code != http.StatusOK || !strings.Contains(mustJSON(t, v), `"value":"bob"`) {
@@ -435,7 +437,7 @@ func TestClusterOperators(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !slices.ContainsFunc(east.game.Server.Bans(), func(b persist.Ban) bool { return b.Value == "carol" }) {
+	for !slices.ContainsFunc(east.game.Server.Operators().Bans(), func(b persist.Ban) bool { return b.Value == "carol" }) {
 		if time.Now().After(deadline) {
 			t.Fatal("the east never learnt of carol's ban")
 		}

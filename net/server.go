@@ -23,6 +23,7 @@ import (
 	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/guard"
+	"github.com/godmmo/godmmo/net/held"
 	"github.com/godmmo/godmmo/net/operate"
 	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
@@ -255,14 +256,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every frame counts, pings and continuations too: twice the packet
 	// budget leaves room for pongs and the close.
-	hw := &holdingWriter{ResponseWriter: w, frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
+	hw := &held.Writer{ResponseWriter: w, Frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
 	conn, err := websocket.Accept(hw, r, opts)
 	if err != nil {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	conn.SetReadLimit(s.opts.ReadLimit)
-	sess = s.newSession(conn, hw.conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
+	sess = s.newSession(conn, hw.Conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
 	if sess == nil {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
@@ -297,7 +298,7 @@ func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
 	s.guard.FollowBans(ctx, s.store, every)
 }
 
-func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string, proto wire.Protocol) *session {
+func (s *Server) newSession(conn *websocket.Conn, hc *held.Conn, remote string, proto wire.Protocol) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -305,7 +306,7 @@ func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string,
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	sess := &session{
-		srv: s, conn: conn, held: held, log: s.log.With("remote", remote, "proto", proto.String()), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
+		srv: s, conn: conn, held: hc, log: s.log.With("remote", remote, "proto", proto.String()), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
 		codec: s.codecs[proto], play: make(chan *view.View, 1),
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),

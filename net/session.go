@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/net/auth"
+	"github.com/godmmo/godmmo/net/held"
 	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
@@ -38,7 +39,7 @@ const (
 type session struct {
 	srv  *Server
 	conn *websocket.Conn
-	held *heldConn
+	held *held.Conn
 	log  *slog.Logger
 	out  *outbox
 
@@ -272,17 +273,17 @@ func (s *session) readLoop() {
 		typ, msg, err := s.conn.Read(context.Background())
 		if err != nil {
 			code := websocket.CloseStatus(err)
-			refused := s.held.refusal()
-			var peer *peerClose
+			refused := s.held.Refusal()
+			var peer *held.PeerClose
 			switch {
 			case errors.As(refused, &peer):
 				s.peerClosed.Store(true)
-				s.kick(peer.code, "closed by client")
-			case errors.Is(refused, errFrameFlood):
+				s.kick(peer.Code, "closed by client")
+			case errors.Is(refused, held.ErrFrameFlood):
 				s.kick(websocket.StatusPolicyViolation, "too many frames")
-			case errors.Is(refused, errCloseReason):
+			case errors.Is(refused, held.ErrCloseReason):
 				s.kick(websocket.StatusInvalidFramePayloadData, "close reason is not UTF-8")
-			case errors.Is(refused, errCloseCode):
+			case errors.Is(refused, held.ErrCloseCode):
 				s.kick(websocket.StatusProtocolError, "invalid close frame")
 			case code == websocket.StatusMessageTooBig, errors.Is(err, websocket.ErrMessageTooBig):
 				s.kick(websocket.StatusMessageTooBig, "message too big")

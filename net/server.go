@@ -120,7 +120,7 @@ type Server struct {
 	codecs  [wire.Count]wire.Codec
 	hash    *auth.Hasher
 	resume  *resume.Tickets
-	logins  atomic.Uint64 // numbers each login, for Command.Session
+	logins  atomic.Uint64 // numbers each login, for Command.Login
 	metrics Metrics
 	badLog  *rate.Limiter
 	guard   *guard.Guard // limits, bans and mutes
@@ -218,7 +218,7 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 // logout takes a login's actor out of the world. The tick must hear of it
 // even while the server stops: it applies queued commands before it exits.
 func (s *Server) logout(actor ecs.Actor, login uint64) {
-	if err := s.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: login, Actor: actor}); err != nil {
+	if err := s.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Login: login, Actor: actor}); err != nil {
 		s.log.Error("logout not applied", "actor", actor.ID, "err", err)
 	}
 	s.release(actor.ID, login)

@@ -56,13 +56,13 @@ type session struct {
 
 	// Read-loop state.
 	actor   ecs.Actor // set once playing
-	session uint64    // this login's number, which its commands carry
+	login   uint64    // this login's number (ecs.Command.Login), which its commands carry
 	token   string    // resumes this login (v2), while playing
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
 
-	ops  sessionOps                // for limits and operators (net/guard.go)
+	ops  sessionOps                // for limits and operators (conn.go)
 	seen atomic.Pointer[view.View] // the view, for operators' reads of the position
 	// peerClosed: the client sent a close frame, and the read loop ended.
 	peerClosed atomic.Bool
@@ -155,7 +155,7 @@ func (s *session) leave(dropped bool) {
 		s.log.Info("actor kept for a resume", "grace", s.srv.opts.ResumeGrace)
 		s.srv.metrics.Online(-1)
 	} else if s.playing {
-		s.srv.logout(s.actor, s.session)
+		s.srv.logout(s.actor, s.login)
 		s.srv.metrics.Online(-1)
 	}
 }
@@ -351,7 +351,7 @@ func (s *session) handle(msg []byte) (deny wire.Refusal, malformed bool) {
 		if s.playing {
 			return wire.Refusal{Code: wire.LoggedIn}, true
 		}
-		return s.login(r), false
+		return s.logIn(r), false
 	case wire.ActResume:
 		if !s.codec.Resumable() {
 			return wire.Refusal{Code: wire.UnknownAction, Arg: r.Action}, true
@@ -364,7 +364,7 @@ func (s *session) handle(msg []byte) (deny wire.Refusal, malformed bool) {
 	if !s.playing {
 		return wire.Refusal{Code: wire.NotLoggedIn}, true
 	}
-	c := ecs.Command{Session: s.session, Actor: s.actor}
+	c := ecs.Command{Login: s.login, Actor: s.actor}
 	switch r.Action {
 	case wire.ActChat:
 		if deny, blank := wire.ScreenChat(r.Text); blank || deny.Refused() {
@@ -428,7 +428,8 @@ func (s *session) register(r wire.Request) wire.Refusal {
 	return wire.Refusal{}
 }
 
-func (s *session) login(r wire.Request) wire.Refusal {
+// logIn logs in with a password.
+func (s *session) logIn(r wire.Request) wire.Refusal {
 	ctx := s.ctx
 	try, deny := s.srv.guard.BeginLogin(ctx, s.log, s.ops.peer, r.Username)
 	if deny.Refused() {
@@ -526,17 +527,17 @@ func (s *session) resume(r wire.Request) wire.Refusal {
 // new login of this session: the account's claim passes to it, and the
 // tick hands the actor over where it stands.
 func (s *session) rejoin(c resume.Ticket) wire.Refusal {
-	heir := s.srv.logins.Add(1)
-	switch err := s.srv.store.TransferClaim(s.ctx, c.Actor.ID, c.Login, heir); {
+	login := s.srv.logins.Add(1)
+	switch err := s.srv.store.TransferClaim(s.ctx, c.Actor.ID, c.Login, login); {
 	case errors.Is(err, persist.ErrPlaying):
 		return wire.Refusal{Code: wire.Resumed}
 	case err != nil:
 		return s.dbFailed("resume", err)
 	}
 	// A Rejoin the tick refuses names a login that no longer plays the actor.
-	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.Login, Actor: c.Actor}, c.Actor, heir, wire.Resumed); deny.Refused() {
+	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Login: c.Login, Actor: c.Actor}, c.Actor, login, wire.Resumed); deny.Refused() {
 		if !s.playing {
-			s.srv.release(c.Actor.ID, heir)
+			s.srv.release(c.Actor.ID, login)
 		}
 		return deny
 	}
@@ -553,9 +554,9 @@ func (s *session) rejoin(c resume.Ticket) wire.Refusal {
 func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused wire.Code) wire.Refusal {
 	cmd.Reply = ecs.NewReply()
 	if cmd.Kind == ecs.Spawn {
-		cmd.Session = login
+		cmd.Login = login
 	} else {
-		cmd.Heir = login
+		cmd.NewLogin = login
 	}
 	if err := s.srv.queue.Push(s.ctx, cmd); errors.Is(err, ecs.ErrUnreachable) {
 		return wire.Refusal{Code: wire.Unreachable}
@@ -570,7 +571,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 		// The tick may still admit us; it will then hear our Despawn, as
 		// serve sends one whenever playing is set. Wait for its answer.
 		if adm = <-cmd.Reply.C(); adm.OK {
-			s.actor, s.session, s.playing = actor, login, true
+			s.actor, s.login, s.playing = actor, login, true
 			s.srv.metrics.Online(1)
 			s.admitted(actor)
 		}
@@ -582,7 +583,7 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 	case !adm.OK:
 		return wire.Refusal{Code: refused}
 	}
-	s.actor, s.session, s.playing = actor, login, true
+	s.actor, s.login, s.playing = actor, login, true
 	if s.codec.Resumable() {
 		s.token = s.srv.resume.Issue(s, s.ops.peer.Addr, actor, login)
 	}

@@ -94,12 +94,12 @@ type Parts struct {
 
 // Operators carries out the operators' actions.
 type Operators struct {
-	Parts
+	p   Parts
 	ctx context.Context // the server's lifetime, for actions without a context of their own
 }
 
 // New makes the operators of a server that lives until ctx ends.
-func New(ctx context.Context, p Parts) *Operators { return &Operators{Parts: p, ctx: ctx} }
+func New(ctx context.Context, p Parts) *Operators { return &Operators{p: p, ctx: ctx} }
 
 // World carries operators' actions to every process of a world split over
 // processes, so that a kick, a ban or a message acts wherever the player is
@@ -142,14 +142,14 @@ const (
 // everywhere applies op on every process of the world (this one alone
 // without a World) and sums up what they did.
 func (ops *Operators) everywhere(ctx context.Context, op operation) (outcome, error) {
-	if ops.World == nil {
+	if ops.p.World == nil {
 		return ops.apply(op), nil
 	}
 	data, err := json.Marshal(op)
 	if err != nil {
 		return outcome{}, fmt.Errorf("operate: encoding %s: %w", op.Do, err)
 	}
-	answers, err := ops.World.Ask(ctx, data)
+	answers, err := ops.p.World.Ask(ctx, data)
 	if err != nil {
 		return outcome{}, fmt.Errorf("operate: %s: %w", op.Do, err)
 	}
@@ -157,7 +157,7 @@ func (ops *Operators) everywhere(ctx context.Context, op operation) (outcome, er
 	for _, a := range answers {
 		var o outcome
 		if err := json.Unmarshal(a, &o); err != nil {
-			ops.Log.Warn("operator's action: bad answer", "action", op.Do, "err", err)
+			ops.p.Log.Warn("operator's action: bad answer", "action", op.Do, "err", err)
 			continue
 		}
 		sum.Closed += o.Closed
@@ -174,7 +174,7 @@ func (ops *Operators) Operate(action []byte) []byte {
 	var op operation
 	var o outcome
 	if err := json.Unmarshal(action, &op); err != nil {
-		ops.Log.Warn("operator's action refused", "err", err)
+		ops.p.Log.Warn("operator's action refused", "err", err)
 	} else {
 		o = ops.apply(op)
 	}
@@ -190,40 +190,40 @@ func (ops *Operators) apply(op operation) outcome {
 	}
 	var o outcome
 	if (op.Do == "ban" || op.Do == "unban") && op.Ban == nil {
-		ops.Log.Warn("operator's action refused: a ban without its ban", "action", op.Do)
+		ops.p.Log.Warn("operator's action refused: a ban without its ban", "action", op.Do)
 		return o
 	}
 	switch op.Do {
 	case "players":
 		o.Players = ops.players()
 	case "kick", "delete":
-		parked, held := ops.Tickets.End(named)
-		o.Closed, o.Tokens = ops.Conns.Close(func(name, _ string, playing bool) bool {
+		parked, held := ops.p.Tickets.End(named)
+		o.Closed, o.Tokens = ops.p.Conns.Close(func(name, _ string, playing bool) bool {
 			return playing && named(ecs.Actor{Name: name}, "")
 		}, StatusKicked, closeReason(op.Reason))+parked, held
 	case "ban":
 		b := *op.Ban
-		ops.Guard.Ban(b)
-		parked, _ := ops.Tickets.End(func(a ecs.Actor, addr string) bool {
+		ops.p.Guard.Ban(b)
+		parked, _ := ops.p.Tickets.End(func(a ecs.Actor, addr string) bool {
 			return b.Kind == persist.BanAccount && strings.EqualFold(a.Name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
 		})
 		reason := "banned"
 		if b.Reason != "" {
 			reason = "banned: " + b.Reason
 		}
-		o.Closed = ops.Conns.Close(func(name, addr string, playing bool) bool {
+		o.Closed = ops.p.Conns.Close(func(name, addr string, playing bool) bool {
 			return b.Kind == persist.BanAccount && playing && strings.EqualFold(name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
 		}, StatusBanned, closeReason(reason)) + parked
 	case "unban":
-		ops.Guard.Lift(op.Ban.Kind, op.Ban.Value)
+		ops.p.Guard.Lift(op.Ban.Kind, op.Ban.Value)
 	case "mute":
-		ops.Guard.Mute(op.Name, op.Until)
+		ops.p.Guard.Mute(op.Name, op.Until)
 	case "unmute":
-		ops.Guard.Unmute(op.Name)
+		ops.p.Guard.Unmute(op.Name)
 	case "say":
-		o.Closed = ops.Conns.Say(op.Text)
+		o.Closed = ops.p.Conns.Say(op.Text)
 	case "end":
-		o.Closed, _ = ops.Tickets.End(named)
+		o.Closed, _ = ops.p.Tickets.End(named)
 	}
 	return o
 }
@@ -238,7 +238,7 @@ func (ops *Operators) Players() []PlayerInfo {
 	defer cancel()
 	o, err := ops.everywhere(ctx, operation{Do: "players"})
 	if err != nil {
-		ops.Log.Warn("players of the other processes not listed", "err", err)
+		ops.p.Log.Warn("players of the other processes not listed", "err", err)
 		o.Players = ops.players()
 	}
 	out := o.Players
@@ -251,9 +251,9 @@ func (ops *Operators) Players() []PlayerInfo {
 
 // players lists this process's players.
 func (ops *Operators) players() []PlayerInfo {
-	out := ops.Conns.Players()
+	out := ops.p.Conns.Players()
 	for i := range out {
-		out[i].Muted, out[i].Process = ops.Guard.Muted(out[i].Name), ops.Process
+		out[i].Muted, out[i].Process = ops.p.Guard.Muted(out[i].Name), ops.p.Process
 	}
 	return out
 }
@@ -304,7 +304,7 @@ func (ops *Operators) Unmute(name string) {
 	ctx, cancel := context.WithTimeout(ops.ctx, opTimeout)
 	defer cancel()
 	if _, err := ops.everywhere(ctx, operation{Do: "unmute", Name: name}); err != nil {
-		ops.Log.Warn("unmute not applied everywhere", "name", name, "err", err)
+		ops.p.Log.Warn("unmute not applied everywhere", "name", name, "err", err)
 	}
 }
 
@@ -338,7 +338,7 @@ func (ops *Operators) Ban(ctx context.Context, b persist.Ban) (int, error) {
 		if !wire.ValidUsername(b.Value) {
 			return 0, fmt.Errorf("%w: not a username: %q", ErrBadRequest, wire.Truncate(b.Value, 40))
 		}
-		switch ok, err := ops.Store.Exists(ctx, b.Value); {
+		switch ok, err := ops.p.Store.Exists(ctx, b.Value); {
 		case err != nil:
 			return 0, err
 		case !ok:
@@ -353,7 +353,7 @@ func (ops *Operators) Ban(ctx context.Context, b persist.Ban) (int, error) {
 	default:
 		return 0, fmt.Errorf("%w: ban kind %q", ErrBadRequest, b.Kind)
 	}
-	if err := ops.Store.SaveBan(ctx, b); err != nil {
+	if err := ops.p.Store.SaveBan(ctx, b); err != nil {
 		return 0, err
 	}
 	o, err := ops.everywhere(ctx, operation{Do: "ban", Ban: &b})
@@ -367,7 +367,7 @@ func (ops *Operators) Unban(ctx context.Context, kind persist.BanKind, value str
 			value = ip.Unmap().String()
 		}
 	}
-	if err := ops.Store.DeleteBan(ctx, kind, value); err != nil {
+	if err := ops.p.Store.DeleteBan(ctx, kind, value); err != nil {
 		return err
 	}
 	_, err := ops.everywhere(ctx, operation{Do: "unban", Ban: &persist.Ban{Kind: kind, Value: value}})
@@ -375,7 +375,7 @@ func (ops *Operators) Unban(ctx context.Context, kind persist.BanKind, value str
 }
 
 // Bans lists the bans in force.
-func (ops *Operators) Bans() []persist.Ban { return ops.Guard.Bans() }
+func (ops *Operators) Bans() []persist.Ban { return ops.p.Guard.Bans() }
 
 // ResetPassword gives an account a new password, hashed at BcryptCost, and
 // ends its resume tokens and parked actor on every process: whoever held a
@@ -384,11 +384,11 @@ func (ops *Operators) ResetPassword(ctx context.Context, name, password string) 
 	if password == "" || len(password) > wire.MaxPassword {
 		return fmt.Errorf("%w: password must be 1–%d bytes", ErrBadRequest, wire.MaxPassword)
 	}
-	hash, err := ops.Hasher.Hash(ctx, password)
+	hash, err := ops.p.Hasher.Hash(ctx, password)
 	if err != nil {
 		return fmt.Errorf("operate: reset password: %w", err)
 	}
-	if err := ops.Store.SetPassword(ctx, name, hash); err != nil {
+	if err := ops.p.Store.SetPassword(ctx, name, hash); err != nil {
 		return err
 	}
 	_, err = ops.everywhere(ctx, operation{Do: "end", Name: name})
@@ -401,7 +401,7 @@ func (ops *Operators) ResetPassword(ctx context.Context, name, password string) 
 // its name is free only once nobody plays it. persist.ErrNotFound when
 // there is none.
 func (ops *Operators) DeleteAccount(ctx context.Context, name string) error {
-	acc, err := ops.Store.Account(ctx, name)
+	acc, err := ops.p.Store.Account(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -411,7 +411,7 @@ func (ops *Operators) DeleteAccount(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, leaveTimeout)
 	defer cancel()
 	for {
-		switch playing, err := ops.Store.Playing(ctx, acc.Actor.ID); {
+		switch playing, err := ops.p.Store.Playing(ctx, acc.Actor.ID); {
 		case err != nil:
 			return err
 		case playing:
@@ -422,7 +422,7 @@ func (ops *Operators) DeleteAccount(ctx context.Context, name string) error {
 			}
 			continue
 		}
-		return ops.Store.DeleteAccount(ctx, name)
+		return ops.p.Store.DeleteAccount(ctx, name)
 	}
 }
 
@@ -436,5 +436,5 @@ func (ops *Operators) DeleteAccountsWithPrefix(ctx context.Context, prefix strin
 	if _, err := ops.everywhere(ctx, operation{Do: "delete", Prefix: prefix, Reason: "account deleted"}); err != nil {
 		return nil, err
 	}
-	return ops.Store.DeleteAccountsWithPrefix(ctx, prefix)
+	return ops.p.Store.DeleteAccountsWithPrefix(ctx, prefix)
 }

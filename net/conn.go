@@ -1,8 +1,9 @@
 package net
 
-// What a session keeps about its connection, for the limits and the
-// operators, and how its connection ends: the close codes of our own
-// beyond session.go's, and their names in logs and metrics.
+// What a session keeps about its connection for the limits and the
+// operators, what the server lends operators of its connections
+// (localConns), and how a connection ends: the checks of what the client
+// sends, the login timeout, and the close codes' names in logs and metrics.
 
 import (
 	"context"

@@ -19,8 +19,8 @@ const (
 	SetTarget
 	// Say relays Text from an actor to the players who can see it.
 	Say
-	// Rejoin hands a playing actor from the login that played it (Session)
-	// to a new one (Heir), which resumes it after a dropped connection.
+	// Rejoin hands a playing actor from the login that played it (Login)
+	// to a new one (NewLogin), which resumes it after a dropped connection.
 	Rejoin
 	// Arrive takes in an actor another region handed over (Arrival).
 	Arrive
@@ -35,15 +35,17 @@ const (
 // the start of a tick. It is a plain value so queueing it allocates nothing.
 type Command struct {
 	Kind CommandKind
-	// Session is the login that sends it: the tick ignores commands about
-	// an actor from any session but the one that plays it.
-	Session uint64
+	// Login is the login that sends it: the number the server gave one
+	// login of an account (a Login, or a resume of one), unique across the
+	// processes of a world. The tick ignores commands about an actor from
+	// any login but the one that plays it.
+	Login uint64
 	// Actor is the loaded actor for Spawn; the other kinds use only Actor.ID.
 	Actor Actor
 	X, Y  float64
 	Text  string
-	// Heir is the login that takes the actor over, for Rejoin.
-	Heir uint64
+	// NewLogin is the login that takes the actor over, for Rejoin.
+	NewLogin uint64
 	// Arrival is the actor handed over, for Arrive and Return.
 	Arrival *Departure
 	// Name and Data are a ModCommand's name and arguments (JSON, as

@@ -58,10 +58,10 @@ type Saved struct {
 	X, Y float64
 }
 
-// Owner is the login session that plays the actor. Commands from any other
-// session (one that logged in earlier and is still closing) are ignored.
+// Owner is the login that plays the actor (Command.Login). Commands from
+// any other login (one that logged in earlier and is still closing) are ignored.
 type Owner struct {
-	Session uint64
+	Login uint64
 }
 
 // Cell is the grid cell an actor is filed under.

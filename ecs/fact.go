@@ -169,8 +169,8 @@ type Departure struct {
 	// Moving is whether the walk was still under way; NewWalk whether it
 	// set off this very tick, so that nobody has been told of it yet.
 	Moving, NewWalk bool
-	// Session is the login that plays it; 0 for an entity no player plays.
-	Session uint64
+	// Login is the login that plays it (Command.Login); 0 for an entity no player plays.
+	Login uint64
 	// Mods holds the components mods registered to travel with an entity,
 	// by name, each as its JSON.
 	Mods map[string]json.RawMessage `json:",omitempty"`

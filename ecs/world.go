@@ -116,10 +116,10 @@ func NewWorld(cellSize, step float64) *World {
 // regions and comes in with a player at login.
 func (w *World) Carry(c Carrier) { w.carriers = append(w.carriers, c) }
 
-// Spawn adds a player's actor, played by session, standing where a says,
+// Spawn adds a player's actor, played by login, standing where a says,
 // with the mod components a carries, and notes that it entered its cell.
-func (w *World) Spawn(a Actor, session uint64) Entity {
-	e := w.addPlayer(a, session, Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick, Step: w.Step}, Saved{X: a.X, Y: a.Y})
+func (w *World) Spawn(a Actor, login uint64) Entity {
+	e := w.addPlayer(a, login, Target{X: a.X, Y: a.Y, FromX: a.X, FromY: a.Y, Since: w.Tick, Step: w.Step}, Saved{X: a.X, Y: a.Y})
 	w.load(e, a.Mods)
 	w.Note(w.CellOf(e), Fact{Kind: Entered, Actor: w.State(e)})
 	return e
@@ -135,9 +135,9 @@ func (w *World) SpawnThing(t Thing) Entity {
 	return e
 }
 
-func (w *World) addPlayer(a Actor, session uint64, t Target, saved Saved) Entity {
+func (w *World) addPlayer(a Actor, login uint64, t Target, saved Saved) Entity {
 	k := w.Grid.Key(a.X, a.Y)
-	e := w.players.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Session: session}, &Kind{}, w.named(a.Name))
+	e := w.players.NewWith(&ActorID{ID: a.ID}, &Position{X: a.X, Y: a.Y}, &t, &Avatar{ID: a.Avatar}, &saved, &Cell{Key: k}, &Owner{Login: login}, &Kind{}, w.named(a.Name))
 	w.Actors[a.ID] = e
 	return e
 }
@@ -239,7 +239,7 @@ func (w *World) Depart(c Crossing, newWalk bool) Departure {
 		t.FromX, t.FromY, t.Since = p.X, p.Y, w.Tick
 	}
 	d := Departure{Actor: w.State(e), Pos: *p, Back: c.Back, Moving: t.Moving, NewWalk: newWalk,
-		Session: w.Owner(e), From: c.From, To: c.To, Tick: w.Tick, Mods: w.carried(e)}
+		Login: w.Owner(e), From: c.From, To: c.To, Tick: w.Tick, Mods: w.carried(e)}
 	if saved := w.saved.Get(e); saved != nil {
 		d.Saved = Position(*saved)
 	}
@@ -253,7 +253,7 @@ func (w *World) readd(d Departure, p Position, t Target) Entity {
 	a := d.Actor
 	var e Entity
 	if a.Mod == nil {
-		e = w.addPlayer(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: p.X, Y: p.Y}, d.Session, t, Saved(d.Saved))
+		e = w.addPlayer(Actor{ID: a.ID, Name: a.Name, Avatar: a.Avatar, X: p.X, Y: p.Y}, d.Login, t, Saved(d.Saved))
 	} else {
 		e = w.addThing(a.ID, a.Mod.Kind, a.Name, a.Avatar, p, t, a.Mod.State)
 	}
@@ -318,17 +318,17 @@ func (w *World) ID(e Entity) int64 { return w.ids.Get(e).ID }
 // Name returns a live entity's display name.
 func (w *World) Name(e Entity) string { return w.names[w.name.Get(e).Ref] }
 
-// Owner returns the session that plays a live actor; 0 for an entity no
+// Owner returns the login that plays a live actor; 0 for an entity no
 // player plays.
 func (w *World) Owner(e Entity) uint64 {
 	if o := w.owners.Get(e); o != nil {
-		return o.Session
+		return o.Login
 	}
 	return 0
 }
 
-// SetOwner hands a live actor to another session.
-func (w *World) SetOwner(e Entity, session uint64) { w.owners.Get(e).Session = session }
+// SetOwner hands a live actor to another login.
+func (w *World) SetOwner(e Entity, login uint64) { w.owners.Get(e).Login = login }
 
 // Position returns an actor's position.
 func (w *World) Position(e Entity) Position { return *w.pos.Get(e) }

@@ -11,8 +11,8 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	stdnet "net"
 	"net/http"
-	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -20,7 +20,12 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/auth"
 	"github.com/godmmo/godmmo/net/bus"
+	"github.com/godmmo/godmmo/net/guard"
+	"github.com/godmmo/godmmo/net/held"
+	"github.com/godmmo/godmmo/net/operate"
+	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -71,13 +76,14 @@ type Options struct {
 	Wire wire.Config
 	// View is the shape of every player's view.
 	View view.Config
-	// Metrics hears what happens at the edge; nil counts nothing.
+	// Metrics hears what happens at the edge; nil counts nothing. One that
+	// is also a guard.OpsMetrics hears the limits' and operators' counts.
 	Metrics Metrics
-	// Limits bound connections, logins, registrations and chat (net/limits.go); nil: DefaultLimits.
-	Limits *Limits
+	// Limits bound connections, logins, registrations and chat; nil: guard.DefaultLimits.
+	Limits *guard.Limits
 	// World carries operators' actions to every process of a world split
-	// over processes (net/operate.go); nil: this process is the world.
-	World World
+	// over processes; nil: this process is the world.
+	World operate.World
 	// Process names this process to operators, in a world split over processes.
 	Process string
 }
@@ -113,12 +119,13 @@ type Server struct {
 	store   *persist.Store
 	log     *slog.Logger
 	codecs  [wire.Count]wire.Codec
-	hash    *hasher
-	resume  *resumer
-	logins  atomic.Uint64 // numbers each login, for Command.Session
+	hash    *auth.Hasher
+	resume  *resume.Tickets
+	logins  atomic.Uint64 // numbers each login, for Command.Login
 	metrics Metrics
 	badLog  *rate.Limiter
-	guard   *guard // limits, bans and mutes (net/guard.go)
+	guard   *guard.Guard // limits, bans and mutes
+	ops     *operate.Operators
 
 	ctx    context.Context // the server's lifetime; sessions derive from it
 	cancel context.CancelFunc
@@ -187,16 +194,17 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
-	h, err := newHasher(opts.BcryptCost, opts.HashWorkers, opts.HashQueue)
+	h, err := auth.New(opts.BcryptCost, opts.HashWorkers, opts.HashQueue)
 	if err != nil {
 		return nil, err
 	}
+	om, _ := opts.Metrics.(guard.OpsMetrics)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &Server{
 		opts: opts, queue: q, bus: b, views: view.NewViews(b, opts.View), clock: make(chan struct{}), store: store, log: log, hash: h, metrics: opts.Metrics,
 		badLog: rate.NewLimiter(5, 20), ctx: ctx, cancel: cancel, live: make(map[*session]struct{}),
 		rand:  rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		guard: newGuard(opts, log),
+		guard: guard.New(opts.Limits, opts.OriginPatterns, opts.Wire.Mods.Commands(), om, log),
 	}
 	for p := range wire.Count {
 		srv.codecs[p] = wire.New(p, opts.Wire)
@@ -204,7 +212,9 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 	// Login numbers are unique across the processes of a world, whose
 	// regions hear commands from all of them.
 	srv.logins.Store(uint64(rand.Uint32()) << 32)
-	srv.resume = newResumer(opts.ResumeGrace, srv.logout, log)
+	srv.resume = resume.New(opts.ResumeGrace, srv.logout, log)
+	srv.ops = operate.New(ctx, operate.Parts{Conns: localConns{srv}, Tickets: srv.resume, Guard: srv.guard, Hasher: h,
+		Store: store, World: opts.World, Process: opts.Process, Log: log})
 	go func() { defer close(srv.clock); srv.views.Run(ctx) }()
 	return srv, nil
 }
@@ -212,7 +222,7 @@ func NewServer(q Commands, b bus.Bus, store *persist.Store, log *slog.Logger, op
 // logout takes a login's actor out of the world. The tick must hear of it
 // even while the server stops: it applies queued commands before it exits.
 func (s *Server) logout(actor ecs.Actor, login uint64) {
-	if err := s.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Session: login, Actor: actor}); err != nil {
+	if err := s.queue.Push(context.Background(), ecs.Command{Kind: ecs.Despawn, Login: login, Actor: actor}); err != nil {
 		s.log.Error("logout not applied", "actor", actor.ID, "err", err)
 	}
 	s.release(actor.ID, login)
@@ -228,12 +238,16 @@ func (s *Server) release(id int64, login uint64) {
 	}
 }
 
+// Operators is the operators' API to this server and, in a world split
+// over processes, to the others.
+func (s *Server) Operators() *operate.Operators { return s.ops }
+
 // HashWaiting is how many logins wait for a password-hashing slot.
 func (s *Server) HashWaiting() int64 { return s.hash.Waiting() }
 
 // ServeHTTP upgrades the request to a WebSocket and starts its session.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.admit(w, r) // bans, connection caps, origin and host checks
+	release, ok := s.guard.Admit(w, r) // bans, origin and host checks
 	if !ok {
 		return
 	}
@@ -246,19 +260,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var sess *session
 	opts := &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns, Subprotocols: wire.Subprotocols,
 		OnPingReceived: func(context.Context, []byte) bool { return sess.pinged() }}
-	if nativeOrigin(r.Header.Get("Origin")) {
+	if guard.NativeOrigin(r.Header.Get("Origin")) {
 		opts.InsecureSkipVerify = true
 	}
 	// Every frame counts, pings and continuations too: twice the packet
 	// budget leaves room for pongs and the close.
-	hw := &holdingWriter{ResponseWriter: w, spare: &s.bursts, frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
+	hw := &held.Writer{ResponseWriter: w, Spare: &s.bursts, Frames: rate.NewLimiter(rate.Limit(2*s.opts.PacketsPerSecond), 2*s.opts.PacketBurst)}
 	conn, err := websocket.Accept(hw, r, opts)
 	if err != nil {
 		s.log.Debug("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	conn.SetReadLimit(s.opts.ReadLimit)
-	sess = s.newSession(conn, hw.conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
+	sess = s.newSession(conn, hw.Conn, r.RemoteAddr, wire.Negotiated(conn.Subprotocol()))
 	if sess == nil {
 		conn.Close(websocket.StatusGoingAway, "server stopping") //nolint:errcheck // best effort
 		return
@@ -274,18 +288,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// nativeOrigin reports whether an Origin header comes from something other
-// than a web page (none at all, "null", file://, app schemes). Origin checks
-// protect browser users from other sites; they mean nothing for native clients.
-func nativeOrigin(origin string) bool {
-	if origin == "" || origin == "null" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Scheme != "http" && u.Scheme != "https"
+// Listener wraps the game port's listener so that every connection counts
+// against the connection caps (guard.Guard.Listener).
+func (s *Server) Listener(ln stdnet.Listener, answer bool) stdnet.Listener {
+	return s.guard.Listener(ln, answer)
 }
 
-func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string, proto wire.Protocol) *session {
+// Prepare loads what the server needs from the store before it serves:
+// the bans in force, and the password costs in use, so that an unknown
+// name costs at least as long as a wrong password (auth.Hasher.CostsInUse).
+func (s *Server) Prepare(ctx context.Context) error {
+	if err := s.guard.LoadBans(ctx, s.store); err != nil {
+		return err
+	}
+	costs, err := s.store.HashCosts(ctx)
+	if err != nil {
+		return fmt.Errorf("net: password costs in use: %w", err)
+	}
+	return s.hash.CostsInUse(costs)
+}
+
+// FollowBans reads the bans from the store every period until ctx ends
+// (guard.Guard.FollowBans).
+func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
+	s.guard.FollowBans(ctx, s.store, every)
+}
+
+func (s *Server) newSession(conn *websocket.Conn, hc *held.Conn, remote string, proto wire.Protocol) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -293,7 +322,7 @@ func (s *Server) newSession(conn *websocket.Conn, held *heldConn, remote string,
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	sess := &session{
-		srv: s, conn: conn, held: held, log: s.log.With("remote", remote, "proto", proto.String()), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
+		srv: s, conn: conn, held: hc, log: s.log.With("remote", remote, "proto", proto.String()), out: newOutbox(s.opts.Outbox, s.opts.OutboxBytes),
 		codec: s.codecs[proto], play: make(chan *view.View, 1),
 		ctx: ctx, cancel: cancel,
 		packets: rate.NewLimiter(rate.Limit(s.opts.PacketsPerSecond), s.opts.PacketBurst),
@@ -316,7 +345,7 @@ func (s *Server) forget(sess *session) {
 // Shutdown closes every connection with 1001 (going away) and waits until
 // each has ended and queued its logout, or until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.resume.stop()
+	s.resume.Stop()
 	s.mu.Lock()
 	s.closed = true
 	for sess := range s.live {

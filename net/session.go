@@ -3,15 +3,16 @@ package net
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/auth"
+	"github.com/godmmo/godmmo/net/held"
+	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
@@ -38,7 +39,7 @@ const (
 type session struct {
 	srv  *Server
 	conn *websocket.Conn
-	held *heldConn
+	held *held.Conn
 	log  *slog.Logger
 	out  *outbox
 
@@ -55,13 +56,13 @@ type session struct {
 
 	// Read-loop state.
 	actor   ecs.Actor // set once playing
-	session uint64    // this login's number, which its commands carry
+	login   uint64    // this login's number (ecs.Command.Login), which its commands carry
 	token   string    // resumes this login (v2), while playing
 	playing bool
 	packets *rate.Limiter // all packets
 	bad     *rate.Limiter // malformed packets
 
-	ops  sessionOps                // for limits and operators (net/guard.go)
+	ops  sessionOps                // for limits and operators (conn.go)
 	seen atomic.Pointer[view.View] // the view, for operators' reads of the position
 	// peerClosed: the client sent a close frame, and the read loop ended.
 	peerClosed atomic.Bool
@@ -75,6 +76,9 @@ func (s *session) kick(code websocket.StatusCode, reason string) {
 		s.cancel()
 	})
 }
+
+// Resumed closes a connection whose login was resumed on another.
+func (s *session) Resumed() { s.kick(StatusResumed, "resumed on another connection") }
 
 // slow gives up on a client that cannot keep up: it is closed, never waited for.
 func (s *session) slow() {
@@ -142,11 +146,11 @@ func (s *session) leave(dropped bool) {
 		s.log.Debug("connection closed", closeAttrs(s.code, s.reason)...)
 	}
 	s.ended()
-	if s.playing && s.token != "" && s.srv.resume.leave(s, s.token, dropped) {
+	if s.playing && s.token != "" && s.srv.resume.Leave(s, s.token, dropped) {
 		s.log.Info("actor kept for a resume", "grace", s.srv.opts.ResumeGrace)
 		s.srv.metrics.Online(-1)
 	} else if s.playing {
-		s.srv.logout(s.actor, s.session)
+		s.srv.logout(s.actor, s.login)
 		s.srv.metrics.Online(-1)
 	}
 }
@@ -280,17 +284,17 @@ func (s *session) readLoop() {
 		typ, msg, err := s.conn.Read(context.Background())
 		if err != nil {
 			code := websocket.CloseStatus(err)
-			refused := s.held.refusal()
-			var peer *peerClose
+			refused := s.held.Refusal()
+			var peer *held.PeerClose
 			switch {
 			case errors.As(refused, &peer):
 				s.peerClosed.Store(true)
-				s.kick(peer.code, "closed by client")
-			case errors.Is(refused, errFrameFlood):
+				s.kick(peer.Code, "closed by client")
+			case errors.Is(refused, held.ErrFrameFlood):
 				s.kick(websocket.StatusPolicyViolation, "too many frames")
-			case errors.Is(refused, errCloseReason):
+			case errors.Is(refused, held.ErrCloseReason):
 				s.kick(websocket.StatusInvalidFramePayloadData, "close reason is not UTF-8")
-			case errors.Is(refused, errCloseCode):
+			case errors.Is(refused, held.ErrCloseCode):
 				s.kick(websocket.StatusProtocolError, "invalid close frame")
 			case code == websocket.StatusMessageTooBig, errors.Is(err, websocket.ErrMessageTooBig):
 				s.kick(websocket.StatusMessageTooBig, "message too big")
@@ -310,15 +314,15 @@ func (s *session) readLoop() {
 			return
 		}
 		deny, malformed := s.handle(msg)
-		if deny == "" {
+		if !deny.Refused() {
 			continue
 		}
 		s.reply(s.codec.Deny(deny))
 		if !malformed {
-			s.log.Debug("request refused", "reason", deny)
+			s.log.Debug("request refused", "reason", deny.Text())
 			continue
 		}
-		s.srv.logBad(s.log, deny)
+		s.srv.logBad(s.log, deny.Text())
 		if !s.bad.Allow() {
 			s.kick(websocket.StatusPolicyViolation, "too many bad packets")
 			return
@@ -334,69 +338,63 @@ func (s *session) reply(msg []byte) {
 	}
 }
 
-// handle acts on one packet. It returns a Deny reason, or "", and whether
+// handle acts on one packet. It returns why it refused it, if it did, and whether
 // the packet was malformed (not a valid request in the session's state)
 // rather than refused (a wrong password, a taken name): the answer is a Deny
 // either way, which never closes the connection, as the original client
 // quits when its socket closes; malformed ones are logged and limited.
-func (s *session) handle(msg []byte) (deny string, malformed bool) {
+func (s *session) handle(msg []byte) (deny wire.Refusal, malformed bool) {
 	p, err := s.codec.Decode(msg)
 	if err != nil {
-		return wire.DenyNotPacket, true
+		return wire.Refusal{Code: wire.NotPacket}, true
 	}
 	r, deny := wire.ParseRequest(p, s.srv.opts.Wire.Mods.Commands())
-	if deny != "" {
+	if deny.Refused() {
 		return deny, true
 	}
 	switch r.Action {
 	case wire.ActRegister:
 		if s.playing {
-			return wire.DenyLoggedIn, true
+			return wire.Refusal{Code: wire.LoggedIn}, true
 		}
 		return s.register(r), false
 	case wire.ActLogin:
 		if s.playing {
-			return wire.DenyLoggedIn, true
+			return wire.Refusal{Code: wire.LoggedIn}, true
 		}
-		return s.login(r), false
+		return s.logIn(r), false
 	case wire.ActResume:
 		if !s.codec.Resumable() {
-			return fmt.Sprintf("Unknown action %q", r.Action), true
+			return wire.Refusal{Code: wire.UnknownAction, Arg: r.Action}, true
 		}
 		if s.playing {
-			return wire.DenyLoggedIn, true
+			return wire.Refusal{Code: wire.LoggedIn}, true
 		}
 		return s.resume(r), false
 	}
 	if !s.playing {
-		return wire.DenyNotLoggedIn, true
+		return wire.Refusal{Code: wire.NotLoggedIn}, true
 	}
-	c := ecs.Command{Session: s.session, Actor: s.actor}
+	c := ecs.Command{Login: s.login, Actor: s.actor}
 	switch r.Action {
 	case wire.ActChat:
-		if deny, blank := wire.ScreenChat(r.Text); blank || deny != "" {
+		if deny, blank := wire.ScreenChat(r.Text); blank || deny.Refused() {
 			return deny, false // blank lines are dropped
 		}
-		if deny := s.screenChat(r.Text); deny != "" {
+		if deny := s.srv.guard.Chat(s.actor.Name); deny.Refused() {
 			return deny, false
 		}
 		c.Kind, c.Text = ecs.Say, r.Text
 	case wire.ActTarget:
 		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
 	default: // a mod's command, checked by ParseRequest
-		if !s.modAllowed(r.Action) {
-			return "Slow down: too many " + r.Action, false
+		if !s.srv.guard.CommandAllowed(r.Action, s.actor.Name) {
+			return wire.Refusal{Code: wire.ModSlow, Arg: r.Action}, false
 		}
 		c.Kind, c.Name, c.Data = ecs.ModCommand, r.Action, r.Data
 	}
 	s.push(c)
-	return "", false
-}
-
-// modAllowed takes one of the account's allowance of a mod command: like
-// chat's, it lasts across its connections and resumes.
-func (s *session) modAllowed(name string) bool {
-	return s.srv.guard.commands[name].allow(strings.ToLower(s.actor.Name), time.Now())
+	return wire.Refusal{}, false
 }
 
 // push queues a command for the tick, waiting while the queue is full.
@@ -408,18 +406,18 @@ func (s *session) push(c ecs.Command) bool {
 	return true
 }
 
-func (s *session) register(r wire.Request) string {
+func (s *session) register(r wire.Request) wire.Refusal {
 	ctx := s.ctx
-	deny, reserved := s.beforeRegister(r.Username)
-	if deny != "" && !reserved {
+	deny, reserved := s.srv.guard.BeforeRegister(s.log, s.ops.peer, r.Username)
+	if deny.Refused() && !reserved {
 		return deny
 	}
 	// Hash before looking the name up, so "taken" costs what a free name does.
-	done, err := s.hashTurn()
+	done, err := s.srv.guard.HashTurn(ctx, s.ops.peer)
 	if err != nil {
-		return ""
+		return wire.Refusal{}
 	}
-	hash, err := s.srv.hash.hash(ctx, r.Password)
+	hash, err := s.srv.hash.Hash(ctx, r.Password)
 	done()
 	if err != nil {
 		return s.hashFailed(err)
@@ -431,64 +429,65 @@ func (s *session) register(r wire.Request) string {
 	_, err = s.srv.store.CreateAccount(ctx, r.Username, hash, r.Avatar, x, y)
 	switch {
 	case errors.Is(err, persist.ErrTaken):
-		return wire.DenyTaken
+		return wire.Refusal{Code: wire.Taken}
 	case err != nil:
 		return s.dbFailed("register", err)
 	}
 	s.log.Info("account created", "username", r.Username)
-	s.srv.guard.metrics.Registered()
+	s.srv.guard.Metrics().Registered()
 	s.reply(s.codec.Ok())
-	return ""
+	return wire.Refusal{}
 }
 
-func (s *session) login(r wire.Request) string {
+// logIn logs in with a password.
+func (s *session) logIn(r wire.Request) wire.Refusal {
 	ctx := s.ctx
-	try, deny := s.beginLogin(r.Username)
-	if deny != "" {
+	try, deny := s.srv.guard.BeginLogin(ctx, s.log, s.ops.peer, r.Username)
+	if deny.Refused() {
 		return deny
 	}
-	if try.acct == "" { // too long to be anyone's name: nothing to look up or hash
+	if try.Nobody() {
 		s.srv.metrics.Login(false)
-		try.failed()
-		return wire.DenyCredentials
+		try.Failed()
+		return wire.Refusal{Code: wire.Credentials}
 	}
 	acc, err := s.srv.store.Account(ctx, r.Username)
 	known := err == nil
 	if err != nil && !errors.Is(err, persist.ErrNotFound) {
-		try.void()
+		try.Void()
 		return s.dbFailed("login", err)
 	}
-	done, err := s.hashTurn()
+	done, err := s.srv.guard.HashTurn(ctx, s.ops.peer)
 	if err != nil {
-		try.void()
-		return ""
+		try.Void()
+		return wire.Refusal{}
 	}
-	ok, err := s.srv.hash.check(ctx, acc.Hash, r.Password)
+	ok, err := s.srv.hash.Check(ctx, acc.Hash, r.Password)
 	done()
 	if err != nil {
-		try.void()
+		try.Void()
 		return s.hashFailed(err)
 	}
 	if !known || !ok {
 		s.srv.metrics.Login(false)
-		try.failed()
-		return wire.DenyCredentials
+		try.Failed()
+		return wire.Refusal{Code: wire.Credentials}
 	}
-	try.succeeded()
-	if deny := s.accountBanned(acc.Actor.Name); deny != "" {
+	try.Succeeded()
+	if deny := s.srv.guard.AccountBanned(s.log, acc.Actor.Name); deny.Refused() {
 		s.srv.metrics.Login(false)
 		return deny
 	}
 	// An actor parked for a resume (its v2 connection dropped) is taken
 	// over where it stands: the client may have lost its token with the app.
-	if c, ok := s.srv.resume.takeParked(acc.Actor.ID); ok {
-		if deny := s.rejoin(c); deny != "" {
+	if c, ok := s.srv.resume.TakeParked(acc.Actor.ID); ok {
+		if deny := s.rejoin(c); deny.Refused() {
 			s.srv.metrics.Login(false)
 			return deny
 		}
 		s.srv.metrics.Login(true)
 		s.log.Info("logged in, taking over the actor kept for a resume")
-		return ""
+		return wire.Refusal{}
 	}
 	if acc.Actor.Mods, err = s.srv.opts.Wire.Mods.LoadPlayer(ctx, s.srv.store, acc.Actor.ID); err != nil {
 		return s.dbFailed("login", err)
@@ -500,81 +499,81 @@ func (s *session) login(r wire.Request) string {
 	case errors.Is(err, persist.ErrPlaying):
 		s.srv.metrics.Login(false)
 		s.log.Info("login refused", "username", acc.Actor.Name, "reason", "playing on another server")
-		return wire.DenyLoggedIn
+		return wire.Refusal{Code: wire.LoggedIn}
 	case err != nil:
 		return s.dbFailed("login", err)
 	}
-	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor, login, wire.DenyLoggedIn); deny != "" || s.ctx.Err() != nil {
+	if deny := s.enter(ecs.Command{Kind: ecs.Spawn, Actor: acc.Actor}, acc.Actor, login, wire.LoggedIn); deny.Refused() || s.ctx.Err() != nil {
 		if !s.playing {
 			s.srv.release(acc.Actor.ID, login)
 		}
 		if s.ctx.Err() != nil {
-			return ""
+			return wire.Refusal{}
 		}
 		s.srv.metrics.Login(false)
-		s.log.Info("login refused", "username", acc.Actor.Name, "reason", deny)
+		s.log.Info("login refused", "username", acc.Actor.Name, "reason", deny.Text())
 		return deny
 	}
 	s.srv.metrics.Login(true)
 	s.log.Info("logged in")
-	return ""
+	return wire.Refusal{}
 }
 
 // resume takes over the actor of the login a token names, after its
 // connection dropped (or while it is still closing): no password, and no
 // one else sees the actor leave.
-func (s *session) resume(r wire.Request) string {
-	c, ok := s.srv.resume.take(r.Token)
+func (s *session) resume(r wire.Request) wire.Refusal {
+	c, ok := s.srv.resume.Take(r.Token)
 	if !ok {
-		return wire.DenyResumed
+		return wire.Refusal{Code: wire.Resumed}
 	}
-	if deny := s.rejoin(c); deny != "" {
+	if deny := s.rejoin(c); deny.Refused() {
 		return deny
 	}
 	s.log.Info("resumed")
-	return ""
+	return wire.Refusal{}
 }
 
-// rejoin plays the actor of ticket c, already taken from the resumer, as a
+// rejoin plays the actor of ticket c, already taken from the resume tickets, as a
 // new login of this session: the account's claim passes to it, and the
 // tick hands the actor over where it stands.
-func (s *session) rejoin(c ticket) string {
-	heir := s.srv.logins.Add(1)
-	switch err := s.srv.store.TransferClaim(s.ctx, c.actor.ID, c.login, heir); {
+func (s *session) rejoin(c resume.Ticket) wire.Refusal {
+	login := s.srv.logins.Add(1)
+	switch err := s.srv.store.TransferClaim(s.ctx, c.Actor.ID, c.Login, login); {
 	case errors.Is(err, persist.ErrPlaying):
-		return wire.DenyResumed
+		return wire.Refusal{Code: wire.Resumed}
 	case err != nil:
 		return s.dbFailed("resume", err)
 	}
 	// A Rejoin the tick refuses names a login that no longer plays the actor.
-	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Session: c.login, Actor: c.actor}, c.actor, heir, wire.DenyResumed); deny != "" {
+	if deny := s.enter(ecs.Command{Kind: ecs.Rejoin, Login: c.Login, Actor: c.Actor}, c.Actor, login, wire.Resumed); deny.Refused() {
 		if !s.playing {
-			s.srv.release(c.actor.ID, heir)
+			s.srv.release(c.Actor.ID, login)
 		}
 		return deny
 	}
-	return ""
+	return wire.Refusal{}
 }
 
 // enter asks the tick to let this session play actor, by cmd (a Spawn or a
 // Rejoin, which it completes with the new login's number), and on success starts
 // playing: a resume token where the protocol has them, and the view, whose
 // first words are the Ok and the own actor. It returns why the tick
-// refused: refused (the reason the caller gives a refusal of cmd), or that
-// the actor's region cannot be reached; "" when admitted, or when the
-// session is ending anyway.
-func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused string) string {
+// refused: refused (the code the caller gives a refusal of cmd), or that
+// the actor's region cannot be reached; the zero Refusal when admitted, or
+// when the session is ending anyway.
+func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused wire.Code) wire.Refusal {
 	cmd.Reply = ecs.NewReply()
 	if cmd.Kind == ecs.Spawn {
-		cmd.Session = login
+		cmd.Login = login
 	} else {
-		cmd.Heir = login
+		cmd.NewLogin = login
 	}
 	if err := s.srv.queue.Push(s.ctx, cmd); errors.Is(err, ecs.ErrUnreachable) {
-		return wire.DenyUnreachable
+		return wire.Refusal{Code: wire.Unreachable}
 	} else if err != nil {
 		s.kick(websocket.StatusGoingAway, "server stopping")
-		return ""
+		return wire.Refusal{}
 	}
 	var adm ecs.Admission
 	select {
@@ -583,21 +582,21 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 		// The tick may still admit us; it will then hear our Despawn, as
 		// serve sends one whenever playing is set. Wait for its answer.
 		if adm = <-cmd.Reply.C(); adm.OK {
-			s.actor, s.session, s.playing = actor, login, true
+			s.actor, s.login, s.playing = actor, login, true
 			s.srv.metrics.Online(1)
 			s.admitted(actor)
 		}
-		return ""
+		return wire.Refusal{}
 	}
 	switch {
 	case adm.Unreachable:
-		return wire.DenyUnreachable
+		return wire.Refusal{Code: wire.Unreachable}
 	case !adm.OK:
-		return refused
+		return wire.Refusal{Code: refused}
 	}
-	s.actor, s.session, s.playing = actor, login, true
+	s.actor, s.login, s.playing = actor, login, true
 	if s.codec.Resumable() {
-		s.token = s.srv.resume.issue(s, actor, login)
+		s.token = s.srv.resume.Issue(s, s.ops.peer.Addr, actor, login)
 	}
 	v := s.srv.views.New(s.codec.NewRenderer(), adm.Actor, adm.Tick, s.token, s.viewEnded)
 	s.seen.Store(v)
@@ -605,27 +604,27 @@ func (s *session) enter(cmd ecs.Command, actor ecs.Actor, login uint64, refused 
 	s.admitted(actor)
 	s.srv.metrics.Online(1)
 	s.log = s.log.With("actor", actor.ID, "username", actor.Name)
-	return ""
+	return wire.Refusal{}
 }
 
 // dbFailed reports a database error met by a request and answers it, unless
 // the session is ending anyway.
-func (s *session) dbFailed(op string, err error) string {
+func (s *session) dbFailed(op string, err error) wire.Refusal {
 	if s.ctx.Err() != nil {
-		return ""
+		return wire.Refusal{}
 	}
 	s.srv.metrics.DatabaseError()
 	s.log.Error(op+" failed", "err", err)
-	return wire.DenyUnavailable
+	return wire.Refusal{Code: wire.Unavailable}
 }
 
-func (s *session) hashFailed(err error) string {
-	if errors.Is(err, errBusy) {
-		return wire.DenyBusy
+func (s *session) hashFailed(err error) wire.Refusal {
+	if errors.Is(err, auth.ErrBusy) {
+		return wire.Refusal{Code: wire.Busy}
 	}
 	if s.ctx.Err() != nil {
-		return ""
+		return wire.Refusal{}
 	}
 	s.log.Error("password hashing", "err", err)
-	return wire.DenyUnavailable
+	return wire.Refusal{Code: wire.Unavailable}
 }

@@ -91,7 +91,7 @@ func (s *Store) Playing(ctx context.Context, account int64) (bool, error) {
 }
 
 // TransferClaim hands the account's claim from login from to login to, for
-// a resumed session: ErrPlaying when from holds it no more.
+// a resumed login: ErrPlaying when from holds it no more.
 func (s *Store) TransferClaim(ctx context.Context, account int64, from, to uint64) error {
 	if !s.pg {
 		b := &s.claims

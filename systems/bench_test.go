@@ -31,7 +31,7 @@ func benchWorld(b *testing.B, actors int) (*Tick, func()) {
 	click := func() {
 		for range max(1, actors/cfg.Rate) {
 			next = next%actors + 1
-			q.Push(b.Context(), ecs.Command{Kind: ecs.SetTarget, Session: uint64(next), Actor: ecs.Actor{ID: int64(next)}, //nolint:errcheck // sized to fit
+			q.Push(b.Context(), ecs.Command{Kind: ecs.SetTarget, Login: uint64(next), Actor: ecs.Actor{ID: int64(next)}, //nolint:errcheck // sized to fit
 				X: coord(), Y: coord()})
 		}
 	}

@@ -7,9 +7,9 @@ import (
 
 // Facts turns what the tick changed into facts per cell and publishes them:
 // new walks (Moved), cell crossings (Exited from one cell, Entered in full
-// into the other) and, noted earlier by the input system, arrivals, chat and
-// departures. Its cost grows with what changed, never with who watches:
-// it knows no observers at all.
+// into the other) and, noted earlier by the input system, spawns and
+// hand-offs taken in, chat lines and quits. Its cost grows with what
+// changed, never with who watches: it knows no observers at all.
 type Facts struct {
 	Bus ecs.Publisher
 

@@ -67,7 +67,7 @@ func TestHandoffKeepsTheWalk(t *testing.T) {
 		t.Fatalf("west handed out %+v and holds %d actors", wout.out, len(west.World.Actors))
 	}
 	d := wout.out[0]
-	if d.From != (ecs.CellKey{X: 0, Y: 0}) || d.To != (ecs.CellKey{X: 1, Y: 0}) || !d.Moving || d.Session != 1 ||
+	if d.From != (ecs.CellKey{X: 0, Y: 0}) || d.To != (ecs.CellKey{X: 1, Y: 0}) || !d.Moving || d.Login != 1 ||
 		d.Pos.X != 100.5 || d.Back.X != 97 || d.Actor.Name != "p1" || d.Actor.Intent.ToX != 200 {
 		t.Fatalf("departure %+v", d)
 	}

@@ -95,7 +95,7 @@ func push(t testing.TB, q *ecs.Queue, c ecs.Command) {
 func join(t testing.TB, tk *Tick, q *ecs.Queue, id int64, x, y float64) ecs.Admission {
 	t.Helper()
 	r := ecs.NewReply()
-	push(t, q, ecs.Command{Kind: ecs.Spawn, Session: uint64(id), Reply: r,
+	push(t, q, ecs.Command{Kind: ecs.Spawn, Login: uint64(id), Reply: r,
 		Actor: ecs.Actor{ID: id, Name: fmt.Sprintf("p%d", id), Avatar: int(id % 6), X: x, Y: y}})
 	tk.Advance()
 	select {
@@ -113,5 +113,5 @@ func join(t testing.TB, tk *Tick, q *ecs.Queue, id int64, x, y float64) ecs.Admi
 // walk sets a player's target, as its own session.
 func walk(t testing.TB, q *ecs.Queue, id int64, x, y float64) {
 	t.Helper()
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Session: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
+	push(t, q, ecs.Command{Kind: ecs.SetTarget, Login: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
 }

@@ -35,7 +35,7 @@ type Input struct {
 	one [1]ecs.SavedPosition
 
 	// left remembers where recently departed actors stopped. A login loads
-	// the actor before the tick admits it; if its previous session left in
+	// the actor before the tick admits it; if its previous login left in
 	// between, the load predates the logout's position, and this is newer.
 	left   map[int64]stop
 	leftAt []int64 // ids in the order they left, for expiry
@@ -102,8 +102,8 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		s.Strays.Stray(c)
 		return
 	}
-	if !ok || w.Owner(e) != c.Session {
-		// A command from a session whose actor is not (or no longer) in
+	if !ok || w.Owner(e) != c.Login {
+		// A command from a login whose actor is not (or no longer) in
 		// play; a Rejoin hears so.
 		c.Reply.Answer(ecs.Admission{})
 		return
@@ -120,7 +120,7 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		x, y := s.Bounds.Clamp(c.X, c.Y)
 		w.SetTarget(e, x, y)
 	case ecs.Rejoin:
-		w.SetOwner(e, c.Heir)
+		w.SetOwner(e, c.NewLogin)
 		c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
 	case ecs.Say:
 		// Said in the speaker's cell: every view covering the speaker hears
@@ -162,7 +162,7 @@ func (s *Input) spawn(w *ecs.World, c ecs.Command) {
 		a.X, a.Y = d.pos.X, d.pos.Y
 	}
 	a.X, a.Y = s.Bounds.Clamp(a.X, a.Y)
-	e := w.Spawn(a, c.Session)
+	e := w.Spawn(a, c.Login)
 	c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
 }
 

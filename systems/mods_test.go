@@ -113,14 +113,14 @@ func TestModCommands(t *testing.T) {
 	})
 	tk, q, pub, _ := newTick(t, cfg)
 	ctx := context.Background()
-	q.Push(ctx, ecs.Command{Kind: ecs.Spawn, Session: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
+	q.Push(ctx, ecs.Command{Kind: ecs.Spawn, Login: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
 	tk.Advance()
 	pub.take()
 	for _, c := range []ecs.Command{
-		{Kind: ecs.ModCommand, Session: 1, Actor: ecs.Actor{ID: 1}, Name: "crash"},
-		{Kind: ecs.ModCommand, Session: 1, Actor: ecs.Actor{ID: 1}, Name: "wave", Data: json.RawMessage(`"hi"`)},
-		{Kind: ecs.ModCommand, Session: 1, Actor: ecs.Actor{ID: 1}, Name: "nothing"},
-		{Kind: ecs.ModCommand, Session: 9, Actor: ecs.Actor{ID: 1}, Name: "wave"},
+		{Kind: ecs.ModCommand, Login: 1, Actor: ecs.Actor{ID: 1}, Name: "crash"},
+		{Kind: ecs.ModCommand, Login: 1, Actor: ecs.Actor{ID: 1}, Name: "wave", Data: json.RawMessage(`"hi"`)},
+		{Kind: ecs.ModCommand, Login: 1, Actor: ecs.Actor{ID: 1}, Name: "nothing"},
+		{Kind: ecs.ModCommand, Login: 9, Actor: ecs.Actor{ID: 1}, Name: "wave"},
 	} {
 		q.Push(ctx, c) //nolint:errcheck // room
 	}
@@ -147,8 +147,8 @@ func TestSystemPanicStopsTheTick(t *testing.T) {
 	cfg := testConfig()
 	cfg.Mods = testRegistry(t, func(r *mod.Registry) error { return r.System("panicky", p, mod.AfterMovement) })
 	tk, q, _, st := newTick(t, cfg)
-	q.Push(context.Background(), ecs.Command{Kind: ecs.Spawn, Session: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
-	q.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 500})                       //nolint:errcheck // room
+	q.Push(context.Background(), ecs.Command{Kind: ecs.Spawn, Login: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
+	q.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Login: 1, Actor: ecs.Actor{ID: 1}, X: 500})                       //nolint:errcheck // room
 	tk.Advance()
 	tk.Advance()
 	p.armed = true

@@ -18,7 +18,7 @@ func TestFactsOfATick(t *testing.T) {
 	}
 	equal(t, "spawn", pub.take(), []string{"0,0 entered 1"})
 
-	push(t, q, ecs.Command{Kind: ecs.Say, Session: 1, Actor: ecs.Actor{ID: 1}, Text: "hi"})
+	push(t, q, ecs.Command{Kind: ecs.Say, Login: 1, Actor: ecs.Actor{ID: 1}, Text: "hi"})
 	walk(t, q, 1, 200, 50)
 	join(t, tk, q, 2, 250, 50) // same tick: the walk's first step crosses into cell 1,0
 	equal(t, "say, walk across, spawn", pub.take(), []string{
@@ -43,7 +43,7 @@ func TestFactsOfATick(t *testing.T) {
 	}
 	pub.take()
 
-	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 1, Actor: ecs.Actor{ID: 1}})
+	push(t, q, ecs.Command{Kind: ecs.Despawn, Login: 1, Actor: ecs.Actor{ID: 1}})
 	tk.Advance()
 	equal(t, "logout", pub.take(), []string{"1,0 quit 1"})
 	if n := len(pub.ended); n != int(tk.World.Tick) {
@@ -51,24 +51,24 @@ func TestFactsOfATick(t *testing.T) {
 	}
 }
 
-// TestCommandsOfAnotherSessionAreIgnored: a session that lost its actor to
+// TestCommandsOfAnotherLoginAreIgnored: a login that lost its actor to
 // a newer login cannot move it, make it talk or log it out.
-func TestCommandsOfAnotherSessionAreIgnored(t *testing.T) {
+func TestCommandsOfAnotherLoginAreIgnored(t *testing.T) {
 	t.Parallel()
 	tk, q, pub, _ := newTick(t, testConfig())
 	join(t, tk, q, 1, 0, 0)
 	pub.take()
 	other := ecs.Actor{ID: 1}
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Session: 99, Actor: other, X: 50, Y: 0})
-	push(t, q, ecs.Command{Kind: ecs.Say, Session: 99, Actor: other, Text: "not me"})
-	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 99, Actor: other})
+	push(t, q, ecs.Command{Kind: ecs.SetTarget, Login: 99, Actor: other, X: 50, Y: 0})
+	push(t, q, ecs.Command{Kind: ecs.Say, Login: 99, Actor: other, Text: "not me"})
+	push(t, q, ecs.Command{Kind: ecs.Despawn, Login: 99, Actor: other})
 	tk.Advance()
 	equal(t, "facts", pub.take(), nil)
 	if _, ok := tk.World.Actors[1]; !ok {
 		t.Fatal("the actor was logged out by another session")
 	}
 	r := ecs.NewReply()
-	push(t, q, ecs.Command{Kind: ecs.Spawn, Session: 100, Reply: r, Actor: ecs.Actor{ID: 1, Name: "p1"}})
+	push(t, q, ecs.Command{Kind: ecs.Spawn, Login: 100, Reply: r, Actor: ecs.Actor{ID: 1, Name: "p1"}})
 	tk.Advance()
 	if a := <-r.C(); a.OK {
 		t.Error("a second login of a playing actor was admitted")
@@ -101,7 +101,7 @@ func TestLoginAfterLogoutGetsTheNewestPosition(t *testing.T) {
 	for range 10 {
 		tk.Advance()
 	}
-	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 1, Actor: ecs.Actor{ID: 1}})
+	push(t, q, ecs.Command{Kind: ecs.Despawn, Login: 1, Actor: ecs.Actor{ID: 1}})
 	tk.Advance()
 	if len(st.saved) == 0 || st.saved[len(st.saved)-1] != (ecs.SavedPosition{ID: 1, X: 35, Y: 0}) {
 		t.Fatalf("saved %+v", st.saved)
@@ -143,7 +143,7 @@ func TestStopAppliesQueuedLogouts(t *testing.T) {
 	t.Parallel()
 	tk, q, _, st := newTick(t, testConfig())
 	join(t, tk, q, 1, 10, 20)
-	push(t, q, ecs.Command{Kind: ecs.Despawn, Session: 1, Actor: ecs.Actor{ID: 1}})
+	push(t, q, ecs.Command{Kind: ecs.Despawn, Login: 1, Actor: ecs.Actor{ID: 1}})
 	tk.stop()
 	if len(tk.World.Actors) != 0 {
 		t.Error("logout not applied at stop")

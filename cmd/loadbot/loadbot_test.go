@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/guard"
+
 	"github.com/godmmo/godmmo/cmd/server/game"
 	gnet "github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/client"
@@ -194,7 +196,7 @@ func startServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	// The bots chat faster than a player may: a load test lifts the chat limit.
-	lim := gnet.DefaultLimits()
+	lim := guard.DefaultLimits()
 	lim.ChatPerSecond = 0
 	g, err := game.New(game.Room(), store, log, gnet.Options{BcryptCost: 4, Limits: &lim}) // one room, as the performance figures use
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
@@ -88,10 +90,10 @@ func TestConnectionLimits(t *testing.T) {
 			go c.read()
 			c.register("banme", "pw", 0)
 			c.login("banme", "pw")
-			if _, err := app.game.Server.Ban(t.Context(), persist.Ban{Kind: persist.BanAddress, Value: "127.0.0.5", Reason: "spam"}); err != nil {
+			if _, err := app.game.Server.Operators().Ban(t.Context(), persist.Ban{Kind: persist.BanAddress, Value: "127.0.0.5", Reason: "spam"}); err != nil {
 				t.Fatal(err)
 			}
-			if code, reason := closedWith(t, c); code != net.StatusBanned || reason != "banned: spam" {
+			if code, reason := closedWith(t, c); code != operate.StatusBanned || reason != "banned: spam" {
 				t.Errorf("banned address's player closed with %v %q", code, reason)
 			}
 			break
@@ -175,18 +177,18 @@ func TestChatLimits(t *testing.T) {
 		deny  string // the Deny after the lines, "" for none
 		heard []string
 	}{
-		{"two then slow down", false, []string{"one", "two", "three"}, net.DenyChatSlow, []string{"one", "two"}},
+		{"two then slow down", false, []string{"one", "two", "three"}, denial(wire.ChatSlow), []string{"one", "two"}},
 		{"invisible only", false, []string{"\u200b\u2060\u3164", "\u00a0\u200d", "ok"}, "", []string{"ok"}},
-		{"direction override", false, []string{"abc\u202edcba"}, wire.DenyChatDirection, nil},
-		{"isolate", false, []string{"x\u2067y"}, wire.DenyChatDirection, nil},
-		{"muted", true, []string{"let me speak"}, net.DenyMuted, nil},
+		{"direction override", false, []string{"abc\u202edcba"}, denial(wire.ChatDirection), nil},
+		{"isolate", false, []string{"x\u2067y"}, denial(wire.ChatDirection), nil},
+		{"muted", true, []string{"let me speak"}, denial(wire.Muted), nil},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			name := fmt.Sprintf("speaker%d", i)
 			c, _ := join(t, app.Addr(), name, 0)
 			if tc.mute {
-				if err := app.game.Server.Mute(name, time.Time{}); err != nil {
+				if err := app.game.Server.Operators().Mute(name, time.Time{}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -237,10 +239,10 @@ func TestLoginThrottle(t *testing.T) {
 	attacker := dialFrom(t, app.Addr(), "127.0.0.2")
 	for range 4 {
 		attacker.send("Login", "victim", "guess")
-		attacker.expectDeny(wire.DenyCredentials)
+		attacker.expectDeny(denial(wire.Credentials))
 	}
 	attacker.send("Login", "victim", "pw-victim")
-	attacker.expectDeny(fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute))
+	attacker.expectDeny(wire.Refusal{Code: wire.AccountLocked, Wait: 5 * time.Minute}.Text())
 	owner := dialFrom(t, app.Addr(), "127.0.0.3")
 	owner.login("victim", "pw-victim")
 	owner.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // logging out
@@ -249,17 +251,17 @@ func TestLoginThrottle(t *testing.T) {
 	owner = dialFrom(t, app.Addr(), "127.0.0.3")
 	for range 5 { // past the account's limit, short of the address's
 		owner.send("Login", "victim", "typo")
-		owner.expectDeny(wire.DenyCredentials)
+		owner.expectDeny(denial(wire.Credentials))
 	}
 	owner.login("victim", "pw-victim")
 
 	// Two more failures on other accounts lock the attacker's address out.
 	for _, n := range []string{"alice", "bob"} {
 		attacker.send("Login", n, "guess")
-		attacker.expectDeny(wire.DenyCredentials)
+		attacker.expectDeny(denial(wire.Credentials))
 	}
 	attacker.send("Login", "alice", "pw-alice")
-	attacker.expectDeny(fmt.Sprintf(net.DenyAddrLocked, 5*time.Minute))
+	attacker.expectDeny(wire.Refusal{Code: wire.AddressLocked, Wait: 5 * time.Minute}.Text())
 	dialFrom(t, app.Addr(), "127.0.0.4").login("alice", "pw-alice")
 
 	// Guesses at bob from many addresses, one each: past the account's
@@ -273,7 +275,7 @@ func TestLoginThrottle(t *testing.T) {
 		c := dialFrom(t, app.Addr(), fmt.Sprintf("127.0.1.%d", i+1))
 		c.send("Login", "bob", "guess")
 		deny := c.expectAction("Deny").Text
-		if deny == wire.DenyCredentials {
+		if deny == denial(wire.Credentials) {
 			checked++
 			continue
 		}
@@ -305,9 +307,9 @@ func TestLoginThrottleAtOnce(t *testing.T) {
 	checked := 0
 	for _, g := range guessers {
 		switch deny := g.expectAction("Deny").Text; deny {
-		case wire.DenyCredentials:
+		case denial(wire.Credentials):
 			checked++
-		case fmt.Sprintf(net.DenyAccountLocked, 5*time.Minute):
+		case wire.Refusal{Code: wire.AccountLocked, Wait: 5 * time.Minute}.Text():
 		default:
 			t.Errorf("Deny %q", deny)
 		}
@@ -324,11 +326,11 @@ func TestRegistrationLimit(t *testing.T) {
 	app, _ := startApp(t, testConfig(t, t.TempDir(), "-exempt", "", "-registrations-per-addr", "2"))
 	c := dialFrom(t, app.Addr(), "127.0.0.2")
 	c.send("Register", "Server", "pw", 0)
-	c.expectDeny(wire.DenyTaken)
+	c.expectDeny(denial(wire.Taken))
 	c.register("first", "pw", 0)
 	c.register("second", "pw", 0)
 	c.send("Register", "third", "pw", 0)
-	c.expectDeny(net.DenyRegistrations)
+	c.expectDeny(denial(wire.Registrations))
 	dialFrom(t, app.Addr(), "127.0.0.3").register("third", "pw", 0)
 }
 

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/coder/websocket"
-	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
 )
 
@@ -97,13 +98,13 @@ func TestAdminAPI(t *testing.T) {
 	}
 	// What the players saw: the message from "server", then ann is muted.
 	p := ann.await("server message", func(p packet) bool { return p.A == "Chat" })
-	if p.From != net.ServerName || p.Text != "restart in 5 minutes" {
+	if p.From != wire.ServerName || p.Text != "restart in 5 minutes" {
 		t.Errorf("server message arrived as %s", p.Raw)
 	}
 	ann.send("Chat", "", "hello?")
-	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.Text == net.DenyMuted })
-	if code, _ := closedWith(t, bot); code != net.StatusKicked {
-		t.Errorf("deleted bot closed with %v, want %v", code, net.StatusKicked)
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.Text == denial(wire.Muted) })
+	if code, _ := closedWith(t, bot); code != operate.StatusKicked {
+		t.Errorf("deleted bot closed with %v, want %v", code, operate.StatusKicked)
 	}
 	for _, n := range []string{"loadbot-1", "loadbot-2"} {
 		if _, err := app.store.Account(t.Context(), n); err == nil {
@@ -121,7 +122,7 @@ func TestAdminAPI(t *testing.T) {
 		c.send("Login", "ann", "new-pw")
 		if p := c.next(); p.A == "Ok" {
 			break
-		} else if p.Text != wire.DenyLoggedIn {
+		} else if p.Text != denial(wire.LoggedIn) {
 			t.Fatalf("login with the new password: %s", p.Raw)
 		}
 	}
@@ -282,14 +283,14 @@ func TestBroadcastV2(t *testing.T) {
 		}
 	}
 	// The login is done once the server lists the player.
-	for len(app.game.Server.Players()) == 0 {
+	for len(app.game.Server.Operators().Players()) == 0 {
 		select {
 		case <-ctx.Done():
 			t.Fatal("the v2 player never logged in")
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if n, err := app.game.Server.Broadcast("hello v2"); err != nil || n != 1 {
+	if n, err := app.game.Server.Operators().Broadcast("hello v2"); err != nil || n != 1 {
 		t.Fatalf("Broadcast: %d, %v", n, err)
 	}
 	for {

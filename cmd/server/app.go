@@ -78,7 +78,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 				return nil
 			}
 		}
-		con := &console{game: a.game.Server, metrics: a.metrics, token: cfg.AdminToken, log: log, hosts: ownHosts(cfg.Admin)}
+		con := &console{ops: a.game.Server.Operators(), metrics: a.metrics, token: cfg.AdminToken, log: log, hosts: ownHosts(cfg.Admin)}
 		if a.admin, err = newAdmin(cfg.Admin, a.metrics, ready, con, log); err != nil {
 			a.ln.Close()
 			store.Close()

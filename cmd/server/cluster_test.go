@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/cluster/natstest"
@@ -126,10 +128,10 @@ func TestClusterAccounts(t *testing.T) {
 	a.register("carol", "pw", 1)
 	b := dial(t, east.Addr())
 	b.send("Register", "Carol", "other", 2)
-	b.expectDeny(wire.DenyTaken)
+	b.expectDeny(denial(wire.Taken))
 	a.login("carol", "pw")
 	b.send("Login", "carol", "pw")
-	b.expectDeny(wire.DenyLoggedIn)
+	b.expectDeny(denial(wire.LoggedIn))
 	a.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // the test's client
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -257,7 +259,7 @@ func TestClusterBorder(t *testing.T) {
 	walkTo(t, ow, owID, -310, 0) // the west goes on
 	late := dial(t, edge.Addr())
 	late.send("Login", "walker", "pw-walker")
-	late.expectDeny(wire.DenyUnreachable)
+	late.expectDeny(denial(wire.Unreachable))
 
 	startBinary(t, eastArgs...)
 	awaitRegions(t, edge, "east")
@@ -284,7 +286,7 @@ func TestClusterPostgresOutage(t *testing.T) {
 	pg.Stop(t)
 	late := dial(t, app.Addr())
 	late.send("Login", "other", "pw")
-	late.expectDeny(wire.DenyUnavailable)
+	late.expectDeny(denial(wire.Unavailable))
 	walkTo(t, c, id, 42, -7)
 
 	pg.Start(t)
@@ -319,7 +321,7 @@ func loginUntilOk(tb testing.TB, addr, name, password string) (*client, packet) 
 		if p.A == "Ok" {
 			return c, c.expectAction("ModelDelta")
 		}
-		if p.A != "Deny" || p.Text != wire.DenyLoggedIn || time.Now().After(deadline) {
+		if p.A != "Deny" || p.Text != denial(wire.LoggedIn) || time.Now().After(deadline) {
 			tb.Fatalf("login of %s: %s", name, p.Raw)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -381,7 +383,7 @@ func TestClusterOperators(t *testing.T) {
 	if code, v := apiCall(t, wbase, "", http.MethodPost, "/api/kick", map[string]string{"name": "bob", "reason": "cool off"}); code != http.StatusOK {
 		t.Fatalf("kick bob through the west: %d %v", code, v)
 	}
-	if code, reason := closedWith(t, bob); code != net.StatusKicked || reason != "cool off" {
+	if code, reason := closedWith(t, bob); code != operate.StatusKicked || reason != "cool off" {
 		t.Errorf("bob closed with %v %q", code, reason)
 	}
 	bob, _ = loginUntilOk(t, east.Addr(), "bob", "pw-bob")
@@ -390,7 +392,7 @@ func TestClusterOperators(t *testing.T) {
 	if code != http.StatusOK || mustJSON(t, v) != `{"closed":1,"ok":true}` {
 		t.Fatalf("ban bob through the west: %d %s", code, mustJSON(t, v))
 	}
-	if code, reason := closedWith(t, bob); code != net.StatusBanned || reason != "banned: spam" {
+	if code, reason := closedWith(t, bob); code != operate.StatusBanned || reason != "banned: spam" {
 		t.Errorf("bob closed with %v %q", code, reason)
 	}
 	if code, v := apiCall(t, ebase, "", http.MethodGet, "/api/bans", nil); code != http.StatusOK || !strings.Contains(mustJSON(t, v), `"value":"bob"`) {
@@ -399,7 +401,7 @@ func TestClusterOperators(t *testing.T) {
 	for _, addr := range []string{east.Addr(), west.Addr()} {
 		again := dial(t, addr)
 		again.send("Login", "bob", "pw-bob")
-		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.Text, net.DenyBannedAccount) {
+		if p := again.next(); p.A != "Deny" || !strings.HasPrefix(p.Text, denial(wire.Banned)) {
 			t.Errorf("bob's login through %s after the ban: %s", addr, p.Raw)
 		}
 	}
@@ -411,7 +413,7 @@ func TestClusterOperators(t *testing.T) {
 		t.Fatalf("mute ann through the east: %d %v", code, v)
 	}
 	ann.send("Chat", "", "hello?")
-	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.Text == net.DenyMuted })
+	ann.await("Deny", func(p packet) bool { return p.A == "Deny" && p.Text == denial(wire.Muted) })
 
 	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) { // bob's banned session ends
 		if _, v := apiCall(t, ebase, "", http.MethodGet, "/api/players", nil); !strings.Contains(mustJSON(t, v), `"name":"bob"`) {
@@ -424,7 +426,7 @@ func TestClusterOperators(t *testing.T) {
 	if code != http.StatusOK || mustJSON(t, v) != `{"ok":true,"players":1}` {
 		t.Errorf("message to everyone through the east: %d %s", code, mustJSON(t, v))
 	}
-	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.From != net.ServerName || p.Text != "restart soon" {
+	if p := ann.await("server message", func(p packet) bool { return p.A == "Chat" }); p.From != wire.ServerName || p.Text != "restart soon" {
 		t.Errorf("ann heard %s", p.Raw)
 	}
 
@@ -435,7 +437,7 @@ func TestClusterOperators(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !slices.ContainsFunc(east.game.Server.Bans(), func(b persist.Ban) bool { return b.Value == "carol" }) {
+	for !slices.ContainsFunc(east.game.Server.Operators().Bans(), func(b persist.Ban) bool { return b.Value == "carol" }) {
 		if time.Now().After(deadline) {
 			t.Fatal("the east never learnt of carol's ban")
 		}
@@ -443,7 +445,7 @@ func TestClusterOperators(t *testing.T) {
 	}
 	late := dial(t, east.Addr())
 	late.send("Login", "carol", "pw")
-	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.Text, net.DenyBannedAccount) {
+	if p := late.next(); p.A != "Deny" || !strings.HasPrefix(p.Text, denial(wire.Banned)) {
 		t.Errorf("carol's login after the ban: %s", p.Raw)
 	}
 }

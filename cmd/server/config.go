@@ -12,10 +12,11 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/godmmo/godmmo/net/guard"
+
 	"github.com/godmmo/godmmo/cmd/server/game"
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
-	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/cluster"
 )
 
@@ -51,7 +52,7 @@ type Config struct {
 	// Version asks only for the version to be printed.
 	Version bool
 	// Limits bound connections, logins, registrations and chat.
-	Limits net.Limits
+	Limits guard.Limits
 	// Mods are the game's mods, the example ones as the flags ask.
 	Mods []mod.Mod
 }
@@ -89,7 +90,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log line format: text or json")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	l := &c.Limits
-	*l = net.DefaultLimits()
+	*l = guard.DefaultLimits()
 	fs.IntVar(&l.MaxConns, "max-conns", l.MaxConns, "most open connections in all (0: no cap)")
 	fs.IntVar(&l.MaxConnsPerAddr, "max-conns-per-addr", l.MaxConnsPerAddr, "most open connections from one IP address (0: no cap)")
 	fs.DurationVar(&l.LoginTimeout, "login-timeout", l.LoginTimeout, "close a connection that has not logged in this long after it opened (0: never)")

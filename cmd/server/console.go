@@ -18,7 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/godmmo/godmmo/persist"
 	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/time/rate"
@@ -32,7 +33,7 @@ var consoleHTML []byte
 // ban, mute, message, password, delete). Every action is logged with the
 // caller's address.
 type console struct {
-	game    *net.Server
+	ops     *operate.Operators
 	metrics *Metrics
 	// token, when set, is required of every API call: a bearer token or
 	// the cookie /api/session sets. Compared in constant time.
@@ -67,7 +68,7 @@ func (c *console) stop() {
 }
 
 func (c *console) routes(mux *http.ServeMux) {
-	if c.game == nil {
+	if c.ops == nil {
 		return // a bare admin listener (metrics only)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -209,7 +210,7 @@ func (c *console) session(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *console) players(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, c.game.Players())
+	writeJSON(w, http.StatusOK, c.ops.Players())
 }
 
 // banJSON is a ban as the API shows it.
@@ -222,7 +223,7 @@ type banJSON struct {
 
 func (c *console) bans(w http.ResponseWriter, _ *http.Request) {
 	out := []banJSON{}
-	for _, b := range c.game.Bans() {
+	for _, b := range c.ops.Bans() {
 		j := banJSON{Kind: b.Kind, Value: b.Value, Reason: b.Reason}
 		if !b.Expires.IsZero() {
 			e := b.Expires.UTC()
@@ -252,9 +253,9 @@ func (c *console) action(name string, fn func(*http.Request, request) (any, erro
 		if err != nil {
 			status := http.StatusInternalServerError
 			switch {
-			case errors.Is(err, net.ErrBadRequest), errors.Is(err, errBadJSON):
+			case errors.Is(err, operate.ErrBadRequest), errors.Is(err, errBadJSON):
 				status = http.StatusBadRequest
-			case errors.Is(err, net.ErrNotOnline), errors.Is(err, persist.ErrNotFound):
+			case errors.Is(err, operate.ErrNotOnline), errors.Is(err, persist.ErrNotFound):
 				status = http.StatusNotFound
 			}
 			c.log.Info("admin action failed", "action", name, "remote", r.RemoteAddr, "request", redact(body), "err", err)
@@ -336,7 +337,7 @@ func (req request) until() (time.Time, error) {
 }
 
 func (c *console) kick(_ *http.Request, req request) (any, error) {
-	return nil, c.game.Kick(req.Name, req.Reason)
+	return nil, c.ops.Kick(req.Name, req.Reason)
 }
 
 func (c *console) ban(r *http.Request, req request) (any, error) {
@@ -353,7 +354,7 @@ func (c *console) ban(r *http.Request, req request) (any, error) {
 	case req.Name == "":
 		return nil, fmt.Errorf("%w: name or address required", errBadJSON)
 	}
-	n, err := c.game.Ban(r.Context(), b)
+	n, err := c.ops.Ban(r.Context(), b)
 	if err != nil {
 		return nil, err
 	}
@@ -362,9 +363,9 @@ func (c *console) ban(r *http.Request, req request) (any, error) {
 
 func (c *console) unban(r *http.Request, req request) (any, error) {
 	if req.Address != "" {
-		return nil, c.game.Unban(r.Context(), persist.BanAddress, req.Address)
+		return nil, c.ops.Unban(r.Context(), persist.BanAddress, req.Address)
 	}
-	return nil, c.game.Unban(r.Context(), persist.BanAccount, req.Name)
+	return nil, c.ops.Unban(r.Context(), persist.BanAccount, req.Name)
 }
 
 func (c *console) mute(_ *http.Request, req request) (any, error) {
@@ -372,16 +373,16 @@ func (c *console) mute(_ *http.Request, req request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.game.Mute(req.Name, until)
+	return nil, c.ops.Mute(req.Name, until)
 }
 
 func (c *console) unmute(_ *http.Request, req request) (any, error) {
-	c.game.Unmute(req.Name)
+	c.ops.Unmute(req.Name)
 	return nil, nil
 }
 
 func (c *console) broadcast(_ *http.Request, req request) (any, error) {
-	n, err := c.game.Broadcast(req.Text)
+	n, err := c.ops.Broadcast(req.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +390,7 @@ func (c *console) broadcast(_ *http.Request, req request) (any, error) {
 }
 
 func (c *console) password(r *http.Request, req request) (any, error) {
-	return nil, c.game.ResetPassword(r.Context(), req.Name, req.Password)
+	return nil, c.ops.ResetPassword(r.Context(), req.Name, req.Password)
 }
 
 func (c *console) delete(r *http.Request, req request) (any, error) {
@@ -397,7 +398,7 @@ func (c *console) delete(r *http.Request, req request) (any, error) {
 	case req.Prefix != "" && req.Name != "":
 		return nil, fmt.Errorf("%w: delete a name or a prefix, one at a time", errBadJSON)
 	case req.Prefix != "":
-		names, err := c.game.DeleteAccountsWithPrefix(r.Context(), req.Prefix)
+		names, err := c.ops.DeleteAccountsWithPrefix(r.Context(), req.Prefix)
 		if err != nil {
 			return nil, err
 		}
@@ -408,18 +409,18 @@ func (c *console) delete(r *http.Request, req request) (any, error) {
 	case req.Name == "":
 		return nil, fmt.Errorf("%w: name or prefix required", errBadJSON)
 	}
-	return nil, c.game.DeleteAccount(r.Context(), req.Name)
+	return nil, c.ops.DeleteAccount(r.Context(), req.Name)
 }
 
 // state is one event of the stream: the players and the tick's timings
 // since the previous event, from the same histograms /metrics serves.
 type state struct {
-	Time    time.Time          `json:"time"`
-	Players []net.PlayerInfo   `json:"players"`
-	TickMS  float64            `json:"tick_ms"`  // mean tick time since the last event
-	Ticks   float64            `json:"ticks"`    // ticks since the last event
-	StageMS map[string]float64 `json:"stage_ms"` // mean time per system since the last event
-	Overrun float64            `json:"overruns"` // overruns since the last event
+	Time    time.Time            `json:"time"`
+	Players []operate.PlayerInfo `json:"players"`
+	TickMS  float64              `json:"tick_ms"`  // mean tick time since the last event
+	Ticks   float64              `json:"ticks"`    // ticks since the last event
+	StageMS map[string]float64   `json:"stage_ms"` // mean time per system since the last event
+	Overrun float64              `json:"overruns"` // overruns since the last event
 }
 
 // events streams the state as server-sent events until the page goes
@@ -438,7 +439,7 @@ func (c *console) events(w http.ResponseWriter, r *http.Request) {
 	prev = c.timings()
 	for {
 		now := c.timings()
-		st := state{Time: time.Now().UTC(), Players: c.game.Players(), StageMS: map[string]float64{}}
+		st := state{Time: time.Now().UTC(), Players: c.ops.Players(), StageMS: map[string]float64{}}
 		if d := now.tickCount - prev.tickCount; d > 0 {
 			st.Ticks, st.TickMS = d, (now.tickSum-prev.tickSum)/d*1000
 		}

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godmmo/godmmo/net/operate"
+
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
-	"github.com/godmmo/godmmo/net"
 )
 
 // browserWait bounds each step of a browser test.
@@ -77,8 +78,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#reason`), "time for bed"),
 		chromedp.Click(chromedp.CSS(`#players tr[data-name="walker"] button.kick`)),
 	)
-	if code, reason := closedWith(t, bot); code != net.StatusKicked || reason != "time for bed" {
-		t.Errorf("kicked bot closed with %v %q, want %v %q", code, reason, net.StatusKicked, "time for bed")
+	if code, reason := closedWith(t, bot); code != operate.StatusKicked || reason != "time for bed" {
+		t.Errorf("kicked bot closed with %v %q, want %v %q", code, reason, operate.StatusKicked, "time for bed")
 	}
 	step(t, ctx, "kicked bot leaves the list",
 		chromedp.WaitNotPresent(chromedp.CSS(`#players tr[data-name="walker"]`)))
@@ -91,8 +92,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#reason`), "cheating"),
 		chromedp.Click(chromedp.CSS(`#players tr[data-name="walker"] button.ban`)),
 	)
-	if code, reason := closedWith(t, bot); code != net.StatusBanned || reason != "banned: cheating" {
-		t.Errorf("banned bot closed with %v %q, want %v %q", code, reason, net.StatusBanned, "banned: cheating")
+	if code, reason := closedWith(t, bot); code != operate.StatusBanned || reason != "banned: cheating" {
+		t.Errorf("banned bot closed with %v %q, want %v %q", code, reason, operate.StatusBanned, "banned: cheating")
 	}
 	again := dial(t, app.Addr())
 	again.send("Login", "walker", "pw-walker")

@@ -315,3 +315,6 @@ func isModelOf(id int64) func(packet) bool {
 func parseExample(args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	return parseConfig(args, lookupEnv, Game{Flags: mods.Flags})
 }
+
+// denial is the words a client reads for a refusal that names nothing.
+func denial(c wire.Code) string { return wire.Refusal{Code: c}.Text() }

@@ -4,7 +4,8 @@ import (
 	"cmp"
 	"runtime/debug"
 
-	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/guard"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,7 +20,7 @@ type opsMetrics struct {
 	adminActions  *prometheus.CounterVec
 }
 
-var _ net.OpsMetrics = (*Metrics)(nil)
+var _ guard.OpsMetrics = (*Metrics)(nil)
 
 // refusalLabels and disconnectLabels exist from the start, so that a
 // dashboard shows 0 rather than "no data".

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/wire"
 )
 
@@ -80,7 +79,7 @@ func TestResume(t *testing.T) {
 	}
 
 	_, spent := resumeV2(t, app.Addr(), token)
-	if spent[0] != "deny" || spent[1] != wire.DenyResumed {
+	if spent[0] != "deny" || spent[1] != denial(wire.Resumed) {
 		t.Errorf("a spent token answered %v", spent)
 	}
 }
@@ -199,7 +198,7 @@ func TestChatLimitFollowsAccount(t *testing.T) {
 	for i := range 3 {
 		c.send("Chat", fmt.Sprintf("line %d", i))
 	}
-	c.await("the limit", func(p []any) bool { return p[0] == "deny" && p[1] == net.DenyChatSlow })
+	c.await("the limit", func(p []any) bool { return p[0] == "deny" && p[1] == denial(wire.ChatSlow) })
 	for range 3 {
 		c.conn.CloseNow() //nolint:errcheck // dropped on purpose
 		var ok []any
@@ -212,8 +211,8 @@ func TestChatLimitFollowsAccount(t *testing.T) {
 		// The echoes of the lines before the drop may still come: the
 		// resumed view hears what its cells said after it joined them.
 		p := c.await("the answer to a chat line", func(p []any) bool { return p[0] == "deny" || p[0] == "C" && p[2] == "after a resume" })
-		if p[0] != "deny" || p[1] != net.DenyChatSlow {
-			t.Fatalf("a chat line after a resume answered %v, want deny %q", p, net.DenyChatSlow)
+		if p[0] != "deny" || p[1] != denial(wire.ChatSlow) {
+			t.Fatalf("a chat line after a resume answered %v, want deny %q", p, denial(wire.ChatSlow))
 		}
 	}
 }

@@ -57,7 +57,7 @@ func TestNoEnumeration(t *testing.T) {
 	c.register("known", "pw-known", 0)
 	free, taken := answerTimes(t, c, 5,
 		timedRequest{func(i int) { c.send("Register", fmt.Sprintf("free%d", i), "pw", 0) }, "Ok"},
-		timedRequest{func(int) { c.send("Register", "known", "pw", 0) }, wire.DenyTaken})
+		timedRequest{func(int) { c.send("Register", "known", "pw", 0) }, denial(wire.Taken)})
 	t.Logf("register: free name %v, taken name %v", free, taken)
 	if taken < free/2 {
 		t.Errorf("Register of a taken name answers in %v, a free one in %v: names can be told apart", taken, free)
@@ -68,8 +68,8 @@ func TestNoEnumeration(t *testing.T) {
 	app, _ = startApp(t, testConfig(t, dir, "-bcrypt-cost", "4"))
 	c = dial(t, app.Addr())
 	wrong, unknown := answerTimes(t, c, 5,
-		timedRequest{func(int) { c.send("Login", "known", "not it") }, wire.DenyCredentials},
-		timedRequest{func(int) { c.send("Login", "nobody", "not it") }, wire.DenyCredentials})
+		timedRequest{func(int) { c.send("Login", "known", "not it") }, denial(wire.Credentials)},
+		timedRequest{func(int) { c.send("Login", "nobody", "not it") }, denial(wire.Credentials)})
 	t.Logf("login: wrong password %v, unknown name %v", wrong, unknown)
 	if unknown < wrong/2 {
 		t.Errorf("Login of an unknown name answers in %v, a wrong password in %v: names can be told apart", unknown, wrong)

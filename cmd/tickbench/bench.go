@@ -217,7 +217,7 @@ func (b *bench) between() {
 		if t := b.targets.Get(w.Actors[id]); !t.Moving {
 			x, y := b.randomPoint()
 			//nolint:errcheck // the queue has room and is never stopped here
-			b.sim.Queue.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Session: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
+			b.sim.Queue.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Login: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
 		}
 	}
 	b.ticks++

@@ -191,8 +191,8 @@ func (r *Registry) Add(mods ...Mod) error {
 	return nil
 }
 
-// claim checks a name and takes it for the current mod.
-func (r *Registry) claim(what, name string) error {
+// takeName checks a name and takes it for the current mod.
+func (r *Registry) takeName(what, name string) error {
 	if !validName.MatchString(name) || slices.Contains(reserved, name) {
 		return fmt.Errorf("%s name %q: want 1–32 of a-z 0-9 _ . - starting with a letter, and none of the core's", what, name)
 	}
@@ -209,7 +209,7 @@ func (r *Registry) System(name string, s System, after string) error {
 	if after != AfterInput && after != AfterMovement {
 		return fmt.Errorf("system %s: after %q: want %q or %q", name, after, AfterInput, AfterMovement)
 	}
-	if err := r.claim("system", name); err != nil {
+	if err := r.takeName("system", name); err != nil {
 		return err
 	}
 	r.stages = append(r.stages, Stage{Name: r.mod + "/" + name, System: s, After: after})
@@ -221,7 +221,7 @@ func (r *Registry) Command(c Command) error {
 	if c.Check == nil || c.Handle == nil || !(c.Rate > 0) || c.Burst < 1 {
 		return fmt.Errorf("command %s: needs Check, Handle, a Rate above 0 and a Burst of 1 or more", c.Name)
 	}
-	if err := r.claim("command", c.Name); err != nil {
+	if err := r.takeName("command", c.Name); err != nil {
 		return err
 	}
 	r.commands[c.Name] = c
@@ -230,7 +230,7 @@ func (r *Registry) Command(c Command) error {
 
 // Message registers a kind of message to clients.
 func (r *Registry) Message(m Message) error {
-	if err := r.claim("message", m.Name); err != nil {
+	if err := r.takeName("message", m.Name); err != nil {
 		return err
 	}
 	r.messages = append(r.messages, m.Name)
@@ -239,7 +239,7 @@ func (r *Registry) Message(m Message) error {
 
 // Kind registers a kind of entity.
 func (r *Registry) Kind(k Kind) error {
-	if err := r.claim("kind", k.Name); err != nil {
+	if err := r.takeName("kind", k.Name); err != nil {
 		return err
 	}
 	r.kinds = append(r.kinds, k)
@@ -282,7 +282,7 @@ func Component[T any](r *Registry, name string) error {
 	if _, err := roundTrip(zero); err != nil {
 		return fmt.Errorf("component %s: %w", name, err)
 	}
-	if err := r.claim("component", name); err != nil {
+	if err := r.takeName("component", name); err != nil {
 		return err
 	}
 	r.components = append(r.components, component{name: name, carry: func(w *ecs.World) ecs.Carrier {

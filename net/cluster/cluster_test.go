@@ -204,7 +204,7 @@ func (w *watcher) await(tb testing.TB, s string) {
 func admit(tb testing.TB, n *Node, id int64, x, y float64) ecs.Admission {
 	tb.Helper()
 	r := ecs.NewReply()
-	if err := n.Push(tb.Context(), ecs.Command{Kind: ecs.Spawn, Session: uint64(id), Reply: r, Actor: ecs.Actor{ID: id, Name: fmt.Sprint("p", id), X: x, Y: y}}); err != nil {
+	if err := n.Push(tb.Context(), ecs.Command{Kind: ecs.Spawn, Login: uint64(id), Reply: r, Actor: ecs.Actor{ID: id, Name: fmt.Sprint("p", id), X: x, Y: y}}); err != nil {
 		tb.Fatal(err)
 	}
 	select {
@@ -256,12 +256,12 @@ func TestWalkAcrossTheBorder(t *testing.T) {
 	west, east := procs[0], procs[1]
 	admit(t, edge.node, 7, -20, 50)
 	w.await(t, "entered 7 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 7, Actor: ecs.Actor{ID: 7}, X: 60, Y: 50}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Login: 7, Actor: ecs.Actor{ID: 7}, X: 60, Y: 50}); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "entered 7 {0 0}")
 	w.await(t, "exited 7 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Session: 7, Actor: ecs.Actor{ID: 7}, Text: "hello from the east"}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Login: 7, Actor: ecs.Actor{ID: 7}, Text: "hello from the east"}); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "said 7 hello from the east")
@@ -294,7 +294,7 @@ func TestBusRestart(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Session: 2, Reply: ecs.NewReply(), Actor: ecs.Actor{ID: 2, X: -50, Y: 60}})
+	err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Login: 2, Reply: ecs.NewReply(), Actor: ecs.Actor{ID: 2, X: -50, Y: 60}})
 	if err != ecs.ErrUnreachable {
 		t.Fatalf("login while the bus is down: %v", err)
 	}
@@ -323,7 +323,7 @@ func TestRegionLost(t *testing.T) {
 	if edge.node.Up("west") || !edge.node.Up("east") {
 		t.Errorf("west up %v, east up %v", edge.node.Up("west"), edge.node.Up("east"))
 	}
-	err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Session: 3, Reply: ecs.NewReply(), Actor: ecs.Actor{ID: 1, X: -50, Y: 50}})
+	err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Login: 3, Reply: ecs.NewReply(), Actor: ecs.Actor{ID: 1, X: -50, Y: 50}})
 	if err != ecs.ErrUnreachable {
 		t.Fatalf("login into the lost region: %v", err)
 	}
@@ -349,7 +349,7 @@ func TestHandoffReturned(t *testing.T) {
 	west := procs[0]
 	admit(t, edge.node, 1, -10, 50)
 	w.await(t, "entered 1 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Login: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "exited 1 {-1 0}")
@@ -358,7 +358,7 @@ func TestHandoffReturned(t *testing.T) {
 	if s := west.region.Stats(); s.Returned != 1 || s.Retries != handoffTries-1 || s.Handoffs != 0 {
 		t.Errorf("west %+v", s)
 	}
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Session: 1, Actor: ecs.Actor{ID: 1}, Text: "back"}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Login: 1, Actor: ecs.Actor{ID: 1}, Text: "back"}); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "said 1 back")
@@ -396,7 +396,7 @@ func TestHandoffRetried(t *testing.T) {
 	nc.Flush()              //nolint:errcheck // the subscription must be in place before the walk
 	admit(t, edge.node, 1, -10, 50)
 	w.await(t, "entered 1 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Session: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Login: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
 		t.Fatal(err)
 	}
 	var first *ecs.Departure
@@ -434,7 +434,7 @@ func TestLostLogout(t *testing.T) {
 	w.await(t, "entered 4 {-1 0}")
 	w.mark()
 	r := ecs.NewReply()
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Session: 40, Reply: r, Actor: ecs.Actor{ID: 4, Name: "p4", X: -50, Y: 50}}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Spawn, Login: 40, Reply: r, Actor: ecs.Actor{ID: 4, Name: "p4", X: -50, Y: 50}}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -449,7 +449,7 @@ func TestLostLogout(t *testing.T) {
 	w.await(t, "entered 4 {-1 0}")
 	w.check(t)
 	// The new login plays it: its chat is heard.
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Session: 40, Actor: ecs.Actor{ID: 4}, Text: "me again"}); err != nil {
+	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Login: 40, Actor: ecs.Actor{ID: 4}, Text: "me again"}); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "said 4 me again")

@@ -47,15 +47,15 @@ type aliveMsg struct {
 
 // commandMsg is a command on its way to the region that holds its actor.
 type commandMsg struct {
-	Kind    ecs.CommandKind
-	Session uint64
-	Actor   ecs.Actor
-	X, Y    float64         `json:",omitempty"`
-	Text    string          `json:",omitempty"`
-	Heir    uint64          `json:",omitempty"`
-	Arrival *ecs.Departure  `json:",omitempty"`
-	Name    string          `json:",omitempty"`
-	Data    json.RawMessage `json:",omitempty"`
+	Kind     ecs.CommandKind
+	Login    uint64
+	Actor    ecs.Actor
+	X, Y     float64         `json:",omitempty"`
+	Text     string          `json:",omitempty"`
+	NewLogin uint64          `json:",omitempty"`
+	Arrival  *ecs.Departure  `json:",omitempty"`
+	Name     string          `json:",omitempty"`
+	Data     json.RawMessage `json:",omitempty"`
 	// From is the incarnation of the process that holds the connection
 	// of the login (Spawn, Rejoin) or of the actor handed over (Arrive):
 	// the region evicts the actor once that process falls silent.
@@ -161,7 +161,7 @@ func decodeCommandMsg(data []byte) (ecs.Command, commandMsg, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return ecs.Command{}, m, fmt.Errorf("%w: %w", errBadMessage, err)
 	}
-	c := ecs.Command{Kind: m.Kind, Session: m.Session, Actor: m.Actor, X: m.X, Y: m.Y, Text: m.Text, Heir: m.Heir, Arrival: m.Arrival,
+	c := ecs.Command{Kind: m.Kind, Login: m.Login, Actor: m.Actor, X: m.X, Y: m.Y, Text: m.Text, NewLogin: m.NewLogin, Arrival: m.Arrival,
 		Name: m.Name, Data: m.Data}
 	switch {
 	case c.Kind < ecs.Spawn || c.Kind > ecs.ModCommand || c.Kind == ecs.Return:
@@ -187,7 +187,7 @@ func decodeCommandMsg(data []byte) (ecs.Command, commandMsg, error) {
 
 // encodeCommand encodes c, from the process of incarnation from.
 func encodeCommand(c ecs.Command, from uint64) ([]byte, error) {
-	return encode(commandMsg{Kind: c.Kind, Session: c.Session, Actor: c.Actor, X: c.X, Y: c.Y, Text: c.Text, Heir: c.Heir, Arrival: c.Arrival,
+	return encode(commandMsg{Kind: c.Kind, Login: c.Login, Actor: c.Actor, X: c.X, Y: c.Y, Text: c.Text, NewLogin: c.NewLogin, Arrival: c.Arrival,
 		Name: c.Name, Data: c.Data, From: from})
 }
 

@@ -42,7 +42,7 @@ func cmdErr(b []byte) error   { _, err := decodeCommand(b); return err }
 func TestCommandRoundTrip(t *testing.T) {
 	t.Parallel()
 	d := ecs.Departure{Actor: ecs.ActorState{ID: 3, Name: "ann", Avatar: 2, Intent: ecs.Intent{FromX: 1.5, ToX: 1e-9, Tick: 1 << 40, Step: 3.5, Seq: 9}},
-		Pos: ecs.Position{X: 0.1, Y: -0.2}, Back: ecs.Position{X: -0.3}, Saved: ecs.Position{X: 7}, Moving: true, Session: 1<<63 + 5,
+		Pos: ecs.Position{X: 0.1, Y: -0.2}, Back: ecs.Position{X: -0.3}, Saved: ecs.Position{X: 7}, Moving: true, Login: 1<<63 + 5,
 		From: ecs.CellKey{X: -1}, To: ecs.CellKey{Y: 2}, Tick: 1<<40 + 3}
 	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d}, 7)
 	if err != nil {
@@ -58,7 +58,7 @@ func TestCommandRoundTrip(t *testing.T) {
 // passes the checks it promises.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{`{"Inc":1,"Seq":1,"Facts":[{"Kind":1,"Actor":{"ID":1,"Name":"a"}}]}`, `{"Actors":[]}`,
-		`{"Kind":2,"Session":1,"Actor":{"ID":1}}`, `{"Kind":6,"Arrival":{"Actor":{"ID":1}}}`} {
+		`{"Kind":2,"Login":1,"Actor":{"ID":1}}`, `{"Kind":6,"Arrival":{"Actor":{"ID":1}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

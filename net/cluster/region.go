@@ -136,8 +136,8 @@ func (r *Region) Depart(d ecs.Departure) {
 	now := time.Now()
 	r.mu.Lock()
 	r.moved[d.Actor.ID] = movedTo{to, now}
-	login := r.logins[d.Session]
-	delete(r.logins, d.Session)
+	login := r.logins[d.Login]
+	delete(r.logins, d.Login)
 	r.mu.Unlock()
 	data, err := encodeCommand(ecs.Command{Kind: ecs.Arrive, Arrival: &d}, login.from)
 	h := &handing{d: d, to: to, data: data, first: now, held: login}
@@ -336,7 +336,7 @@ func (r *Region) retry(ctx context.Context, now time.Time) {
 			delete(r.moved, h.d.Actor.ID)
 			if h.held.from != 0 {
 				h.held.since = now
-				r.logins[h.d.Session] = h.held
+				r.logins[h.d.Login] = h.held
 			}
 			r.stats.Returned++
 		}
@@ -380,7 +380,7 @@ func (r *Region) intake(ctx context.Context, cmds <-chan *nats.Msg, wg *sync.Wai
 		}
 		if c.Kind == ecs.Despawn {
 			r.mu.Lock()
-			delete(r.logins, c.Session)
+			delete(r.logins, c.Login)
 			r.mu.Unlock()
 		}
 		answer := msg.Reply != "" && (c.Kind == ecs.Spawn || c.Kind == ecs.Rejoin || c.Kind == ecs.Arrive)
@@ -418,14 +418,14 @@ func (r *Region) intake(ctx context.Context, cmds <-chan *nats.Msg, wg *sync.Wai
 func (r *Region) admitted(c ecs.Command, from uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	login, h := c.Session, held{actor: c.Actor.ID, from: from, since: time.Now()}
+	login, h := c.Login, held{actor: c.Actor.ID, from: from, since: time.Now()}
 	switch c.Kind {
 	case ecs.Rejoin:
-		delete(r.logins, c.Session)
-		login = c.Heir
+		delete(r.logins, c.Login)
+		login = c.NewLogin
 	case ecs.Arrive:
 		r.stats.Arrivals++
-		login, h.actor = c.Arrival.Session, c.Arrival.Actor.ID
+		login, h.actor = c.Arrival.Login, c.Arrival.Actor.ID
 	}
 	// An entity no player plays (login 0: an NPC handed over) has no
 	// connection whose process could fall silent.
@@ -460,7 +460,7 @@ func (r *Region) evict(ctx context.Context, now time.Time, wg *sync.WaitGroup) {
 	r.mu.Unlock()
 	for _, g := range out {
 		r.node.log.Warn("actor evicted: the process holding its connection is silent", "region", r.name, "actor", g.actor)
-		if err := r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Session: g.login, Actor: ecs.Actor{ID: g.actor}}); err != nil {
+		if err := r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Login: g.login, Actor: ecs.Actor{ID: g.actor}}); err != nil {
 			return
 		}
 	}
@@ -483,7 +483,7 @@ func (r *Region) takeOver(ctx context.Context, c ecs.Command) (ecs.Admission, bo
 	r.mu.Lock()
 	var stale uint64
 	for login, h := range r.logins {
-		if h.actor == c.Actor.ID && login != c.Session {
+		if h.actor == c.Actor.ID && login != c.Login {
 			stale = login
 			delete(r.logins, login)
 			break
@@ -495,7 +495,7 @@ func (r *Region) takeOver(ctx context.Context, c ecs.Command) (ecs.Admission, bo
 	}
 	r.node.log.Warn("actor taken over by a new login of its account: the old one's logout never came", "region", r.name, "actor", c.Actor.ID)
 	c.Reply = ecs.NewReply()
-	if r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Session: stale, Actor: ecs.Actor{ID: c.Actor.ID}}) != nil || r.queue.Push(ctx, c) != nil {
+	if r.queue.Push(ctx, ecs.Command{Kind: ecs.Despawn, Login: stale, Actor: ecs.Actor{ID: c.Actor.ID}}) != nil || r.queue.Push(ctx, c) != nil {
 		return ecs.Admission{}, false
 	}
 	select {

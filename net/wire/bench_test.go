@@ -82,8 +82,8 @@ func BenchmarkDecode(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, deny := ParseRequest(p, nil); deny != "" {
-					b.Fatal(deny)
+				if _, deny := ParseRequest(p, nil); deny.Refused() {
+					b.Fatal(deny.Text())
 				}
 			}
 		})

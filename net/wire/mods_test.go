@@ -71,8 +71,8 @@ func TestModRequests(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, deny := ParseRequest(p, cmds)
-			if deny != tc.deny || string(r.Data) != tc.data {
-				t.Fatalf("got %q, deny %q; want %q, deny %q", r.Data, deny, tc.data, tc.deny)
+			if deny.Text() != tc.deny || string(r.Data) != tc.data {
+				t.Fatalf("got %q, deny %q; want %q, deny %q", r.Data, deny.Text(), tc.data, tc.deny)
 			}
 		})
 	}

@@ -16,7 +16,7 @@ type v1Codec struct {
 func (v1Codec) Protocol() Protocol                { return V1 }
 func (v1Codec) Decode(msg []byte) (Packet, error) { return Decode(msg) }
 func (v1Codec) Ok() []byte                        { return v1Enc{}.Ok() }
-func (v1Codec) Deny(reason string) []byte         { return v1Enc{}.Deny(reason) }
+func (v1Codec) Deny(r Refusal) []byte             { return v1Enc{}.Deny(r.Text()) }
 
 // Chat is a line from the named sender.
 func (v1Codec) Chat(from, text string) []byte { return v1Enc{}.Chat(from, text) }

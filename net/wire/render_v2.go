@@ -16,7 +16,7 @@ type v2Codec struct {
 func (v2Codec) Protocol() Protocol                { return V2 }
 func (v2Codec) Decode(msg []byte) (Packet, error) { return DecodeV2(msg) }
 func (c v2Codec) Ok() []byte                      { return c.enc().AppendBatch(nil, okV2) }
-func (c v2Codec) Deny(reason string) []byte       { return c.enc().AppendBatch(nil, c.enc().Deny(reason)) }
+func (c v2Codec) Deny(r Refusal) []byte           { return c.enc().AppendBatch(nil, c.enc().Deny(r.Text())) }
 func (c v2Codec) enc() v2Enc                      { return v2Enc{Rate: float64(c.cfg.Rate)} }
 func (c v2Codec) Chat(from, text string) []byte {
 	return c.enc().AppendBatch(nil, c.enc().Chat(from, text))

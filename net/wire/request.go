@@ -2,7 +2,6 @@ package wire
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"strings"
 	"unicode"
@@ -12,32 +11,11 @@ import (
 	"github.com/godmmo/godmmo/ecs/mod"
 )
 
-// The original server's Deny texts; clients show them as they are.
-const (
-	DenyCredentials = "Username or password incorrect"
-	DenyLoggedIn    = "You are already logged in"
-	DenyEmpty       = "Username or password must not be empty"
-	DenyTaken       = "This username is already taken"
-)
+// ServerName is the sender of operators' chat lines; no account may take it.
+const ServerName = "server"
 
-// Deny texts for what the original server did not check.
+// Bounds of the requests' fields.
 const (
-	DenyUsername       = "Username must be at most 32 letters, digits, _ or -"
-	DenyPassword       = "Password must be at most 72 bytes"
-	DenyAvatar         = "Avatar must be a whole number from 0 to 5"
-	DenyChatLong       = "Message must be at most 256 characters"
-	DenyChatControl    = "Message must not contain control characters"
-	DenyTargetRange    = "Target must be two numbers within the world"
-	DenyNotLoggedIn    = "Log in first"
-	DenyNotPacket      = "Packets must be JSON objects with a string \"a\""
-	DenyBusy           = "The server is busy, please try again"
-	DenyUnavailable    = "The server cannot reach its database, please try again"
-	DenyUnreachable    = "That part of the world is unavailable, please try again shortly"
-	DenyChatDirection  = "Message must not contain text direction overrides"
-	DenyChatLines      = "Message must be one line"
-	DenyChatMarks      = "Message must not stack more than 8 marks on one letter"
-	DenyResumeToken    = "Resume needs the token the last Ok gave"
-	DenyResumed        = "That session has ended, please log in again"
 	maxToken           = 64
 	MaxUsername        = 32
 	MaxPassword        = 72
@@ -64,9 +42,8 @@ type Request struct {
 var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActChat: 2, ActTarget: 2, ActResume: 1}
 
 // ParseRequest checks a packet's action and payloads, the core's or a mod
-// command's of mods. When they are not acceptable it returns a Deny reason
-// a person can read.
-func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny string) {
+// command's of mods. When they are not acceptable it says why.
+func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny Refusal) {
 	r.Action = p.Action
 	n, known := payloadCount[p.Action]
 	if !known {
@@ -74,10 +51,10 @@ func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny string
 			r.Data, deny = checkMod(c, p.Payloads)
 			return r, deny
 		}
-		return r, fmt.Sprintf("Unknown action %q", Truncate(p.Action, 32))
+		return r, Refusal{Code: UnknownAction, Arg: p.Action}
 	}
 	if len(p.Payloads) < n {
-		return r, fmt.Sprintf("%s needs %d payloads (p0 to p%d)", p.Action, n, n-1)
+		return r, Refusal{Code: MissingPayloads, Arg: p.Action}
 	}
 	switch p.Action {
 	case ActRegister, ActLogin:
@@ -85,62 +62,65 @@ func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny string
 		r.Username, ok1 = p.String(0)
 		r.Password, ok2 = p.String(1)
 		if !ok1 || !ok2 {
-			return r, fmt.Sprintf("%s needs a text username and password", p.Action)
+			return r, Refusal{Code: NotText, Arg: p.Action}
 		}
 		if r.Username == "" || r.Password == "" {
-			return r, DenyEmpty
+			return r, Refusal{Code: EmptyCredentials}
 		}
 		if p.Action == ActLogin {
-			return r, ""
+			return r, Refusal{}
 		}
 		if !ValidUsername(r.Username) {
-			return r, DenyUsername
+			return r, Refusal{Code: BadUsername}
 		}
 		if len(r.Password) > MaxPassword {
-			return r, DenyPassword
+			return r, Refusal{Code: LongPassword}
 		}
 		a, ok := p.Number(2)
 		if !ok || a != math.Trunc(a) || a < 0 || a > ecs.MaxAvatar {
-			return r, DenyAvatar
+			return r, Refusal{Code: BadAvatar}
 		}
 		r.Avatar = int(a)
 	case ActChat:
 		var ok bool
 		if r.Text, ok = p.String(1); !ok {
-			return r, "Chat needs a text message in p1"
+			return r, Refusal{Code: ChatNotText}
 		}
-		if deny := ChatText(r.Text); deny != "" {
+		if deny := ChatText(r.Text); deny.Refused() {
 			return r, deny
 		}
 	case ActResume:
 		var ok bool
 		if r.Token, ok = p.String(0); !ok || r.Token == "" || len(r.Token) > maxToken {
-			return r, DenyResumeToken
+			return r, Refusal{Code: ResumeToken}
 		}
 	case ActTarget:
 		var ok1, ok2 bool
 		r.X, ok1 = p.Number(0)
 		r.Y, ok2 = p.Number(1)
 		if !ok1 || !ok2 || math.Abs(r.X) > maxTargetMagnitude || math.Abs(r.Y) > maxTargetMagnitude {
-			return r, DenyTargetRange
+			return r, Refusal{Code: TargetRange}
 		}
 	}
-	return r, ""
+	return r, Refusal{}
 }
 
 // checkMod runs a mod command's Check. A Check that panics, or returns
 // what is not JSON, refuses the command rather than take the server down.
-func checkMod(c mod.Command, args []json.RawMessage) (data json.RawMessage, deny string) {
+func checkMod(c mod.Command, args []json.RawMessage) (data json.RawMessage, deny Refusal) {
 	defer func() {
 		if recover() != nil {
-			data, deny = nil, c.Name+": arguments not understood"
+			data, deny = nil, Refusal{Code: ModArgs, Arg: c.Name}
 		}
 	}()
-	data, deny = c.Check(args)
-	if deny == "" && len(data) > 0 && !json.Valid(data) {
-		return nil, c.Name + ": arguments not understood"
+	data, reason := c.Check(args)
+	if reason != "" {
+		return nil, Refusal{Code: ModRefused, Arg: reason}
 	}
-	return data, deny
+	if len(data) > 0 && !json.Valid(data) {
+		return nil, Refusal{Code: ModArgs, Arg: c.Name}
+	}
+	return data, Refusal{}
 }
 
 // ValidUsername allows 1–32 ASCII letters, digits, '_' and '-'.
@@ -166,40 +146,40 @@ func Truncate(s string, n int) string {
 }
 
 // ChatText refuses a chat line that is too long, has control characters or
-// is not UTF-8, with the reason; "" when it may be said.
-func ChatText(text string) (deny string) {
+// is not UTF-8; the zero Refusal when it may be said.
+func ChatText(text string) (deny Refusal) {
 	switch {
 	case utf8.RuneCountInString(text) > MaxChatRunes:
-		return DenyChatLong
+		return Refusal{Code: ChatTooLong}
 	case strings.IndexFunc(text, unicode.IsControl) >= 0 || !utf8.ValidString(text):
-		return DenyChatControl
+		return Refusal{Code: ChatControl}
 	}
-	return ""
+	return Refusal{}
 }
 
 // ScreenChat looks at what a chat line that passed ChatText shows: blank
 // when nothing (spaces, format characters, marks with nothing to mark, the
-// blank "filler" letters), so it is dropped like an empty line; a Deny
-// reason when it carries an embedding, override or isolate control
+// blank "filler" letters), so it is dropped like an empty line; a
+// refusal when it carries an embedding, override or isolate control
 // (U+202A–U+202E, U+2066–U+2069), which reorder how the rest of a chat
 // window reads; a line or paragraph separator (U+2028, U+2029), which
 // breaks the line in two and can fake a second sender's line under it; and
 // more than maxMarks combining marks on one letter, which pile up over the
 // lines above it.
-func ScreenChat(text string) (deny string, blank bool) {
+func ScreenChat(text string) (deny Refusal, blank bool) {
 	if invisible(text) {
-		return "", true
+		return Refusal{}, true
 	}
 	if hasBidiOverride(text) {
-		return DenyChatDirection, false
+		return Refusal{Code: ChatDirection}, false
 	}
 	if strings.ContainsAny(text, "\u2028\u2029") {
-		return DenyChatLines, false
+		return Refusal{Code: ChatLines}, false
 	}
 	if stackedMarks(text) > maxMarks {
-		return DenyChatMarks, false
+		return Refusal{Code: ChatMarks}, false
 	}
-	return "", false
+	return Refusal{}, false
 }
 
 // stackedMarks is the most combining marks text puts on one letter

@@ -25,7 +25,7 @@ func TestV1Golden(t *testing.T) {
 		msg  []byte
 	}{
 		{"ok", enc.Ok()},
-		{"deny", enc.Deny(DenyCredentials)},
+		{"deny", enc.Deny(textOf(Credentials))},
 		{"full", enc.AppendEnter(nil, ecs.ActorState{ID: 12, Name: "tristan", Avatar: 3}, 198.21, 78.42)},
 		{"full_origin", enc.AppendEnter(nil, ecs.ActorState{ID: 1, Name: "a", Avatar: 0}, 0, 0)},
 		{"move", enc.AppendMove(nil, 12, 200.5, 78.42)},
@@ -98,15 +98,15 @@ func TestDecodeAndParse(t *testing.T) {
 		{"chat ignores sender", `{"a":"Chat","p0":123,"p1":"hi"}`, Request{Action: ActChat, Text: "hi"}, ""},
 		{"target", `{"a":"Target","p0":12.5,"p1":-3}`, Request{Action: ActTarget, X: 12.5, Y: -3}, ""},
 		{"extra keys ignored", `{"a":"Target","p0":1,"p1":2,"x":"y"}`, Request{Action: ActTarget, X: 1, Y: 2}, ""},
-		{"not an object", `"Login"`, Request{}, DenyNotPacket},
-		{"null", `null`, Request{}, DenyNotPacket},
-		{"no action", `{"p0":1}`, Request{}, DenyNotPacket},
-		{"empty action", `{"a":""}`, Request{}, DenyNotPacket},
+		{"not an object", `"Login"`, Request{}, textOf(NotPacket)},
+		{"null", `null`, Request{}, textOf(NotPacket)},
+		{"no action", `{"p0":1}`, Request{}, textOf(NotPacket)},
+		{"empty action", `{"a":""}`, Request{}, textOf(NotPacket)},
 		{"unknown", `{"a":"Jump"}`, Request{Action: "Jump"}, `Unknown action "Jump"`},
 		{"missing p1", `{"a":"Target","p0":1}`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
 		{"gap in payloads", `{"a":"Target","p0":1,"p2":2}`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
-		{"target string", `{"a":"Target","p0":"1","p1":2}`, Request{Action: ActTarget}, DenyTargetRange},
-		{"target null", `{"a":"Target","p0":null,"p1":2}`, Request{Action: ActTarget}, DenyTargetRange},
+		{"target string", `{"a":"Target","p0":"1","p1":2}`, Request{Action: ActTarget}, textOf(TargetRange)},
+		{"target null", `{"a":"Target","p0":null,"p1":2}`, Request{Action: ActTarget}, textOf(TargetRange)},
 	}
 	runParseCases(t, Decode, tests)
 }
@@ -127,12 +127,12 @@ func runParseCases(t *testing.T, decode func([]byte) (Packet, error), tests []pa
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := decode([]byte(tc.msg))
 			var got Request
-			deny := DenyNotPacket
+			deny := Refusal{Code: NotPacket}
 			if err == nil {
 				got, deny = ParseRequest(p, nil)
 			}
-			if deny != tc.deny {
-				t.Fatalf("deny %q, want %q", deny, tc.deny)
+			if deny.Text() != tc.deny {
+				t.Fatalf("deny %q, want %q", deny.Text(), tc.deny)
 			}
 			if tc.deny == "" && !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
@@ -158,7 +158,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if r, deny := ParseRequest(p, nil); deny == "" {
+		if r, deny := ParseRequest(p, nil); !deny.Refused() {
 			checkAccepted(t, r)
 		}
 	})
@@ -225,21 +225,24 @@ func TestScreenChat(t *testing.T) {
 	}{
 		{"hello", "", false},
 		{"\u200b", "", true},
-		{"abc\u202edcba", DenyChatDirection, false},
-		{"one\u2028alice: two", DenyChatLines, false},
-		{"one\u2029two", DenyChatLines, false},
+		{"abc\u202edcba", textOf(ChatDirection), false},
+		{"one\u2028alice: two", textOf(ChatLines), false},
+		{"one\u2029two", textOf(ChatLines), false},
 		{"Vi\u1EC7t", "", false},                       // a precomposed letter with two marks
 		{"e\u0302\u0323", "", false},                   // the same, decomposed
 		{"\u0915\u094d\u0937", "", false},              // Devanagari with a virama
 		{"a" + strings.Repeat("\u0301", 8), "", false}, // eight marks on one letter: allowed
-		{"a" + strings.Repeat("\u0301", 9), DenyChatMarks, false},
-		{"a" + strings.Repeat("\u0301\u200d", 250), DenyChatMarks, false}, // joiners between do not end a stack
+		{"a" + strings.Repeat("\u0301", 9), textOf(ChatMarks), false},
+		{"a" + strings.Repeat("\u0301\u200d", 250), textOf(ChatMarks), false}, // joiners between do not end a stack
 		{"a" + strings.Repeat("\u0301", 5) + "b" + strings.Repeat("\u0301", 5), "", false},
 	}
 	for _, tc := range tests {
 		deny, blank := ScreenChat(tc.text)
-		if deny != tc.deny || blank != tc.blank {
-			t.Errorf("ScreenChat(%+q) = %q, %v; want %q, %v", tc.text, deny, blank, tc.deny, tc.blank)
+		if deny.Text() != tc.deny || blank != tc.blank {
+			t.Errorf("ScreenChat(%+q) = %q, %v; want %q, %v", tc.text, deny.Text(), blank, tc.deny, tc.blank)
 		}
 	}
 }
+
+// textOf is the words of a refusal that names nothing.
+func textOf(c Code) string { return Refusal{Code: c}.Text() }

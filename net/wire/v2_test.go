@@ -53,7 +53,7 @@ func TestV2Golden(t *testing.T) {
 		ticked bool
 	}{
 		{"v2_hello", codec.Hello(), false},
-		{"v2_deny", codec.Deny(DenyTaken), false},
+		{"v2_deny", codec.Deny(Refusal{Code: Taken}), false},
 		{"v2_login", login, true},
 		{"v2_tick", tick, true},
 		{"v2_mods", mods, true},
@@ -84,10 +84,10 @@ func TestDecodeV2(t *testing.T) {
 		{"register", `["Register","tristan","pw",2]`, Request{Action: ActRegister, Username: "tristan", Password: "pw", Avatar: 2}, ""},
 		{"target", `["Target",1.5,-2]`, Request{Action: ActTarget, X: 1.5, Y: -2}, ""},
 		{"chat has no sender", `["Chat","hello"]`, Request{Action: ActChat, Text: "hello"}, ""},
-		{"v1 object refused", `{"a":"Login","p0":"t","p1":"p"}`, Request{}, DenyNotPacket},
-		{"empty array", `[]`, Request{}, DenyNotPacket},
-		{"action not a string", `[1,2]`, Request{}, DenyNotPacket},
-		{"null action", `[null]`, Request{}, DenyNotPacket},
+		{"v1 object refused", `{"a":"Login","p0":"t","p1":"p"}`, Request{}, textOf(NotPacket)},
+		{"empty array", `[]`, Request{}, textOf(NotPacket)},
+		{"action not a string", `[1,2]`, Request{}, textOf(NotPacket)},
+		{"null action", `[null]`, Request{}, textOf(NotPacket)},
 		{"missing payload", `["Target",1]`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
 		{"chat without text", `["Chat"]`, Request{Action: ActChat}, "Chat needs 2 payloads (p0 to p1)"},
 	}
@@ -108,7 +108,7 @@ func FuzzDecodeV2(f *testing.F) {
 		if len(p.Payloads) > maxPayloads+1 {
 			t.Errorf("%d payloads kept", len(p.Payloads))
 		}
-		if r, deny := ParseRequest(p, nil); deny == "" {
+		if r, deny := ParseRequest(p, nil); !deny.Refused() {
 			checkAccepted(t, r)
 		}
 	})

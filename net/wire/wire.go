@@ -81,8 +81,8 @@ type Codec interface {
 	Decode(msg []byte) (Packet, error)
 	// Ok acknowledges a request, as a whole message.
 	Ok() []byte
-	// Deny refuses a request with a reason a person can read, as a whole message.
-	Deny(reason string) []byte
+	// Deny refuses a request, in words a person can read, as a whole message.
+	Deny(r Refusal) []byte
 	// Hello is the message a new connection hears first (v2: the limits
 	// the client's forms should keep to), or nil for none.
 	Hello() []byte
@@ -127,7 +127,8 @@ type Renderer interface {
 	// Message relays a mod's message about entity id; a protocol that
 	// cannot carry it drops it.
 	Message(name string, id int64, data []byte, src Source)
-	// Deny refuses the player's command, for a reason a person can read.
+	// Deny refuses the player's command on the tick, in the tick's words
+	// (ecs.Denied: a mod's, or why its command could not run).
 	Deny(reason string)
 	// Shows reports whether the client can be shown entity a at all: the
 	// original client cannot draw objects.

@@ -207,7 +207,7 @@ func New(cfg Config, store *persist.Store, log *slog.Logger, opts net.Options) (
 	}
 	srv, err := net.NewServer(cmds, views, store, log, opts)
 	if err == nil && sim.Node != nil {
-		err = sim.Node.Operate(srv.Operate)
+		err = sim.Node.Operate(srv.Operators().Operate)
 	}
 	if err != nil {
 		if sim.Node != nil {

@@ -43,11 +43,11 @@ func TestOnePlayerGetsAnItem(t *testing.T) {
 	}
 	ctx := context.Background()
 	for id, x := range map[int64]float64{1: -10, 2: 10} {
-		q.Push(ctx, ecs.Command{Kind: ecs.Spawn, Session: uint64(id), Actor: ecs.Actor{ID: id, Name: "p", X: x}, Reply: ecs.NewReply()}) //nolint:errcheck // room
+		q.Push(ctx, ecs.Command{Kind: ecs.Spawn, Login: uint64(id), Actor: ecs.Actor{ID: id, Name: "p", X: x}, Reply: ecs.NewReply()}) //nolint:errcheck // room
 	}
 	tk.Advance()
 	for id := range int64(2) {
-		q.Push(ctx, ecs.Command{Kind: ecs.SetTarget, Session: uint64(id + 1), Actor: ecs.Actor{ID: id + 1}}) //nolint:errcheck // room
+		q.Push(ctx, ecs.Command{Kind: ecs.SetTarget, Login: uint64(id + 1), Actor: ecs.Actor{ID: id + 1}}) //nolint:errcheck // room
 	}
 	pub.told = nil
 	tk.Advance()

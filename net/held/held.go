@@ -1,4 +1,9 @@
-package net
+// Package held is the TCP connection under a WebSocket connection: it
+// holds what the WebSocket library writes during a burst so the burst
+// leaves in one write system call, and it checks what the client sends
+// that the library does not (frames per second, close frames), before the
+// library reads it.
+package held
 
 import (
 	"bufio"
@@ -17,30 +22,30 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Errors of reads heldConn refuses before the WebSocket library sees them.
+// Errors of reads Conn refuses before the WebSocket library sees them.
 var (
-	// errFrameFlood: the client sent frames faster than its budget allows.
-	errFrameFlood = errors.New("net: too many frames")
-	// errCloseReason: the client's close frame has a reason that is not
+	// ErrFrameFlood: the client sent frames faster than its budget allows.
+	ErrFrameFlood = errors.New("held: too many frames")
+	// ErrCloseReason: the client's close frame has a reason that is not
 	// UTF-8, which the library would echo back as it is (RFC 6455 §8.1
 	// wants 1007 instead).
-	errCloseReason = errors.New("net: close reason is not UTF-8")
-	// errCloseCode: the client's close frame is malformed or has a code no
+	ErrCloseReason = errors.New("held: close reason is not UTF-8")
+	// ErrCloseCode: the client's close frame is malformed or has a code no
 	// peer may send (RFC 6455 §7.4).
-	errCloseCode = errors.New("net: invalid close frame")
+	ErrCloseCode = errors.New("held: invalid close frame")
 )
 
-// peerClose is the client's close frame, held back from the library: it
+// PeerClose is the client's close frame, held back from the library: it
 // would answer it at once, before the session has taken the player's
-// actor out of the world; the session answers it after (session.serve).
-type peerClose struct {
-	code   websocket.StatusCode
-	reason string
+// actor out of the world; the session answers it after.
+type PeerClose struct {
+	Code   websocket.StatusCode
+	Reason string
 }
 
-func (p *peerClose) Error() string { return fmt.Sprintf("net: closed by the client with %d", p.code) }
+func (p *PeerClose) Error() string { return fmt.Sprintf("held: closed by the client with %d", p.Code) }
 
-// heldConn sits under a WebSocket connection. It holds what the WebSocket
+// Conn sits under a WebSocket connection. It holds what the WebSocket
 // library writes while the session's write loop writes a burst, so the
 // whole burst leaves in one write system call instead of one per message;
 // writes outside a burst (pongs, the close frame) go straight through.
@@ -48,7 +53,7 @@ func (p *peerClose) Error() string { return fmt.Sprintf("net: closed by the clie
 // limit: a message split into endless empty continuation frames costs the
 // server a frame's work each while the packet limit, which counts whole
 // messages, never hears of it.
-type heldConn struct {
+type Conn struct {
 	stdnet.Conn
 	mu    sync.Mutex
 	hold  bool
@@ -65,12 +70,12 @@ type heldConn struct {
 	mask    [4]byte               // with this key
 	closing bool                  // the current frame is a close frame
 	ctl     []byte                // its payload, as read so far (at most 125 bytes)
-	refused atomic.Pointer[error] // what a read was refused with: a *peerClose or an error above
+	refused atomic.Pointer[error] // what a read was refused with: a *PeerClose or an error above
 }
 
 // Read reads from the connection and counts the frames that pass; over the
-// frame budget it fails with errFrameFlood.
-func (c *heldConn) Read(p []byte) (int, error) {
+// frame budget it fails with ErrFrameFlood.
+func (c *Conn) Read(p []byte) (int, error) {
 	var n int
 	var err error
 	if len(c.pre) > 0 {
@@ -88,7 +93,7 @@ func (c *heldConn) Read(p []byte) (int, error) {
 
 // count follows the frame headers in b, a continuation of what it saw
 // before, and takes one token of the frame budget per frame.
-func (c *heldConn) count(b []byte) error {
+func (c *Conn) count(b []byte) error {
 	if c.frames == nil {
 		return nil
 	}
@@ -137,9 +142,9 @@ func (c *heldConn) count(b []byte) error {
 		c.closing, c.ctl = c.hdr[0]&0x0f == 0x8, c.ctl[:0]
 		switch {
 		case !c.frames.Allow():
-			return errFrameFlood
+			return ErrFrameFlood
 		case c.closing && size > 125:
-			return errCloseCode
+			return ErrCloseCode
 		case c.closing && size == 0:
 			return c.closed()
 		}
@@ -149,7 +154,7 @@ func (c *heldConn) count(b []byte) error {
 
 // closed reads the close frame just read: the client's close, or an
 // error when it breaks the rules.
-func (c *heldConn) closed() error {
+func (c *Conn) closed() error {
 	p := c.ctl
 	if c.masked {
 		for i := range p {
@@ -158,18 +163,18 @@ func (c *heldConn) closed() error {
 	}
 	switch {
 	case len(p) == 0:
-		return &peerClose{code: websocket.StatusNoStatusRcvd}
+		return &PeerClose{Code: websocket.StatusNoStatusRcvd}
 	case len(p) == 1:
-		return errCloseCode
+		return ErrCloseCode
 	}
 	code := websocket.StatusCode(binary.BigEndian.Uint16(p))
 	switch {
 	case !validCloseCode(code):
-		return errCloseCode
+		return ErrCloseCode
 	case !utf8.Valid(p[2:]):
-		return errCloseReason
+		return ErrCloseReason
 	}
-	return &peerClose{code: code, reason: string(p[2:])}
+	return &PeerClose{Code: code, Reason: string(p[2:])}
 }
 
 // validCloseCode reports whether a peer may send code in a close frame:
@@ -184,8 +189,8 @@ func validCloseCode(code websocket.StatusCode) bool {
 	return code != 1004 && code != websocket.StatusNoStatusRcvd && code != websocket.StatusAbnormalClosure
 }
 
-// refusal is what the first refused read failed with, or nil.
-func (c *heldConn) refusal() error {
+// Refusal is what the first refused read failed with, or nil.
+func (c *Conn) Refusal() error {
 	if err := c.refused.Load(); err != nil {
 		return *err
 	}
@@ -193,11 +198,11 @@ func (c *heldConn) refusal() error {
 }
 
 // Write holds p during a burst, and writes it at once otherwise.
-func (c *heldConn) Write(p []byte) (int, error) {
+func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hold {
-		if c.buf == nil {
+		if c.buf == nil && c.spare != nil {
 			if b, ok := c.spare.Get().(*[]byte); ok {
 				c.buf = *b
 			}
@@ -209,14 +214,14 @@ func (c *heldConn) Write(p []byte) (int, error) {
 }
 
 // Hold starts a burst.
-func (c *heldConn) Hold() {
+func (c *Conn) Hold() {
 	c.mu.Lock()
 	c.hold = true
 	c.mu.Unlock()
 }
 
 // Flush ends a burst, writing what it held by deadline.
-func (c *heldConn) Flush(deadline time.Time) error {
+func (c *Conn) Flush(deadline time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.hold = false
@@ -224,16 +229,16 @@ func (c *heldConn) Flush(deadline time.Time) error {
 		return nil
 	}
 	if err := c.Conn.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("net: write deadline: %w", err)
+		return fmt.Errorf("held: write deadline: %w", err)
 	}
 	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) <= maxSpare { // one huge burst should not pin its buffer for good
+	if c.spare != nil && cap(c.buf) <= maxSpare { // one huge burst should not pin its buffer for good
 		b := c.buf[:0]
 		c.spare.Put(&b)
 	}
 	c.buf = nil // an idle connection holds no buffer
 	if err != nil {
-		return fmt.Errorf("net: write: %w", err)
+		return fmt.Errorf("held: write: %w", err)
 	}
 	return c.Conn.SetWriteDeadline(time.Time{})
 }
@@ -249,22 +254,22 @@ const (
 	writeBuffer = 512
 )
 
-// holdingWriter hands the WebSocket library a heldConn when it hijacks the
-// HTTP connection.
-type holdingWriter struct {
+// Writer hands the WebSocket library a Conn when it hijacks the HTTP
+// connection; Conn is set once it has.
+type Writer struct {
 	http.ResponseWriter
-	conn   *heldConn
-	frames *rate.Limiter // the client's frame budget
-	spare  *sync.Pool    // burst buffers
+	Conn   *Conn
+	Frames *rate.Limiter // the client's frame budget
+	Spare  *sync.Pool    // burst buffers, shared by every connection of a server
 }
 
-// Hijack takes over the connection as a heldConn, with the library's
+// Hijack takes over the connection as a Conn, with the library's
 // buffered writer writing through it and its reader reading through it,
 // from the first byte after the HTTP request on, so every frame is counted.
-func (w *holdingWriter) Hijack() (stdnet.Conn, *bufio.ReadWriter, error) {
+func (w *Writer) Hijack() (stdnet.Conn, *bufio.ReadWriter, error) {
 	hj, ok := w.ResponseWriter.(http.Hijacker)
 	if !ok {
-		return nil, nil, fmt.Errorf("net: %T cannot be hijacked", w.ResponseWriter)
+		return nil, nil, fmt.Errorf("held: %T cannot be hijacked", w.ResponseWriter)
 	}
 	conn, brw, err := hj.Hijack()
 	if err != nil {
@@ -272,9 +277,9 @@ func (w *holdingWriter) Hijack() (stdnet.Conn, *bufio.ReadWriter, error) {
 	}
 	if err := brw.Writer.Flush(); err != nil {
 		conn.Close()
-		return nil, nil, fmt.Errorf("net: flush before hijack: %w", err)
+		return nil, nil, fmt.Errorf("held: flush before hijack: %w", err)
 	}
 	pre, _ := brw.Reader.Peek(brw.Reader.Buffered())
-	w.conn = &heldConn{Conn: conn, pre: append([]byte(nil), pre...), frames: w.frames, spare: w.spare}
-	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, readBuffer), bufio.NewWriterSize(w.conn, writeBuffer)), nil
+	w.Conn = &Conn{Conn: conn, pre: append([]byte(nil), pre...), frames: w.Frames, spare: w.Spare}
+	return w.Conn, bufio.NewReadWriter(bufio.NewReaderSize(w.Conn, readBuffer), bufio.NewWriterSize(w.Conn, writeBuffer)), nil
 }

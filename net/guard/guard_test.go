@@ -1,23 +1,15 @@
-package net
+package guard
 
 import (
 	"bytes"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/godmmo/godmmo/ecs"
-	"github.com/godmmo/godmmo/net/bus"
-	"github.com/godmmo/godmmo/persist"
-	"github.com/godmmo/godmmo/systems"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestFailures walks the failed-login throttle through its states: free,
@@ -152,57 +144,16 @@ func TestForeignOriginLogged(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	s := &Server{log: log, guard: newGuard(Options{}, log)}
+	g := New(nil, nil, nil, nil, log)
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8081/", nil)
 	req.Host = "127.0.0.1:8081"
 	req.Header.Set("Origin", "https://other.example")
 	rec := httptest.NewRecorder()
-	if _, ok := s.admit(rec, req); ok || rec.Code != http.StatusForbidden {
+	if _, ok := g.Admit(rec, req); ok || rec.Code != http.StatusForbidden {
 		t.Fatalf("foreign origin admitted (%v) or answered %d", ok, rec.Code)
 	}
 	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "-origins") {
 		t.Errorf("log line %q: want a warning naming -origins", line)
-	}
-}
-
-// TestDummyHashCost: an unknown name is checked against a hash of the
-// highest cost in use, not of the cost most of the newest accounts use: a
-// load test's many cheap accounts do not make unknown names cheaper than
-// the real players' wrong passwords.
-func TestDummyHashCost(t *testing.T) {
-	t.Parallel()
-	log := slog.New(slog.DiscardHandler)
-	store, err := persist.Open(t.Context(), filepath.Join(t.TempDir(), "game.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	real, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cheap, err := bcrypt.GenerateFromPassword([]byte("pw"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.CreateAccount(t.Context(), "player", real, 0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 300 {
-		if _, err := store.CreateAccount(t.Context(), fmt.Sprint("loadbot-", i), cheap, 0, 0, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := systems.Config{Rate: 20, Speed: 70, Bounds: ecs.Bounds{MinX: -1, MinY: -1, MaxX: 1, MaxY: 1}, FlushEvery: time.Second, CommandsPerTick: 1, CellSize: 1}
-	srv, err := NewServer(ecs.NewQueue(1), bus.NewLocal(), store, log, Options{BcryptCost: 4, View: testView(cfg)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Prepare(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if cost, err := bcrypt.Cost(srv.hash.dummy); err != nil || cost != 10 {
-		t.Errorf("dummy hash of cost %d (%v), want 10, the highest in use", cost, err)
 	}
 }
 
@@ -212,14 +163,12 @@ func TestDummyHashCost(t *testing.T) {
 func TestLongLoginName(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.DiscardHandler)
-	s := &Server{log: log, guard: newGuard(Options{}, log)}
-	sess := &session{srv: s, log: log, ctx: t.Context(), ops: newSessionOps("192.0.2.1:5000")}
-	try, deny := sess.beginLogin(strings.Repeat("x", 4000))
-	if deny != "" || try.acct != "" {
-		t.Fatalf("beginLogin: deny %q, account key %q", deny, try.acct)
+	g := New(nil, nil, nil, nil, log)
+	try, deny := g.BeginLogin(t.Context(), log, PeerOf("192.0.2.1:5000"), strings.Repeat("x", 4000))
+	if deny.Refused() || !try.Nobody() {
+		t.Fatalf("BeginLogin: deny %q, account key %q", deny.Text(), try.acct)
 	}
-	try.failed()
-	g := s.guard
+	try.Failed()
 	if len(g.pairFails.m) != 0 || len(g.acctFails.m) != 0 || len(g.addrFails.m) != 1 {
 		t.Errorf("tables: %d pair, %d account, %d address entries; want 0, 0, 1", len(g.pairFails.m), len(g.acctFails.m), len(g.addrFails.m))
 	}

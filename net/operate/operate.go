@@ -1,10 +1,16 @@
-package net
+// Package operate is the operators' API: list, kick, ban, mute and
+// message players, reset passwords and delete accounts, in a world of one
+// process or split over many (an action is asked of every process, each
+// applying it to its own connections and parked actors). The console and
+// the admin API call it; the endpoint (net.Server) lends it its connections.
+package operate
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sort"
 	"strings"
@@ -13,6 +19,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
 
+	"github.com/godmmo/godmmo/net/auth"
+	"github.com/godmmo/godmmo/net/guard"
+	"github.com/godmmo/godmmo/net/resume"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 )
@@ -37,34 +46,67 @@ type PlayerInfo struct {
 // Errors of the operators' actions.
 var (
 	// ErrNotOnline means no player of that name is online.
-	ErrNotOnline = errors.New("net: player not online")
+	ErrNotOnline = errors.New("operate: player not online")
 	// ErrBadRequest means the action's arguments are not acceptable.
-	ErrBadRequest = errors.New("net: bad request")
+	ErrBadRequest = errors.New("operate: bad request")
 )
 
-// playing returns the sessions that are in the world, optionally only
-// those match accepts.
-func (s *Server) playing(match func(name string, o *sessionOps) bool) []*session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*session
-	for sess := range s.live {
-		sess.ops.mu.Lock()
-		ok := sess.ops.online && (match == nil || match(sess.ops.name, &sess.ops))
-		sess.ops.mu.Unlock()
-		if ok {
-			out = append(out, sess)
-		}
-	}
-	return out
+// Close codes of the connections operators end.
+const (
+	// StatusKicked closes a connection an operator kicked; the reason is theirs.
+	StatusKicked websocket.StatusCode = 4010
+	// StatusBanned closes the connections of an account or address just banned.
+	StatusBanned websocket.StatusCode = 4011
+)
+
+// Conns is this process's connections, as operators reach them.
+type Conns interface {
+	// Players lists the players connected here (Muted and Process are
+	// the operators' to fill in).
+	Players() []PlayerInfo
+	// Close closes the connections that match, given the player's name
+	// (while playing) and the connection's address, with code and reason,
+	// and returns how many.
+	Close(match func(name, addr string, playing bool) bool, code websocket.StatusCode, reason string) int
+	// Say sends every player connected here a chat line from
+	// wire.ServerName, and returns how many.
+	Say(text string) int
 }
+
+// Parts are what the operators act through.
+type Parts struct {
+	// Conns are this process's connections.
+	Conns Conns
+	// Tickets are this process's resume tickets.
+	Tickets *resume.Tickets
+	// Guard enforces bans and mutes.
+	Guard *guard.Guard
+	// Hasher hashes reset passwords.
+	Hasher *auth.Hasher
+	Store  *persist.Store
+	// World carries actions to every process of a world split over
+	// processes; nil: this process is the world.
+	World World
+	// Process names this process in PlayerInfo.
+	Process string
+	Log     *slog.Logger
+}
+
+// Operators carries out the operators' actions.
+type Operators struct {
+	p   Parts
+	ctx context.Context // the server's lifetime, for actions without a context of their own
+}
+
+// New makes the operators of a server that lives until ctx ends.
+func New(ctx context.Context, p Parts) *Operators { return &Operators{p: p, ctx: ctx} }
 
 // World carries operators' actions to every process of a world split over
 // processes, so that a kick, a ban or a message acts wherever the player is
 // connected. Nil in a world of one process.
 type World interface {
 	// Ask sends an action to every live process, this one included, and
-	// returns their answers (each from Server.Operate).
+	// returns their answers (each from Operators.Operate).
 	Ask(ctx context.Context, action []byte) ([][]byte, error)
 }
 
@@ -99,23 +141,23 @@ const (
 
 // everywhere applies op on every process of the world (this one alone
 // without a World) and sums up what they did.
-func (s *Server) everywhere(ctx context.Context, op operation) (outcome, error) {
-	if s.opts.World == nil {
-		return s.apply(op), nil
+func (ops *Operators) everywhere(ctx context.Context, op operation) (outcome, error) {
+	if ops.p.World == nil {
+		return ops.apply(op), nil
 	}
 	data, err := json.Marshal(op)
 	if err != nil {
-		return outcome{}, fmt.Errorf("net: encoding %s: %w", op.Do, err)
+		return outcome{}, fmt.Errorf("operate: encoding %s: %w", op.Do, err)
 	}
-	answers, err := s.opts.World.Ask(ctx, data)
+	answers, err := ops.p.World.Ask(ctx, data)
 	if err != nil {
-		return outcome{}, fmt.Errorf("net: %s: %w", op.Do, err)
+		return outcome{}, fmt.Errorf("operate: %s: %w", op.Do, err)
 	}
 	var sum outcome
 	for _, a := range answers {
 		var o outcome
 		if err := json.Unmarshal(a, &o); err != nil {
-			s.log.Warn("operator's action: bad answer", "action", op.Do, "err", err)
+			ops.p.Log.Warn("operator's action: bad answer", "action", op.Do, "err", err)
 			continue
 		}
 		sum.Closed += o.Closed
@@ -128,60 +170,60 @@ func (s *Server) everywhere(ctx context.Context, op operation) (outcome, error) 
 // Operate applies an operator's action that another process (or this one,
 // over the bus) asked of the whole world to this process's connections,
 // and answers what it did.
-func (s *Server) Operate(action []byte) []byte {
+func (ops *Operators) Operate(action []byte) []byte {
 	var op operation
 	var o outcome
 	if err := json.Unmarshal(action, &op); err != nil {
-		s.log.Warn("operator's action refused", "err", err)
+		ops.p.Log.Warn("operator's action refused", "err", err)
 	} else {
-		o = s.apply(op)
+		o = ops.apply(op)
 	}
 	data, _ := json.Marshal(o) //nolint:errchkjson // plain values
 	return data
 }
 
 // apply does op to this process's connections and parked actors.
-func (s *Server) apply(op operation) outcome {
+func (ops *Operators) apply(op operation) outcome {
 	named := func(a ecs.Actor, _ string) bool { return strings.EqualFold(a.Name, op.Name) }
 	if op.Prefix != "" {
 		named = func(a ecs.Actor, _ string) bool { return hasPrefixFold(a.Name, op.Prefix) }
 	}
 	var o outcome
 	if (op.Do == "ban" || op.Do == "unban") && op.Ban == nil {
-		s.log.Warn("operator's action refused: a ban without its ban", "action", op.Do)
+		ops.p.Log.Warn("operator's action refused: a ban without its ban", "action", op.Do)
 		return o
 	}
 	switch op.Do {
 	case "players":
-		o.Players = s.players()
+		o.Players = ops.players()
 	case "kick", "delete":
-		parked, held := s.resume.end(named)
-		o.Closed, o.Tokens = s.close(named, StatusKicked, op.Reason)+parked, held
+		parked, held := ops.p.Tickets.End(named)
+		o.Closed, o.Tokens = ops.p.Conns.Close(func(name, _ string, playing bool) bool {
+			return playing && named(ecs.Actor{Name: name}, "")
+		}, StatusKicked, closeReason(op.Reason))+parked, held
 	case "ban":
 		b := *op.Ban
-		s.guard.mu.Lock()
-		s.guard.bans[banKey{b.Kind, strings.ToLower(b.Value)}] = b
-		s.guard.mu.Unlock()
-		parked, _ := s.resume.end(func(a ecs.Actor, addr string) bool {
+		ops.p.Guard.Ban(b)
+		parked, _ := ops.p.Tickets.End(func(a ecs.Actor, addr string) bool {
 			return b.Kind == persist.BanAccount && strings.EqualFold(a.Name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
 		})
-		o.Closed = s.closeBanned(b) + parked
+		reason := "banned"
+		if b.Reason != "" {
+			reason = "banned: " + b.Reason
+		}
+		o.Closed = ops.p.Conns.Close(func(name, addr string, playing bool) bool {
+			return b.Kind == persist.BanAccount && playing && strings.EqualFold(name, b.Value) || b.Kind == persist.BanAddress && addr == b.Value
+		}, StatusBanned, closeReason(reason)) + parked
 	case "unban":
-		s.guard.mu.Lock()
-		delete(s.guard.bans, banKey{op.Ban.Kind, strings.ToLower(op.Ban.Value)})
-		s.guard.mu.Unlock()
+		ops.p.Guard.Lift(op.Ban.Kind, op.Ban.Value)
 	case "mute":
-		s.guard.mu.Lock()
-		s.guard.mutes[strings.ToLower(op.Name)] = op.Until
-		s.guard.mu.Unlock()
+		ops.p.Guard.Mute(op.Name, op.Until)
 	case "unmute":
-		s.guard.mu.Lock()
-		delete(s.guard.mutes, strings.ToLower(op.Name))
-		s.guard.mu.Unlock()
+		ops.p.Guard.Unmute(op.Name)
 	case "say":
-		o.Closed = s.say(op.Text)
+		o.Closed = ops.p.Conns.Say(op.Text)
 	case "end":
-		o.Closed, _ = s.resume.end(named)
+		o.Closed, _ = ops.p.Tickets.End(named)
 	}
 	return o
 }
@@ -191,13 +233,13 @@ func hasPrefixFold(name, prefix string) bool {
 }
 
 // Players lists the players online in the whole world, by name.
-func (s *Server) Players() []PlayerInfo {
-	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+func (ops *Operators) Players() []PlayerInfo {
+	ctx, cancel := context.WithTimeout(ops.ctx, opTimeout)
 	defer cancel()
-	o, err := s.everywhere(ctx, operation{Do: "players"})
+	o, err := ops.everywhere(ctx, operation{Do: "players"})
 	if err != nil {
-		s.log.Warn("players of the other processes not listed", "err", err)
-		o.Players = s.players()
+		ops.p.Log.Warn("players of the other processes not listed", "err", err)
+		o.Players = ops.players()
 	}
 	out := o.Players
 	if out == nil {
@@ -208,19 +250,10 @@ func (s *Server) Players() []PlayerInfo {
 }
 
 // players lists this process's players.
-func (s *Server) players() []PlayerInfo {
-	var out []PlayerInfo
-	for _, sess := range s.playing(nil) {
-		o := &sess.ops
-		o.mu.Lock()
-		p := PlayerInfo{Name: o.name, ID: o.id, Protocol: int(sess.codec.Protocol()) + 1, Address: o.addr, Since: o.since, Process: s.opts.Process}
-		o.mu.Unlock()
-		if v := sess.seen.Load(); v != nil {
-			p.X, p.Y = v.Position()
-		}
-		p.MessagesIn, p.MessagesOut = o.in.Load(), o.out.Load()
-		p.Muted = s.guard.muted(p.Name)
-		out = append(out, p)
+func (ops *Operators) players() []PlayerInfo {
+	out := ops.p.Conns.Players()
+	for i := range out {
+		out[i].Muted, out[i].Process = ops.p.Guard.Muted(out[i].Name), ops.p.Process
 	}
 	return out
 }
@@ -229,13 +262,13 @@ func (s *Server) players() []PlayerInfo {
 // with reason as the WebSocket close reason (code StatusKicked), in either
 // protocol, and ends its resume tokens and parked actor. It reports
 // ErrNotOnline when nobody of that name plays.
-func (s *Server) Kick(name, reason string) error {
+func (ops *Operators) Kick(name, reason string) error {
 	if reason == "" {
 		reason = "kicked by an operator"
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ops.ctx, opTimeout)
 	defer cancel()
-	o, err := s.everywhere(ctx, operation{Do: "kick", Name: name, Reason: reason})
+	o, err := ops.everywhere(ctx, operation{Do: "kick", Name: name, Reason: reason})
 	if err != nil {
 		return err
 	}
@@ -243,16 +276,6 @@ func (s *Server) Kick(name, reason string) error {
 		return ErrNotOnline
 	}
 	return nil
-}
-
-// close kicks this process's players whose actors match, with code and
-// reason, and returns how many.
-func (s *Server) close(match func(ecs.Actor, string) bool, code websocket.StatusCode, reason string) int {
-	found := s.playing(func(n string, o *sessionOps) bool { return match(ecs.Actor{Name: n}, o.addr) })
-	for _, sess := range found {
-		sess.kick(code, closeReason(reason))
-	}
-	return len(found)
 }
 
 // closeReason fits reason into a close frame (123 bytes at most).
@@ -263,60 +286,45 @@ func closeReason(reason string) string {
 	return strings.ToValidUTF8(reason[:120], "") + "…"
 }
 
-// Mute stops name's chat lines (each gets DenyMuted), on every process,
+// Mute stops name's chat lines (each refused as wire.Muted), on every process,
 // until until, or until Unmute when until is zero. It holds across logins,
 // not restarts.
-func (s *Server) Mute(name string, until time.Time) error {
+func (ops *Operators) Mute(name string, until time.Time) error {
 	if !wire.ValidUsername(name) {
 		return fmt.Errorf("%w: not a username: %q", ErrBadRequest, wire.Truncate(name, 40))
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ops.ctx, opTimeout)
 	defer cancel()
-	_, err := s.everywhere(ctx, operation{Do: "mute", Name: name, Until: until})
+	_, err := ops.everywhere(ctx, operation{Do: "mute", Name: name, Until: until})
 	return err
 }
 
 // Unmute lets name chat again, on every process.
-func (s *Server) Unmute(name string) {
-	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+func (ops *Operators) Unmute(name string) {
+	ctx, cancel := context.WithTimeout(ops.ctx, opTimeout)
 	defer cancel()
-	if _, err := s.everywhere(ctx, operation{Do: "unmute", Name: name}); err != nil {
-		s.log.Warn("unmute not applied everywhere", "name", name, "err", err)
+	if _, err := ops.everywhere(ctx, operation{Do: "unmute", Name: name}); err != nil {
+		ops.p.Log.Warn("unmute not applied everywhere", "name", name, "err", err)
 	}
 }
 
 // Broadcast sends text to every player online in the world as a Chat line
-// from ServerName, in each player's protocol; it returns how many got it.
-func (s *Server) Broadcast(text string) (int, error) {
+// from wire.ServerName, in each player's protocol; it returns how many got it.
+func (ops *Operators) Broadcast(text string) (int, error) {
 	deny := wire.ChatText(text)
-	if deny == "" {
+	if !deny.Refused() {
 		var blank bool
 		if deny, blank = wire.ScreenChat(text); blank {
 			return 0, fmt.Errorf("%w: empty message", ErrBadRequest)
 		}
 	}
-	if deny != "" {
-		return 0, fmt.Errorf("%w: %s", ErrBadRequest, deny)
+	if deny.Refused() {
+		return 0, fmt.Errorf("%w: %s", ErrBadRequest, deny.Text())
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ops.ctx, opTimeout)
 	defer cancel()
-	o, err := s.everywhere(ctx, operation{Do: "say", Text: text})
+	o, err := ops.everywhere(ctx, operation{Do: "say", Text: text})
 	return o.Closed, err
-}
-
-// say sends text to this process's players and returns how many got it.
-func (s *Server) say(text string) int {
-	var enc [wire.Count][]byte
-	n := 0
-	for _, sess := range s.playing(nil) {
-		p := sess.codec.Protocol()
-		if enc[p] == nil {
-			enc[p] = sess.codec.Chat(ServerName, text)
-		}
-		sess.reply(enc[p])
-		n++
-	}
-	return n
 }
 
 // Ban stores a ban and applies it at once on every process: an account ban
@@ -324,17 +332,17 @@ func (s *Server) say(text string) int {
 // and refuses its logins; an address ban closes every connection from the
 // address and refuses new ones. It returns how many connections and parked
 // actors it ended; persist.ErrNotFound for an account that does not exist.
-func (s *Server) Ban(ctx context.Context, b persist.Ban) (int, error) {
+func (ops *Operators) Ban(ctx context.Context, b persist.Ban) (int, error) {
 	switch b.Kind {
 	case persist.BanAccount:
 		if !wire.ValidUsername(b.Value) {
 			return 0, fmt.Errorf("%w: not a username: %q", ErrBadRequest, wire.Truncate(b.Value, 40))
 		}
-		switch ok, err := s.store.Exists(ctx, b.Value); {
+		switch ok, err := ops.p.Store.Exists(ctx, b.Value); {
 		case err != nil:
 			return 0, err
 		case !ok:
-			return 0, fmt.Errorf("net: ban %q: %w", b.Value, persist.ErrNotFound)
+			return 0, fmt.Errorf("operate: ban %q: %w", b.Value, persist.ErrNotFound)
 		}
 	case persist.BanAddress:
 		ip, err := netip.ParseAddr(b.Value)
@@ -345,117 +353,45 @@ func (s *Server) Ban(ctx context.Context, b persist.Ban) (int, error) {
 	default:
 		return 0, fmt.Errorf("%w: ban kind %q", ErrBadRequest, b.Kind)
 	}
-	if err := s.store.SaveBan(ctx, b); err != nil {
+	if err := ops.p.Store.SaveBan(ctx, b); err != nil {
 		return 0, err
 	}
-	o, err := s.everywhere(ctx, operation{Do: "ban", Ban: &b})
+	o, err := ops.everywhere(ctx, operation{Do: "ban", Ban: &b})
 	return o.Closed, err
 }
 
-// closeBanned closes this process's connections that ban b hits.
-func (s *Server) closeBanned(b persist.Ban) int {
-	reason := "banned"
-	if b.Reason != "" {
-		reason = "banned: " + b.Reason
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for sess := range s.live {
-		sess.ops.mu.Lock()
-		hit := b.Kind == persist.BanAccount && sess.ops.online && strings.EqualFold(sess.ops.name, b.Value) ||
-			b.Kind == persist.BanAddress && sess.ops.addr == b.Value
-		sess.ops.mu.Unlock()
-		if hit {
-			sess.kick(StatusBanned, closeReason(reason))
-			n++
-		}
-	}
-	return n
-}
-
 // Unban lifts a ban on every process; persist.ErrNotFound when there was none.
-func (s *Server) Unban(ctx context.Context, kind persist.BanKind, value string) error {
+func (ops *Operators) Unban(ctx context.Context, kind persist.BanKind, value string) error {
 	if kind == persist.BanAddress {
 		if ip, err := netip.ParseAddr(value); err == nil {
 			value = ip.Unmap().String()
 		}
 	}
-	if err := s.store.DeleteBan(ctx, kind, value); err != nil {
+	if err := ops.p.Store.DeleteBan(ctx, kind, value); err != nil {
 		return err
 	}
-	_, err := s.everywhere(ctx, operation{Do: "unban", Ban: &persist.Ban{Kind: kind, Value: value}})
+	_, err := ops.everywhere(ctx, operation{Do: "unban", Ban: &persist.Ban{Kind: kind, Value: value}})
 	return err
 }
 
-// FollowBans reads the bans from the store every period until ctx ends, so
-// that a process of a world split over processes that missed a ban (or a
-// lift) sent over the bus, cut off at the time, enforces it all the same.
-func (s *Server) FollowBans(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var last map[banKey]bool // the bans of the last read
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		bans, err := s.store.Bans(ctx, time.Now())
-		if err != nil {
-			s.log.Warn("bans not read again", "err", err)
-			continue
-		}
-		read := make(map[banKey]bool, len(bans))
-		s.guard.mu.Lock()
-		for _, b := range bans {
-			k := banKey{b.Kind, strings.ToLower(b.Value)}
-			read[k], s.guard.bans[k] = true, b
-		}
-		// A ban gone from the store since the last read was lifted; one
-		// never read may have been given while this read was on its way.
-		for k := range s.guard.bans {
-			if last[k] && !read[k] {
-				delete(s.guard.bans, k)
-			}
-		}
-		s.guard.mu.Unlock()
-		last = read
-	}
-}
-
 // Bans lists the bans in force.
-func (s *Server) Bans() []persist.Ban {
-	now := s.guard.nowFor()
-	s.guard.mu.RLock()
-	defer s.guard.mu.RUnlock()
-	out := []persist.Ban{}
-	for _, b := range s.guard.bans {
-		if b.Active(now) {
-			out = append(out, b)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Kind < out[j].Kind || out[i].Kind == out[j].Kind && out[i].Value < out[j].Value
-	})
-	return out
-}
+func (ops *Operators) Bans() []persist.Ban { return ops.p.Guard.Bans() }
 
 // ResetPassword gives an account a new password, hashed at BcryptCost, and
 // ends its resume tokens and parked actor on every process: whoever held a
 // token must log in with the new password.
-func (s *Server) ResetPassword(ctx context.Context, name, password string) error {
+func (ops *Operators) ResetPassword(ctx context.Context, name, password string) error {
 	if password == "" || len(password) > wire.MaxPassword {
 		return fmt.Errorf("%w: password must be 1–%d bytes", ErrBadRequest, wire.MaxPassword)
 	}
-	hash, err := s.hash.hash(ctx, password)
+	hash, err := ops.p.Hasher.Hash(ctx, password)
 	if err != nil {
-		return fmt.Errorf("net: reset password: %w", err)
+		return fmt.Errorf("operate: reset password: %w", err)
 	}
-	if err := s.store.SetPassword(ctx, name, hash); err != nil {
+	if err := ops.p.Store.SetPassword(ctx, name, hash); err != nil {
 		return err
 	}
-	_, err = s.everywhere(ctx, operation{Do: "end", Name: name})
+	_, err = ops.everywhere(ctx, operation{Do: "end", Name: name})
 	return err
 }
 
@@ -464,41 +400,41 @@ func (s *Server) ResetPassword(ctx context.Context, name, password string) error
 // has left the world (its claim is given up), then removes the account:
 // its name is free only once nobody plays it. persist.ErrNotFound when
 // there is none.
-func (s *Server) DeleteAccount(ctx context.Context, name string) error {
-	acc, err := s.store.Account(ctx, name)
+func (ops *Operators) DeleteAccount(ctx context.Context, name string) error {
+	acc, err := ops.p.Store.Account(ctx, name)
 	if err != nil {
 		return err
 	}
-	if _, err := s.everywhere(ctx, operation{Do: "delete", Name: name, Reason: "account deleted"}); err != nil {
+	if _, err := ops.everywhere(ctx, operation{Do: "delete", Name: name, Reason: "account deleted"}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, leaveTimeout)
 	defer cancel()
 	for {
-		switch playing, err := s.store.Playing(ctx, acc.Actor.ID); {
+		switch playing, err := ops.p.Store.Playing(ctx, acc.Actor.ID); {
 		case err != nil:
 			return err
 		case playing:
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("net: delete %q: its actor is still in the world: %w", name, ctx.Err())
+				return fmt.Errorf("operate: delete %q: its actor is still in the world: %w", name, ctx.Err())
 			case <-time.After(20 * time.Millisecond):
 			}
 			continue
 		}
-		return s.store.DeleteAccount(ctx, name)
+		return ops.p.Store.DeleteAccount(ctx, name)
 	}
 }
 
 // DeleteAccountsWithPrefix removes every account whose name starts with
 // prefix (loadbot's "loadbot-"), closing their connections and ending
 // their parked actors everywhere first, and returns the names removed.
-func (s *Server) DeleteAccountsWithPrefix(ctx context.Context, prefix string) ([]string, error) {
+func (ops *Operators) DeleteAccountsWithPrefix(ctx context.Context, prefix string) ([]string, error) {
 	if !wire.ValidUsername(prefix) {
 		return nil, fmt.Errorf("%w: prefix must be 1–%d letters, digits, _ or -", ErrBadRequest, wire.MaxUsername)
 	}
-	if _, err := s.everywhere(ctx, operation{Do: "delete", Prefix: prefix, Reason: "account deleted"}); err != nil {
+	if _, err := ops.everywhere(ctx, operation{Do: "delete", Prefix: prefix, Reason: "account deleted"}); err != nil {
 		return nil, err
 	}
-	return s.store.DeleteAccountsWithPrefix(ctx, prefix)
+	return ops.p.Store.DeleteAccountsWithPrefix(ctx, prefix)
 }

@@ -1,4 +1,4 @@
-package net
+package guard
 
 import (
 	"bufio"
@@ -21,13 +21,13 @@ import (
 // answer set (plain HTTP) it gets an HTTP 503 or 429 saying why, without
 // (TLS, where plain text would be noise) it is only closed. The Server
 // alone, without this listener, counts no connections.
-func (s *Server) Listener(ln stdnet.Listener, answer bool) stdnet.Listener {
-	return &countedListener{Listener: ln, srv: s, answer: answer}
+func (g *Guard) Listener(ln stdnet.Listener, answer bool) stdnet.Listener {
+	return &countedListener{Listener: ln, g: g, answer: answer}
 }
 
 type countedListener struct {
 	stdnet.Listener
-	srv     *Server
+	g       *Guard
 	answer  bool
 	refusal sync.WaitGroup // answers to refused connections, a second each at most
 }
@@ -42,7 +42,7 @@ func (l *countedListener) Close() error {
 // Accept returns the next connection within the caps, refusing those over
 // them on the way.
 func (l *countedListener) Accept() (stdnet.Conn, error) {
-	g := l.srv.guard
+	g := l.g
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
@@ -54,13 +54,13 @@ func (l *countedListener) Accept() (stdnet.Conn, error) {
 		if over == "" {
 			return &countedConn{Conn: c, release: func() { g.conns.close(key) }}, nil
 		}
-		log := l.srv.log.With("remote", c.RemoteAddr().String())
+		log := g.log.With("remote", c.RemoteAddr().String())
 		status, text := http.StatusServiceUnavailable, "The server is full, please try again later"
 		if over == "total" {
-			g.refuse(log, slog.LevelInfo, "conns_total", "connection refused: server full", "max_conns", g.lim.MaxConns)
+			g.Refuse(log, slog.LevelInfo, "conns_total", "connection refused: server full", "max_conns", g.lim.MaxConns)
 		} else {
 			status, text = http.StatusTooManyRequests, "Too many connections from your address"
-			g.refuse(log, slog.LevelInfo, "conns_addr", "connection refused: too many from one address", "max_conns_per_addr", g.lim.MaxConnsPerAddr)
+			g.Refuse(log, slog.LevelInfo, "conns_addr", "connection refused: too many from one address", "max_conns_per_addr", g.lim.MaxConnsPerAddr)
 		}
 		if !l.answer {
 			c.Close()

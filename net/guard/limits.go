@@ -1,4 +1,4 @@
-package net
+package guard
 
 import (
 	"context"
@@ -335,7 +335,7 @@ func (t *turns) wait(ctx context.Context, key string) (func(), error) {
 	case tu.slots <- struct{}{}:
 	case <-ctx.Done():
 		leave()
-		return nil, fmt.Errorf("net: waiting to hash: %w", ctx.Err())
+		return nil, fmt.Errorf("guard: waiting to hash: %w", ctx.Err())
 	}
 	return func() { <-tu.slots; leave() }, nil
 }
@@ -377,7 +377,7 @@ func (c *conns) close(addr string) {
 
 // knownAddrs remembers, per account, the last few addresses (limit keys)
 // it logged in from since the server started: failed logins of strangers
-// slow those down less (see guard.beginLogin).
+// slow those down less (see Guard.BeginLogin).
 type knownAddrs struct {
 	mu sync.Mutex
 	m  map[string][]string

@@ -55,10 +55,11 @@ func (p *PeerClose) Error() string { return fmt.Sprintf("held: closed by the cli
 // messages, never hears of it.
 type Conn struct {
 	stdnet.Conn
-	mu    sync.Mutex
-	hold  bool
-	buf   []byte     // the burst held; nil between bursts
-	spare *sync.Pool // burst buffers, shared by every connection of a server
+	mu       sync.Mutex
+	hold     bool
+	buf      []byte     // the burst held; nil between bursts
+	deadline time.Time  // the write deadline set, zero for none
+	spare    *sync.Pool // burst buffers, shared by every connection of a server
 
 	// Read side, used by the library's single reader only.
 	pre     []byte                // bytes read before the hijack, served first
@@ -210,6 +211,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 		c.buf = append(c.buf, p...)
 		return len(p), nil
 	}
+	if !c.deadline.IsZero() { // a burst's, which need not bind a pong written later
+		if err := c.Conn.SetWriteDeadline(time.Time{}); err != nil {
+			return 0, fmt.Errorf("held: write deadline: %w", err)
+		}
+		c.deadline = time.Time{}
+	}
 	return c.Conn.Write(p)
 }
 
@@ -228,8 +235,14 @@ func (c *Conn) Flush(deadline time.Time) error {
 	if len(c.buf) == 0 {
 		return nil
 	}
-	if err := c.Conn.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("held: write deadline: %w", err)
+	// The deadline set for an earlier burst serves while it leaves this one
+	// at least half the time asked for: setting it costs as much as a
+	// tenth of a small write.
+	if now := time.Now(); deadline.Before(c.deadline) || c.deadline.Sub(now) < deadline.Sub(now)/2 {
+		if err := c.Conn.SetWriteDeadline(deadline); err != nil {
+			return fmt.Errorf("held: write deadline: %w", err)
+		}
+		c.deadline = deadline
 	}
 	_, err := c.Conn.Write(c.buf)
 	if c.spare != nil && cap(c.buf) <= maxSpare { // one huge burst should not pin its buffer for good
@@ -240,7 +253,7 @@ func (c *Conn) Flush(deadline time.Time) error {
 	if err != nil {
 		return fmt.Errorf("held: write: %w", err)
 	}
-	return c.Conn.SetWriteDeadline(time.Time{})
+	return nil
 }
 
 // maxSpare is the largest burst buffer kept for reuse.

@@ -191,7 +191,8 @@ type View struct {
 
 // seen is what a view must check of an actor for every fact about it:
 // kept by value and small, so that the look-up touches little memory. The
-// rest (name, looks, walk) is in the view's states.
+// rest (name, looks, walk) is in the view's states until the client has
+// been shown the actor (slot -1 after), as only the facts matter then.
 type seen struct {
 	cell   ecs.CellKey
 	slot   int32
@@ -214,9 +215,35 @@ func (v *View) track(a ecs.ActorState, k ecs.CellKey) seen {
 
 // untrack forgets an actor altogether.
 func (v *View) untrack(id int64, s seen) {
-	v.states[s.slot] = ecs.ActorState{}
-	v.free = append(v.free, s.slot)
+	v.release(&s)
 	delete(v.actors, id)
+}
+
+// release frees s's slot of states.
+func (v *View) release(s *seen) {
+	if s.slot >= 0 {
+		v.states[s.slot] = ecs.ActorState{}
+		v.free = append(v.free, s.slot)
+		s.slot = -1
+	}
+}
+
+// compact gives back the memory of states once most of it is free, as
+// after a crowd was first shown: the actors left keep their states in
+// new slots.
+func (v *View) compact() {
+	if len(v.free) < 64 || len(v.free) < len(v.states)/2 {
+		return
+	}
+	states := make([]ecs.ActorState, 0, len(v.states)-len(v.free))
+	for id, s := range v.actors {
+		if s.slot >= 0 {
+			states = append(states, v.states[s.slot])
+			s.slot = int32(len(states) - 1)
+			v.actors[id] = s
+		}
+	}
+	v.states, v.free = states, v.free[:0]
 }
 
 // newcomer is an actor waiting to be shown, with the fact that brought it
@@ -596,12 +623,19 @@ func (v *View) showPending(now uint64) {
 			s.shown = true
 			v.r.Enter(v.states[s.slot], now, src)
 			budget--
+			if p.id != v.own {
+				v.release(&s)
+			}
 		}
 		v.actors[p.id] = s
 	}
 	rest := copy(v.pending, v.pending[n:])
 	clear(v.pending[rest:])
 	v.pending = v.pending[:rest]
+	if rest == 0 && cap(v.pending) > 64 {
+		v.pending = nil // the room a crowd's arrival needed
+	}
+	v.compact()
 }
 
 // recenter moves the view with its player: it leaves the cells beyond the

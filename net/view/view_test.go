@@ -3,6 +3,7 @@ package view
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,6 +169,46 @@ func TestViewFollowsTheWorld(t *testing.T) {
 		cellFact{cell(0), ecs.Fact{Kind: ecs.Moved, Actor: ecs.ActorState{ID: 1}}})
 	render("quit and own walk", "quit 3", "own move")
 	v.Close()
+}
+
+// TestCrowdShownKeepsNoStates: a view keeps an actor's state (name, looks,
+// walk) only until its client is shown it, and gives back the room once a
+// crowd has been shown; the actors go on being followed: their walks told,
+// those in the margin shown when they come into view, a quit taken away.
+func TestCrowdShownKeepsNoStates(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s := &script{newcomers: 32}
+	v := NewViews(w.bus, testConfig()).New(s, ecs.ActorState{ID: 1, Name: "me"}, 0, "", func(End) { t.Error("reported slow") })
+	var crowd []cellFact
+	for id := int64(2); id < 202; id++ {
+		crowd = append(crowd, entered(id, cell(1)))
+	}
+	crowd = append(crowd, entered(1, cell(0)), entered(500, cell(3))) // 500 waits in the margin
+	w.step(crowd...)
+	shown := 0
+	for range 10 {
+		v.Render(nil)
+		for _, l := range s.take() {
+			if strings.HasPrefix(l, "enter ") {
+				shown++
+			}
+		}
+		w.step()
+	}
+	if shown != 200 {
+		t.Fatalf("shown %d of the crowd, want 200", shown)
+	}
+	if live := len(v.states) - len(v.free); live != 2 || cap(v.states) > 64 {
+		t.Errorf("%d states kept in room for %d after the crowd was shown, want the player's own and the margin's one in room for at most 64", live, cap(v.states))
+	}
+	w.step(cellFact{cell(1), ecs.Fact{Kind: ecs.Moved, Actor: ecs.ActorState{ID: 77}}},
+		cellFact{cell(1), ecs.Fact{Kind: ecs.Quit, Actor: ecs.ActorState{ID: 78}}})
+	v.Render(nil)
+	equal(t, "a walk and a quit in the crowd", s.take(), []string{"move 77", "quit 78"})
+	w.step(crossed(500, cell(3), cell(2))...)
+	v.Render(nil)
+	equal(t, "the one from the margin comes into view", s.take(), []string{"enter 500"})
 }
 
 // TestNewcomersArePaced: a player arriving in a crowd is shown it a few

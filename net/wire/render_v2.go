@@ -84,7 +84,7 @@ type v2Renderer struct {
 	out       out
 	newcomers int
 	now       uint64 // the tick of the last Tick (or Admitted): the head of the next message
-	msg       []byte // the last message, whose buffer the next reuses
+	msg       []byte // the last message, whose buffer the next reuses if small (keepMsg)
 }
 
 func (r *v2Renderer) shared(src Source) []byte {
@@ -148,6 +148,11 @@ func (r *v2Renderer) Newcomers() int            { return r.newcomers }
 func (r *v2Renderer) EchoesOwnChat() bool       { return true }
 func (r *v2Renderer) Coalesces() bool           { return true }
 
+// keepMsg is the largest message buffer a renderer keeps for the next: the
+// usual few hundred bytes, not a login's burst, which thousands of idle
+// players would hold for ever.
+const keepMsg = 1 << 10
+
 // Flush appends one message holding everything since the last Flush,
 // headed by ["T", now], or nothing when there is nothing to say.
 func (r *v2Renderer) Flush(dst [][]byte) [][]byte {
@@ -158,10 +163,14 @@ func (r *v2Renderer) Flush(dst [][]byte) [][]byte {
 	for _, p := range r.out.packets {
 		n += len(p) + 1
 	}
-	if cap(r.msg) < n || cap(r.msg) > 4*n && cap(r.msg) > 64<<10 {
-		r.msg = make([]byte, 0, n) // grown, or shrunk after a burst far above the usual
+	if cap(r.msg) < n {
+		r.msg = make([]byte, 0, n)
 	}
-	r.msg = r.enc.AppendTicked(r.msg[:0], r.now, r.out.packets)
+	msg := r.enc.AppendTicked(r.msg[:0], r.now, r.out.packets)
+	r.msg = nil
+	if cap(msg) <= keepMsg {
+		r.msg = msg
+	}
 	r.out.reset()
-	return append(dst, r.msg)
+	return append(dst, msg)
 }

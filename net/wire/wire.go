@@ -207,11 +207,21 @@ func (o *out) add(p []byte, move int64) {
 	o.packets = append(o.packets, p)
 }
 
-// reset empties o, dropping its references so sent bytes can be freed.
+// reset empties o, dropping its references so sent bytes can be freed,
+// and the room a burst (a login's crowd) needed, which the usual tick
+// does not.
 func (o *out) reset() {
-	clear(o.packets)
-	o.packets = o.packets[:0]
-	clear(o.pending)
+	if cap(o.packets) > 64 {
+		o.packets = nil
+	} else {
+		clear(o.packets)
+		o.packets = o.packets[:0]
+	}
+	if len(o.pending) > 16 {
+		o.pending = nil
+	} else {
+		clear(o.pending)
+	}
 }
 
 // memo returns the shared packet of src's fact for slot, encoding every fact

@@ -31,9 +31,6 @@ func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Ro
 // a transaction with its record in mod_migrations; on Postgres under the
 // migration lock, so processes starting together apply each once.
 func (s *Store) MigrateMods(ctx context.Context, steps []mod.Migration) error {
-	if err := s.Exec(ctx, `CREATE TABLE IF NOT EXISTS mod_migrations (mod TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (mod, name))`); err != nil {
-		return err
-	}
 	for _, m := range steps {
 		if err := s.migrateMod(ctx, m); err != nil {
 			return fmt.Errorf("persist: mod %s migration %s: %w", m.Mod, m.Name, err)
@@ -52,6 +49,11 @@ func (s *Store) migrateMod(ctx context.Context, m mod.Migration) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+fmt.Sprint(pgMigrationLock)+`)`); err != nil {
 			return err
 		}
+	}
+	// Under the lock: Postgres's IF NOT EXISTS does not keep two processes
+	// creating the table at once from colliding.
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS mod_migrations (mod TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (mod, name))`); err != nil {
+		return err
 	}
 	var done int
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM mod_migrations WHERE mod = ? AND name = ?`), m.Mod, m.Name).Scan(&done); err != nil {

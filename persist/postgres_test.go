@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/persist/pgtest"
 )
 
@@ -89,6 +90,38 @@ func TestPostgresSharedByProcesses(t *testing.T) {
 	}
 	stop()
 	<-done
+}
+
+// TestPostgresModMigrationsTogether: the processes of a world start
+// together and apply their mods' migrations at once; each is applied once,
+// and none fails (Postgres's CREATE TABLE IF NOT EXISTS alone collides when
+// two run it at the same moment).
+func TestPostgresModMigrationsTogether(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := pgtest.Start(t).DSN()
+	steps := []mod.Migration{{Mod: "gems", Name: "1", SQL: `CREATE TABLE gems (id INTEGER PRIMARY KEY)`}}
+	const n = 6
+	stores := make([]*Store, n)
+	for i := range stores {
+		stores[i] = mustOpen(t, dsn)
+	}
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		wg.Go(func() { errs <- s.MigrateMods(ctx, steps) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a process's mod migrations: %v", err)
+		}
+	}
+	var applied int
+	if err := stores[0].QueryRow(ctx, `SELECT count(*) FROM mod_migrations WHERE mod = 'gems'`).Scan(&applied); err != nil || applied != 1 {
+		t.Errorf("recorded %d times (%v), want once", applied, err)
+	}
 }
 
 // TestPostgresOutage: while the server is down, logins' reads fail, the

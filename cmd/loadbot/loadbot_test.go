@@ -483,6 +483,7 @@ func TestMeasure(t *testing.T) {
 		return sample{at: sec * s, self: self * s / 100, server: server * s / 100, machine: (self+server)*s/100 + sec*s/2,
 			selfOK: true, serverOK: true, machineOK: true, status: procStatus{RSS: 300 << 20, PeakRSS: 400 << 20, Cores: 1}, statusOK: true}
 	}
+	onCores := func(x sample, n int) sample { x.status.Cores = n; return x }
 	// Three bots: one plays the whole 10 s window, one half of it, one
 	// only before it.
 	bots := []*botStats{{playFrom: 2 * s, playTo: 20 * s}, {playFrom: 10 * s, playTo: 15 * s}, {playFrom: 1 * s, playTo: 4 * s}}
@@ -499,6 +500,9 @@ func TestMeasure(t *testing.T) {
 		{"server saturated", at(5, 0, 0), at(15, 300, 950), 1, 0.3, 0.95, 9_500_000.0 / 15, []string{"server"}, false},
 		{"loadbot saturated", at(5, 0, 0), at(15, 950, 500), 1, 0.95, 0.5, 5_000_000.0 / 15, []string{"loadbot"}, true},
 		{"loadbot on two cores", at(5, 0, 0), at(15, 950, 500), 2, 0.95, 0.5, 5_000_000.0 / 15, []string{}, false},
+		// Unpinned: both on the same two cores, which they and the others fill (1.0 + 0.6 + 0.5).
+		{"machine full", at(5, 0, 0), onCores(at(15, 600, 1000), 2), 2, 0.6, 1.0, 10_000_000.0 / 15, []string{"machine"}, false},
+		{"machine not full", at(5, 0, 0), onCores(at(15, 300, 500), 2), 2, 0.3, 0.5, 5_000_000.0 / 15, []string{}, false},
 	} {
 		w := measure(tc.a, tc.b, bots, tc.selfCores)
 		if w.Seconds != 10 || w.PlayerSeconds != 15 || w.Players != 1.5 {

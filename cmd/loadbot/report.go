@@ -195,7 +195,9 @@ type Window struct {
 	// the bots' core.
 	OthersCPU *float64 `json:"others_cpu,omitempty"`
 	// RanOut names the processes that used more than saturated of their
-	// cores ("server", "loadbot"), empty when neither did.
+	// cores ("server", "loadbot"), or "machine" when server and bots share
+	// its cores and together with the rest used more than saturated of
+	// them; empty when none did.
 	RanOut []string `json:"ran_out"`
 	// Invalid says why the run does not measure the server: the bots ran
 	// out of CPU, so what they report is their own delay. Empty when valid.
@@ -240,6 +242,17 @@ func measure(a, b sample, stats []*botStats, selfCores int) Window {
 			o = max(0, o-*w.ServerCPU)
 		}
 		w.OthersCPU = &o
+	}
+	if w.ServerCPU != nil && w.ServerCores > 1 && w.LoadbotCores == w.ServerCores {
+		// Unpinned: server and bots share the machine's cores, and neither
+		// alone may fill them while both together do.
+		all := *w.ServerCPU + w.LoadbotCPU
+		if w.OthersCPU != nil {
+			all += *w.OthersCPU
+		}
+		if all > saturated*float64(w.ServerCores) && len(w.RanOut) == 0 {
+			w.RanOut = append(w.RanOut, "machine")
+		}
 	}
 	if w.LoadbotCPU > saturated*float64(w.LoadbotCores) {
 		w.RanOut = append(w.RanOut, "loadbot")

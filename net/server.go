@@ -354,16 +354,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		s.cancel()
-		<-s.clock
-		return nil
 	case <-ctx.Done():
-		s.cancel()
-		<-s.clock
-		return fmt.Errorf("net: shutdown: %w", ctx.Err())
+		err = fmt.Errorf("net: shutdown: %w", ctx.Err())
 	}
+	s.cancel()
+	<-s.clock
+	return err
 }
 
 // spawnPoint picks where a new account starts: uniformly at random in the

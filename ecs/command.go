@@ -15,10 +15,6 @@ const (
 	Spawn CommandKind = iota + 1
 	// Despawn takes a player's actor out when its connection ends.
 	Despawn
-	// SetTarget makes an actor walk to X, Y.
-	SetTarget
-	// Say relays Text from an actor to the players who can see it.
-	Say
 	// Rejoin hands a playing actor from the login that played it (Login)
 	// to a new one (NewLogin), which resumes it after a dropped connection.
 	Rejoin
@@ -27,7 +23,9 @@ const (
 	// Return takes back an actor this region handed out (Arrival) that no
 	// other region took.
 	Return
-	// ModCommand is a mod's command Name with its checked arguments Data.
+	// ModCommand is a mod's command Name with its checked arguments Data:
+	// every command a player sends once in play (the tutorial's Target
+	// and Chat too).
 	ModCommand
 )
 
@@ -42,8 +40,6 @@ type Command struct {
 	Login uint64
 	// Actor is the loaded actor for Spawn; the other kinds use only Actor.ID.
 	Actor Actor
-	X, Y  float64
-	Text  string
 	// NewLogin is the login that takes the actor over, for Rejoin.
 	NewLogin uint64
 	// Arrival is the actor handed over, for Arrive and Return.

@@ -379,6 +379,12 @@ func mustJSON(what string, data json.RawMessage) {
 	}
 }
 
+// Say notes a line e says: every view covering e's cell hears it, shown e
+// yet or not.
+func (w *World) Say(e Entity, text string) {
+	w.Note(w.CellOf(e), Fact{Kind: Said, Actor: ActorState{ID: w.ID(e), Name: w.Name(e)}, Text: text})
+}
+
 // Deny tells the player of e that its command was refused, and why.
 func (w *World) Deny(e Entity, reason string) {
 	id := w.ID(e)

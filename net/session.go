@@ -375,25 +375,14 @@ func (s *session) handle(msg []byte) (deny wire.Refusal, malformed bool) {
 	if !s.playing {
 		return wire.Refusal{Code: wire.NotLoggedIn}, true
 	}
-	c := ecs.Command{Login: s.login, Actor: s.actor}
-	switch r.Action {
-	case wire.ActChat:
-		if deny, blank := wire.ScreenChat(r.Text); blank || deny.Refused() {
-			return deny, false // blank lines are dropped
-		}
-		if deny := s.srv.guard.Chat(s.actor.Name); deny.Refused() {
-			return deny, false
-		}
-		c.Kind, c.Text = ecs.Say, r.Text
-	case wire.ActTarget:
-		c.Kind, c.X, c.Y = ecs.SetTarget, r.X, r.Y
-	default: // a mod's command, checked by ParseRequest
-		if !s.srv.guard.CommandAllowed(r.Action, s.actor.Name) {
-			return wire.Refusal{Code: wire.ModSlow, Arg: r.Action}, false
-		}
-		c.Kind, c.Name, c.Data = ecs.ModCommand, r.Action, r.Data
+	// A command: ParseRequest found it registered and its check passed it.
+	if r.Ignore {
+		return wire.Refusal{}, false
 	}
-	s.push(c)
+	if deny := s.srv.guard.Command(r.Command, s.actor.Name); deny.Refused() {
+		return deny, false
+	}
+	s.push(ecs.Command{Kind: ecs.ModCommand, Login: s.login, Actor: s.actor, Name: r.Action, Data: r.Data})
 	return wire.Refusal{}, false
 }
 

@@ -15,12 +15,14 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/view"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
 	"github.com/godmmo/godmmo/systems"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // startServer runs a game server with opts over a real store, tick and bus,
@@ -32,8 +34,12 @@ func startServer(t *testing.T, opts Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mods := mod.NewRegistry()
+	if err := mods.Add(tutorial.Mod(tutorial.DefaultConfig())); err != nil {
+		t.Fatal(err)
+	}
 	cfg := systems.Config{Rate: 20, Speed: 70, Bounds: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
-		FlushEvery: time.Second, CommandsPerTick: 256, CellSize: 200}
+		FlushEvery: time.Second, CommandsPerTick: 256, CellSize: 200, Mods: mods}
 	q := ecs.NewQueue(256)
 	b := bus.NewLocal()
 	tick, err := systems.New(cfg, q, b, store)
@@ -42,6 +48,8 @@ func startServer(t *testing.T, opts Options) string {
 	}
 	opts.BcryptCost = 4
 	opts.View = testView(cfg)
+	opts.Wire = wire.DefaultConfig()
+	opts.Wire.Mods = mods
 	srv, err := NewServer(q, b, store, log, opts)
 	if err != nil {
 		t.Fatal(err)

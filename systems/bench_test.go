@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // benchWorld builds the production pipeline over a 20,000-unit world with
@@ -31,8 +32,7 @@ func benchWorld(b *testing.B, actors int) (*Tick, func()) {
 	click := func() {
 		for range max(1, actors/cfg.Rate) {
 			next = next%actors + 1
-			q.Push(b.Context(), ecs.Command{Kind: ecs.SetTarget, Login: uint64(next), Actor: ecs.Actor{ID: int64(next)}, //nolint:errcheck // sized to fit
-				X: coord(), Y: coord()})
+			q.Push(b.Context(), tutorial.Target(uint64(next), int64(next), coord(), coord())) //nolint:errcheck // sized to fit
 		}
 	}
 	for range 40 {

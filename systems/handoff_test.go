@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 // departures keeps what a region hands out, and the commands it strays.
@@ -93,7 +94,7 @@ func TestHandoffKeepsTheWalk(t *testing.T) {
 
 	walk(t, wq, 1, 0, 0)
 	west.Advance()
-	if len(wout.strays) != 1 || wout.strays[0].Kind != ecs.SetTarget {
+	if len(wout.strays) != 1 || wout.strays[0].Name != wire.ActTarget {
 		t.Errorf("west strays %+v", wout.strays)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // published is a Publisher that keeps every batch, by tick.
@@ -65,10 +67,20 @@ func equal(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// testConfig is a small world: 100-unit cells, 20 ticks a second, 70 units a second.
+// testConfig is a small world: 100-unit cells, 20 ticks a second, 70
+// units a second, with the tutorial's commands.
 func testConfig() Config {
 	return Config{Rate: 20, Speed: 70, Bounds: ecs.Bounds{MinX: -1000, MinY: -1000, MaxX: 1000, MaxY: 1000},
-		FlushEvery: time.Second, CommandsPerTick: 64, CellSize: 100}
+		FlushEvery: time.Second, CommandsPerTick: 64, CellSize: 100, Mods: registryOf()}
+}
+
+// registryOf registers the tutorial's commands, then mods.
+func registryOf(mods ...mod.Mod) *mod.Registry {
+	r := mod.NewRegistry()
+	if err := r.Add(append([]mod.Mod{tutorial.Mod(tutorial.DefaultConfig())}, mods...)...); err != nil {
+		panic(err) // the tutorial's registration is fixed; a test's mod fails in its test
+	}
+	return r
 }
 
 // newTick builds the production pipeline over a bare world with test parts.
@@ -113,5 +125,5 @@ func join(t testing.TB, tk *Tick, q *ecs.Queue, id int64, x, y float64) ecs.Admi
 // walk sets a player's target, as its own session.
 func walk(t testing.TB, q *ecs.Queue, id int64, x, y float64) {
 	t.Helper()
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Login: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
+	push(t, q, tutorial.Target(uint64(id), id, x, y))
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // Input applies the commands connections queued since the last tick: players
-// join and leave, pick targets and chat. It drains at most Max commands per
+// join, leave and resume, actors arrive from other regions, and the mods'
+// commands (the tutorial's Target and Chat among them) run. It drains at most Max commands per
 // tick so a burst spreads over ticks instead of stretching one.
 type Input struct {
 	Queue  *ecs.Queue
@@ -26,7 +27,7 @@ type Input struct {
 	// Strays, if set, takes the commands about actors not in this world
 	// (handed to another region, perhaps); without it they are dropped.
 	Strays ecs.Strays
-	// Commands are the mods' commands by name.
+	// Commands are the registered commands by name.
 	Commands map[string]mod.Command
 	// Panicked hears of a mod command's handler that panicked, with the
 	// value and the stack; the player is denied and the tick goes on.
@@ -116,16 +117,9 @@ func (s *Input) apply(w *ecs.World, c ecs.Command) {
 		s.left[c.Actor.ID] = stop{p, w.Tick}
 		s.leftAt = append(s.leftAt, c.Actor.ID)
 		w.Remove(e)
-	case ecs.SetTarget:
-		x, y := s.Bounds.Clamp(c.X, c.Y)
-		w.SetTarget(e, x, y)
 	case ecs.Rejoin:
 		w.SetOwner(e, c.NewLogin)
 		c.Reply.Answer(ecs.Admission{OK: true, Actor: w.State(e), Tick: w.Tick})
-	case ecs.Say:
-		// Said in the speaker's cell: every view covering the speaker hears
-		// it, shown the speaker yet or not.
-		w.Note(w.CellOf(e), ecs.Fact{Kind: ecs.Said, Actor: ecs.ActorState{ID: c.Actor.ID, Name: w.Name(e)}, Text: c.Text})
 	case ecs.ModCommand:
 		s.handle(w, e, c)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // Mood is a mod component for the tests: it travels with its entity.
@@ -44,7 +45,7 @@ func (p *panicky) Update(*ecs.World) {
 func testRegistry(t *testing.T, register func(r *mod.Registry) error) *mod.Registry {
 	t.Helper()
 	r := mod.NewRegistry()
-	if err := r.Add(mod.Func("test", register)); err != nil {
+	if err := r.Add(tutorial.Mod(tutorial.DefaultConfig()), mod.Func("test", register)); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -148,7 +149,7 @@ func TestSystemPanicStopsTheTick(t *testing.T) {
 	cfg.Mods = testRegistry(t, func(r *mod.Registry) error { return r.System("panicky", p, mod.AfterMovement) })
 	tk, q, _, st := newTick(t, cfg)
 	q.Push(context.Background(), ecs.Command{Kind: ecs.Spawn, Login: 1, Actor: ecs.Actor{ID: 1, Name: "a"}, Reply: ecs.NewReply()}) //nolint:errcheck // room
-	q.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Login: 1, Actor: ecs.Actor{ID: 1}, X: 500})                       //nolint:errcheck // room
+	q.Push(context.Background(), tutorial.Target(1, 1, 500, 0))                                                                     //nolint:errcheck // room
 	tk.Advance()
 	tk.Advance()
 	p.armed = true

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // TestFactsOfATick follows two players through spawn, chat, a walk across a
@@ -18,7 +19,7 @@ func TestFactsOfATick(t *testing.T) {
 	}
 	equal(t, "spawn", pub.take(), []string{"0,0 entered 1"})
 
-	push(t, q, ecs.Command{Kind: ecs.Say, Login: 1, Actor: ecs.Actor{ID: 1}, Text: "hi"})
+	push(t, q, tutorial.Say(1, 1, "hi"))
 	walk(t, q, 1, 200, 50)
 	join(t, tk, q, 2, 250, 50) // same tick: the walk's first step crosses into cell 1,0
 	equal(t, "say, walk across, spawn", pub.take(), []string{
@@ -59,8 +60,8 @@ func TestCommandsOfAnotherLoginAreIgnored(t *testing.T) {
 	join(t, tk, q, 1, 0, 0)
 	pub.take()
 	other := ecs.Actor{ID: 1}
-	push(t, q, ecs.Command{Kind: ecs.SetTarget, Login: 99, Actor: other, X: 50, Y: 0})
-	push(t, q, ecs.Command{Kind: ecs.Say, Login: 99, Actor: other, Text: "not me"})
+	push(t, q, tutorial.Target(99, other.ID, 50, 0))
+	push(t, q, tutorial.Say(99, other.ID, "not me"))
 	push(t, q, ecs.Command{Kind: ecs.Despawn, Login: 99, Actor: other})
 	tk.Advance()
 	equal(t, "facts", pub.take(), nil)
@@ -81,7 +82,7 @@ func TestInputDrainsAtMostMaxPerTick(t *testing.T) {
 	cfg.CommandsPerTick = 3
 	tk, q, _, _ := newTick(t, cfg)
 	for range 7 {
-		push(t, q, ecs.Command{Kind: ecs.SetTarget, Actor: ecs.Actor{ID: 42}})
+		push(t, q, tutorial.Target(0, 42, 0, 0))
 	}
 	for _, want := range []int{4, 1, 0} {
 		tk.Advance()

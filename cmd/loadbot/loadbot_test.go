@@ -19,13 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godmmo/godmmo/net/guard"
-
 	"github.com/godmmo/godmmo/cmd/server/game"
+	"github.com/godmmo/godmmo/ecs/mod"
 	gnet "github.com/godmmo/godmmo/net"
 	"github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 func TestMovedToward(t *testing.T) {
@@ -196,9 +196,12 @@ func startServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	// The bots chat faster than a player may: a load test lifts the chat limit.
-	lim := guard.DefaultLimits()
-	lim.ChatPerSecond = 0
-	g, err := game.New(game.Room(), store, log, gnet.Options{BcryptCost: 4, Limits: &lim}) // one room, as the performance figures use
+	cfg := game.Room() // one room, as the performance figures use
+	cfg.Mods = mod.NewRegistry()
+	if err := cfg.Mods.Add(tutorial.Mod(tutorial.Config{ChatRate: 0})); err != nil {
+		t.Fatal(err)
+	}
+	g, err := game.New(cfg, store, log, gnet.Options{BcryptCost: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godmmo/godmmo/net/operate"
-
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net"
+	"github.com/godmmo/godmmo/net/operate"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/persist"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // TestOriginAndHost sends upgrade requests as browsers would, from pages
@@ -177,7 +177,7 @@ func TestChatLimits(t *testing.T) {
 		deny  string // the Deny after the lines, "" for none
 		heard []string
 	}{
-		{"two then slow down", false, []string{"one", "two", "three"}, denial(wire.ChatSlow), []string{"one", "two"}},
+		{"two then slow down", false, []string{"one", "two", "three"}, tutorial.ChatSlow, []string{"one", "two"}},
 		{"invisible only", false, []string{"\u200b\u2060\u3164", "\u00a0\u200d", "ok"}, "", []string{"ok"}},
 		{"direction override", false, []string{"abc\u202edcba"}, denial(wire.ChatDirection), nil},
 		{"isolate", false, []string{"x\u2067y"}, denial(wire.ChatDirection), nil},

@@ -104,6 +104,7 @@ func (a *App) wire() error {
 	if err := a.cfg.World.Mods.Add(a.cfg.Mods...); err != nil {
 		return err
 	}
+	a.metrics.knowCommands(a.cfg.World.Mods.CommandNames())
 	var err error
 	a.game, err = game.New(a.cfg.World, a.store, a.log, opts)
 	if err != nil {

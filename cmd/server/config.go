@@ -18,6 +18,7 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/cluster"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // Config is everything the server process can be told.
@@ -51,9 +52,12 @@ type Config struct {
 	LogFormat string
 	// Version asks only for the version to be printed.
 	Version bool
-	// Limits bound connections, logins, registrations and chat.
+	// Limits bound connections, logins and registrations.
 	Limits guard.Limits
-	// Mods are the game's mods, the example ones as the flags ask.
+	// Chat is the tutorial's chat limit.
+	Chat tutorial.Config
+	// Mods are the game's mods: the tutorial's commands first, then the
+	// main's, then the example ones as the flags ask.
 	Mods []mod.Mod
 }
 
@@ -100,8 +104,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 	fs.DurationVar(&l.LoginLockout, "login-lockout", l.LoginLockout, "how long a locked-out account or address is refused")
 	fs.IntVar(&l.HashesPerAddr, "hashes-per-addr", l.HashesPerAddr, "password hashes one IP address may have queued at once; the rest wait behind them (0: no limit)")
 	fs.IntVar(&l.RegistrationsPerAddr, "registrations-per-addr", l.RegistrationsPerAddr, "accounts one IP address may create per hour (0: no limit)")
-	fs.Float64Var(&l.ChatPerSecond, "chat-rate", l.ChatPerSecond, "chat lines per second a player may say, after -chat-burst (0: no limit)")
-	fs.IntVar(&l.ChatBurst, "chat-burst", l.ChatBurst, "chat lines a player may say at once")
+	c.Chat = tutorial.DefaultConfig()
+	fs.Float64Var(&c.Chat.ChatRate, "chat-rate", c.Chat.ChatRate, "chat lines per second a player may say, after -chat-burst (0: no limit)")
+	fs.IntVar(&c.Chat.ChatBurst, "chat-burst", c.Chat.ChatBurst, "chat lines a player may say at once")
 	hosts := fs.String("hosts", "", "comma-separated host names browsers may reach the game by (default: -addr's host, localhost, loopback IPs; * for any)")
 	fs.BoolVar(&l.AllowNullOrigin, "allow-null-origin", false, "accept browser connections with Origin: null (sandboxed or file:// pages)")
 	natsURL := fs.String("nats", "", "NATS server URL: this process serves one world with the others that share it (needs -regions)")
@@ -183,7 +188,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 	if *origins != "" {
 		c.Origins = strings.Split(*origins, ",")
 	}
-	c.Mods = append(slices.Clip(g.Mods), buildMods()...)
+	c.Mods = append(append([]mod.Mod{tutorial.Mod(c.Chat)}, g.Mods...), buildMods()...)
 	if err := c.cluster(*natsURL, *regionsFile, *region, *worldName); err != nil {
 		return c, err
 	}

@@ -37,7 +37,7 @@ func (c *Config) limits(hosts, exempt string) error {
 	}
 	switch {
 	case l.MaxConns < 0 || l.MaxConnsPerAddr < 0 || l.LoginFailsPerAccount < 0 || l.LoginFailsPerAddr < 0 ||
-		l.HashesPerAddr < 0 || l.RegistrationsPerAddr < 0 || l.ChatPerSecond < 0 || l.ChatBurst < 0:
+		l.HashesPerAddr < 0 || l.RegistrationsPerAddr < 0 || c.Chat.ChatRate < 0 || c.Chat.ChatBurst < 0:
 		return fmt.Errorf("limits must not be negative (0 switches one off)")
 	case l.LoginTimeout < 0 || l.LoginFailWindow <= 0 || l.LoginLockout < 0:
 		return fmt.Errorf("-login-timeout and -login-lockout must not be negative, -login-fail-window must be positive")

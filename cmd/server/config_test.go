@@ -122,7 +122,7 @@ func TestLimitFlags(t *testing.T) {
 			return len(c.Limits.Exempt) == 3 && c.Limits.Exempt[1].Bits() == 32
 		}},
 		{"limits off", []string{"-max-conns", "0", "-chat-rate", "0", "-login-timeout", "0"}, true, func(c Config) bool {
-			return c.Limits.MaxConns == 0 && c.Limits.ChatPerSecond == 0 && c.Limits.LoginTimeout == 0
+			return c.Limits.MaxConns == 0 && c.Chat.ChatRate == 0 && c.Limits.LoginTimeout == 0
 		}},
 		{"bad exempt", []string{"-exempt", "nonsense"}, false, nil},
 		{"negative cap", []string{"-max-conns-per-addr", "-1"}, false, nil},

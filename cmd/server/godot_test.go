@@ -19,9 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/godmmo/godmmo/net/guard"
-
 	"github.com/godmmo/godmmo/net/wire"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 // TestGodot tests the Godot client in client/ headless (godot3-server)
@@ -127,7 +126,7 @@ func testGodotPlay(t *testing.T, proj *godotProject, proto string) {
 	sync := t.TempDir()
 	muteMe, muteReady := lineSignal("E2E mute me")
 	alice := startGodot(ctx, t, "alice", e2e(viaProxy, "--role=walker", "--user=alice", "--peer=bob", "--avatar=2", "--sync="+sync), muteMe)
-	burst := fmt.Sprintf("--burst=%d", guard.DefaultLimits().ChatBurst+1)
+	burst := fmt.Sprintf("--burst=%d", tutorial.DefaultConfig().ChatBurst+1)
 	bob := startGodot(ctx, t, "bob", e2e(direct, "--role=stayer", "--user=bob", "--peer=alice", "--avatar=4", burst), nil)
 	select {
 	case <-muteReady:

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/godmmo/godmmo/net/guard"
 
@@ -10,13 +11,13 @@ import (
 )
 
 // opsMetrics count what the limits refuse, how connections end, and the
-// accounts and chat lines made.
+// accounts made and commands taken.
 type opsMetrics struct {
 	refusals      *prometheus.CounterVec
 	connections   prometheus.Gauge
 	disconnects   *prometheus.CounterVec
 	registrations prometheus.Counter
-	chat          prometheus.Counter
+	commands      *prometheus.CounterVec
 	adminActions  *prometheus.CounterVec
 }
 
@@ -26,7 +27,7 @@ var _ guard.OpsMetrics = (*Metrics)(nil)
 // dashboard shows 0 rather than "no data".
 var (
 	refusalLabels = []string{"origin", "null_origin", "host", "banned_address", "banned_account", "conns_total", "conns_addr",
-		"login_locked_account", "login_locked_addr", "login_timeout", "registrations", "chat_rate", "muted"}
+		"login_locked_account", "login_locked_addr", "login_timeout", "registrations", "muted"}
 	disconnectLabels = []string{"normal", "going_away", "lost", "too_big", "flood", "invalid_utf8", "protocol_error",
 		"slow", "unresponsive", "kicked", "banned", "login_timeout", "other"}
 )
@@ -43,7 +44,9 @@ func (m *Metrics) registerOps() {
 		Help: "Connections that ended, by reason (the close code's meaning).",
 	}, []string{"reason"})
 	o.registrations = prometheus.NewCounter(prometheus.CounterOpts{Name: "godmmo_registrations_total", Help: "Accounts created."})
-	o.chat = prometheus.NewCounter(prometheus.CounterOpts{Name: "godmmo_chat_lines_total", Help: "Chat lines relayed."})
+	o.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "godmmo_commands_total", Help: "Commands taken from players (past their checks and limits), by name: Chat is the chat lines.",
+	}, []string{"command"})
 	o.adminActions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "godmmo_admin_actions_total", Help: "Operators' actions through the admin API, by action.",
 	}, []string{"action"})
@@ -59,7 +62,7 @@ func (m *Metrics) registerOps() {
 	for _, l := range disconnectLabels {
 		o.disconnects.WithLabelValues(l)
 	}
-	m.reg.MustRegister(o.refusals, o.connections, o.disconnects, o.registrations, o.chat, o.adminActions, info)
+	m.reg.MustRegister(o.refusals, o.connections, o.disconnects, o.registrations, o.commands, o.adminActions, info)
 }
 
 // buildLabels are the version, VCS revision and Go version of this binary.
@@ -108,8 +111,17 @@ func (m *Metrics) Disconnected(reason string) { m.ops.disconnects.WithLabelValue
 // Registered counts an account created.
 func (m *Metrics) Registered() { m.ops.registrations.Inc() }
 
-// ChatLine counts a chat line relayed.
-func (m *Metrics) ChatLine() { m.ops.chat.Inc() }
+// knowCommands makes the series of the registered commands (taken, and
+// refused for their rate) exist from the start.
+func (m *Metrics) knowCommands(names []string) {
+	for _, n := range names {
+		m.ops.commands.WithLabelValues(n)
+		m.ops.refusals.WithLabelValues(strings.ToLower(n) + "_rate")
+	}
+}
+
+// Command counts a command taken from a player.
+func (m *Metrics) Command(name string) { m.ops.commands.WithLabelValues(name).Inc() }
 
 // adminAction counts an operator's action.
 func (m *Metrics) adminAction(action string) { m.ops.adminActions.WithLabelValues(action).Inc() }

@@ -31,7 +31,9 @@ func TestOpsMetrics(t *testing.T) {
 
 	want := map[string]float64{
 		"godmmo_registrations_total":                  2,
-		"godmmo_chat_lines_total":                     1,
+		`godmmo_commands_total{command="Chat"}`:       1,
+		`godmmo_commands_total{command="emote"}`:      0,
+		`godmmo_refusals_total{reason="chat_rate"}`:   0,
 		`godmmo_refusals_total{reason="origin"}`:      1,
 		`godmmo_disconnects_total{reason="normal"}`:   1,
 		"godmmo_connections_open":                     1,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/godmmo/godmmo/net/wire"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 var tokenShape = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -198,7 +199,7 @@ func TestChatLimitFollowsAccount(t *testing.T) {
 	for i := range 3 {
 		c.send("Chat", fmt.Sprintf("line %d", i))
 	}
-	c.await("the limit", func(p []any) bool { return p[0] == "deny" && p[1] == denial(wire.ChatSlow) })
+	c.await("the limit", func(p []any) bool { return p[0] == "deny" && p[1] == tutorial.ChatSlow })
 	for range 3 {
 		c.conn.CloseNow() //nolint:errcheck // dropped on purpose
 		var ok []any
@@ -211,8 +212,8 @@ func TestChatLimitFollowsAccount(t *testing.T) {
 		// The echoes of the lines before the drop may still come: the
 		// resumed view hears what its cells said after it joined them.
 		p := c.await("the answer to a chat line", func(p []any) bool { return p[0] == "deny" || p[0] == "C" && p[2] == "after a resume" })
-		if p[0] != "deny" || p[1] != denial(wire.ChatSlow) {
-			t.Fatalf("a chat line after a resume answered %v, want deny %q", p, denial(wire.ChatSlow))
+		if p[0] != "deny" || p[1] != tutorial.ChatSlow {
+			t.Fatalf("a chat line after a resume answered %v, want deny %q", p, tutorial.ChatSlow)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/systems"
 	"github.com/godmmo/godmmo/systems/mods/npcs"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 	"github.com/mlange-42/arche/generic"
 )
 
@@ -149,13 +150,15 @@ func newBench(sc Scenario) (*bench, error) {
 		return nil, fmt.Errorf("no protocol v%d", sc.Proto+1)
 	}
 	cfg.Sim.CommandsPerTick = max(cfg.Sim.CommandsPerTick, sc.Actors)
+	mods := []mod.Mod{tutorial.Mod(tutorial.DefaultConfig())}
 	if sc.NPCs > 0 {
 		n := npcs.DefaultConfig()
 		n.Count, n.Area, n.Seed = sc.NPCs, cfg.Sim.Bounds, sc.Seed
-		cfg.Mods = mod.NewRegistry()
-		if err := cfg.Mods.Add(npcs.Mod(n)); err != nil {
-			return nil, err
-		}
+		mods = append(mods, npcs.Mod(n))
+	}
+	cfg.Mods = mod.NewRegistry()
+	if err := cfg.Mods.Add(mods...); err != nil {
+		return nil, err
 	}
 	sim, err := game.NewSim(cfg, nopStore{})
 	if err != nil {
@@ -217,7 +220,7 @@ func (b *bench) between() {
 		if t := b.targets.Get(w.Actors[id]); !t.Moving {
 			x, y := b.randomPoint()
 			//nolint:errcheck // the queue has room and is never stopped here
-			b.sim.Queue.Push(context.Background(), ecs.Command{Kind: ecs.SetTarget, Login: uint64(id), Actor: ecs.Actor{ID: id}, X: x, Y: y})
+			b.sim.Queue.Push(context.Background(), tutorial.Target(uint64(id), id, x, y))
 		}
 	}
 	b.ticks++

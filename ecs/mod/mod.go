@@ -7,8 +7,9 @@
 // The server's wiring asks the registry for them; the bus, the views and
 // the cluster carry a mod's kinds by name and bytes without knowing them.
 //
-// The tutorial game's rules (walk, chat) are the core; everything else is
-// a mod, registered the way the example mods in systems/mods are.
+// Even the tutorial game's own commands (Target, Chat) are a mod
+// (systems/mods/tutorial); the core keeps what every game has: players
+// logging in and out, walking to their targets, being seen and heard.
 package mod
 
 import (
@@ -93,16 +94,29 @@ type Command struct {
 	// Check validates the arguments off the tick, on the sender's
 	// connection, and returns what Handle gets (JSON, so it can cross to
 	// the process that simulates the player), or a Deny reason in the
-	// mod's words. It must not panic on any input: it gets what clients send.
+	// mod's words, or Ignore. It must not panic on any input: it gets
+	// what clients send.
 	Check func(args []json.RawMessage) (data json.RawMessage, deny string)
 	// Rate is how many a player may send a second after a burst of Burst;
-	// more are denied.
+	// more are denied. math.Inf(1) sets no limit beyond the connection's
+	// packet limit.
 	Rate  float64
 	Burst int
+	// Slow is the Deny a player gets for sending it faster than Rate;
+	// "": "Slow down: too many <name>".
+	Slow string
+	// Speech says that other players read what it sends: a player the
+	// operators muted may not send it.
+	Speech bool
 	// Handle runs the command on the tick. A panic in it is recovered,
 	// logged with its stack, counted and answered with a Deny.
 	Handle func(c Call)
 }
+
+// Ignore, returned by a Check as its reason, drops the command without a
+// word: it is not handled, not denied and not counted against the rate
+// (as the tutorial's Chat drops a line that shows nothing).
+const Ignore = "\x00ignore"
 
 // Message is a kind of message the server may send clients: a mod's fact
 // (World.Tell), shown in v2 as ["m", name, id, data].
@@ -173,11 +187,11 @@ func NewRegistry() *Registry {
 	return &Registry{names: map[string]string{}, commands: map[string]Command{}, loaders: map[string]Loader{}}
 }
 
-// Reserved names mods may not take: the core's commands and packets.
-var reserved = []string{"Register", "Login", "Chat", "Target", "Resume", "Ok", "Deny", "ModelDelta", "Disconnect",
-	"ok", "deny", "hello", "E", "M", "C", "L", "Q", "m"}
+// Reserved names mods may not take: the core's requests and packets.
+var reserved = []string{"Register", "Login", "Resume", "Ok", "Deny", "ModelDelta", "Disconnect",
+	"ok", "deny", "hello", "T", "E", "M", "C", "L", "Q", "m"}
 
-var validName = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,31}$`)
+var validName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,31}$`)
 
 // Add registers mods in order; the first error stops it.
 func (r *Registry) Add(mods ...Mod) error {
@@ -194,7 +208,7 @@ func (r *Registry) Add(mods ...Mod) error {
 // takeName checks a name and takes it for the current mod.
 func (r *Registry) takeName(what, name string) error {
 	if !validName.MatchString(name) || slices.Contains(reserved, name) {
-		return fmt.Errorf("%s name %q: want 1–32 of a-z 0-9 _ . - starting with a letter, and none of the core's", what, name)
+		return fmt.Errorf("%s name %q: want 1–32 of A-Z a-z 0-9 _ . - starting with a letter, and none of the core's", what, name)
 	}
 	key := what + " " + name
 	if by, taken := r.names[key]; taken {

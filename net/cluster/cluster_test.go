@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/godmmo/godmmo/ecs"
+	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/net/bus"
 	"github.com/godmmo/godmmo/net/cluster/natstest"
 	"github.com/godmmo/godmmo/systems"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 	"github.com/nats-io/nats.go"
 )
 
@@ -29,7 +31,11 @@ var (
 )
 
 func simConfig() systems.Config {
-	return systems.Config{Rate: 20, Speed: 70, Bounds: testBounds, FlushEvery: time.Second, CommandsPerTick: 256, CellSize: 100}
+	mods := mod.NewRegistry()
+	if err := mods.Add(tutorial.Mod(tutorial.DefaultConfig())); err != nil {
+		panic(err) // the tutorial's registration is fixed
+	}
+	return systems.Config{Rate: 20, Speed: 70, Bounds: testBounds, FlushEvery: time.Second, CommandsPerTick: 256, CellSize: 100, Mods: mods}
 }
 
 func testLog(tb testing.TB) *slog.Logger {
@@ -256,12 +262,12 @@ func TestWalkAcrossTheBorder(t *testing.T) {
 	west, east := procs[0], procs[1]
 	admit(t, edge.node, 7, -20, 50)
 	w.await(t, "entered 7 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Login: 7, Actor: ecs.Actor{ID: 7}, X: 60, Y: 50}); err != nil {
+	if err := edge.node.Push(t.Context(), tutorial.Target(7, 7, 60, 50)); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "entered 7 {0 0}")
 	w.await(t, "exited 7 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Login: 7, Actor: ecs.Actor{ID: 7}, Text: "hello from the east"}); err != nil {
+	if err := edge.node.Push(t.Context(), tutorial.Say(7, 7, "hello from the east")); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "said 7 hello from the east")
@@ -349,7 +355,7 @@ func TestHandoffReturned(t *testing.T) {
 	west := procs[0]
 	admit(t, edge.node, 1, -10, 50)
 	w.await(t, "entered 1 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Login: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
+	if err := edge.node.Push(t.Context(), tutorial.Target(1, 1, 50, 50)); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "exited 1 {-1 0}")
@@ -358,7 +364,7 @@ func TestHandoffReturned(t *testing.T) {
 	if s := west.region.Stats(); s.Returned != 1 || s.Retries != handoffTries-1 || s.Handoffs != 0 {
 		t.Errorf("west %+v", s)
 	}
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Login: 1, Actor: ecs.Actor{ID: 1}, Text: "back"}); err != nil {
+	if err := edge.node.Push(t.Context(), tutorial.Say(1, 1, "back")); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "said 1 back")
@@ -396,7 +402,7 @@ func TestHandoffRetried(t *testing.T) {
 	nc.Flush()              //nolint:errcheck // the subscription must be in place before the walk
 	admit(t, edge.node, 1, -10, 50)
 	w.await(t, "entered 1 {-1 0}")
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.SetTarget, Login: 1, Actor: ecs.Actor{ID: 1}, X: 50, Y: 50}); err != nil {
+	if err := edge.node.Push(t.Context(), tutorial.Target(1, 1, 50, 50)); err != nil {
 		t.Fatal(err)
 	}
 	var first *ecs.Departure
@@ -449,7 +455,7 @@ func TestLostLogout(t *testing.T) {
 	w.await(t, "entered 4 {-1 0}")
 	w.check(t)
 	// The new login plays it: its chat is heard.
-	if err := edge.node.Push(t.Context(), ecs.Command{Kind: ecs.Say, Login: 40, Actor: ecs.Actor{ID: 4}, Text: "me again"}); err != nil {
+	if err := edge.node.Push(t.Context(), tutorial.Say(40, 4, "me again")); err != nil {
 		t.Fatal(err)
 	}
 	w.await(t, "said 4 me again")

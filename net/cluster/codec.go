@@ -50,8 +50,6 @@ type commandMsg struct {
 	Kind     ecs.CommandKind
 	Login    uint64
 	Actor    ecs.Actor
-	X, Y     float64         `json:",omitempty"`
-	Text     string          `json:",omitempty"`
 	NewLogin uint64          `json:",omitempty"`
 	Arrival  *ecs.Departure  `json:",omitempty"`
 	Name     string          `json:",omitempty"`
@@ -161,12 +159,12 @@ func decodeCommandMsg(data []byte) (ecs.Command, commandMsg, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return ecs.Command{}, m, fmt.Errorf("%w: %w", errBadMessage, err)
 	}
-	c := ecs.Command{Kind: m.Kind, Login: m.Login, Actor: m.Actor, X: m.X, Y: m.Y, Text: m.Text, NewLogin: m.NewLogin, Arrival: m.Arrival,
+	c := ecs.Command{Kind: m.Kind, Login: m.Login, Actor: m.Actor, NewLogin: m.NewLogin, Arrival: m.Arrival,
 		Name: m.Name, Data: m.Data}
 	switch {
 	case c.Kind < ecs.Spawn || c.Kind > ecs.ModCommand || c.Kind == ecs.Return:
 		return c, m, bad("command of kind %d", c.Kind)
-	case len(c.Actor.Name) > maxName || c.Actor.Avatar < 0 || c.Actor.Avatar > ecs.MaxAvatar || len(c.Text) > maxText ||
+	case len(c.Actor.Name) > maxName || c.Actor.Avatar < 0 || c.Actor.Avatar > ecs.MaxAvatar ||
 		len(c.Name) > maxName || len(c.Data) > maxData:
 		return c, m, bad("command about actor %d", c.Actor.ID)
 	case (c.Kind == ecs.Arrive) != (c.Arrival != nil):
@@ -187,7 +185,7 @@ func decodeCommandMsg(data []byte) (ecs.Command, commandMsg, error) {
 
 // encodeCommand encodes c, from the process of incarnation from.
 func encodeCommand(c ecs.Command, from uint64) ([]byte, error) {
-	return encode(commandMsg{Kind: c.Kind, Login: c.Login, Actor: c.Actor, X: c.X, Y: c.Y, Text: c.Text, NewLogin: c.NewLogin, Arrival: c.Arrival,
+	return encode(commandMsg{Kind: c.Kind, Login: c.Login, Actor: c.Actor, NewLogin: c.NewLogin, Arrival: c.Arrival,
 		Name: c.Name, Data: c.Data, From: from})
 }
 

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/godmmo/godmmo/ecs"
@@ -24,9 +26,11 @@ func TestDecodersRefuseBadMessages(t *testing.T) {
 		{"batch huge number", batchErr, `{"Inc":1,"Seq":1e999}`},
 		{"snapshot negative step", snapErr, `{"Actors":[{"Intent":{"Step":-1}}]}`},
 		{"command kind", cmdErr, `{"Kind":0}`},
-		{"command return from afar", cmdErr, `{"Kind":7}`},
-		{"arrival without actor", cmdErr, `{"Kind":6}`},
-		{"command text", cmdErr, `{"Kind":4,"Text":"` + string(make([]byte, maxText+1)) + `"}`},
+		{"command kind unknown", cmdErr, fmt.Sprintf(`{"Kind":%d}`, ecs.ModCommand+1)},
+		{"command return from afar", cmdErr, fmt.Sprintf(`{"Kind":%d}`, ecs.Return)},
+		{"arrival without actor", cmdErr, fmt.Sprintf(`{"Kind":%d}`, ecs.Arrive)},
+		{"command name", cmdErr, fmt.Sprintf(`{"Kind":%d,"Name":"%s"}`, ecs.ModCommand, strings.Repeat("a", maxName+1))},
+		{"command data", cmdErr, fmt.Sprintf(`{"Kind":%d,"Name":"Chat","Data":"%s"}`, ecs.ModCommand, strings.Repeat("a", maxData))},
 	} {
 		if err := tc.dec([]byte(tc.msg)); !errors.Is(err, errBadMessage) {
 			t.Errorf("%s: %v", tc.name, err)
@@ -58,7 +62,7 @@ func TestCommandRoundTrip(t *testing.T) {
 // passes the checks it promises.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{`{"Inc":1,"Seq":1,"Facts":[{"Kind":1,"Actor":{"ID":1,"Name":"a"}}]}`, `{"Actors":[]}`,
-		`{"Kind":2,"Login":1,"Actor":{"ID":1}}`, `{"Kind":6,"Arrival":{"Actor":{"ID":1}}}`} {
+		`{"Kind":2,"Login":1,"Actor":{"ID":1}}`, `{"Kind":4,"Arrival":{"Actor":{"ID":1}}}`, `{"Kind":6,"Login":1,"Actor":{"ID":1},"Name":"Target","Data":[1,2]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -70,7 +74,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		decodeSnapshot(data) //nolint:errcheck // must not panic
-		if c, err := decodeCommand(data); err == nil && (c.Kind < ecs.Spawn || c.Kind > ecs.Arrive || (c.Kind == ecs.Arrive) != (c.Arrival != nil)) {
+		if c, err := decodeCommand(data); err == nil && (c.Kind < ecs.Spawn || c.Kind > ecs.ModCommand || c.Kind == ecs.Return || (c.Kind == ecs.Arrive) != (c.Arrival != nil)) {
 			t.Errorf("accepted %+v", c)
 		}
 	})

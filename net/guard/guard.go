@@ -1,7 +1,8 @@
-// Package guard decides who may connect, log in, register, chat and send
-// mods' commands: the limits that let a public server survive people who
-// try (connection caps, failed-login lockouts and pacing, registration and
-// chat rates, Origin and Host checks) and the operators' bans and mutes.
+// Package guard decides who may connect, log in, register and send
+// commands: the limits that let a public server survive people who try
+// (connection caps, failed-login lockouts and pacing, registration and
+// command rates, Origin and Host checks) and the operators' bans and
+// mutes.
 // The endpoint asks it before it acts; it never closes a connection itself.
 package guard
 
@@ -38,8 +39,9 @@ type OpsMetrics interface {
 	Disconnected(reason string)
 	// Registered counts an account created.
 	Registered()
-	// ChatLine counts a chat line relayed.
-	ChatLine()
+	// Command counts a command taken from a player (past its check and
+	// limits), by its registered name.
+	Command(name string)
 }
 
 type nopOpsMetrics struct{}
@@ -48,10 +50,11 @@ func (nopOpsMetrics) Refused(string)      {}
 func (nopOpsMetrics) Connections(int)     {}
 func (nopOpsMetrics) Disconnected(string) {}
 func (nopOpsMetrics) Registered()         {}
-func (nopOpsMetrics) ChatLine()           {}
+func (nopOpsMetrics) Command(string)      {}
 
 // Guard holds the server's limits and the operators' state (bans, mutes):
-// everything that decides who may connect, log in, register and chat.
+// everything that decides who may connect, log in, register and send
+// commands.
 type Guard struct {
 	lim     Limits
 	log     *slog.Logger
@@ -69,8 +72,7 @@ type Guard struct {
 	acctFails *failures
 	known     knownAddrs
 	regs      *buckets            // registrations per address
-	chats     *buckets            // chat lines per account, across its connections and resumes
-	commands  map[string]*buckets // each mod command's, per account likewise
+	commands  map[string]*buckets // each command's, per account, across its connections and resumes
 	turns     *turns
 
 	mu     sync.RWMutex
@@ -102,7 +104,6 @@ func New(l *Limits, originPatterns []string, commands map[string]mod.Command, m 
 		addrFails: newFailures(lim.LoginFailsPerAddr, lim.LoginFailWindow, lim.LoginLockout),
 		acctFails: newFailures(lim.LoginFailsPerAccount, lim.LoginFailWindow, lim.LoginLockout),
 		regs:      newBuckets(rate.Limit(float64(lim.RegistrationsPerAddr)/3600), lim.RegistrationsPerAddr),
-		chats:     newBuckets(rate.Limit(lim.ChatPerSecond), lim.ChatBurst),
 		turns:     newTurns(lim.HashesPerAddr),
 		bans:      make(map[banKey]persist.Ban),
 		mutes:     make(map[string]time.Time),
@@ -286,28 +287,13 @@ func banUntil(b persist.Ban) string {
 	return " until " + b.Expires.UTC().Format(time.RFC3339)
 }
 
-// Muted reports whether the player name may not chat now.
+// Muted reports whether the player name may not speak now (send a
+// command that speaks, such as Chat).
 func (g *Guard) Muted(name string) bool {
 	g.mu.RLock()
 	until, ok := g.mutes[strings.ToLower(name)]
 	g.mu.RUnlock()
 	return ok && (until.IsZero() || g.nowFor().Before(until))
-}
-
-// Chat applies the operators' and the rate's limits to a chat line of
-// player name that wire.ScreenChat let through: refuse (muted, too fast)
-// or relay (the zero Refusal).
-func (g *Guard) Chat(name string) (deny wire.Refusal) {
-	if g.Muted(name) {
-		g.metrics.Refused("muted")
-		return wire.Refusal{Code: wire.Muted}
-	}
-	if !g.chats.allow(strings.ToLower(name), time.Now()) {
-		g.metrics.Refused("chat_rate")
-		return wire.Refusal{Code: wire.ChatSlow}
-	}
-	g.metrics.ChatLine()
-	return wire.Refusal{}
 }
 
 // LoginTry is one login attempt's hold on the failed-login limits, from
@@ -463,10 +449,24 @@ func (g *Guard) HashTurn(ctx context.Context, p Peer) (func(), error) {
 	return g.turns.wait(ctx, p.Key)
 }
 
-// CommandAllowed takes one of an account's allowance of mod command
-// name: like chat's, it lasts across the account's connections and resumes.
-func (g *Guard) CommandAllowed(name, account string) bool {
-	return g.commands[name].allow(strings.ToLower(account), time.Now())
+// Command applies the operators' and the command's limits to command c
+// from the account player: refuse (muted, for a command that speaks; too
+// fast) or take it (the zero Refusal). The allowance lasts across the
+// account's connections and resumes.
+func (g *Guard) Command(c mod.Command, player string) wire.Refusal {
+	if c.Speech && g.Muted(player) {
+		g.metrics.Refused("muted")
+		return wire.Refusal{Code: wire.Muted}
+	}
+	if !g.commands[c.Name].allow(strings.ToLower(player), time.Now()) {
+		g.metrics.Refused(strings.ToLower(c.Name) + "_rate")
+		if c.Slow != "" {
+			return wire.Refusal{Code: wire.ModRefused, Arg: c.Slow}
+		}
+		return wire.Refusal{Code: wire.ModSlow, Arg: c.Name}
+	}
+	g.metrics.Command(c.Name)
+	return wire.Refusal{}
 }
 
 // Metrics is what the guard reports to; the endpoint reports there too.
@@ -506,14 +506,14 @@ func (g *Guard) Lift(kind persist.BanKind, value string) {
 	g.mu.Unlock()
 }
 
-// Mute refuses name's chat lines until until; zero: until Unmute.
+// Mute refuses name's commands that speak until until; zero: until Unmute.
 func (g *Guard) Mute(name string, until time.Time) {
 	g.mu.Lock()
 	g.mutes[strings.ToLower(name)] = until
 	g.mu.Unlock()
 }
 
-// Unmute lets name chat again.
+// Unmute lets name speak again.
 func (g *Guard) Unmute(name string) {
 	g.mu.Lock()
 	delete(g.mutes, strings.ToLower(name))

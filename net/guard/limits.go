@@ -35,9 +35,6 @@ type Limits struct {
 	// RegistrationsPerAddr is how many accounts one address may create per
 	// hour (a burst of that many, then one every hour/RegistrationsPerAddr).
 	RegistrationsPerAddr int
-	// ChatPerSecond and ChatBurst bound one player's chat lines.
-	ChatPerSecond float64
-	ChatBurst     int
 	// Hosts are the server's own host names (no ports). A browser request
 	// whose Host is not one of them is refused, which defeats DNS
 	// rebinding; "*" accepts any. Empty: localhost and the loopback IPs.
@@ -63,8 +60,6 @@ func DefaultLimits() Limits {
 		LoginLockout:         5 * time.Minute,
 		HashesPerAddr:        2,
 		RegistrationsPerAddr: 10,
-		ChatPerSecond:        1,
-		ChatBurst:            5,
 	}
 }
 
@@ -243,8 +238,8 @@ func (f *failures) makeRoom(now time.Time) {
 	}
 }
 
-// buckets is a token bucket per key: registrations per address, chat
-// lines per account.
+// buckets is a token bucket per key: registrations per address, a
+// command's per account.
 type buckets struct {
 	every rate.Limit
 	burst int
@@ -254,9 +249,9 @@ type buckets struct {
 }
 
 // newBuckets makes buckets of burst tokens refilled at every; nil, which
-// allows everything, when every is not positive.
+// allows everything, when every is not positive or is rate.Inf.
 func newBuckets(every rate.Limit, burst int) *buckets {
-	if every <= 0 {
+	if every <= 0 || every == rate.Inf {
 		return nil
 	}
 	return &buckets{every: every, burst: max(1, burst), m: make(map[string]*rate.Limiter)}

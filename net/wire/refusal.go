@@ -41,15 +41,12 @@ const (
 	BadAvatar
 	// NotText: a Register's or Login's username or password is not text.
 	NotText
-	ChatNotText
 	ChatTooLong
 	ChatControl
 	ChatDirection
 	ChatLines
 	ChatMarks
-	ChatSlow
 	Muted
-	TargetRange
 	NotLoggedIn
 	NotPacket
 	UnknownAction
@@ -89,15 +86,12 @@ var words = [...]string{
 	LongPassword:     "Password must be at most 72 bytes",
 	BadAvatar:        "Avatar must be a whole number from 0 to 5",
 	NotText:          "%s needs a text username and password",
-	ChatNotText:      "Chat needs a text message in p1",
 	ChatTooLong:      "Message must be at most 256 characters",
 	ChatControl:      "Message must not contain control characters",
 	ChatDirection:    "Message must not contain text direction overrides",
 	ChatLines:        "Message must be one line",
 	ChatMarks:        "Message must not stack more than 8 marks on one letter",
-	ChatSlow:         "Slow down: too many chat lines",
 	Muted:            "You are muted",
-	TargetRange:      "Target must be two numbers within the world",
 	NotLoggedIn:      "Log in first",
 	NotPacket:        "Packets must be JSON objects with a string \"a\"",
 	UnknownAction:    "Unknown action %q",

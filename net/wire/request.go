@@ -16,12 +16,11 @@ const ServerName = "server"
 
 // Bounds of the requests' fields.
 const (
-	maxToken           = 64
-	MaxUsername        = 32
-	MaxPassword        = 72
-	MaxChatRunes       = 256
-	maxMarks           = 8 // combining marks on one letter: enough for any script, not for a tower
-	maxTargetMagnitude = 1e9
+	maxToken     = 64
+	MaxUsername  = 32
+	MaxPassword  = 72
+	MaxChatRunes = 256
+	maxMarks     = 8 // combining marks on one letter: enough for any script, not for a tower
 )
 
 // Request is a validated client packet.
@@ -30,16 +29,18 @@ type Request struct {
 	Username string
 	Password string
 	Avatar   int
-	Text     string
-	X, Y     float64
 	// Token is a Resume's resume token.
 	Token string
-	// Data is a mod command's arguments, as its Check returned them.
-	Data json.RawMessage
+	// Command is the mod command the packet names, if it does, and Data
+	// its arguments, as its Check returned them.
+	Command mod.Command
+	Data    json.RawMessage
+	// Ignore says the command's Check dropped it (mod.Ignore).
+	Ignore bool
 }
 
 // payloadCount is how many payloads each client action needs.
-var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActChat: 2, ActTarget: 2, ActResume: 1}
+var payloadCount = map[string]int{ActRegister: 3, ActLogin: 2, ActResume: 1}
 
 // ParseRequest checks a packet's action and payloads, the core's or a mod
 // command's of mods. When they are not acceptable it says why.
@@ -48,7 +49,8 @@ func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny Refusa
 	n, known := payloadCount[p.Action]
 	if !known {
 		if c, ok := mods[p.Action]; ok {
-			r.Data, deny = checkMod(c, p.Payloads)
+			r.Command = c
+			r.Data, r.Ignore, deny = checkMod(c, p.Payloads)
 			return r, deny
 		}
 		return r, Refusal{Code: UnknownAction, Arg: p.Action}
@@ -81,25 +83,10 @@ func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny Refusa
 			return r, Refusal{Code: BadAvatar}
 		}
 		r.Avatar = int(a)
-	case ActChat:
-		var ok bool
-		if r.Text, ok = p.String(1); !ok {
-			return r, Refusal{Code: ChatNotText}
-		}
-		if deny := ChatText(r.Text); deny.Refused() {
-			return r, deny
-		}
 	case ActResume:
 		var ok bool
 		if r.Token, ok = p.String(0); !ok || r.Token == "" || len(r.Token) > maxToken {
 			return r, Refusal{Code: ResumeToken}
-		}
-	case ActTarget:
-		var ok1, ok2 bool
-		r.X, ok1 = p.Number(0)
-		r.Y, ok2 = p.Number(1)
-		if !ok1 || !ok2 || math.Abs(r.X) > maxTargetMagnitude || math.Abs(r.Y) > maxTargetMagnitude {
-			return r, Refusal{Code: TargetRange}
 		}
 	}
 	return r, Refusal{}
@@ -107,20 +94,22 @@ func ParseRequest(p Packet, mods map[string]mod.Command) (r Request, deny Refusa
 
 // checkMod runs a mod command's Check. A Check that panics, or returns
 // what is not JSON, refuses the command rather than take the server down.
-func checkMod(c mod.Command, args []json.RawMessage) (data json.RawMessage, deny Refusal) {
+func checkMod(c mod.Command, args []json.RawMessage) (data json.RawMessage, ignore bool, deny Refusal) {
 	defer func() {
 		if recover() != nil {
-			data, deny = nil, Refusal{Code: ModArgs, Arg: c.Name}
+			data, ignore, deny = nil, false, Refusal{Code: ModArgs, Arg: c.Name}
 		}
 	}()
 	data, reason := c.Check(args)
-	if reason != "" {
-		return nil, Refusal{Code: ModRefused, Arg: reason}
+	switch {
+	case reason == mod.Ignore:
+		return nil, true, Refusal{}
+	case reason != "":
+		return nil, false, Refusal{Code: ModRefused, Arg: reason}
+	case len(data) > 0 && !json.Valid(data):
+		return nil, false, Refusal{Code: ModArgs, Arg: c.Name}
 	}
-	if len(data) > 0 && !json.Valid(data) {
-		return nil, Refusal{Code: ModArgs, Arg: c.Name}
-	}
-	return data, Refusal{}
+	return data, false, Refusal{}
 }
 
 // ValidUsername allows 1–32 ASCII letters, digits, '_' and '-'.

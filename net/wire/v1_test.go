@@ -95,18 +95,17 @@ func TestDecodeAndParse(t *testing.T) {
 		{"register avatar as float", `{"a":"Register","p0":"t","p1":"pw","p2":3.0}`, Request{Action: ActRegister, Username: "t", Password: "pw", Avatar: 3}, ""},
 		{"payloads out of order", `{"p1":"pw","a":"Login","p0":"t"}`, Request{Action: ActLogin, Username: "t", Password: "pw"}, ""},
 		{"login keeps odd names for lookup", `{"a":"Login","p0":"t t","p1":"pw"}`, Request{Action: ActLogin, Username: "t t", Password: "pw"}, ""},
-		{"chat ignores sender", `{"a":"Chat","p0":123,"p1":"hi"}`, Request{Action: ActChat, Text: "hi"}, ""},
-		{"target", `{"a":"Target","p0":12.5,"p1":-3}`, Request{Action: ActTarget, X: 12.5, Y: -3}, ""},
-		{"extra keys ignored", `{"a":"Target","p0":1,"p1":2,"x":"y"}`, Request{Action: ActTarget, X: 1, Y: 2}, ""},
+		{"extra keys ignored", `{"a":"Login","p0":"t","p1":"pw","x":"y"}`, Request{Action: ActLogin, Username: "t", Password: "pw"}, ""},
 		{"not an object", `"Login"`, Request{}, textOf(NotPacket)},
 		{"null", `null`, Request{}, textOf(NotPacket)},
 		{"no action", `{"p0":1}`, Request{}, textOf(NotPacket)},
 		{"empty action", `{"a":""}`, Request{}, textOf(NotPacket)},
 		{"unknown", `{"a":"Jump"}`, Request{Action: "Jump"}, `Unknown action "Jump"`},
-		{"missing p1", `{"a":"Target","p0":1}`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
-		{"gap in payloads", `{"a":"Target","p0":1,"p2":2}`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
-		{"target string", `{"a":"Target","p0":"1","p1":2}`, Request{Action: ActTarget}, textOf(TargetRange)},
-		{"target null", `{"a":"Target","p0":null,"p1":2}`, Request{Action: ActTarget}, textOf(TargetRange)},
+		{"a command no mod registered", `{"a":"Target","p0":1,"p1":2}`, Request{Action: ActTarget}, `Unknown action "Target"`},
+		{"missing p1", `{"a":"Login","p0":"t"}`, Request{Action: ActLogin}, "Login needs 2 payloads (p0 to p1)"},
+		{"gap in payloads", `{"a":"Login","p0":"t","p2":"pw"}`, Request{Action: ActLogin}, "Login needs 2 payloads (p0 to p1)"},
+		{"login name not text", `{"a":"Login","p0":1,"p1":"pw"}`, Request{Action: ActLogin}, "Login needs a text username and password"},
+		{"login null", `{"a":"Login","p0":null,"p1":"pw"}`, Request{Action: ActLogin}, "Login needs a text username and password"},
 	}
 	runParseCases(t, Decode, tests)
 }
@@ -177,7 +176,10 @@ func checkAccepted(t *testing.T, r Request) {
 		if r.Username == "" || r.Password == "" {
 			t.Errorf("accepted empty login %+v", r)
 		}
-	case ActChat, ActTarget:
+	case ActResume:
+		if r.Token == "" {
+			t.Errorf("accepted empty resume %+v", r)
+		}
 	default:
 		t.Errorf("accepted unknown action %q", r.Action)
 	}

@@ -82,14 +82,12 @@ func TestDecodeV2(t *testing.T) {
 	tests := []parseCase{
 		{"login", `["Login","tristan","pw"]`, Request{Action: ActLogin, Username: "tristan", Password: "pw"}, ""},
 		{"register", `["Register","tristan","pw",2]`, Request{Action: ActRegister, Username: "tristan", Password: "pw", Avatar: 2}, ""},
-		{"target", `["Target",1.5,-2]`, Request{Action: ActTarget, X: 1.5, Y: -2}, ""},
-		{"chat has no sender", `["Chat","hello"]`, Request{Action: ActChat, Text: "hello"}, ""},
+		{"resume", `["Resume","tok"]`, Request{Action: ActResume, Token: "tok"}, ""},
 		{"v1 object refused", `{"a":"Login","p0":"t","p1":"p"}`, Request{}, textOf(NotPacket)},
 		{"empty array", `[]`, Request{}, textOf(NotPacket)},
 		{"action not a string", `[1,2]`, Request{}, textOf(NotPacket)},
 		{"null action", `[null]`, Request{}, textOf(NotPacket)},
-		{"missing payload", `["Target",1]`, Request{Action: ActTarget}, "Target needs 2 payloads (p0 to p1)"},
-		{"chat without text", `["Chat"]`, Request{Action: ActChat}, "Chat needs 2 payloads (p0 to p1)"},
+		{"missing payload", `["Login","tristan"]`, Request{Action: ActLogin}, "Login needs 2 payloads (p0 to p1)"},
 	}
 	runParseCases(t, DecodeV2, tests)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
 	"github.com/godmmo/godmmo/systems"
+	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
 
 type facts struct{ told []ecs.Fact }
@@ -31,7 +32,7 @@ func (noStore) SavePositions([]ecs.SavedPosition) {}
 func TestOnePlayerGetsAnItem(t *testing.T) {
 	t.Parallel()
 	reg := mod.NewRegistry()
-	if err := reg.Add(Mod(Config{Count: 1, Area: ecs.Bounds{MaxX: 0.01, MaxY: 0.01}, Reach: 24, Seed: 7})); err != nil {
+	if err := reg.Add(tutorial.Mod(tutorial.DefaultConfig()), Mod(Config{Count: 1, Area: ecs.Bounds{MaxX: 0.01, MaxY: 0.01}, Reach: 24, Seed: 7})); err != nil {
 		t.Fatal(err)
 	}
 	q := ecs.NewQueue(16)
@@ -47,7 +48,7 @@ func TestOnePlayerGetsAnItem(t *testing.T) {
 	}
 	tk.Advance()
 	for id := range int64(2) {
-		q.Push(ctx, ecs.Command{Kind: ecs.SetTarget, Login: uint64(id + 1), Actor: ecs.Actor{ID: id + 1}}) //nolint:errcheck // room
+		q.Push(ctx, tutorial.Target(uint64(id+1), id+1, 0, 0)) //nolint:errcheck // room
 	}
 	pub.told = nil
 	tk.Advance()

@@ -56,8 +56,8 @@ type Config struct {
 	Limits guard.Limits
 	// Chat is the tutorial's chat limit.
 	Chat tutorial.Config
-	// Mods are the game's mods: the tutorial's commands first, then the
-	// main's, then the example ones as the flags ask.
+	// Mods are the game's mods: the tutorial's commands first (unless the
+	// Game leaves them out), then the main's, then those its flags ask for.
 	Mods []mod.Mod
 }
 
@@ -188,7 +188,10 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), g Game) (
 	if *origins != "" {
 		c.Origins = strings.Split(*origins, ",")
 	}
-	c.Mods = append(append([]mod.Mod{tutorial.Mod(c.Chat)}, g.Mods...), buildMods()...)
+	if !g.WithoutTutorial {
+		c.Mods = []mod.Mod{tutorial.Mod(c.Chat)}
+	}
+	c.Mods = append(append(c.Mods, g.Mods...), buildMods()...)
 	if err := c.cluster(*natsURL, *regionsFile, *region, *worldName); err != nil {
 		return c, err
 	}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godmmo/godmmo/ecs/mod"
+	"github.com/godmmo/godmmo/systems/mods/emote"
 )
 
 func TestConfig(t *testing.T) {
@@ -139,5 +142,35 @@ func TestLimitFlags(t *testing.T) {
 				t.Errorf("parseExample(%q) = %+v", tc.args, c.Limits)
 			}
 		})
+	}
+}
+
+// TestTutorialCommands: the server registers the tutorial's Target and
+// Chat before a game's mods, with the chat limit its flags set, unless the
+// game leaves them out.
+func TestTutorialCommands(t *testing.T) {
+	t.Parallel()
+	none := func(string) (string, bool) { return "", false }
+	for _, tc := range []struct {
+		game Game
+		want []string
+	}{
+		{Game{Mods: []mod.Mod{emote.Mod()}}, []string{"Chat", "Target", "emote"}},
+		{Game{Mods: []mod.Mod{emote.Mod()}, WithoutTutorial: true}, []string{"emote"}},
+	} {
+		c, err := parseConfig([]string{"-chat-rate", "3", "-chat-burst", "7"}, none, tc.game)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := mod.NewRegistry()
+		if err := r.Add(c.Mods...); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.CommandNames(); !slices.Equal(got, tc.want) {
+			t.Errorf("without tutorial %v: commands %q, want %q", tc.game.WithoutTutorial, got, tc.want)
+		}
+		if chat, ok := r.Commands()["Chat"]; ok && (chat.Rate != 3 || chat.Burst != 7) {
+			t.Errorf("chat %v a second after %d, want 3 after 7", chat.Rate, chat.Burst)
+		}
 	}
 }

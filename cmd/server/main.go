@@ -24,8 +24,12 @@ import (
 
 // Game is what a main adds to the server.
 type Game struct {
-	// Mods are registered in order, before the server starts.
+	// Mods are registered in order, before the server starts, after the
+	// tutorial's commands (Target, Chat; systems/mods/tutorial).
 	Mods []mod.Mod
+	// WithoutTutorial leaves the tutorial's commands out, for a game that
+	// brings its own way to walk and talk (the original client needs them).
+	WithoutTutorial bool
 	// Flags, if set, adds flags of the game's own to the server's (each
 	// also read from its GODMMO_* variable) and returns what builds the
 	// mods they ask for, called once the flags are parsed; those come

@@ -58,8 +58,7 @@ func dialV2(tb testing.TB, addr string) *v2client {
 }
 
 // read passes on the packets of every message until the connection ends
-// or a message is not v2: JSON, a non-empty array of packets, each one
-// net/client reads.
+// or a message is not v2.
 func (c *v2client) read() {
 	defer close(c.done)
 	dec := netclient.NewDecoder(wire.V2, nil)
@@ -69,25 +68,34 @@ func (c *v2client) read() {
 			c.err = err
 			return
 		}
-		var raw []json.RawMessage
-		if err := json.Unmarshal(msg, &raw); err != nil || len(raw) == 0 {
-			c.err = fmt.Errorf("v2 message %s is not a non-empty array of packets: %v", msg, err)
-			return
-		}
-		ps := make([]v2packet, 0, len(raw))
-		n, err := dec.Decode(msg, func(e netclient.Event) {
-			if len(ps) < len(raw) {
-				ps = append(ps, v2packet{Event: e, Raw: raw[len(ps)]})
-			}
-		})
-		if err != nil || n != len(raw) {
-			c.err = fmt.Errorf("v2 message %s: %d of %d packets decoded: %v", msg, n, len(raw), err)
+		ps, err := v2Packets(dec, msg)
+		if err != nil {
+			c.err = err
 			return
 		}
 		for _, p := range ps {
 			c.in <- p
 		}
 	}
+}
+
+// v2Packets reads a v2 message, failing unless it is JSON, a non-empty
+// array of packets, each one net/client reads.
+func v2Packets(dec *netclient.Decoder, msg []byte) ([]v2packet, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(msg, &raw); err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("v2 message %s is not a non-empty array of packets: %v", msg, err)
+	}
+	ps := make([]v2packet, 0, len(raw))
+	n, err := dec.Decode(msg, func(e netclient.Event) {
+		if len(ps) < len(raw) {
+			ps = append(ps, v2packet{Event: e, Raw: raw[len(ps)]})
+		}
+	})
+	if err != nil || n != len(raw) {
+		return nil, fmt.Errorf("v2 message %s: %d of %d packets read: %v", msg, n, len(raw), err)
+	}
+	return ps, nil
 }
 
 // send writes a request, [action, args…].

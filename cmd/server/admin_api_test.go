@@ -16,6 +16,7 @@ import (
 	"github.com/godmmo/godmmo/net/operate"
 
 	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/wire"
 )
 
@@ -329,7 +330,7 @@ func TestOperatorsEndResume(t *testing.T) {
 			t.Fatalf("%s: %d %v", tc.path, code, v)
 		}
 		watcher.await(tc.name+" leaving", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
-		if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+		if _, ans := resumeV2(t, app.Addr(), token); ans.Kind != netclient.Deny {
 			t.Errorf("%s: resume answered %v", tc.name, ans)
 		}
 	}
@@ -341,7 +342,7 @@ func TestOperatorsEndResume(t *testing.T) {
 	if code, v := apiCall(t, base, "", http.MethodPost, "/api/password", map[string]string{"name": "live", "password": "new"}); code != http.StatusOK {
 		t.Fatalf("reset: %d %v", code, v)
 	}
-	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+	if _, ans := resumeV2(t, app.Addr(), token); ans.Kind != netclient.Deny {
 		t.Errorf("resume with a live token after a reset answered %v", ans)
 	}
 	live.send("Target", 5, 5)

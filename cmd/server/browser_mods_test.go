@@ -46,7 +46,7 @@ func testBrowserMods(t *testing.T, web string) {
 	// The emote: a tap on Wave.
 	p.press(s, "emote")
 	m := vic.await("mia's emote", isMessage("emote", miaID))
-	if data, _ := m[3].(map[string]any); data["emote"] != "wave" {
+	if string(m.Data) != `{"emote":"wave"}` {
 		t.Errorf("vic got %v, want mia's wave", m)
 	}
 	s = p.wait("the bubble over mia's head", 10*time.Second, func(s pageState) bool {

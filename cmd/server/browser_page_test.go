@@ -7,11 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	netclient "github.com/godmmo/godmmo/net/client"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
 // wsTestPage is a page that plays over v2 from JavaScript: it opens a
@@ -44,7 +47,7 @@ type pageResult struct {
 	Protocol string
 	Closed   int
 	LoggedIn bool
-	Packets  [][]any
+	Packets  []json.RawMessage
 }
 
 // TestBrowserPage loads a page served by -web in headless Chromium: from
@@ -79,17 +82,15 @@ func TestBrowserPage(t *testing.T) {
 		}
 		mover, moverID := join(t, app.Addr(), "mover", 2)
 		pollResult(t, ctx, "mover coming into view", func(r pageResult) bool {
-			return hasPacket(r, func(p []any) bool { return p[0] == "E" && num(p, 1) == float64(moverID) && p[2] == "mover" })
+			return hasPacket(t, r, func(p v2packet) bool { return v2is(netclient.Enter, moverID)(p) && p.Name == "mover" })
 		})
 		mover.send("Target", 40, -30)
 		pollResult(t, ctx, "mover's walk", func(r pageResult) bool {
-			return hasPacket(r, func(p []any) bool {
-				return p[0] == "M" && num(p, 1) == float64(moverID) && num(p, 4) == 40 && num(p, 5) == -30
-			})
+			return hasPacket(t, r, func(p v2packet) bool { return v2is(netclient.Move, moverID)(p) && p.TX == 40 && p.TY == -30 })
 		})
 		mover.send("Chat", "mover", "hello, page")
 		pollResult(t, ctx, "mover's line", func(r pageResult) bool {
-			return hasPacket(r, func(p []any) bool { return p[0] == "C" && p[1] == "mover" && p[2] == "hello, page" })
+			return hasPacket(t, r, func(p v2packet) bool { return p.Kind == netclient.Chat && p.From == "mover" && p.Text == "hello, page" })
 		})
 	})
 
@@ -132,21 +133,16 @@ func pollResult(t *testing.T, ctx context.Context, what string, cond func(pageRe
 	}
 }
 
-func hasPacket(r pageResult, match func([]any) bool) bool {
-	for _, p := range r.Packets {
-		if len(p) > 0 && match(p) {
-			return true
-		}
+// hasPacket reports whether a packet the page got matches, failing the
+// test if one is not v2.
+func hasPacket(t *testing.T, r pageResult, match func(v2packet) bool) bool {
+	t.Helper()
+	if len(r.Packets) == 0 {
+		return false
 	}
-	return false
-}
-
-// num is p[i] as a number, or a number no packet holds.
-func num(p []any, i int) float64 {
-	if i < len(p) {
-		if f, ok := p[i].(float64); ok {
-			return f
-		}
+	ps, err := v2Packets(netclient.NewDecoder(wire.V2, nil), []byte(mustJSON(t, r.Packets)))
+	if err != nil {
+		t.Fatalf("the page got: %v", err)
 	}
-	return -1e308
+	return slices.ContainsFunc(ps, match)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // TestClusterMods plays the example mods on a world split at x = 0 between
@@ -26,22 +27,22 @@ func TestClusterMods(t *testing.T) {
 	// Each observer's NPCs: shown once until they leave its view, never quit.
 	type watch struct {
 		c     *v2client
-		shown map[float64]bool
+		shown map[int64]bool
 	}
-	check := func(w watch, p []any) {
+	check := func(w watch, p v2packet) {
 		switch {
-		case p[0] == "E" && len(p) >= 11 && p[9] == "npc":
-			if w.shown[p[1].(float64)] {
-				t.Errorf("NPC %v shown twice", p[1])
+		case isEntity("npc")(p):
+			if w.shown[p.ID] {
+				t.Errorf("NPC %d shown twice", p.ID)
 			}
-			w.shown[p[1].(float64)] = true
-		case p[0] == "L":
-			delete(w.shown, p[1].(float64))
-		case p[0] == "Q" && w.shown[p[1].(float64)]:
-			t.Errorf("NPC %v quit", p[1])
+			w.shown[p.ID] = true
+		case p.Kind == netclient.Leave:
+			delete(w.shown, p.ID)
+		case p.Kind == netclient.Quit && w.shown[p.ID]:
+			t.Errorf("NPC %d quit", p.ID)
 		}
 	}
-	watches := []watch{{ow, map[float64]bool{}}, {oe, map[float64]bool{}}}
+	watches := []watch{{ow, map[int64]bool{}}, {oe, map[int64]bool{}}}
 	handoffs := func() uint64 { return west.game.Region.Stats().Handoffs + east.game.Region.Stats().Handoffs }
 	deadline := time.Now().Add(60 * time.Second)
 	for handoffs() < 3 {
@@ -63,19 +64,17 @@ func TestClusterMods(t *testing.T) {
 	}
 
 	oe.send("emote", "cheer")
-	awaitV2(t, ow, wait, "the emote from over the border", func(p []any) bool { return p[0] == "m" && p[1] == "emote" })
+	awaitV2(t, ow, wait, "the emote from over the border", func(p v2packet) bool { return p.Kind == netclient.Message && p.Name == "emote" })
 
 	// The westerner, logged in again to be shown its view afresh, walks
 	// over the border onto an item in the east.
 	ow.conn.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // logging out
-	awaitV2(t, oe, wait, "the westerner leaving", v2is("Q", owID))
+	awaitV2(t, oe, wait, "the westerner leaving", v2is(netclient.Quit, owID))
 	again, _ := loginV2As(t, west.Addr(), "westerner")
-	item := awaitV2(t, again, 10*time.Second, "an item east of the border", func(p []any) bool { return isEntity("item")(p) && p[4].(float64) > 0 })
-	itemID := int64(item[1].(float64))
-	again.send("Target", item[4], item[5])
-	awaitV2(t, again, 60*time.Second, "the item vanishing", v2is("Q", itemID))
-	got := awaitV2(t, again, wait, "the count", isMessage("inventory", owID))
-	count := got[3].(map[string]any)["count"].(float64)
+	item := awaitV2(t, again, 10*time.Second, "an item east of the border", func(p v2packet) bool { return isEntity("item")(p) && p.X > 0 })
+	again.send("Target", item.X, item.Y)
+	awaitV2(t, again, 60*time.Second, "the item vanishing", v2is(netclient.Quit, item.ID))
+	count := countOf(t, awaitV2(t, again, wait, "the count", isMessage("inventory", owID)))
 	if east.game.Region.Stats().Handoffs == 0 && west.game.Region.Stats().Handoffs == 0 {
 		t.Error("nobody was handed over")
 	}
@@ -84,7 +83,7 @@ func TestClusterMods(t *testing.T) {
 	for {
 		c := dialV2(t, east.Addr())
 		c.send("Login", "westerner", "pw")
-		if p := awaitV2(t, c, wait, "login", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" }); p[0] == "ok" {
+		if p := awaitV2(t, c, wait, "login", isAnswer); p.Kind == netclient.Ok {
 			if n := inventoryOf(t, c, owID); n != count {
 				t.Fatalf("count %v through the other process, want %v", n, count)
 			}

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // TestCrashKeepsPickedItems: the items mod writes a count as it changes, so
@@ -20,14 +22,13 @@ func TestCrashKeepsPickedItems(t *testing.T) {
 	c, id, _ := loginV2(t, addr, "picker")
 	item := awaitV2(t, c, 10*time.Second, "an item", isEntity("item"))
 	for len(c.in) > 0 { // the nearest of those shown with it: a short walk
-		if p := <-c.in; isEntity("item")(p) && math.Hypot(p[4].(float64), p[5].(float64)) < math.Hypot(item[4].(float64), item[5].(float64)) {
+		if p := <-c.in; isEntity("item")(p) && math.Hypot(p.X, p.Y) < math.Hypot(item.X, item.Y) {
 			item = p
 		}
 	}
-	c.send("Target", item[4], item[5])
-	awaitV2(t, c, 60*time.Second, "the item going", v2is("Q", int64(item[1].(float64))))
-	got := awaitV2(t, c, wait, "the count", isMessage("inventory", id))
-	count := int(got[3].(map[string]any)["count"].(float64))
+	c.send("Target", item.X, item.Y)
+	awaitV2(t, c, 60*time.Second, "the item going", v2is(netclient.Quit, item.ID))
+	count := int(countOf(t, awaitV2(t, c, wait, "the count", isMessage("inventory", id))))
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/wire"
 )
 
@@ -122,9 +123,9 @@ func TestChatRightAfterLogin(t *testing.T) {
 	v1, _ := join(t, app.Addr(), "hearer", 0)
 	v2 := dialV2(t, app.Addr())
 	v2.send("Register", "hearer2", "pw", 1)
-	v2.await("ok", v2is("ok", 0))
+	v2.await("ok", v2is(netclient.Ok, 0))
 	v2.send("Login", "hearer2", "pw")
-	v2.await("own actor", v2is("E", 0))
+	v2.await("own actor", v2is(netclient.Enter, 0))
 	for i := range 8 {
 		name := fmt.Sprintf("hasty%d", i)
 		c := dial(t, app.Addr())
@@ -135,7 +136,7 @@ func TestChatRightAfterLogin(t *testing.T) {
 		c.send("Chat", "", "first words "+name)
 		c.expectAction("Ok")
 		v1.await("v1 hears "+name, func(p packet) bool { return p.A == "Chat" && p.From == name && p.Text == "first words "+name })
-		v2.await("v2 hears "+name, func(p []any) bool { return p[0] == "C" && p[1] == name })
+		v2.await("v2 hears "+name, func(p v2packet) bool { return p.Kind == netclient.Chat && p.From == name })
 	}
 }
 
@@ -221,26 +222,25 @@ func TestV2HelloAndChatEcho(t *testing.T) {
 	app, _ := startApp(t, testConfig(t, t.TempDir()))
 	c := dialV2(t, app.Addr())
 	first := c.next()
-	limits, _ := first[1].(map[string]any)
-	if first[0] != "hello" || limits["username"] != float64(wire.MaxUsername) || limits["password"] != float64(wire.MaxPassword) || limits["chat"] != float64(wire.MaxChatRunes) {
+	if h := first.Hello; first.Kind != netclient.Hello || h.Username != wire.MaxUsername || h.Password != wire.MaxPassword || h.Chat != wire.MaxChatRunes {
 		t.Fatalf("first packet %v, want the hello with the limits", first)
 	}
 	c.send("Register", "echoer", "pw", 1)
-	c.await("registered", v2is("ok", 0))
+	c.await("registered", v2is(netclient.Ok, 0))
 	c.send("Login", "echoer", "pw")
-	c.await("own actor", v2is("E", 0))
+	c.await("own actor", v2is(netclient.Enter, 0))
 	v1, _ := join(t, app.Addr(), "plain", 0)
 
 	c.send("Chat", strings.Repeat("x", wire.MaxChatRunes+1))
-	if p := c.await("the refusal", func(p []any) bool { return p[0] == "deny" || p[0] == "C" }); p[0] != "deny" {
+	if p := c.await("the refusal", func(p v2packet) bool { return p.Kind == netclient.Deny || p.Kind == netclient.Chat }); p.Kind != netclient.Deny {
 		t.Errorf("a refused line answered %v", p)
 	}
 	c.send("Chat", "taken")
-	c.await("own line back", func(p []any) bool { return p[0] == "C" && p[1] == "echoer" && p[2] == "taken" })
+	c.await("own line back", func(p v2packet) bool { return p.Kind == netclient.Chat && p.From == "echoer" && p.Text == "taken" })
 	v1.await("the v2 line", func(p packet) bool { return p.A == "Chat" && p.Text == "taken" })
 
 	v1.send("Chat", "", "from v1")
-	c.await("the v1 line", func(p []any) bool { return p[0] == "C" && p[1] == "plain" && p[2] == "from v1" })
+	c.await("the v1 line", func(p v2packet) bool { return p.Kind == netclient.Chat && p.From == "plain" && p.Text == "from v1" })
 	v1.quiet(300*time.Millisecond, "its own line back", func(p packet) bool { return p.A == "Chat" && p.Text == "from v1" })
 }
 

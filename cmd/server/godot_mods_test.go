@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // gatheredLine is what the gatherer prints with its count (tests/E2E.gd).
@@ -104,7 +106,7 @@ func testGodotMinimalResume(t *testing.T, proj *godotProject) {
 	game := startGodot(ctx, t, "maxi", proj.godotArgs("res://tests/Minimal.tscn", "--server=ws://"+proxy.Addr(), "--timeout=60", "--user=maxi", "--cut=1"), hook)
 	game.logIfFailed(t)
 	id := awaitActorLine(t, game, ready)
-	bob.await("maxi in view", v2is("E", id))
+	bob.await("maxi in view", v2is(netclient.Enter, id))
 	if n := proxy.cut(); n != 1 {
 		t.Errorf("the cut ended %d client connections, want 1", n)
 	}
@@ -112,10 +114,10 @@ func testGodotMinimalResume(t *testing.T, proj *godotProject) {
 	proxy.up()
 	game.mustWait(t)
 	// The game quit with a clean close: the first Q of its player is now.
-	left := awaitV2(t, bob, 10*time.Second, "maxi's Q once the game quit", func(p []any) bool {
-		return (p[0] == "Q" || p[0] == "E") && p[1] == float64(id)
+	left := awaitV2(t, bob, 10*time.Second, "maxi's Q once the game quit", func(p v2packet) bool {
+		return (p.Kind == netclient.Quit || p.Kind == netclient.Enter) && p.ID == id
 	})
-	if left[0] != "Q" {
+	if left.Kind != netclient.Quit {
 		t.Errorf("bob saw maxi come into view again after the cut: %v", left)
 	}
 }

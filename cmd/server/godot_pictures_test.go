@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // updateShots copies the pictures the desktop build takes to docs/.
@@ -61,11 +63,11 @@ func testGodotPictures(t *testing.T, proj *godotProject) {
 		"--server=ws://" + app.Addr(), "--shots=" + shots, "--user=alice", "--peer=bob", "--avatar=3", "--timeout=60",
 	}, nil)
 	game.logIfFailed(t)
-	alice := awaitV2(t, bob, time.Minute, "alice", func(p []any) bool { return p[0] == "E" && len(p) > 2 && p[2] == "alice" })
+	alice := awaitV2(t, bob, time.Minute, "alice", func(p v2packet) bool { return p.Kind == netclient.Enter && p.Name == "alice" })
 	bob.send("Chat", "hello alice! [wave]")
 	// Bob waves back once alice waved (a release build's log comes late,
 	// so the emote itself is the cue).
-	awaitV2(t, bob, time.Minute, "alice's wave", isMessage("emote", int64(alice[1].(float64))))
+	awaitV2(t, bob, time.Minute, "alice's wave", isMessage("emote", alice.ID))
 	bob.send("emote", "wave")
 	game.mustWait(t)
 	if t.Failed() {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // testGodotResume cuts a Godot client's connection in the middle of play
@@ -30,7 +32,7 @@ func testGodotResume(t *testing.T, proj *godotProject) {
 		"--role=resume", "--user=carol", "--peer=bob", "--avatar=1", "--refused=2"), hook)
 	carol.logIfFailed(t)
 	id := awaitActorLine(t, carol, ready)
-	bob.await("carol in view", v2is("E", id))
+	bob.await("carol in view", v2is(netclient.Enter, id))
 
 	if n := proxy.cut(); n != 1 {
 		t.Errorf("the cut ended %d client connections, want 1", n)
@@ -41,30 +43,30 @@ func testGodotResume(t *testing.T, proj *godotProject) {
 
 	// Bob sees carol walk and hears her, and never sees her leave or
 	// come in again: the server kept her actor while she was away.
-	seen := map[string]int{} // packets about carol's actor, by kind
-	counted := func(match func([]any) bool) func([]any) bool {
-		return func(p []any) bool {
-			if k, ok := p[0].(string); ok && len(p) >= 2 && p[1] == float64(id) {
-				seen[k]++
+	seen := map[netclient.Kind]int{} // packets about carol's actor, by kind
+	counted := func(match func(v2packet) bool) func(v2packet) bool {
+		return func(p v2packet) bool {
+			if p.ID == id {
+				seen[p.Kind]++
 			}
 			return match(p)
 		}
 	}
-	awaitV2(t, bob, 60*time.Second, "carol's line after the resume", counted(func(p []any) bool {
-		return p[0] == "C" && p[1] == "carol" && p[2] == "back again"
+	awaitV2(t, bob, 60*time.Second, "carol's line after the resume", counted(func(p v2packet) bool {
+		return p.Kind == netclient.Chat && p.From == "carol" && p.Text == "back again"
 	}))
 	t.Logf("carol spoke again %v after the cut", time.Since(cutAt).Round(10*time.Millisecond))
 	bob.send("Chat", "welcome back")
 	carol.mustWait(t)
-	if seen["M"] == 0 {
+	if seen[netclient.Move] == 0 {
 		t.Error("bob saw carol's actor make no move after the cut")
 	}
 	// Carol's client quit with a clean close: she leaves at once.
-	awaitV2(t, bob, 10*time.Second, "carol's Q once her client quit", counted(v2is("Q", id)))
-	if n := seen["E"]; n != 0 {
+	awaitV2(t, bob, 10*time.Second, "carol's Q once her client quit", counted(v2is(netclient.Quit, id)))
+	if n := seen[netclient.Enter]; n != 0 {
 		t.Errorf("bob saw carol's actor come into view %d times after the cut, want 0", n)
 	}
-	if n := seen["Q"]; n != 1 {
+	if n := seen[netclient.Quit]; n != 1 {
 		t.Errorf("bob saw carol's actor leave %d times, want once, when her client quit", n)
 	}
 }
@@ -88,13 +90,13 @@ func testGodotResumeRefused(t *testing.T, proj *godotProject) {
 		"--role=resume-refused", "--user=dave", "--peer=bob", "--avatar=3"), func(line string) { first(line); second(line) })
 	dave.logIfFailed(t)
 	id := awaitActorLine(t, dave, ready)
-	bob.await("dave in view", v2is("E", id))
+	bob.await("dave in view", v2is(netclient.Enter, id))
 	if n := proxy.cut(); n != 1 {
 		t.Errorf("the cut ended %d client connections, want 1", n)
 	}
-	awaitV2(t, bob, 20*time.Second, "dave's Q after the grace period", v2is("Q", id))
+	awaitV2(t, bob, 20*time.Second, "dave's Q after the grace period", v2is(netclient.Quit, id))
 	proxy.up()
-	awaitV2(t, bob, 60*time.Second, "dave back after a Login", v2is("E", id))
+	awaitV2(t, bob, 60*time.Second, "dave back after a Login", v2is(netclient.Enter, id))
 
 	// A second cut, and the server is never reached again.
 	select {
@@ -146,11 +148,11 @@ func testGodotCutV1(t *testing.T, proj *godotProject) {
 		"--proto=v1", "--want-proto=v1", "--role=cut", "--user=erin", "--peer=bob", "--avatar=5"), hook)
 	erin.logIfFailed(t)
 	id := awaitActorLine(t, erin, ready)
-	bob.await("erin in view", v2is("E", id))
+	bob.await("erin in view", v2is(netclient.Enter, id))
 	if n := proxy.cut(); n != 1 {
 		t.Errorf("the cut ended %d client connections, want 1", n)
 	}
-	awaitV2(t, bob, 10*time.Second, "erin's Q", v2is("Q", id))
+	awaitV2(t, bob, 10*time.Second, "erin's Q", v2is(netclient.Quit, id))
 	erin.mustWait(t)
 }
 
@@ -159,17 +161,11 @@ func joinV2(tb testing.TB, addr, name string, avatar int) *v2client {
 	tb.Helper()
 	c := dialV2(tb, addr)
 	c.send("Register", name, "pw-"+name, avatar)
-	c.await("the Ok of Register", v2is("ok", 0))
+	c.await("the Ok of Register", v2is(netclient.Ok, 0))
 	c.send("Login", name, "pw-"+name)
-	c.await("the Ok of Login", v2is("ok", 0))
-	c.await("own E", v2is("E", 0))
+	c.await("the Ok of Login", v2is(netclient.Ok, 0))
+	c.await("own E", v2is(netclient.Enter, 0))
 	return c
-}
-
-// awaitV2 is v2client.await with a longer wait.
-func awaitV2(tb testing.TB, c *v2client, d time.Duration, what string, match func([]any) bool) []any {
-	tb.Helper()
-	return awaitOn(tb, c.in, c.done, func() error { return c.err }, d, what, match)
 }
 
 // lineValue returns an onLine hook and a channel that gets the rest of the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/godmmo/godmmo/ecs"
 	"github.com/godmmo/godmmo/ecs/mod"
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // brokenMod has a command whose handler panics and a system that panics
@@ -47,12 +48,12 @@ func TestModFailures(t *testing.T) {
 
 	c, id, _ := loginV2(t, app.Addr(), "tester")
 	c.send("crash")
-	awaitV2(t, c, wait, "the denial", func(p []any) bool { return p[0] == "deny" && p[1] == "crash failed on the server" })
+	awaitV2(t, c, wait, "the denial", func(p v2packet) bool { return p.Kind == netclient.Deny && p.Text == "crash failed on the server" })
 	if n := scrape(t, "http://"+app.AdminAddr()+"/metrics")["godmmo_mod_command_panics_total"]; n != 1 {
 		t.Errorf("panics counted %v, want 1", n)
 	}
 	c.send("Target", 35, 0)
-	awaitV2(t, c, wait, "its walk", v2is("M", id))
+	awaitV2(t, c, wait, "its walk", v2is(netclient.Move, id))
 	c.send("arm")
 	var runErr error
 	select {
@@ -66,9 +67,9 @@ func TestModFailures(t *testing.T) {
 	app2, _ := startApp(t, testConfig(t, dir))
 	again := dialV2(t, app2.Addr())
 	again.send("Login", "tester", "pw")
-	awaitV2(t, again, wait, "login", v2is("ok", 0))
-	own := awaitV2(t, again, wait, "own actor", v2is("E", id))
-	if own[4].(float64) <= 0 {
+	awaitV2(t, again, wait, "login", v2is(netclient.Ok, 0))
+	own := awaitV2(t, again, wait, "own actor", v2is(netclient.Enter, id))
+	if own.X <= 0 {
 		t.Errorf("the walk before the panic was not written: %v", own)
 	}
 }

@@ -1,12 +1,13 @@
 package server
 
 import (
-	"fmt"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
 )
 
 // loginV2As logs an existing account in on a new v2 connection and returns
@@ -15,27 +16,47 @@ func loginV2As(t *testing.T, addr, name string) (*v2client, int64) {
 	t.Helper()
 	c := dialV2(t, addr)
 	c.send("Login", name, "pw")
-	c.await("login", v2is("ok", 0))
-	own := c.await("own actor", v2is("E", 0))
-	return c, int64(own[1].(float64))
+	c.await("login", v2is(netclient.Ok, 0))
+	own := c.await("own actor", v2is(netclient.Enter, 0))
+	return c, own.ID
 }
 
 // isEntity matches the E of an entity of kind.
-func isEntity(kind string) func([]any) bool {
-	return func(p []any) bool { return p[0] == "E" && len(p) >= 11 && p[9] == kind }
+func isEntity(kind string) func(v2packet) bool {
+	return func(p v2packet) bool { return p.Kind == netclient.Enter && p.Entity == kind }
 }
 
-// isMessage matches a mod's message name about id.
-func isMessage(name string, id int64) func([]any) bool {
-	return func(p []any) bool { return p[0] == "m" && len(p) == 4 && p[1] == name && p[2] == float64(id) }
+// isMessage matches a mod's message name about id: ["m", name, id, data].
+func isMessage(name string, id int64) func(v2packet) bool {
+	return func(p v2packet) bool {
+		return p.Kind == netclient.Message && p.Name == name && p.ID == id && p.elements() == 4
+	}
+}
+
+// isEmote matches the emote mod's message of emote, about anyone.
+func isEmote(emote string) func(v2packet) bool {
+	return func(p v2packet) bool {
+		return p.Kind == netclient.Message && p.Name == "emote" && string(p.Data) == `{"emote":"`+emote+`"}`
+	}
 }
 
 // inventoryOf asks for the player's count of items and returns it.
 func inventoryOf(t *testing.T, c *v2client, id int64) float64 {
 	t.Helper()
 	c.send("inventory")
-	m := c.await("the inventory", isMessage("inventory", id))
-	return m[3].(map[string]any)["count"].(float64)
+	return countOf(t, c.await("the inventory", isMessage("inventory", id)))
+}
+
+// countOf is the count an inventory message carries: {"count": n}.
+func countOf(tb testing.TB, m v2packet) float64 {
+	tb.Helper()
+	var data map[string]any
+	err := json.Unmarshal(m.Data, &data)
+	count, ok := data["count"].(float64)
+	if err != nil || !ok {
+		tb.Fatalf("inventory %v carries no count (%v)", m, err)
+	}
+	return count
 }
 
 // TestExampleMods plays the three example mods in one process: NPCs walk
@@ -55,22 +76,22 @@ func TestExampleMods(t *testing.T) {
 	alice, aliceID, _ := loginV2(t, addr, "alice")
 	bob, _, _ := loginV2(t, addr, "bob")
 
-	var npc, item []any
-	awaitV2(t, alice, 10*time.Second, "an NPC walking and an item", func(p []any) bool {
+	var npc, item *v2packet
+	awaitV2(t, alice, 10*time.Second, "an NPC walking and an item", func(p v2packet) bool {
 		switch {
 		case npc == nil && isEntity("npc")(p):
-			npc = p
+			npc = &p
 		case isEntity("item")(p):
 			// the nearest to alice (at 0,0): no other item lies on the way
-			if item == nil || math.Hypot(p[4].(float64), p[5].(float64)) < math.Hypot(item[4].(float64), item[5].(float64)) {
-				item = p
+			if item == nil || math.Hypot(p.X, p.Y) < math.Hypot(item.X, item.Y) {
+				item = &p
 			}
-		case npc != nil && v2is("M", int64(npc[1].(float64)))(p):
+		case npc != nil && v2is(netclient.Move, npc.ID)(p):
 			return item != nil
 		}
 		return false
 	})
-	npcID, itemID := int64(npc[1].(float64)), int64(item[1].(float64))
+	npcID, itemID := npc.ID, item.ID
 	if npcID >= 0 || itemID >= 0 {
 		t.Fatalf("NPC %v or item %v has an account's kind of id", npc, item)
 	}
@@ -79,34 +100,33 @@ func TestExampleMods(t *testing.T) {
 		t.Errorf("the original client's first model of the NPC is not full: %s", seen.Raw)
 	}
 
-	if st, _ := item[10].(map[string]any); st["item"] != "gem" {
+	var st map[string]any
+	if json.Unmarshal(item.State, &st) != nil || st["item"] != "gem" {
 		t.Errorf("item %v has no state", item)
 	}
-	alice.send("Target", item[4], item[5])
-	awaitV2(t, bob, 60*time.Second, "the item vanishing", v2is("Q", itemID))
+	alice.send("Target", item.X, item.Y)
+	awaitV2(t, bob, 60*time.Second, "the item vanishing", v2is(netclient.Quit, itemID))
 	// Its count comes right after the item goes (it may have picked up
 	// others on the way, shown late to it).
-	awaitV2(t, alice, wait, "the item vanishing", v2is("Q", itemID))
+	awaitV2(t, alice, wait, "the item vanishing", v2is(netclient.Quit, itemID))
 	got := awaitV2(t, alice, wait, "the new count", isMessage("inventory", aliceID))
-	count := got[3].(map[string]any)["count"].(float64)
+	count := countOf(t, got)
 	if count < 1 {
 		t.Fatalf("count %v after a pickup", got)
 	}
 	old.quiet(200*time.Millisecond, "an item or a mod's message", func(p packet) bool { return p.actorID() == itemID })
 
 	bob.send("emote", "wave")
-	awaitV2(t, alice, wait, "bob's emote", func(p []any) bool {
-		return p[0] == "m" && p[1] == "emote" && fmt.Sprint(p[3]) == "map[emote:wave]"
-	})
+	awaitV2(t, alice, wait, "bob's emote", isEmote("wave"))
 	bob.send("emote", "moonwalk")
-	awaitV2(t, bob, wait, "the refusal", func(p []any) bool {
-		return p[0] == "deny" && p[1] == "Emote must be one of: wave, laugh, dance, cheer, shrug, heart"
+	awaitV2(t, bob, wait, "the refusal", func(p v2packet) bool {
+		return p.Kind == netclient.Deny && p.Text == "Emote must be one of: wave, laugh, dance, cheer, shrug, heart"
 	})
 	old.send("emote", "wave") // the original client may send a mod's command too
-	awaitV2(t, alice, wait, "the original client's emote", func(p []any) bool { return p[0] == "m" && p[1] == "emote" })
+	awaitV2(t, alice, wait, "the original client's emote", func(p v2packet) bool { return p.Kind == netclient.Message && p.Name == "emote" })
 
 	alice.conn.Close(websocket.StatusNormalClosure, "bye") //nolint:errcheck // logging out
-	awaitV2(t, bob, wait, "alice leaving", v2is("Q", aliceID))
+	awaitV2(t, bob, wait, "alice leaving", v2is(netclient.Quit, aliceID))
 	again, id := loginV2As(t, addr, "alice")
 	if n := inventoryOf(t, again, id); n != count {
 		t.Fatalf("count %v after logging in again, want %v", n, count)
@@ -133,19 +153,19 @@ func TestModLimitFollowsAccount(t *testing.T) {
 	t.Parallel()
 	app, _ := startApp(t, testConfig(t, t.TempDir()))
 	c, _, token := loginV2(t, app.Addr(), "waver")
-	slow := func(p []any) bool { return p[0] == "deny" && p[1] == "Slow down: too many emote" }
+	slow := func(p v2packet) bool { return p.Kind == netclient.Deny && p.Text == "Slow down: too many emote" }
 	for range 4 { // a burst of three, then one too many
 		c.send("emote", "wave")
 	}
 	awaitV2(t, c, wait, "the limit", slow)
 	c.conn.CloseNow() //nolint:errcheck // dropped on purpose
 	c, ok := resumeV2(t, app.Addr(), token)
-	if ok[0] != "ok" {
+	if ok.Kind != netclient.Ok {
 		t.Fatalf("resume answered %v", ok)
 	}
 	c.send("emote", "cheer")
-	p := awaitV2(t, c, wait, "the answer to the emote", func(p []any) bool {
-		return slow(p) || p[0] == "m" && fmt.Sprint(p[3]) == "map[emote:cheer]"
+	p := awaitV2(t, c, wait, "the answer to the emote", func(p v2packet) bool {
+		return slow(p) || p.Kind == netclient.Message && string(p.Data) == `{"emote":"cheer"}`
 	})
 	if !slow(p) {
 		t.Fatalf("an emote after a resume answered %v, want the limit", p)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
 	"github.com/godmmo/godmmo/net/wire"
 	"github.com/godmmo/godmmo/systems/mods/tutorial"
 )
@@ -20,24 +21,26 @@ func loginV2(t *testing.T, addr, name string) (*v2client, int64, string) {
 	t.Helper()
 	c := dialV2(t, addr)
 	c.send("Register", name, "pw", 1)
-	c.await("registered", v2is("ok", 0))
+	c.await("registered", v2is(netclient.Ok, 0))
 	c.send("Login", name, "pw")
-	ok := c.await("login", v2is("ok", 0))
-	token, _ := ok[1].(string)
-	if len(ok) != 2 || !tokenShape.MatchString(token) {
+	ok := c.await("login", v2is(netclient.Ok, 0))
+	if ok.elements() != 2 || !tokenShape.MatchString(ok.Token) {
 		t.Fatalf("login answered %v, want [\"ok\", a 128-bit token]", ok)
 	}
-	own := c.await("own actor", v2is("E", 0))
-	return c, int64(own[1].(float64)), token
+	own := c.await("own actor", v2is(netclient.Enter, 0))
+	return c, own.ID, ok.Token
 }
 
-// resumeV2 presents token on a new connection and returns the next packet.
-func resumeV2(t *testing.T, addr, token string) (*v2client, []any) {
+// resumeV2 presents token on a new connection and returns the answer.
+func resumeV2(t *testing.T, addr, token string) (*v2client, v2packet) {
 	t.Helper()
 	c := dialV2(t, addr)
 	c.send("Resume", token)
-	return c, c.await("answer to Resume", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" })
+	return c, c.await("answer to Resume", isAnswer)
 }
+
+// isAnswer matches an ok or a deny.
+func isAnswer(p v2packet) bool { return p.Kind == netclient.Ok || p.Kind == netclient.Deny }
 
 // TestResume: a v2 player whose connection drops gets its actor back on a
 // new connection with its token, without a password; others see it neither
@@ -51,14 +54,13 @@ func TestResume(t *testing.T) {
 
 	player.conn.CloseNow() //nolint:errcheck // the connection drops: no close frame
 	again, ok := resumeV2(t, app.Addr(), token)
-	next, _ := ok[1].(string)
-	if ok[0] != "ok" || !tokenShape.MatchString(next) || next == token {
+	if ok.Kind != netclient.Ok || !tokenShape.MatchString(ok.Token) || ok.Token == token {
 		t.Fatalf("resume answered %v, want a new token", ok)
 	}
-	if own := again.await("own actor", v2is("E", 0)); int64(own[1].(float64)) != id {
+	if own := again.await("own actor", v2is(netclient.Enter, 0)); own.ID != id {
 		t.Fatalf("resumed as %v, want actor %d", own, id)
 	}
-	again.await("the watcher, shown again", func(p []any) bool { return p[0] == "E" && p[2] == "watcher" })
+	again.await("the watcher, shown again", func(p v2packet) bool { return p.Kind == netclient.Enter && p.Name == "watcher" })
 
 	// The watcher sees the resumed player walk on, and never saw it go.
 	again.send("Target", 30, 0)
@@ -80,7 +82,7 @@ func TestResume(t *testing.T) {
 	}
 
 	_, spent := resumeV2(t, app.Addr(), token)
-	if spent[0] != "deny" || spent[1] != denial(wire.Resumed) {
+	if spent.Kind != netclient.Deny || spent.Text != denial(wire.Resumed) {
 		t.Errorf("a spent token answered %v", spent)
 	}
 }
@@ -96,7 +98,7 @@ func TestResumeEnds(t *testing.T) {
 	watcher.await("the leaver", isModelOf(id))
 	leaver.conn.Close(websocket.StatusNormalClosure, "bye") //nolint:errcheck // leaving on purpose
 	watcher.await("the leaver's Disconnect", func(p packet) bool { return p.A == "Disconnect" && p.actorID() == id })
-	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+	if _, ans := resumeV2(t, app.Addr(), token); ans.Kind != netclient.Deny {
 		t.Errorf("resume after a clean close answered %v", ans)
 	}
 
@@ -108,7 +110,7 @@ func TestResumeEnds(t *testing.T) {
 	if d := time.Since(start); d < 300*time.Millisecond {
 		t.Errorf("the dropped player left after %v, before the grace period", d)
 	}
-	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+	if _, ans := resumeV2(t, app.Addr(), token); ans.Kind != netclient.Deny {
 		t.Errorf("resume after the grace answered %v", ans)
 	}
 }
@@ -126,19 +128,19 @@ func BenchmarkResume(b *testing.B) {
 		name := fmt.Sprintf("resumer%d", n.Add(1))
 		c := dialV2(b, app.Addr())
 		c.send("Register", name, "pw", 1)
-		c.await("registered", v2is("ok", 0))
+		c.await("registered", v2is(netclient.Ok, 0))
 		c.send("Login", name, "pw")
-		token := c.await("login", v2is("ok", 0))[1].(string)
+		token := c.await("login", v2is(netclient.Ok, 0)).Token
 		for pb.Next() {
 			c.conn.CloseNow() //nolint:errcheck // dropped on purpose
 			c = dialV2(b, app.Addr())
 			c.send("Resume", token)
-			ok := c.await("resumed", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" })
-			if ok[0] != "ok" {
+			ok := c.await("resumed", isAnswer)
+			if ok.Kind != netclient.Ok {
 				b.Fatalf("resume answered %v", ok)
 			}
-			token = ok[1].(string)
-			c.await("own actor", v2is("E", 0))
+			token = ok.Token
+			c.await("own actor", v2is(netclient.Enter, 0))
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resumes/s")
@@ -156,18 +158,18 @@ func TestLoginTakesOverParked(t *testing.T) {
 	player, id, token := loginV2(t, app.Addr(), "crashed")
 	watcher.await("the player", isModelOf(id))
 	player.send("Target", 12, 3)
-	player.await("the walk", v2is("M", id))
+	player.await("the walk", v2is(netclient.Move, id))
 	player.conn.CloseNow() //nolint:errcheck // the app was killed: no close frame
 
 	again := dialV2(t, app.Addr())
 	again.send("Login", "crashed", "pw")
-	if ok := again.await("answer to Login", func(p []any) bool { return p[0] == "ok" || p[0] == "deny" }); ok[0] != "ok" {
+	if ok := again.await("answer to Login", isAnswer); ok.Kind != netclient.Ok {
 		t.Fatalf("password login after a drop answered %v, want ok", ok)
 	}
 	// The actor in the world, still on its walk: not one spawned anew
 	// from the database, which would stand.
-	own := again.await("own actor", v2is("E", 0))
-	if int64(own[1].(float64)) != id || own[6] != 12.0 || own[7] != 3.0 {
+	own := again.await("own actor", v2is(netclient.Enter, 0))
+	if own.ID != id || own.TX != 12 || own.TY != 3 {
 		t.Errorf("taken over as %v, want actor %d walking to 12,3", own, id)
 	}
 	again.send("Target", 20, 3)
@@ -185,7 +187,7 @@ func TestLoginTakesOverParked(t *testing.T) {
 			t.Fatalf("the watcher saw the player leave: %s", p.Raw)
 		}
 	}
-	if _, ans := resumeV2(t, app.Addr(), token); ans[0] != "deny" {
+	if _, ans := resumeV2(t, app.Addr(), token); ans.Kind != netclient.Deny {
 		t.Errorf("the lost token still resumes: %v", ans)
 	}
 }
@@ -199,20 +201,22 @@ func TestChatLimitFollowsAccount(t *testing.T) {
 	for i := range 3 {
 		c.send("Chat", fmt.Sprintf("line %d", i))
 	}
-	c.await("the limit", func(p []any) bool { return p[0] == "deny" && p[1] == tutorial.ChatSlow })
+	c.await("the limit", func(p v2packet) bool { return p.Kind == netclient.Deny && p.Text == tutorial.ChatSlow })
 	for range 3 {
 		c.conn.CloseNow() //nolint:errcheck // dropped on purpose
-		var ok []any
+		var ok v2packet
 		c, ok = resumeV2(t, app.Addr(), token)
-		if ok[0] != "ok" {
+		if ok.Kind != netclient.Ok {
 			t.Fatalf("resume answered %v", ok)
 		}
-		token = ok[1].(string)
+		token = ok.Token
 		c.send("Chat", "after a resume")
 		// The echoes of the lines before the drop may still come: the
 		// resumed view hears what its cells said after it joined them.
-		p := c.await("the answer to a chat line", func(p []any) bool { return p[0] == "deny" || p[0] == "C" && p[2] == "after a resume" })
-		if p[0] != "deny" || p[1] != tutorial.ChatSlow {
+		p := c.await("the answer to a chat line", func(p v2packet) bool {
+			return p.Kind == netclient.Deny || p.Kind == netclient.Chat && p.Text == "after a resume"
+		})
+		if p.Kind != netclient.Deny || p.Text != tutorial.ChatSlow {
 			t.Fatalf("a chat line after a resume answered %v, want deny %q", p, tutorial.ChatSlow)
 		}
 	}

@@ -6,72 +6,129 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 
-	"github.com/coder/websocket"
+	netclient "github.com/godmmo/godmmo/net/client"
+	"github.com/godmmo/godmmo/net/wire"
 )
 
-// v2client is a test client speaking protocol v2.
+// v2packet is a received v2 packet as net/client decodes it, with the
+// packet itself: for failures, and for what Event does not keep (how many
+// elements the packet has).
+type v2packet struct {
+	netclient.Event
+	Raw json.RawMessage
+}
+
+// String is the packet as the server sent it.
+func (p v2packet) String() string { return string(p.Raw) }
+
+// elements is how many elements the packet has (-1 if it is no array).
+func (p v2packet) elements() int {
+	var els []json.RawMessage
+	if json.Unmarshal(p.Raw, &els) != nil {
+		return -1
+	}
+	return len(els)
+}
+
+// v2client is a test client speaking protocol v2 through net/client.
 type v2client struct {
 	tb   testing.TB
-	conn *websocket.Conn
-	in   chan []any // packets, unbatched
+	conn *netclient.Conn
+	in   chan v2packet // packets, unbatched
 	done chan struct{}
 	err  error // why reading stopped; valid after done is closed
 }
 
+// dialV2 connects asking for v2, failing the test if the server does not
+// accept it.
 func dialV2(tb testing.TB, addr string) *v2client {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws://"+addr+"/", &websocket.DialOptions{Subprotocols: []string{"godmmo.v2"}})
+	conn, _, err := netclient.Dial(ctx, "ws://"+addr+"/", wire.V2, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if conn.Subprotocol() != "godmmo.v2" {
-		tb.Fatalf("server chose subprotocol %q", conn.Subprotocol())
-	}
-	c := &v2client{tb: tb, conn: conn, in: make(chan []any, 4096), done: make(chan struct{})}
+	c := &v2client{tb: tb, conn: conn, in: make(chan v2packet, 4096), done: make(chan struct{})}
 	tb.Cleanup(func() { conn.CloseNow() }) //nolint:errcheck // test cleanup
-	go func() {
-		defer close(c.done)
-		for {
-			_, msg, err := conn.Read(context.Background())
-			if err != nil {
-				c.err = err
-				return
-			}
-			var batch [][]any
-			if err := json.Unmarshal(msg, &batch); err != nil || len(batch) == 0 {
-				c.err = fmt.Errorf("v2 message %s is not a non-empty array of packets: %v", msg, err)
-				return
-			}
-			for _, p := range batch {
-				c.in <- p
-			}
-		}
-	}()
+	go c.read()
 	return c
 }
 
-func (c *v2client) send(packet ...any) {
-	c.tb.Helper()
-	b, err := json.Marshal(packet)
-	if err != nil {
-		c.tb.Fatal(err)
+// read passes on the packets of every message until the connection ends
+// or a message is not v2.
+func (c *v2client) read() {
+	defer close(c.done)
+	dec := netclient.NewDecoder(wire.V2, nil)
+	for {
+		_, msg, err := c.conn.ReadMessage(context.Background())
+		if err != nil {
+			c.err = err
+			return
+		}
+		ps, err := v2Packets(dec, msg)
+		if err != nil {
+			c.err = err
+			return
+		}
+		for _, p := range ps {
+			c.in <- p
+		}
 	}
-	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
-		c.tb.Fatal(err)
+}
+
+// v2Packets reads a v2 message, failing unless it is JSON, a non-empty
+// array of packets, each one net/client reads.
+func v2Packets(dec *netclient.Decoder, msg []byte) ([]v2packet, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(msg, &raw); err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("v2 message %s is not a non-empty array of packets: %v", msg, err)
+	}
+	ps := make([]v2packet, 0, len(raw))
+	n, err := dec.Decode(msg, func(e netclient.Event) {
+		if len(ps) < len(raw) {
+			ps = append(ps, v2packet{Event: e, Raw: raw[len(ps)]})
+		}
+	})
+	if err != nil || n != len(raw) {
+		return nil, fmt.Errorf("v2 message %s: %d of %d packets read: %v", msg, n, len(raw), err)
+	}
+	return ps, nil
+}
+
+// send writes a request, [action, args…].
+func (c *v2client) send(action string, args ...any) {
+	c.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := c.conn.Send(ctx, action, args...); err != nil {
+		c.tb.Fatalf("send %s: %v", action, err)
 	}
 }
 
 // await skips packets until one matches.
-func (c *v2client) await(what string, match func([]any) bool) []any {
+func (c *v2client) await(what string, match func(v2packet) bool) v2packet {
 	c.tb.Helper()
-	return awaitOn(c.tb, c.in, c.done, func() error { return c.err }, 2*wait, what, match)
+	return awaitV2(c.tb, c, 2*wait, what, match)
 }
 
-func v2is(kind string, id int64) func([]any) bool {
-	return func(p []any) bool { return p[0] == kind && (id == 0 || p[1] == float64(id)) }
+// awaitV2 is v2client.await with another wait.
+func awaitV2(tb testing.TB, c *v2client, d time.Duration, what string, match func(v2packet) bool) v2packet {
+	tb.Helper()
+	return awaitOn(tb, c.in, c.done, func() error { return c.err }, d, what, match)
+}
+
+// next returns the next packet.
+func (c *v2client) next() v2packet {
+	c.tb.Helper()
+	return c.await("a packet", func(v2packet) bool { return true })
+}
+
+// v2is matches a packet of kind about actor id (any, for 0).
+func v2is(kind netclient.Kind, id int64) func(v2packet) bool {
+	return func(p v2packet) bool { return p.Kind == kind && (id == 0 || p.ID == id) }
 }
 
 // TestAreaOfInterestV1AndV2 puts a v1 and a v2 player in one world with a
@@ -86,22 +143,22 @@ func TestAreaOfInterestV1AndV2(t *testing.T) {
 	v1, v1ID := join(t, app.Addr(), "oldclient", 1)
 	v2 := dialV2(t, app.Addr())
 	v2.send("Register", "newclient", "pw", 2)
-	v2.await("ok", v2is("ok", 0))
+	v2.await("ok", v2is(netclient.Ok, 0))
 	v2.send("Login", "newclient", "pw")
-	v2.await("ok", v2is("ok", 0))
-	own := v2.await("own model", v2is("E", 0))
-	v2ID := int64(own[1].(float64))
-	if own[2] != "newclient" || own[4] != 0.0 || own[5] != 0.0 {
+	v2.await("ok", v2is(netclient.Ok, 0))
+	own := v2.await("own model", v2is(netclient.Enter, 0))
+	v2ID := own.ID
+	if own.Name != "newclient" || own.X != 0 || own.Y != 0 {
 		t.Fatalf("own model %v", own)
 	}
 	if p := v1.await("the v2 player", isModelOf(v2ID)); !p.full() {
 		t.Fatalf("first model of the v2 player is a delta: %s", p.Raw)
 	}
-	v2.await("the v1 player", v2is("E", v1ID))
+	v2.await("the v1 player", v2is(netclient.Enter, v1ID))
 
 	// The v1 player walks 200 east: out of the 100+20 view.
 	v1.send("Target", 200, 0)
-	v2.await("leave", v2is("L", v1ID))
+	v2.await("leave", v2is(netclient.Leave, v1ID))
 	if got := v1.await("Disconnect", func(p packet) bool { return p.A == "Disconnect" }).actorID(); got != v2ID {
 		t.Errorf("v1 player got Disconnect(%d), want %d", got, v2ID)
 	}
@@ -113,11 +170,11 @@ func TestAreaOfInterestV1AndV2(t *testing.T) {
 
 	// And back to 30: both see the other again, at about the view's edge.
 	v1.send("Target", 30, 0)
-	e := v2.await("enter", v2is("E", v1ID))
-	if x := e[4].(float64); x > 134 || x < 95 {
+	e := v2.await("enter", v2is(netclient.Enter, v1ID))
+	if x := e.X; x > 134 || x < 95 {
 		t.Errorf("v2 player saw the v1 player come in at x=%v, want near the 100 edge (rounded up to cells)", x)
 	}
-	if e[6] != 30.0 || e[7] != 0.0 || e[8] != 70.0 {
+	if e.TX != 30 || e.TY != 0 || e.Speed != 70 {
 		t.Errorf("enter %v does not say it walks to 30,0 at 70", e)
 	}
 	full := v1.await("the v2 player again", isModelOf(v2ID))
@@ -127,8 +184,8 @@ func TestAreaOfInterestV1AndV2(t *testing.T) {
 
 	// The v2 player walks too; the v1 player is led there.
 	v2.send("Target", 0, 90)
-	m := v2.await("own intent", v2is("M", v2ID))
-	if m[4] != 0.0 || m[5] != 90.0 {
+	m := v2.await("own intent", v2is(netclient.Move, v2ID))
+	if m.TX != 0 || m.TY != 90 {
 		t.Errorf("own intent %v, want a walk to 0,90", m)
 	}
 	for {
@@ -137,10 +194,4 @@ func TestAreaOfInterestV1AndV2(t *testing.T) {
 			break
 		}
 	}
-}
-
-// next returns the next packet.
-func (c *v2client) next() []any {
-	c.tb.Helper()
-	return c.await("a packet", func([]any) bool { return true })
 }

@@ -28,11 +28,18 @@ func benchWorld(b *testing.B, actors int) (*Tick, func()) {
 	for i := range actors {
 		tk.World.Spawn(ecs.Actor{ID: int64(i + 1), Name: fmt.Sprint(i + 1), X: coord(), Y: coord()}, uint64(i+1))
 	}
+	// The clicks are made up front, two targets an actor in turn: their
+	// connections check and encode them, off the tick.
+	clicks := make([]ecs.Command, 2*actors)
+	for i := range clicks {
+		id := i%actors + 1
+		clicks[i] = tutorial.Target(uint64(id), int64(id), coord(), coord())
+	}
 	next := 0
 	click := func() {
 		for range max(1, actors/cfg.Rate) {
-			next = next%actors + 1
-			q.Push(b.Context(), tutorial.Target(uint64(next), int64(next), coord(), coord())) //nolint:errcheck // sized to fit
+			q.Push(b.Context(), clicks[next]) //nolint:errcheck // sized to fit
+			next = (next + 1) % len(clicks)
 		}
 	}
 	for range 40 {

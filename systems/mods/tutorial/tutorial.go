@@ -71,7 +71,10 @@ func checkTarget(args []json.RawMessage) (json.RawMessage, string) {
 	if !ok1 || !ok2 || math.Abs(x) > maxTarget || math.Abs(y) > maxTarget {
 		return nil, TargetRange
 	}
-	return targetData(x, y), ""
+	// The client's own numbers, as it wrote them: valid JSON, and no
+	// formatting on the connection.
+	data := append(append(append(append(make(json.RawMessage, 0, len(args[0])+len(args[1])+3), '['), args[0]...), ','), args[1]...)
+	return append(data, ']'), ""
 }
 
 // Target is the command a click queues for the tick: the actor id of

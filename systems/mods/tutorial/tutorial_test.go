@@ -29,7 +29,8 @@ func TestCommandsOnTheWire(t *testing.T) {
 		data, deny   string
 	}{
 		{"target", `{"a":"Target","p0":12.5,"p1":-3}`, `["Target",12.5,-3]`, `[12.5,-3]`, ""},
-		{"target far out, clamped on the tick", `{"a":"Target","p0":1e9,"p1":0}`, `["Target",1e9,0]`, `[1e+09,0]`, ""},
+		{"target with spaces and exponents", `{"a":"Target", "p0": 1.25E2 ,"p1": -0 }`, `["Target", 1.25E2 , -0 ]`, `[1.25E2,-0]`, ""},
+		{"target far out, clamped on the tick", `{"a":"Target","p0":1e9,"p1":0}`, `["Target",1e9,0]`, `[1e9,0]`, ""},
 		{"target beyond any world", `{"a":"Target","p0":1.5e9,"p1":0}`, `["Target",1.5e9,0]`, "", TargetRange},
 		{"target one number", `{"a":"Target","p0":1}`, `["Target",1]`, "", TargetMissing},
 		{"target gap in payloads", `{"a":"Target","p0":1,"p2":2}`, `["Target",1]`, "", TargetMissing},

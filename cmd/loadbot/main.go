@@ -296,13 +296,8 @@ func runSwarm(ctx context.Context, cfg config, progress io.Writer) Report {
 	wall := end.at
 	r := summarize(cfg.url, stats, wall)
 	r.ViewCheckers = cfg.n / cfg.checkEvery
-	if begin.selfOK && end.selfOK {
-		r.LoadbotCPU = cores(begin.self, end.self, wall)
-	}
-	if begin.serverOK && end.serverOK {
-		v := cores(begin.server, end.server, wall)
-		r.ServerCPU = &v
-	}
+	whole := measure(begin, end, stats, self.Cores)
+	r.LoadbotCPU, r.ServerCPU = whole.LoadbotCPU, whole.ServerCPU
 	r.Measured = measure(from, to, stats, self.Cores)
 	return r
 }
